@@ -1,0 +1,174 @@
+/**
+ * The client's side of encryption: holds the secret key, makes evaluation keys, encrypts
+ * quantized records and decrypts scores. In the browser this lives inside he.worker only.
+ *
+ * Encryption is symmetric and seeded (half the bytes of public-key encryption) and zstd
+ * compressed; the secret key never leaves except through `exportSecretKey`, which callers use
+ * only to wrap it for storage or a passphrase backup.
+ */
+import { hashParts } from '../hash.ts';
+import type { QuantizedRecord } from '../model/reference.ts';
+import { contextFor } from './params.ts';
+import { loadSeal, sealErrorText, type Seal, type SEALContext, type SecretKey, type Ciphertext } from './seal.ts';
+import { packBatch, packSingle } from './layout.ts';
+import type { HePlan } from './plan.ts';
+import { HeInputError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle } from './types.ts';
+
+export class HeClient implements Disposable {
+  readonly plan: HePlan;
+  readonly #seal: Seal;
+  readonly #context: SEALContext;
+  readonly #secretKey: SecretKey;
+  readonly #keygen;
+  readonly #publicKey;
+  readonly #encryptor;
+  readonly #decryptor;
+  readonly #encoder;
+
+  private constructor(seal: Seal, plan: HePlan, secretKey?: Uint8Array) {
+    this.#seal = seal;
+    this.plan = plan;
+    this.#context = contextFor(seal, plan.params);
+    if (secretKey) {
+      const sk = new seal.SecretKey();
+      try {
+        sk.loadFromArray(this.#context, secretKey);
+      } catch (e) {
+        sk.delete();
+        throw new HeInputError(`the stored secret key does not fit this model's encryption parameters (${sealErrorText(e)})`);
+      }
+      this.#keygen = new seal.KeyGenerator(this.#context, sk);
+      sk.delete();
+    } else {
+      this.#keygen = new seal.KeyGenerator(this.#context);
+    }
+    this.#secretKey = this.#keygen.secretKey();
+    // SEAL's Encryptor wants a public key even for symmetric use; it is never sent anywhere.
+    this.#publicKey = this.#keygen.createPublicKey();
+    this.#encryptor = new seal.Encryptor(this.#context, this.#publicKey, this.#secretKey);
+    this.#decryptor = new seal.Decryptor(this.#context, this.#secretKey);
+    this.#encoder = new seal.BatchEncoder(this.#context);
+  }
+
+  /** A client for a plan, with a new key pair or the given serialized secret key. */
+  static async create(plan: HePlan, secretKey?: Uint8Array): Promise<HeClient> {
+    return new HeClient(await loadSeal(), plan, secretKey);
+  }
+
+  get slotCount(): number {
+    return this.#encoder.slotCount();
+  }
+
+  /** The serialized secret key. Handle with care: wrap it before it touches storage. */
+  exportSecretKey(): Uint8Array {
+    return this.#secretKey.saveToArray(this.#seal.ComprModeType.zstd) as Uint8Array;
+  }
+
+  /** A short, stable fingerprint of the key pair, for people to compare. */
+  fingerprint(): string {
+    return hashParts([new TextEncoder().encode('cipherclinic key fingerprint v1'), this.exportSecretKey()]).slice(0, 16);
+  }
+
+  /** Relinearization keys, plus Galois keys for the plan's rotation steps only; seeded, compressed. */
+  evaluationKeys(): EvaluationKeyBundle {
+    const zstd = this.#seal.ComprModeType.zstd;
+    const rk = this.#keygen.createRelinKeysSerializable();
+    const relin = rk.saveToArray(zstd) as Uint8Array;
+    rk.delete();
+    let galois: Uint8Array | null = null;
+    if (this.plan.galoisSteps.length > 0) {
+      const gk = this.#keygen.createGaloisKeysSerializableWithSteps(Int32Array.from(this.plan.galoisSteps));
+      galois = gk.saveToArray(zstd) as Uint8Array;
+      gk.delete();
+    }
+    const keyId = hashParts([relin, galois ?? new Uint8Array()]);
+    return { planHash: this.plan.hash, keyId, relin, galois };
+  }
+
+  #encrypt(values: BigInt64Array): Uint8Array {
+    const pt = new this.#seal.Plaintext();
+    try {
+      this.#encoder.encode(values, pt);
+      const ser = this.#encryptor.encryptSymmetricSerializable(pt);
+      const bytes = ser.saveToArray(this.#seal.ComprModeType.zstd) as Uint8Array;
+      ser.delete();
+      return bytes;
+    } finally {
+      pt.delete();
+    }
+  }
+
+  #envelope(count: number, ciphertexts: Uint8Array[]): EncryptedInput {
+    return { layout: this.plan.layout, modelHash: this.plan.modelHash, planHash: this.plan.hash, count, ciphertexts };
+  }
+
+  /** Batch layout: up to `plan.recordsPerInput` records, one ciphertext per feature. */
+  encryptBatch(records: readonly QuantizedRecord[]): EncryptedInput {
+    if (this.plan.layout !== 'batch') throw new Error('encryptBatch needs a batch plan');
+    const vectors = packBatch(records, this.plan.featureCount, this.slotCount);
+    return this.#envelope(records.length, vectors.map((v) => this.#encrypt(v)));
+  }
+
+  /** Single layout: one record, replicated as the plan's packing asks, in one ciphertext. */
+  encryptRecord(record: QuantizedRecord): EncryptedInput {
+    if (this.plan.layout !== 'single' || !this.plan.circuit.single) throw new Error('encryptRecord needs a single-record plan');
+    return this.#envelope(1, [this.#encrypt(packSingle(this.plan.circuit.single, record, this.slotCount))]);
+  }
+
+  /** Encrypts any number of records, split into as many inputs as the plan needs. */
+  encryptRecords(records: readonly QuantizedRecord[]): EncryptedInput[] {
+    if (this.plan.layout === 'single') return records.map((r) => this.encryptRecord(r));
+    const out: EncryptedInput[] = [];
+    for (let i = 0; i < records.length; i += this.plan.recordsPerInput) out.push(this.encryptBatch(records.slice(i, i + this.plan.recordsPerInput)));
+    return out;
+  }
+
+  #load(result: EncryptedResult): Ciphertext {
+    if (result.planHash !== this.plan.hash) throw new HeInputError(`the result was computed for plan ${result.planHash.slice(0, 12)}…, not this client's plan ${this.plan.hash.slice(0, 12)}…`);
+    const ct = new this.#seal.Ciphertext();
+    try {
+      ct.loadFromArray(this.#context, result.ciphertext);
+      return ct;
+    } catch (e) {
+      ct.delete();
+      throw new HeInputError(`the result ciphertext could not be read: ${sealErrorText(e)}`);
+    }
+  }
+
+  /** Decrypts the integer network outputs, one per record the input carried. */
+  decryptScores(result: EncryptedResult): number[] {
+    const ct = this.#load(result);
+    const pt = new this.#seal.Plaintext();
+    try {
+      this.#decryptor.decrypt(ct, pt);
+      const slots = this.#encoder.decodeBigInt64(pt) as BigInt64Array;
+      return Array.from(slots.subarray(0, result.layout === 'single' ? 1 : result.count), Number);
+    } finally {
+      pt.delete();
+      ct.delete();
+    }
+  }
+
+  /** Noise budget left in a result, in bits (0 means decryption is no longer exact). */
+  noiseBudget(result: EncryptedResult): number {
+    const ct = this.#load(result);
+    try {
+      return this.#decryptor.invariantNoiseBudget(ct);
+    } finally {
+      ct.delete();
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  dispose(): void {
+    this.#encoder.delete();
+    this.#decryptor.delete();
+    this.#encryptor.delete();
+    this.#publicKey.delete();
+    this.#secretKey.delete();
+    this.#keygen.delete();
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The plan compiler: from a model and a layout, choose encryption parameters nobody has to pick
+ * by hand, and prove them on the real circuit.
+ *
+ * 1. Bound the output over every possible input (model/reference.ts `outputBound`); the plain
+ *    modulus t is the smallest batching prime above twice that bound, so decryption is exact.
+ * 2. Walk a short list of candidate parameter sets, cheapest first. Each one is built with SEAL's
+ *    128-bit check, then a throwaway key pair encrypts sample records (random and extreme), the
+ *    real circuit runs from evaluation keys only, and the result is decrypted: every score must
+ *    equal the integer reference and the noise budget left must keep a margin.
+ * 3. The first candidate that passes becomes the plan; the ones refused are listed with why.
+ */
+import type { TernaryModel } from '../model/format.ts';
+import { qMax } from '../model/format.ts';
+import { outputBound, referenceScore, type QuantizedRecord } from '../model/reference.ts';
+import { HeClient } from './client.ts';
+import { HeEvaluator } from './evaluator.ts';
+import { singleLayout, singleSlotsUsed, type LayoutName } from './layout.ts';
+import { chooseParameters, contextFor, describeParameters, type SchemeName } from './params.ts';
+import { loadSeal, sealErrorText } from './seal.ts';
+import { planHash, PLAN_FORMAT, PLAN_VERSION, type HePlan, type PlanBody, type PlanReport } from './plan.ts';
+
+/** Bits of noise budget a result must keep: 2^10 times the noise seen, against unlucky draws. */
+export const REQUIRED_MARGIN_BITS = 10;
+
+export interface Candidate {
+  scheme: SchemeName;
+  polyModulusDegree: number;
+  /** Bit sizes of the coefficient modulus primes, special prime last. */
+  coeffBits: number[];
+  switchBeforeSquare: number;
+  switchAfterSquare: number;
+}
+
+/**
+ * Candidates per layout, cheapest first. Measured on Node 24 (bench/): BGV squares in NTT form
+ * and is ~10× faster than BFV at the same degree; degree 4096 allows at most 109 modulus bits,
+ * enough for the batch circuit (adds, one square) but not for the single-record one, whose
+ * weight mask multiplies noise by about t·√n before the square.
+ */
+export const CANDIDATES: Record<LayoutName, Candidate[]> = {
+  batch: [
+    { scheme: 'bgv', polyModulusDegree: 4096, coeffBits: [46, 46, 17], switchBeforeSquare: 0, switchAfterSquare: 0 },
+    { scheme: 'bfv', polyModulusDegree: 4096, coeffBits: [46, 46, 17], switchBeforeSquare: 0, switchAfterSquare: 0 },
+    { scheme: 'bgv', polyModulusDegree: 8192, coeffBits: [60, 50, 50, 58], switchBeforeSquare: 0, switchAfterSquare: 1 },
+  ],
+  single: [
+    { scheme: 'bgv', polyModulusDegree: 4096, coeffBits: [36, 36, 37], switchBeforeSquare: 0, switchAfterSquare: 0 },
+    { scheme: 'bgv', polyModulusDegree: 8192, coeffBits: [60, 40, 30, 60], switchBeforeSquare: 1, switchAfterSquare: 1 },
+    { scheme: 'bfv', polyModulusDegree: 8192, coeffBits: [60, 60, 60], switchBeforeSquare: 0, switchAfterSquare: 0 },
+  ],
+};
+
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
+
+export interface CompileOptions {
+  candidates?: Candidate[];
+  requiredMarginBits?: number;
+  /** Sample records to verify with (random ones are drawn when absent). */
+  samples?: number;
+}
+
+/** Smallest plain-modulus bit size whose primes all exceed 2·bound. */
+export function plainBitsFor(bound: number): number {
+  return Math.max(17, Math.floor(Math.log2(2 * bound + 1)) + 2);
+}
+
+function sampleRecords(model: TernaryModel, count: number, seed = 1): QuantizedRecord[] {
+  const Q = qMax(model.input);
+  const d = model.features.length;
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return s / 2 ** 32;
+  };
+  const out: QuantizedRecord[] = [Int32Array.from({ length: d }, () => Q), Int32Array.from({ length: d }, () => -Q)];
+  // For each unit, the input that drives it to its largest magnitude.
+  for (const row of model.hidden.weights.slice(0, Math.max(0, count - 2))) out.push(Int32Array.from(row, (w) => w * Q));
+  while (out.length < count) out.push(Int32Array.from({ length: d }, () => Math.round(rand() * 2 * Q) - Q));
+  return out.slice(0, count);
+}
+
+function bodyFor(model: TernaryModel, layout: LayoutName, c: Candidate, plainBits: number, seal: Awaited<ReturnType<typeof loadSeal>>): PlanBody {
+  const params = chooseParameters(seal, c.scheme, c.polyModulusDegree, c.coeffBits, plainBits);
+  const d = model.features.length;
+  const single = layout === 'single' ? singleLayout(model) : undefined;
+  return {
+    format: PLAN_FORMAT,
+    version: PLAN_VERSION,
+    modelHash: model.hash,
+    layout,
+    params,
+    circuit: { layout, switchBeforeSquare: c.switchBeforeSquare, switchAfterSquare: c.switchAfterSquare, ...(single ? { single } : {}) },
+    outputBound: outputBound(model),
+    featureCount: d,
+    recordsPerInput: layout === 'batch' ? c.polyModulusDegree : 1,
+    ciphertextsPerInput: layout === 'batch' ? d : 1,
+    galoisSteps: single ? single.steps : [],
+  };
+}
+
+/** Runs the real circuit for a plan and reports noise, exactness and sizes. */
+export async function verifyPlan(model: TernaryModel, plan: HePlan, samples = 8): Promise<Omit<PlanReport, 'refused' | 'requiredMarginBits'> & { exact: boolean }> {
+  const client = await HeClient.create(plan);
+  const evaluator = await HeEvaluator.create(model, plan);
+  try {
+    const keys = client.evaluationKeys();
+    using loaded = evaluator.loadKeys(keys);
+    const records = sampleRecords(model, plan.layout === 'batch' ? Math.max(samples, 16) : samples);
+    const inputs = client.encryptRecords(records);
+    let margin = Infinity;
+    let exact = true;
+    let download = 0;
+    const scores: number[] = [];
+    for (const input of inputs) {
+      const result = evaluator.evaluate(input, loaded);
+      margin = Math.min(margin, client.noiseBudget(result));
+      download = Math.max(download, result.ciphertext.length);
+      scores.push(...client.decryptScores(result));
+    }
+    records.forEach((q, r) => {
+      if (scores[r] !== referenceScore(model, q)) exact = false;
+    });
+    return {
+      exact,
+      noiseMarginBits: margin,
+      evaluationKeyBytes: keys.relin.length + (keys.galois?.length ?? 0),
+      uploadBytesPerInput: Math.max(...inputs.map((i) => i.ciphertexts.reduce((s, c) => s + c.length, 0))),
+      downloadBytesPerResult: download,
+    };
+  } finally {
+    evaluator.dispose();
+    client.dispose();
+  }
+}
+
+/** Chooses and verifies HE parameters for a model in a layout. Throws PlanError with reasons. */
+export async function compilePlan(model: TernaryModel, layout: LayoutName, options: CompileOptions = {}): Promise<HePlan> {
+  const seal = await loadSeal();
+  const required = options.requiredMarginBits ?? REQUIRED_MARGIN_BITS;
+  const bound = outputBound(model);
+  const plainBits = plainBitsFor(bound);
+  if (plainBits > 60) throw new PlanError(`the model's output can reach ${bound}, which needs a ${plainBits}-bit plain modulus; at most 60 bits exist. Use fewer hidden units, smaller α or fewer input bits.`);
+  const refused: PlanReport['refused'] = [];
+  for (const c of options.candidates ?? CANDIDATES[layout]) {
+    let body: PlanBody;
+    try {
+      body = bodyFor(model, layout, c, plainBits, seal);
+      contextFor(seal, body.params);
+    } catch (e) {
+      refused.push({ parameters: `${c.scheme.toUpperCase()} n=${c.polyModulusDegree} q=${c.coeffBits.join('+')}`, reason: sealErrorText(e) });
+      continue;
+    }
+    const name = describeParameters(body.params);
+    if (layout === 'single' && singleSlotsUsed(body.circuit.single!) > c.polyModulusDegree / 2) {
+      refused.push({ parameters: name, reason: `the record needs ${singleSlotsUsed(body.circuit.single!)} slots, a row has ${c.polyModulusDegree / 2}` });
+      continue;
+    }
+    const draft: HePlan = { ...body, hash: planHash(body), report: { noiseMarginBits: 0, requiredMarginBits: required, evaluationKeyBytes: 0, uploadBytesPerInput: 0, downloadBytesPerResult: 0, refused: [] } };
+    let seen;
+    try {
+      seen = await verifyPlan(model, draft, options.samples);
+    } catch (e) {
+      refused.push({ parameters: name, reason: `the circuit failed: ${sealErrorText(e)}` });
+      continue;
+    }
+    if (!seen.exact || seen.noiseMarginBits < required) {
+      const why = !seen.exact ? `decrypted results differ from the integer reference (noise budget left ${seen.noiseMarginBits} bits)` : `noise budget left ${seen.noiseMarginBits} bits < ${required} required`;
+      refused.push({ parameters: name, reason: why });
+      continue;
+    }
+    const { exact: _e, ...measured } = seen;
+    return { ...draft, report: { ...measured, requiredMarginBits: required, refused } };
+  }
+  throw new PlanError(`no encryption parameters can run model "${model.id}" in the ${layout} layout: ${refused.map((r) => `${r.parameters}: ${r.reason}`).join('; ')}`);
+}

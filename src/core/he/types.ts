@@ -1,0 +1,41 @@
+/**
+ * What crosses between the client (secret key holder) and the server (evaluator): bytes only,
+ * each bundle naming the model and plan it was made for, so a mismatch is refused up front.
+ */
+import type { LayoutName } from './layout.ts';
+
+/** Symmetric, seeded, zstd-compressed ciphertexts of quantized records. */
+export interface EncryptedInput {
+  layout: LayoutName;
+  modelHash: string;
+  planHash: string;
+  /** Records carried: ≤ the plan's recordsPerInput (1 for the single layout). */
+  count: number;
+  ciphertexts: Uint8Array[];
+}
+
+/** The server's answer: one ciphertext, modulus-switched to the last level. */
+export interface EncryptedResult {
+  layout: LayoutName;
+  modelHash: string;
+  planHash: string;
+  count: number;
+  ciphertext: Uint8Array;
+}
+
+/** Public evaluation keys: relinearization, and Galois keys for the plan's rotation steps only. */
+export interface EvaluationKeyBundle {
+  planHash: string;
+  /** Content hash of the key bytes: registering the same keys twice gives the same id. */
+  keyId: string;
+  relin: Uint8Array;
+  galois: Uint8Array | null;
+}
+
+/** Refusal of client-supplied data (wrong model, damaged ciphertext, missing keys...). */
+export class HeInputError extends Error {
+  override name = 'HeInputError';
+}
+
+/** Receives the duration of each SEAL operation when a caller wants to account for them. */
+export type OpTimer = (op: string, ms: number) => void;

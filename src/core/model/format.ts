@@ -1,0 +1,154 @@
+/**
+ * The TernaryNet model file: the one artifact that training writes, the server runs and the
+ * client learns about (through its card). Versioned and content-hashed: the hash covers every
+ * field but itself, so a client and a server agree on a model by comparing one string.
+ *
+ * The network (DESIGN §4):
+ *   q_i = clamp(round((x_i - mean_i) / std_i · scale), -qMax, qMax)        client, plaintext
+ *   h_j = Σ_i W_ji · q_i             W ternary                               server, encrypted
+ *   a_j = (α_j · h_j + β_j)²         α_j ≥ 0, β_j integers                   server, encrypted
+ *   y   = Σ_j t_j · a_j              t ternary                               server, encrypted
+ *   p   = sigmoid(outputScale · y + outputBias)                             client, plaintext
+ */
+import { z } from 'zod';
+import { hashJson } from '../hash.ts';
+
+export const MODEL_FORMAT = 'cipherclinic/ternarynet';
+export const MODEL_VERSION = 1;
+
+const finite = z.number().finite();
+const integer = z.number().int();
+const ternary = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
+
+/** One input the model expects, with what a person needs to enter it. */
+export const FeatureSpecSchema = z.object({
+  /** Column name in CSV files and key in records. */
+  name: z.string().min(1),
+  /** What a person reads next to the input. */
+  label: z.string().min(1),
+  /** Unit the values are in (UCUM-like text, '' for counts and flags). */
+  unit: z.string(),
+  /** Plausible range: values outside it are refused as likely typos. */
+  min: finite,
+  max: finite,
+  /** LOINC code when the value maps onto a FHIR Observation. */
+  loinc: z.string().optional(),
+  /** 'binary' features take 0 or 1 only. */
+  kind: z.enum(['number', 'binary']).default('number'),
+  description: z.string().optional(),
+});
+export type FeatureSpec = z.infer<typeof FeatureSpecSchema>;
+
+/** Public standardization and input quantization: computed on the client. */
+export const InputQuantizationSchema = z.object({
+  /** Signed bits per quantized input: qMax = 2^(bits-1) - 1. */
+  bits: integer.min(2).max(8),
+  /** Quantization step: one standard deviation is `scale` integer steps. */
+  scale: finite.positive(),
+  mean: z.array(finite),
+  std: z.array(finite.positive()),
+  /** Training-set statistic used for a missing value (in the feature's unit). */
+  impute: z.array(finite),
+});
+export type InputQuantization = z.infer<typeof InputQuantizationSchema>;
+
+export const HiddenLayerSchema = z.object({
+  /** H × d ternary matrix. */
+  weights: z.array(z.array(ternary)),
+  /** Per-unit integer scale of the square activation (≥ 0). */
+  alpha: z.array(integer.min(0)),
+  /** Per-unit integer bias of the square activation. */
+  beta: z.array(integer),
+});
+
+export const OutputLayerSchema = z.object({
+  /** Ternary weight per hidden unit. */
+  weights: z.array(ternary),
+  /** logit = scale · y + bias, y the integer network output. */
+  scale: finite,
+  bias: finite,
+});
+export type OutputDecoding = Pick<z.infer<typeof OutputLayerSchema>, 'scale' | 'bias'>;
+
+export const ModelBodySchema = z.object({
+  format: z.literal(MODEL_FORMAT),
+  version: z.literal(MODEL_VERSION),
+  /** Short identifier, used in URLs and file names. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+  title: z.string().min(1),
+  description: z.string(),
+  /** [negative class, positive class]; the probability is of the positive class. */
+  classes: z.tuple([z.string(), z.string()]),
+  features: z.array(FeatureSpecSchema).min(1),
+  input: InputQuantizationSchema,
+  hidden: HiddenLayerSchema,
+  output: OutputLayerSchema,
+  /** How it was made and how well it did: informative, part of the hash. */
+  training: z.record(z.string(), z.unknown()).optional(),
+});
+export type ModelBody = z.infer<typeof ModelBodySchema>;
+
+export type TernaryModel = ModelBody & { hash: string };
+
+/** Thrown for a model file that is not one, with the reason in words. */
+export class ModelFormatError extends Error {
+  override name = 'ModelFormatError';
+}
+
+/** Checks shapes that a schema cannot: every array agrees with the feature and unit counts. */
+function checkShapes(m: ModelBody): void {
+  const d = m.features.length;
+  const H = m.hidden.weights.length;
+  const fail = (msg: string) => {
+    throw new ModelFormatError(msg);
+  };
+  for (const key of ['mean', 'std', 'impute'] as const) {
+    if (m.input[key].length !== d) fail(`input.${key} has ${m.input[key].length} entries, expected ${d} (one per feature)`);
+  }
+  if (H === 0) fail('hidden.weights has no units');
+  m.hidden.weights.forEach((row, j) => {
+    if (row.length !== d) fail(`hidden.weights[${j}] has ${row.length} entries, expected ${d}`);
+  });
+  if (m.hidden.alpha.length !== H) fail(`hidden.alpha has ${m.hidden.alpha.length} entries, expected ${H}`);
+  if (m.hidden.beta.length !== H) fail(`hidden.beta has ${m.hidden.beta.length} entries, expected ${H}`);
+  if (m.output.weights.length !== H) fail(`output.weights has ${m.output.weights.length} entries, expected ${H}`);
+  const names = new Set<string>();
+  for (const f of m.features) {
+    if (names.has(f.name)) fail(`feature "${f.name}" appears twice`);
+    names.add(f.name);
+    if (!(f.min <= f.max)) fail(`feature "${f.name}": min ${f.min} is above max ${f.max}`);
+  }
+}
+
+/** Seals a model body: validates it and adds its content hash. */
+export function sealModel(body: ModelBody): TernaryModel {
+  const parsed = ModelBodySchema.parse(body);
+  checkShapes(parsed);
+  return { ...parsed, hash: hashJson(parsed) };
+}
+
+/** Parses a model file's JSON, checking schema, shapes and hash. */
+export function parseModel(json: unknown): TernaryModel {
+  if (typeof json !== 'object' || json === null) throw new ModelFormatError('a model file must be a JSON object');
+  const { hash, ...rest } = json as Record<string, unknown>;
+  if ((rest as { format?: unknown }).format !== MODEL_FORMAT) {
+    throw new ModelFormatError(`not a TernaryNet model file (format is ${JSON.stringify((rest as { format?: unknown }).format)}, expected "${MODEL_FORMAT}")`);
+  }
+  if ((rest as { version?: unknown }).version !== MODEL_VERSION) {
+    throw new ModelFormatError(`model file version ${JSON.stringify((rest as { version?: unknown }).version)} is not supported (this build reads version ${MODEL_VERSION})`);
+  }
+  const result = ModelBodySchema.safeParse(rest);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ModelFormatError(`model file field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  checkShapes(result.data);
+  const actual = hashJson(result.data);
+  if (hash !== actual) throw new ModelFormatError(`model file hash ${String(hash)} does not match its content (${actual}); the file was changed or damaged`);
+  return { ...result.data, hash: actual };
+}
+
+/** Largest quantized input magnitude. */
+export function qMax(input: Pick<InputQuantization, 'bits'>): number {
+  return 2 ** (input.bits - 1) - 1;
+}

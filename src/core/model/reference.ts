@@ -1,0 +1,73 @@
+/**
+ * The plaintext integer reference: the exact definition of what the server computes on
+ * ciphertexts. Encrypted results must equal these numbers bit for bit.
+ */
+import type { ModelBody, OutputDecoding } from './format.ts';
+import { qMax } from './format.ts';
+
+/** A record as a person or file gives it: one value per feature, null where missing. */
+export type PlainRecord = readonly (number | null)[];
+/** A record after standardization and quantization: small signed integers. */
+export type QuantizedRecord = Int32Array;
+
+/** Standardizes and quantizes one record; missing values take the training imputation. */
+export function quantizeRecord(model: Pick<ModelBody, 'input'>, record: PlainRecord): QuantizedRecord {
+  const { mean, std, impute, scale } = model.input;
+  const limit = qMax(model.input);
+  if (record.length !== mean.length) throw new RangeError(`record has ${record.length} values, the model expects ${mean.length}`);
+  const q = new Int32Array(record.length);
+  for (let i = 0; i < record.length; i++) {
+    const x = record[i] ?? impute[i]!;
+    const v = Math.round(((x - mean[i]!) / std[i]!) * scale);
+    q[i] = Math.max(-limit, Math.min(limit, v));
+  }
+  return q;
+}
+
+/** Hidden pre-activations h = W·q. */
+export function hiddenSums(model: Pick<ModelBody, 'hidden'>, q: QuantizedRecord): Int32Array {
+  const W = model.hidden.weights;
+  const h = new Int32Array(W.length);
+  for (let j = 0; j < W.length; j++) {
+    let s = 0;
+    const row = W[j]!;
+    for (let i = 0; i < row.length; i++) s += row[i]! * q[i]!;
+    h[j] = s;
+  }
+  return h;
+}
+
+/** The integer network output y = Σ_j t_j (α_j h_j + β_j)². Exact in doubles below 2^53. */
+export function referenceScore(model: Pick<ModelBody, 'hidden' | 'output'>, q: QuantizedRecord): number {
+  const h = hiddenSums(model, q);
+  const { alpha, beta } = model.hidden;
+  let y = 0;
+  for (let j = 0; j < h.length; j++) {
+    const t = model.output.weights[j]!;
+    if (t === 0) continue;
+    const u = alpha[j]! * h[j]! + beta[j]!;
+    y += t * u * u;
+  }
+  return y;
+}
+
+/** Turns the integer output into the probability of the positive class. */
+export function decodeProbability(output: OutputDecoding, y: number): number {
+  return 1 / (1 + Math.exp(-(output.scale * y + output.bias)));
+}
+
+/**
+ * The largest |y| any record can produce: inputs range over [-qMax, qMax]. The plain modulus
+ * must exceed twice this for decryption to be exact.
+ */
+export function outputBound(model: Pick<ModelBody, 'hidden' | 'output' | 'input'>): number {
+  const Q = qMax(model.input);
+  let bound = 0;
+  model.hidden.weights.forEach((row, j) => {
+    if (model.output.weights[j] === 0) return;
+    const l1 = row.reduce<number>((s, w) => s + Math.abs(w), 0);
+    const u = model.hidden.alpha[j]! * l1 * Q + Math.abs(model.hidden.beta[j]!);
+    bound += u * u;
+  });
+  return bound;
+}
