@@ -7,3 +7,4 @@ export { describeParameters, coeffModulusBits, plainModulusBits, HeParameterErro
 export { HeInputError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type OpTimer } from './types.ts';
 export { LAYOUTS, type LayoutName } from './layout.ts';
 export { loadSeal } from './seal.ts';
+export { encryptedScores, type RoundTrip, type RoundTripTimings, type RoundTripOptions } from './roundtrip.ts';

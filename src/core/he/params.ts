@@ -34,9 +34,18 @@ export function chooseParameters(seal: Seal, scheme: SchemeName, n: number, coef
   const vec = seal.CoeffModulus.Create(n, Int32Array.from(coeffBits));
   const primes = (seal.jsArrayFromVecModulus(vec) as bigint[]).map(String);
   vec.delete();
-  const t = seal.PlainModulus.Batching(n, plainBits);
-  const plain = t.value().toString();
-  t.delete();
+  // Not every bit size has a prime t ≡ 1 (mod 2n) (none of 19 bits at n = 8192): take the next.
+  let plain: string | undefined;
+  for (let bits = plainBits; plain === undefined && bits <= 60; bits++) {
+    try {
+      const t = seal.PlainModulus.Batching(n, bits);
+      plain = t.value().toString();
+      t.delete();
+    } catch {
+      // no batching prime of this size; try one bit more
+    }
+  }
+  if (plain === undefined) throw new HeParameterError(`no batching plain modulus of ${plainBits} to 60 bits exists for degree ${n}`);
   return { scheme, polyModulusDegree: n, coeffModulus: primes, plainModulus: plain };
 }
 

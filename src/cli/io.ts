@@ -1,0 +1,55 @@
+/** File access for the CLI, with errors that name the file and say what is wrong. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseModel, type TernaryModel } from '../core/model/format.ts';
+import { parseCsv, type NumericTable } from '../core/data/index.ts';
+
+/** An error the user can fix; printed as one line, exit code 1. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError(`${path}: no such ${what} file`);
+    if (code === 'EISDIR') throw new CliError(`${path}: is a directory, expected a ${what} file`);
+    throw new CliError(`${path}: cannot read (${code ?? (e as Error).message})`);
+  }
+}
+
+export async function readModelFile(path: string): Promise<TernaryModel> {
+  const text = await readText(path, 'model');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  try {
+    return parseModel(json);
+  } catch (e) {
+    throw new CliError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+export async function readCsvFile(path: string): Promise<NumericTable> {
+  return parseCsv(await readText(path, 'CSV'), basename(path));
+}
+
+export async function writeJsonFile(path: string, value: unknown): Promise<void> {
+  try {
+    await writeFile(path, JSON.stringify(value, null, 2) + '\n');
+  } catch (e) {
+    throw new CliError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Fixed-width text table for terminal output. */
+export function table(rows: (string | number)[][]): string {
+  const cells = rows.map((r) => r.map(String));
+  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((r) => r[c]?.length ?? 0)));
+  return cells.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ')).join('\n');
+}

@@ -1,0 +1,85 @@
+/**
+ * cipherclinic: train TernaryNet models, compile their encryption plans, and evaluate them in
+ * plaintext or under real encryption. Errors are one line on stderr and a non-zero exit.
+ */
+import { parseArgs } from 'node:util';
+import { CliError } from './io.ts';
+import { planCommand } from './plan.ts';
+import { evalCommand } from './eval.ts';
+import { trainCommand } from './train.ts';
+import type { LayoutName } from '../core/he/index.ts';
+
+const USAGE = `usage:
+  cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--seed S] [--spec spec.json] [--json]
+  cipherclinic plan <model.json> [--layout batch|single] [--json]
+  cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--label label] [--json]`;
+
+function layoutOf(value: string | undefined): LayoutName {
+  const layout = value ?? 'batch';
+  if (layout !== 'batch' && layout !== 'single') throw new CliError(`--layout must be "batch" or "single", not "${layout}"`);
+  return layout;
+}
+
+function integerOf(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name} must be a non-negative integer, not "${value}"`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      label: { type: 'string', default: 'label' },
+      hidden: { type: 'string' },
+      seed: { type: 'string' },
+      spec: { type: 'string' },
+      layout: { type: 'string' },
+      encrypted: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return;
+  }
+  const need = (n: number, what: string) => {
+    if (args.length !== n) throw new CliError(`${command} needs ${what}\n${USAGE}`);
+  };
+  switch (command) {
+    case 'train':
+      need(1, 'one CSV file');
+      if (!values.out) throw new CliError('train needs --out <model.json>');
+      return trainCommand(args[0]!, {
+        out: values.out,
+        label: values.label!,
+        hidden: integerOf('hidden', values.hidden),
+        seed: integerOf('seed', values.seed),
+        spec: values.spec,
+        json: values.json!,
+      });
+    case 'plan':
+      need(1, 'one model file');
+      return planCommand(args[0]!, layoutOf(values.layout), values.json!);
+    case 'eval':
+      need(2, 'a model file and a CSV file');
+      return evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(values.layout), label: values.label!, json: values.json! });
+    default:
+      throw new CliError(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (e) {
+  // Every expected failure carries a message meant for people; stack traces only on request.
+  const error = e as Error;
+  console.error(`cipherclinic: ${error.message ?? String(e)}`);
+  if (process.env.CIPHERCLINIC_DEBUG) console.error(error.stack);
+  process.exitCode = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+}

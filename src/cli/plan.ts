@@ -1,0 +1,50 @@
+/** `cipherclinic plan <model.json> [--layout batch|single] [--json]` */
+import { compilePlan, describeParameters, coeffModulusBits, plainModulusBits, type HePlan, type LayoutName } from '../core/he/index.ts';
+import { readModelFile, table } from './io.ts';
+
+/** The plan as the CLI's JSON reports it; per-record sizes divide by the records one input carries. */
+export function planSummary(plan: HePlan) {
+  return {
+    model: plan.modelHash,
+    planHash: plan.hash,
+    scheme: plan.params.scheme,
+    polyModulusDegree: plan.params.polyModulusDegree,
+    plainModulusBits: plainModulusBits(plan.params),
+    coeffModulusBits: coeffModulusBits(plan.params),
+    layout: plan.layout,
+    outputBound: plan.outputBound,
+    noiseMarginBits: plan.report.noiseMarginBits,
+    requiredMarginBits: plan.report.requiredMarginBits,
+    recordsPerCiphertextSet: plan.recordsPerInput,
+    ciphertextsPerInput: plan.ciphertextsPerInput,
+    galoisSteps: plan.galoisSteps,
+    evaluationKeyBytes: plan.report.evaluationKeyBytes,
+    uploadBytesPerRecord: Math.ceil(plan.report.uploadBytesPerInput / plan.recordsPerInput),
+    downloadBytesPerRecord: Math.ceil(plan.report.downloadBytesPerResult / plan.recordsPerInput),
+    refused: plan.report.refused,
+  };
+}
+
+export async function planCommand(modelPath: string, layout: LayoutName, json: boolean): Promise<void> {
+  const model = await readModelFile(modelPath);
+  const plan = await compilePlan(model, layout);
+  const s = planSummary(plan);
+  if (json) {
+    console.log(JSON.stringify(s));
+    return;
+  }
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  console.log(`Plan for ${model.title} (${model.id}), ${layout} layout: ${describeParameters(plan.params)}`);
+  console.log(
+    table([
+      ['output bound', `±${s.outputBound} (plain modulus ${s.plainModulusBits} bits)`],
+      ['noise margin', `${s.noiseMarginBits} bits left (≥ ${s.requiredMarginBits} required), measured on the real circuit`],
+      ['records per upload', String(s.recordsPerCiphertextSet)],
+      ['rotation steps', s.galoisSteps.length ? s.galoisSteps.join(', ') : 'none (no Galois keys)'],
+      ['evaluation keys', kb(s.evaluationKeyBytes)],
+      ['upload per record', kb(s.uploadBytesPerRecord)],
+      ['download per record', kb(s.downloadBytesPerRecord)],
+    ]),
+  );
+  for (const r of s.refused) console.log(`  not chosen: ${r.parameters}: ${r.reason}`);
+}

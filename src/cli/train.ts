@@ -1,0 +1,66 @@
+/** `cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--seed S] [--spec spec.json] [--json]` */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
+import { trainModel } from '../train/index.ts';
+import { CliError, readCsvFile, table, writeJsonFile } from './io.ts';
+
+export interface TrainCliOptions {
+  out: string;
+  label: string;
+  hidden?: number;
+  seed?: number;
+  spec?: string;
+  json: boolean;
+}
+
+async function readSpec(path: string): Promise<DatasetSpec> {
+  try {
+    return parseDatasetSpec(JSON.parse(await readFile(path, 'utf8')));
+  } catch (e) {
+    throw new CliError(`${path}: not a usable dataset spec (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+export async function trainCommand(dataPath: string, options: TrainCliOptions): Promise<void> {
+  await tf.setBackend('cpu');
+  const csv = await readCsvFile(dataPath);
+  const spec = options.spec ? await readSpec(options.spec) : undefined;
+  const label = spec?.label ?? options.label;
+  const names = spec ? spec.features.map((f) => f.name) : csv.columns.filter((c) => c !== label);
+  if (!csv.columns.includes(label)) throw new CliError(`${basename(dataPath)} column ${JSON.stringify(label)}: is missing from the header (choose the label column with --label)`);
+  const featureSpecs = spec?.features ?? inferFeatureSpecs(csv, names);
+  const data = selectFeatures(csv, { features: names, label, missingAsZero: spec?.missingAsZero });
+  const id = spec?.id ?? (basename(dataPath).replace(/\.csv$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'model');
+  const progress = process.stderr.isTTY && !options.json;
+  const result = await trainModel(
+    { X: data.X, y: data.y, featureSpecs },
+    {
+      id,
+      title: spec?.title ?? labelFromName(id),
+      description: spec?.description ?? `Trained from ${basename(dataPath)}.`,
+      classes: spec?.classes ?? ['negative', 'positive'],
+      missingAsZero: spec?.missingAsZero,
+      dataset: basename(dataPath),
+      hidden: options.hidden,
+      seed: options.seed,
+      onProgress: progress ? (e) => process.stderr.write(`\r${e.phase.padEnd(8)} epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}   `) : undefined,
+    },
+  );
+  if (progress) process.stderr.write('\n');
+  await writeJsonFile(options.out, result.model);
+  const { float, ternary, logistic } = result.metrics;
+  if (options.json) {
+    console.log(JSON.stringify({ model: options.out, logistic, float, ternary }));
+    return;
+  }
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  console.log(`Wrote ${options.out} (${result.model.id}, hash ${result.model.hash.slice(0, 16)}…); held-out split of ${result.split.test.length} rows:`);
+  console.log(
+    table([
+      ['', 'accuracy', 'balanced acc.', 'ROC AUC'],
+      ...([['logistic regression', logistic], ['float MLP', float], ['ternary (integer, as encrypted)', ternary]] as const).map(([n, m]) => [n, pct(m.accuracy), pct(m.balancedAccuracy), m.auc.toFixed(4)]),
+    ]),
+  );
+}

@@ -1,0 +1,32 @@
+/**
+ * Feature specs for a CSV that comes without one (a model builder's own file): names from the
+ * header, plausible ranges from the data widened by half the observed range, binary columns
+ * recognised. The builder can edit labels and units before publishing.
+ */
+import type { FeatureSpec } from '../model/format.ts';
+import type { NumericTable } from './csv.ts';
+
+/** A readable label from a column name: "systolic_bp" → "Systolic bp". */
+export function labelFromName(name: string): string {
+  const words = name.replace(/[_\-.]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function inferFeatureSpecs(table: NumericTable, features: readonly string[]): FeatureSpec[] {
+  return features.map((name) => {
+    const c = table.columns.indexOf(name);
+    const values = table.rows.map((r) => r[c]).filter((v): v is number => typeof v === 'number');
+    const lo = values.length ? Math.min(...values) : 0;
+    const hi = values.length ? Math.max(...values) : 1;
+    const binary = values.length > 0 && values.every((v) => v === 0 || v === 1);
+    const pad = (hi - lo) / 2;
+    return {
+      name,
+      label: labelFromName(name),
+      unit: '',
+      min: binary ? 0 : lo >= 0 ? Math.max(0, lo - pad) : lo - pad,
+      max: binary ? 1 : hi + pad,
+      kind: binary ? 'binary' : 'number',
+    };
+  });
+}
