@@ -70,9 +70,9 @@ async function main() {
       const plan = await compilePlan(model, layout);
       const n = plan.recordsPerInput;
       // One full input: one record (single) or a full batch of n records.
-      const stages = [];
+      const stages: Awaited<ReturnType<typeof encryptedScores>>["timings"][] = [];
       for (let r = 0; r < 3; r++) stages.push((await encryptedScores(model, plan, randomRecords(model, n))).timings);
-      const t = (k: keyof (typeof stages)[0]) => median(stages.map((s) => s[k]));
+      const t = (k: keyof (typeof stages)[number]) => median(stages.map((s) => s[k]));
       const cost = await circuitCost(model, plan);
       const row = {
         model: model.id,

@@ -10,6 +10,7 @@ import { trainCommand } from './train.ts';
 import type { LayoutName } from '../core/he/index.ts';
 
 const USAGE = `usage:
+  cipherclinic serve                      (HOST, PORT and more from the environment: docs/server.md)
   cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--seed S] [--spec spec.json] [--json]
   cipherclinic plan <model.json> [--layout batch|single] [--json]
   cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--label label] [--json]`;
@@ -69,6 +70,9 @@ async function main(argv: string[]): Promise<void> {
     case 'eval':
       need(2, 'a model file and a CSV file');
       return evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(values.layout), label: values.label!, json: values.json! });
+    case 'serve':
+      need(0, 'no arguments');
+      return (await import('../server/main.ts')).serveFromEnv();
     default:
       throw new CliError(`unknown command "${command}"\n${USAGE}`);
   }

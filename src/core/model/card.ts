@@ -1,0 +1,54 @@
+/**
+ * The public model card: everything a client needs to use a model privately — features with
+ * units, ranges and LOINC codes, the input quantization, how to turn the decrypted integer
+ * into a probability, and the HE plan of each layout — and no weights.
+ */
+import type { HePlan } from '../he/plan.ts';
+import type { LayoutName } from '../he/layout.ts';
+import type { FeatureSpec, InputQuantization, OutputDecoding, TernaryModel } from './format.ts';
+
+export const CARD_FORMAT = 'cipherclinic/model-card';
+export const CARD_VERSION = 1;
+
+export interface ModelCard {
+  format: typeof CARD_FORMAT;
+  version: typeof CARD_VERSION;
+  id: string;
+  title: string;
+  description: string;
+  /** Hash of the model file the server runs. */
+  modelHash: string;
+  classes: [string, string];
+  features: FeatureSpec[];
+  input: InputQuantization;
+  output: OutputDecoding;
+  /** Columns whose 0 means "not measured" in the training data (informative). */
+  missingAsZero: string[];
+  /** Held-out metrics from training, when known. */
+  metrics?: Record<string, unknown>;
+  plans: Partial<Record<LayoutName, HePlan>>;
+}
+
+/** The card for a model and its compiled plans. */
+export function makeModelCard(model: TernaryModel, plans: Partial<Record<LayoutName, HePlan>>): ModelCard {
+  for (const plan of Object.values(plans)) {
+    if (plan.modelHash !== model.hash) throw new Error(`plan ${plan.hash.slice(0, 12)}… belongs to another model`);
+  }
+  const training = model.training ?? {};
+  const missing = training.missingAsZero;
+  return {
+    format: CARD_FORMAT,
+    version: CARD_VERSION,
+    id: model.id,
+    title: model.title,
+    description: model.description,
+    modelHash: model.hash,
+    classes: model.classes,
+    features: model.features,
+    input: model.input,
+    output: { scale: model.output.scale, bias: model.output.bias },
+    missingAsZero: Array.isArray(missing) ? missing.map(String) : [],
+    metrics: (training.metrics as Record<string, unknown> | undefined) ?? undefined,
+    plans,
+  };
+}

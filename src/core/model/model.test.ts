@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { parseModel, sealModel, ModelFormatError, qMax } from './format.ts';
+import { decodeProbability, outputBound, quantizeRecord, referenceScore } from './reference.ts';
+import { syntheticModel } from '../../../tests/support/synthetic.ts';
+
+describe('model file', () => {
+  const model = syntheticModel(6, 4);
+
+  it('round-trips through JSON with a stable hash', () => {
+    const again = parseModel(JSON.parse(JSON.stringify(model)));
+    expect(again.hash).toBe(model.hash);
+    const { hash: _h, ...body } = model;
+    expect(sealModel(body).hash).toBe(model.hash);
+  });
+
+  it('refuses a changed file, naming the hash', () => {
+    const changed = JSON.parse(JSON.stringify(model));
+    changed.hidden.beta[0] += 1;
+    expect(() => parseModel(changed)).toThrow(/does not match its content/);
+  });
+
+  it('refuses other formats, versions and inconsistent shapes with the field named', () => {
+    expect(() => parseModel({ ...model, format: 'onnx' })).toThrow(/not a TernaryNet model file/);
+    expect(() => parseModel({ ...model, version: 2 })).toThrow(/version 2 is not supported/);
+    const ragged = JSON.parse(JSON.stringify(model));
+    ragged.hidden.weights[1].pop();
+    expect(() => parseModel(ragged)).toThrow(ModelFormatError);
+    expect(() => parseModel(ragged)).toThrow(/hidden\.weights\[1\] has 5 entries, expected 6/);
+    const notTernary = JSON.parse(JSON.stringify(model));
+    notTernary.hidden.weights[0][0] = 2;
+    expect(() => parseModel(notTernary)).toThrow(/hidden\.weights\.0\.0/);
+  });
+});
+
+describe('integer reference', () => {
+  const model = syntheticModel(5, 3, 21);
+
+  it('quantizes with clamping and imputes missing values', () => {
+    const Q = qMax(model.input);
+    const q = quantizeRecord(model, [0, 100, -100, null, 0.5]);
+    expect(Array.from(q)).toEqual([0, Q, -Q, Math.round(model.input.impute[3]! * model.input.scale), Math.round(0.5 * model.input.scale)]);
+  });
+
+  it('never exceeds outputBound on the corners of the input box', () => {
+    const Q = qMax(model.input);
+    const bound = outputBound(model);
+    // Exhaustive over the corners of the input box: the bound is a maximum of a convex function.
+    let max = 0;
+    for (let mask = 0; mask < 2 ** 5; mask++) {
+      const q = Int32Array.from({ length: 5 }, (_, i) => ((mask >> i) & 1 ? Q : -Q));
+      max = Math.max(max, Math.abs(referenceScore(model, q)));
+    }
+    expect(max).toBeLessThanOrEqual(bound);
+    expect(bound).toBeGreaterThan(0);
+  });
+
+  it('decodes a probability with the logistic function', () => {
+    expect(decodeProbability({ scale: 0.5, bias: -1 }, 2)).toBeCloseTo(0.5);
+    expect(decodeProbability({ scale: 1, bias: 0 }, 50)).toBeGreaterThan(0.999);
+  });
+});
