@@ -1,6 +1,6 @@
 /** `cipherclinic plan <model.json> [--layout batch|single] [--json]` */
 import { compilePlan, describeParameters, coeffModulusBits, plainModulusBits, type HePlan, type LayoutName } from '../core/he/index.ts';
-import { readModelFile, table } from './io.ts';
+import { pairs, readModelFile } from './io.ts';
 
 /** The plan as the CLI's JSON reports it; per-record sizes divide by the records one input carries. */
 export function planSummary(plan: HePlan) {
@@ -36,7 +36,7 @@ export async function planCommand(modelPath: string, layout: LayoutName, json: b
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   console.log(`Plan for ${model.title} (${model.id}), ${layout} layout: ${describeParameters(plan.params)}`);
   console.log(
-    table([
+    pairs([
       ['output bound', `±${s.outputBound} (plain modulus ${s.plainModulusBits} bits)`],
       ['noise margin', `${s.noiseMarginBits} bits left (≥ ${s.requiredMarginBits} required), measured on the real circuit`],
       ['records per upload', String(s.recordsPerCiphertextSet)],

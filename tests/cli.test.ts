@@ -1,0 +1,113 @@
+/**
+ * The cipherclinic command as a user runs it: a real process, real files, JSON on stdout,
+ * one-line errors and non-zero exits for bad input.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, sharedDataDir } from '../src/cli/paths.ts';
+
+const run = promisify(execFile);
+const bin = resolve(repoRoot, 'bin/cipherclinic.mjs');
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: repoRoot, timeout: 170_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+let dir: string;
+let csv: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cipherclinic-cli-'));
+  // 300 rows of the Pima data: enough to train, small enough to stay quick.
+  const text = await readFile(resolve(sharedDataDir(), 'pima_indians_diabetes.csv'), 'utf8');
+  csv = join(dir, 'pima.csv');
+  await writeFile(csv, text.split('\n').slice(0, 301).join('\n') + '\n');
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('train, plan, eval', () => {
+  const model = () => join(dir, 'model.json');
+
+  it('trains and reports held-out metrics of all three models as JSON', async () => {
+    const r = await cli('train', csv, '--out', model(), '--hidden', '6', '--seed', '3', '--spec', resolve(repoRoot, 'models/specs/pima-diabetes.json'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.model).toBe(model());
+    for (const key of ['float', 'ternary', 'logistic']) {
+      expect(Object.keys(out[key]).sort()).toEqual(['accuracy', 'auc', 'balancedAccuracy']);
+      expect(out[key].accuracy).toBeGreaterThan(0.5);
+    }
+    const saved = JSON.parse(await readFile(model(), 'utf8'));
+    expect(saved.hidden.weights).toHaveLength(6);
+  });
+
+  it.each(['batch', 'single'])('plans the %s layout with the documented fields', async (layout) => {
+    const r = await cli('plan', model(), '--layout', layout, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const p = JSON.parse(r.stdout);
+    for (const key of ['scheme', 'polyModulusDegree', 'plainModulusBits', 'coeffModulusBits', 'layout', 'outputBound', 'noiseMarginBits', 'evaluationKeyBytes', 'uploadBytesPerRecord', 'downloadBytesPerRecord']) expect(p).toHaveProperty(key);
+    expect(p.layout).toBe(layout);
+    expect(p.noiseMarginBits).toBeGreaterThanOrEqual(10);
+    expect(2 ** p.plainModulusBits).toBeGreaterThan(2 * p.outputBound);
+  });
+
+  it('evaluates encrypted with full agreement', async () => {
+    const r = await cli('eval', model(), csv, '--encrypted', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const e = JSON.parse(r.stdout);
+    expect(e.records).toBe(300);
+    expect(e.encrypted.agreement).toBe(1);
+    expect(e.encrypted.accuracy).toBe(e.plaintext.accuracy);
+  });
+});
+
+describe('bad input', () => {
+  async function expectOneLineError(args: string[], pattern: RegExp) {
+    const r = await cli(...args);
+    expect(r.code).not.toBe(0);
+    const lines = r.stderr.trim().split('\n').filter((l) => !/tensorflow|tfjs|====|Hi, looks like/i.test(l) && l.trim());
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  }
+
+  it('names a missing file', () => expectOneLineError(['eval', join(dir, 'nope.json'), csv], /nope\.json: no such model file/));
+
+  it('names a missing column', async () => {
+    const f = join(dir, 'nocol.csv');
+    await writeFile(f, 'pregnancies,glucose,label\n1,2,0\n');
+    await expectOneLineError(['eval', resolve(repoRoot, 'models/pima-diabetes.json'), f], /nocol\.csv column "blood_pressure": is missing/);
+  });
+
+  it('names the row and column of a non-numeric cell', async () => {
+    const f = join(dir, 'bad.csv');
+    const text = await readFile(csv, 'utf8');
+    const lines = text.split('\n');
+    lines[5] = lines[5]!.replace(/^(\d+),(\d+)/, '$1,abc');
+    await writeFile(f, lines.join('\n'));
+    await expectOneLineError(['train', f, '--out', join(dir, 'x.json')], /bad\.csv row 6, column "glucose": "abc" is not a number/);
+  });
+
+  it('refuses an empty file', async () => {
+    const f = join(dir, 'empty.csv');
+    await writeFile(f, '');
+    await expectOneLineError(['train', f, '--out', join(dir, 'x.json')], /empty\.csv/);
+  });
+
+  it('refuses a damaged model file', async () => {
+    const f = join(dir, 'damaged.json');
+    const m = JSON.parse(await readFile(resolve(repoRoot, 'models/pima-diabetes.json'), 'utf8'));
+    m.hidden.alpha[0] += 1;
+    await writeFile(f, JSON.stringify(m));
+    await expectOneLineError(['plan', f], /damaged\.json: model file hash .* does not match/);
+  });
+});
