@@ -1,0 +1,114 @@
+/**
+ * The classifier service, seen from the page: model cards (JSON), key registration and
+ * classification (MessagePack bodies made in the HE worker). Every request goes through `send`,
+ * which records it for the "what left this device" panel and turns refusals into ApiError
+ * with the protocol's code. Busy answers (503 with Retry-After) are retried a few times.
+ */
+import type { ModelCard } from '../../core/model/card.ts';
+import { API, MSGPACK_TYPE, type ErrorCode, type KeyReceipt } from '../../core/protocol/index.ts';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    /** The protocol's error code, or 'network' when no answer came. */
+    readonly code: ErrorCode | 'network',
+    message: string,
+    readonly status = 0,
+  ) {
+    super(message);
+  }
+}
+
+/** What a request body carries, as the HE worker describes it. */
+export interface BodyContent {
+  kind: 'evaluation keys' | 'ciphertexts';
+  /** SHA-256 of the ciphertexts (or key bytes) in the body. */
+  hash: string;
+  /** Bytes of ciphertext or key material. */
+  bytes: number;
+  /** Records the ciphertexts carry. */
+  records: number;
+}
+
+/** What the traffic panel learns about each request. */
+export interface SentRequest {
+  method: string;
+  path: string;
+  /** Bytes of the request body. */
+  bytes: number;
+  content?: BodyContent;
+  status: number;
+  ms: number;
+}
+
+type Observer = (request: SentRequest) => void;
+let observer: Observer | undefined;
+
+/** Receives every request the page makes to the service. */
+export function observeRequests(fn: Observer): void {
+  observer = fn;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+
+async function refusal(res: Response): Promise<ApiError> {
+  try {
+    const body = (await res.json()) as { error?: { code?: ErrorCode; message?: string } };
+    if (body.error?.code) return new ApiError(body.error.code, body.error.message ?? res.statusText, res.status);
+  } catch {
+    // not the protocol's error body
+  }
+  return new ApiError('internal', `the service answered ${res.status} ${res.statusText}`, res.status);
+}
+
+async function send(method: 'GET' | 'POST', path: string, body: Uint8Array | undefined, signal?: AbortSignal, content?: BodyContent): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now();
+    let res: Response;
+    try {
+      res = await fetch(path, {
+        method,
+        signal,
+        body: body as BodyInit | undefined,
+        headers: body ? { 'content-type': MSGPACK_TYPE, accept: `${MSGPACK_TYPE}, application/json` } : { accept: 'application/json' },
+        cache: 'no-store',
+      });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new ApiError('network', navigator.onLine ? 'the service could not be reached' : 'this device is offline', 0);
+    }
+    observer?.({ method, path, bytes: body?.byteLength ?? 0, content, status: res.status, ms: performance.now() - t0 });
+    if (res.ok) return res;
+    const error = await refusal(res);
+    const retry = Number(res.headers.get('retry-after') ?? '1');
+    if (res.status === 503 && attempt < 4) {
+      await sleep(Math.min(5, Math.max(0.2, retry)) * 1000 * (attempt + 1), signal);
+      continue;
+    }
+    throw error;
+  }
+}
+
+/** The public model cards the service offers. */
+export async function fetchCards(signal?: AbortSignal): Promise<ModelCard[]> {
+  const res = await send('GET', API.models, undefined, signal);
+  const json = (await res.json()) as { cards?: ModelCard[] };
+  if (!Array.isArray(json.cards)) throw new ApiError('bad_request', 'the service sent no model cards');
+  return json.cards;
+}
+
+/** Registers evaluation keys (a MessagePack body from the HE worker). */
+export async function registerKeys(body: Uint8Array, content: BodyContent, signal?: AbortSignal): Promise<KeyReceipt> {
+  const res = await send('POST', API.keys, body, signal, content);
+  return (await res.json()) as KeyReceipt;
+}
+
+/** Sends one encrypted input; returns the encrypted result's MessagePack bytes. */
+export async function classify(modelId: string, body: Uint8Array, content: BodyContent, signal?: AbortSignal): Promise<Uint8Array> {
+  const res = await send('POST', API.classify(modelId), body, signal, content);
+  return new Uint8Array(await res.arrayBuffer());
+}

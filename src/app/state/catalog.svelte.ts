@@ -1,0 +1,80 @@
+/**
+ * The model cards the service offers, remembered in IndexedDB so the screens work offline
+ * (forms, FHIR import and CSV validation need only the card), and the model the person chose.
+ */
+import { get, set } from 'idb-keyval';
+import type { ModelCard } from '../../core/model/card.ts';
+import { fetchCards } from '../lib/api.ts';
+import { cardStore } from '../lib/stores.ts';
+
+interface Saved {
+  savedAt: string;
+  cards: ModelCard[];
+}
+
+export class ModelCatalog {
+  #cards = $state.raw<ModelCard[]>([]);
+  #selectedId = $state<string | undefined>();
+  #status = $state<'loading' | 'online' | 'offline' | 'error'>('loading');
+  #savedAt = $state<string | undefined>();
+  #message = $state('');
+  #chosen = $state(false);
+
+  get cards(): readonly ModelCard[] {
+    return this.#cards;
+  }
+  get status() {
+    return this.#status;
+  }
+  /** When the cards in use were fetched, if they came from this device's copy. */
+  get savedAt() {
+    return this.#savedAt;
+  }
+  get message() {
+    return this.#message;
+  }
+  /** True once the person picked a model (now or on an earlier visit), not just the default. */
+  get chosen() {
+    return this.#chosen;
+  }
+  get selected(): ModelCard | undefined {
+    return this.#cards.find((c) => c.id === this.#selectedId) ?? this.#cards[0];
+  }
+  byId(id: string): ModelCard | undefined {
+    return this.#cards.find((c) => c.id === id);
+  }
+
+  select(id: string): void {
+    this.#selectedId = id;
+    this.#chosen = true;
+    void set('selected', id, cardStore);
+  }
+
+  /** Fetches the cards; falls back to the saved ones when the service cannot be reached. */
+  async load(): Promise<void> {
+    this.#status = 'loading';
+    if (this.#selectedId === undefined) {
+      this.#selectedId = await get<string>('selected', cardStore);
+      this.#chosen ||= this.#selectedId !== undefined;
+    }
+    try {
+      const cards = await fetchCards();
+      this.#cards = cards;
+      this.#savedAt = undefined;
+      this.#status = 'online';
+      this.#message = '';
+      await set('cards', { savedAt: new Date().toISOString(), cards } satisfies Saved, cardStore);
+    } catch (e) {
+      const saved = await get<Saved>('cards', cardStore);
+      if (saved?.cards.length) {
+        this.#cards = saved.cards;
+        this.#savedAt = saved.savedAt;
+        this.#status = 'offline';
+        this.#message = 'The service cannot be reached, so the models saved on this device are shown. Predictions need the service.';
+      } else {
+        this.#status = 'error';
+        this.#message = `The list of models could not be loaded (${(e as Error).message}). Check the connection and reload.`;
+      }
+    }
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * A clinician's patient list for one model: the CSV read and checked row by row on this
+ * device, valid rows encrypted in the batch layout (thousands per ciphertext set), progress,
+ * cancel, and a results table that sorts, filters and exports — all without a readable value
+ * leaving the browser.
+ */
+import Papa from 'papaparse';
+import { readCsv, type TextTable } from '../../core/data/csv.ts';
+import { validateRows, type RowProblem } from '../../core/data/validate.ts';
+import type { ModelCard } from '../../core/model/card.ts';
+import { CancelledError } from '../lib/he-bridge.ts';
+import { predict, type Phase } from '../lib/predict.ts';
+import type { AppState } from './app.svelte.ts';
+
+export interface ResultRow {
+  /** File line (header = 1). */
+  line: number;
+  /** The row's identifier column when the file has one that is not a feature. */
+  id: string;
+  probability: number;
+  label: string;
+  positive: boolean;
+  score: number;
+}
+
+export type SortKey = 'line' | 'id' | 'probability';
+
+interface Loaded {
+  name: string;
+  table: TextTable;
+  valid: number;
+  problems: RowProblem[];
+  /** Rows with at least one problem. */
+  badRows: number;
+  missingColumns: string[];
+  idColumn: string | undefined;
+}
+
+const PHASE_WORDS: Record<Phase, string> = {
+  keys: 'Preparing keys',
+  encrypting: 'Encrypting',
+  evaluating: 'Computing on ciphertexts',
+  decrypting: 'Decrypting',
+  done: 'Done',
+};
+
+const ID_COLUMNS = ['id', 'patient_id', 'patient', 'mrn', 'name', 'record'];
+
+export class ClinicBatch {
+  readonly #app: AppState;
+  #card = $state.raw<ModelCard | undefined>();
+  #loaded = $state.raw<Loaded | undefined>();
+  #readError = $state('');
+  #phase = $state<'idle' | 'ready' | 'running' | 'done' | 'cancelled' | 'error'>('idle');
+  #progress = $state({ done: 0, total: 0, words: '' });
+  #results = $state.raw<ResultRow[]>([]);
+  #error = $state('');
+  #elapsedMs = $state(0);
+  #controller: AbortController | undefined;
+  #records: { line: number; values: (number | null)[]; id: string }[] = [];
+
+  sortKey = $state<SortKey>('line');
+  sortDir = $state<'asc' | 'desc'>('asc');
+  filterText = $state('');
+  filterClass = $state<'all' | 'positive' | 'negative'>('all');
+  minRisk = $state(0);
+
+  constructor(app: AppState) {
+    this.#app = app;
+  }
+
+  get card() {
+    return this.#card;
+  }
+  get loaded() {
+    return this.#loaded;
+  }
+  get readError() {
+    return this.#readError;
+  }
+  get phase() {
+    return this.#phase;
+  }
+  get progress() {
+    return this.#progress;
+  }
+  get results(): readonly ResultRow[] {
+    return this.#results;
+  }
+  get error() {
+    return this.#error;
+  }
+  get elapsedMs() {
+    return this.#elapsedMs;
+  }
+
+  /** The results after filtering and sorting. */
+  view = $derived.by(() => {
+    const text = this.filterText.trim().toLowerCase();
+    const rows = this.#results.filter(
+      (r) =>
+        (this.filterClass === 'all' || (this.filterClass === 'positive') === r.positive) &&
+        r.probability * 100 >= this.minRisk &&
+        (!text || r.id.toLowerCase().includes(text) || String(r.line).includes(text) || r.label.toLowerCase().includes(text)),
+    );
+    const sign = this.sortDir === 'asc' ? 1 : -1;
+    const key = this.sortKey;
+    return rows.sort((a, b) => sign * (key === 'id' ? a.id.localeCompare(b.id, undefined, { numeric: true }) : a[key] - b[key]));
+  });
+
+  sortBy(key: SortKey): void {
+    if (this.sortKey === key) this.sortDir = this.sortDir === 'asc' ? 'desc' : 'asc';
+    else {
+      this.sortKey = key;
+      this.sortDir = key === 'probability' ? 'desc' : 'asc';
+    }
+  }
+
+  /** Reads and checks a CSV file against the model; valid rows are kept for the run. */
+  async load(file: File, card: ModelCard): Promise<void> {
+    this.cancel();
+    this.#card = card;
+    this.#readError = '';
+    this.#loaded = undefined;
+    this.#results = [];
+    this.#phase = 'idle';
+    try {
+      const table = readCsv(await file.text(), file.name);
+      const { records, problems, missingColumns } = validateRows(card.features, table, { missingAsZero: card.missingAsZero });
+      const names = new Set(card.features.map((f) => f.name));
+      const idColumn = table.columns.find((c) => ID_COLUMNS.includes(c.toLowerCase()) && !names.has(c));
+      const idIndex = idColumn ? table.columns.indexOf(idColumn) : -1;
+      this.#records = records.map((r) => ({ line: r.row, values: [...r.values], id: idIndex >= 0 ? (table.rows[r.index]![idIndex] ?? '') : '' }));
+      const badRows = new Set(problems.filter((p) => p.row !== undefined).map((p) => p.row)).size;
+      this.#loaded = { name: file.name, table, valid: records.length, problems, badRows, missingColumns, idColumn };
+      this.#phase = records.length > 0 ? 'ready' : 'error';
+      if (records.length === 0) this.#error = 'No row of this file can be used; see the problems listed.';
+    } catch (e) {
+      this.#readError = (e as Error).message;
+    }
+  }
+
+  /** Encrypts every valid row, has the service evaluate them, decrypts the results. */
+  async run(): Promise<void> {
+    const card = this.#card;
+    if (!card || this.#records.length === 0 || this.#phase === 'running') return;
+    this.#controller = new AbortController();
+    const { signal } = this.#controller;
+    this.#phase = 'running';
+    this.#error = '';
+    this.#results = [];
+    const t0 = performance.now();
+    const total = this.#records.length;
+    this.#progress = { done: 0, total, words: PHASE_WORDS.keys };
+    try {
+      const { predictions, key } = await predict(this.#app.bridge, card, 'batch', this.#records.map((r) => r.values), {
+        signal,
+        onProgress: (p) => (this.#progress = { done: p.done, total, words: PHASE_WORDS[p.phase] }),
+      });
+      this.#app.keys.noteKey(key);
+      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: card.classes[p.positive ? 1 : 0] }));
+      this.#phase = 'done';
+      this.#elapsedMs = performance.now() - t0;
+      void this.#app.history.add({
+        modelId: card.id, modelTitle: card.title, source: 'csv', origin: this.#loaded?.name ?? 'CSV file', fingerprint: key.fingerprint,
+        rows: predictions.length, positives: predictions.filter((p) => p.positive).length, label: card.classes[1],
+      });
+    } catch (e) {
+      if (signal.aborted || e instanceof CancelledError) this.#phase = 'cancelled';
+      else {
+        this.#phase = 'error';
+        this.#error = `The batch did not complete: ${(e as Error).message}`;
+      }
+    } finally {
+      this.#controller = undefined;
+    }
+  }
+
+  /** Stops the run: aborts requests and terminates the HE worker mid-computation. */
+  cancel(): void {
+    this.#controller?.abort(new CancelledError());
+  }
+
+  /** The results as CSV text, made here: the file's columns plus the prediction. */
+  exportCsv(): string {
+    const loaded = this.#loaded;
+    if (!loaded) return '';
+    const byLine = new Map(this.#results.map((r) => [r.line, r]));
+    const { table } = loaded;
+    const rows = table.rows.map((cells, i) => {
+      const r = byLine.get(table.lines[i]!);
+      // Ragged rows (never predicted) are cut or padded so the prediction stays in its column.
+      const aligned = table.columns.map((_, c) => cells[c] ?? '');
+      return [...aligned, r ? r.probability.toFixed(4) : '', r ? r.label : 'not predicted (see validation report)'];
+    });
+    return Papa.unparse({ fields: [...table.columns, 'predicted_probability', 'predicted_class'], data: rows }, { newline: '\n' });
+  }
+}

@@ -1,0 +1,58 @@
+/** Past predictions, kept only in this browser's IndexedDB; deletable one by one or all. */
+import { clear, del, entries, set } from 'idb-keyval';
+import { historyStore } from '../lib/stores.ts';
+
+export interface HistoryEntry {
+  id: string;
+  /** ISO 8601. */
+  at: string;
+  modelId: string;
+  modelTitle: string;
+  source: 'form' | 'fhir' | 'csv';
+  /** Single prediction: the probability of the positive class. */
+  probability?: number;
+  /** Single prediction: the predicted class; batch: the positive class's name. */
+  label?: string;
+  /** Batch: rows predicted, and how many fell in the positive class. */
+  rows?: number;
+  positives?: number;
+  /** What it was made from, shown in the list (file name, or "entered by hand"). */
+  origin: string;
+  /** Key fingerprint that decrypted it. */
+  fingerprint: string;
+}
+
+export class History {
+  #items = $state<HistoryEntry[]>([]);
+  #loaded = $state(false);
+
+  /** Newest first. */
+  get items(): readonly HistoryEntry[] {
+    return this.#items;
+  }
+  get loaded() {
+    return this.#loaded;
+  }
+
+  async load(): Promise<void> {
+    const all = await entries<string, HistoryEntry>(historyStore);
+    this.#items = all.map(([, v]) => v).sort((a, b) => b.at.localeCompare(a.at));
+    this.#loaded = true;
+  }
+
+  async add(entry: Omit<HistoryEntry, 'id' | 'at'>): Promise<void> {
+    const full: HistoryEntry = { ...entry, id: crypto.randomUUID(), at: new Date().toISOString() };
+    await set(full.id, full, historyStore);
+    this.#items = [full, ...this.#items];
+  }
+
+  async remove(id: string): Promise<void> {
+    await del(id, historyStore);
+    this.#items = this.#items.filter((e) => e.id !== id);
+  }
+
+  async clear(): Promise<void> {
+    await clear(historyStore);
+    this.#items = [];
+  }
+}

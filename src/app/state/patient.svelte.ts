@@ -1,0 +1,181 @@
+/**
+ * One person's record for one model: the form's text, where imported values came from, the
+ * checks, and the private prediction. Values stay on this device; only ciphertexts are sent.
+ */
+import { mapFhirBundle, type FhirPatient, type FilledValue } from '../../core/data/fhir.ts';
+import type { ModelCard } from '../../core/model/card.ts';
+import { fieldText, readField } from '../lib/fields.ts';
+import { predict, prepareKeys, type Phase, type Prediction } from '../lib/predict.ts';
+import type { AppState } from './app.svelte.ts';
+
+export interface PatientResult extends Prediction {
+  label: string;
+  at: string;
+  fingerprint: string;
+  /** Labels of fields left blank, which the model filled with typical values. */
+  imputed: string[];
+  ms: number;
+}
+
+export interface ImportSummary {
+  file: string;
+  patient: FhirPatient;
+  found: number;
+  missing: string[];
+  warnings: string[];
+}
+
+const PHASE_WORDS: Record<Phase, string> = {
+  keys: 'Preparing your keys…',
+  encrypting: 'Encrypting on this device…',
+  evaluating: 'The service is computing on the encrypted record…',
+  decrypting: 'Decrypting the answer on this device…',
+  done: 'Done',
+};
+
+export class PatientSession {
+  readonly card: ModelCard;
+  readonly #app: AppState;
+  #text = $state<Record<string, string>>({});
+  #fills = $state.raw<Record<string, FilledValue>>({});
+  #edited = $state<Record<string, boolean>>({});
+  #imported = $state.raw<ImportSummary | undefined>();
+  #importError = $state('');
+  #running = $state(false);
+  #progress = $state('');
+  #result = $state.raw<PatientResult | undefined>();
+  #error = $state('');
+  #checked = $state(false);
+  #source: 'form' | 'fhir' = 'form';
+  #keysReady: Promise<unknown> | undefined;
+
+  constructor(app: AppState, card: ModelCard) {
+    this.#app = app;
+    this.card = card;
+  }
+
+  text(name: string): string {
+    return this.#text[name] ?? '';
+  }
+  fill(name: string): FilledValue | undefined {
+    return this.#edited[name] ? undefined : this.#fills[name];
+  }
+  get imported() {
+    return this.#imported;
+  }
+  get importError() {
+    return this.#importError;
+  }
+  get running() {
+    return this.#running;
+  }
+  get progress() {
+    return this.#progress;
+  }
+  get result() {
+    return this.#result;
+  }
+  get error() {
+    return this.#error;
+  }
+  /** Errors are shown once the person tried to submit, or per field once typed into. */
+  get checked() {
+    return this.#checked;
+  }
+
+  /** Per-field problems, by feature name. */
+  get problems(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const f of this.card.features) {
+      const e = readField(f, this.text(f.name)).error;
+      if (e) out[f.name] = e;
+    }
+    return out;
+  }
+
+  setText(name: string, text: string): void {
+    this.#text[name] = text;
+    if (this.#fills[name]) this.#edited[name] = true;
+  }
+
+  /** Makes keys and registers evaluation keys in the background, before the first click. */
+  warmUp(): void {
+    if (this.#keysReady || this.#app.catalog.status !== 'online') return;
+    this.#keysReady = prepareKeys(this.#app.bridge, this.card, 'single')
+      .then((key) => this.#app.keys.noteKey(key))
+      .catch(() => (this.#keysReady = undefined));
+  }
+
+  /** Reads a FHIR R4 Bundle file into the form, keeping each value's provenance. */
+  async importFhir(file: File): Promise<void> {
+    this.#importError = '';
+    this.warmUp();
+    try {
+      const json = JSON.parse(await file.text());
+      const mapping = mapFhirBundle(json, this.card.features, { source: file.name });
+      const text: Record<string, string> = {};
+      const fills: Record<string, FilledValue> = {};
+      for (const fill of mapping.fills) {
+        text[fill.feature] = fieldText(fill.value);
+        fills[fill.feature] = fill;
+      }
+      this.#text = text;
+      this.#fills = fills;
+      this.#edited = {};
+      this.#source = 'fhir';
+      this.#result = undefined;
+      const label = (name: string) => this.card.features.find((f) => f.name === name)?.label ?? name;
+      this.#imported = {
+        file: file.name,
+        patient: mapping.patient,
+        found: mapping.fills.filter((f) => f.status === 'found' || f.status === 'derived').length,
+        missing: mapping.fills.filter((f) => f.status === 'missing').map((f) => label(f.feature)),
+        warnings: mapping.warnings,
+      };
+    } catch (e) {
+      this.#importError = e instanceof SyntaxError ? `${file.name} is not JSON: ${e.message}` : (e as Error).message;
+    }
+  }
+
+  clear(): void {
+    this.#text = {};
+    this.#fills = {};
+    this.#edited = {};
+    this.#imported = undefined;
+    this.#result = undefined;
+    this.#error = '';
+    this.#checked = false;
+    this.#source = 'form';
+  }
+
+  /** Encrypts, sends, decrypts. Returns false (and shows why) when the form has problems. */
+  async predict(): Promise<boolean> {
+    this.#checked = true;
+    if (Object.keys(this.problems).length > 0) return false;
+    const card = this.card;
+    const record = card.features.map((f) => readField(f, this.text(f.name)).value);
+    const imputed = card.features.filter((_, i) => record[i] === null).map((f) => f.label);
+    this.#running = true;
+    this.#error = '';
+    this.#result = undefined;
+    const t0 = performance.now();
+    try {
+      const { predictions, key } = await predict(this.#app.bridge, card, 'single', [record], { onProgress: (p) => (this.#progress = PHASE_WORDS[p.phase]) });
+      this.#app.keys.noteKey(key);
+      const p = predictions[0]!;
+      const label = card.classes[p.positive ? 1 : 0];
+      this.#result = { ...p, label, at: new Date().toISOString(), fingerprint: key.fingerprint, imputed, ms: performance.now() - t0 };
+      void this.#app.history.add({
+        modelId: card.id, modelTitle: card.title, source: this.#source, probability: p.probability, label,
+        origin: this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand', fingerprint: key.fingerprint,
+      });
+      return true;
+    } catch (e) {
+      this.#error = `The prediction did not complete: ${(e as Error).message}`;
+      return false;
+    } finally {
+      this.#running = false;
+      this.#progress = '';
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/** Inputs the e2e flows send, built from ../shared/data, and their plaintext references. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { modelsDir, sharedDataDir } from '../../../src/cli/paths.ts';
+import { readCsv } from '../../../src/core/data/csv.ts';
+import { validateRows } from '../../../src/core/data/validate.ts';
+import { parseModel, type TernaryModel } from '../../../src/core/model/format.ts';
+import { decodeProbability, quantizeRecord, referenceScore, type PlainRecord } from '../../../src/core/model/reference.ts';
+
+export async function loadModel(id: string): Promise<TernaryModel> {
+  return parseModel(JSON.parse(await readFile(resolve(modelsDir, `${id}.json`), 'utf8')));
+}
+
+/** The probability the app must show: the plaintext integer reference, decoded. */
+export function reference(model: TernaryModel, record: PlainRecord): { score: number; probability: number } {
+  const score = referenceScore(model, quantizeRecord(model, record));
+  return { score, probability: decodeProbability(model.output, score) };
+}
+
+/** What the CSV flow must produce: the valid rows (as the app validates them) and each one's reference. */
+export function expectedBatch(model: TernaryModel, csv: string, name: string) {
+  const table = readCsv(csv, name);
+  const { records, problems } = validateRows(model.features, table, { missingAsZero: (model.training?.missingAsZero as string[] | undefined) ?? [] });
+  return {
+    problems,
+    rows: records.map((r) => ({ line: r.row, values: r.values, ...reference(model, r.values) })),
+  };
+}
+
+/**
+ * 1,000 Framingham patients with an id column, and ten rows broken on purpose: text in a
+ * number, out-of-range values, a 0/1 column holding 2, short rows.
+ */
+export async function clinicCsv(): Promise<{ text: string; broken: number[] }> {
+  const lines = (await readFile(resolve(sharedDataDir(), 'framingham_chd.csv'), 'utf8')).replace(/\r/g, '').trim().split('\n');
+  const header = lines[0]!.split(',');
+  const col = (name: string) => header.indexOf(name) + 1; // +1: the id column comes first
+  const rows = lines.slice(1, 1001).map((l, i) => [`P${String(i + 1).padStart(4, '0')}`, ...l.split(',')]);
+  const broken: [number, (r: string[]) => void][] = [
+    [7, (r) => (r[col('age')] = 'forty')],
+    [42, (r) => (r[col('systolic_bp')] = '900')],
+    [99, (r) => (r[col('diabetes')] = '2')],
+    [150, (r) => r.splice(6)],
+    [222, (r) => (r[col('bmi')] = '3')],
+    [333, (r) => (r[col('total_cholesterol')] = '12,5')],
+    [444, (r) => (r[col('heart_rate')] = '-80')],
+    [555, (r) => (r[col('glucose')] = 'n/a')],
+    [777, (r) => (r[col('male')] = 'M')],
+    [888, (r) => r.push('extra')],
+  ];
+  for (const [i, f] of broken) f(rows[i]!);
+  const text = [['id', ...header].join(','), ...rows.map((r) => r.map((c) => (c.includes(',') ? `"${c}"` : c)).join(','))].join('\n') + '\n';
+  // File lines: header is line 1, row i is line i + 2.
+  return { text, broken: broken.map(([i]) => i + 2) };
+}
+
+/** 4,096 breast-cancer rows: the data set's 569 rows, cycled, each with an id. */
+export async function breastCancerCsv(): Promise<string> {
+  const lines = (await readFile(resolve(sharedDataDir(), 'breast_cancer_wisconsin_diagnostic.csv'), 'utf8')).replace(/\r/g, '').trim().split('\n');
+  const data = lines.slice(1);
+  const rows = Array.from({ length: 4096 }, (_, i) => `B${i + 1},${data[i % data.length]}`);
+  return ['id,' + lines[0], ...rows].join('\n') + '\n';
+}

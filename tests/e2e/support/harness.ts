@@ -1,0 +1,90 @@
+/**
+ * The e2e harness: builds the web app once, starts the real server on loopback serving that
+ * build, and drives Debian's Chromium through playwright-core (never a downloaded browser).
+ * Every request body the browser sends is recorded for the privacy checks.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { repoRoot } from '../../../src/cli/paths.ts';
+import { startServer, type RunningServer } from '../../../src/server/main.ts';
+
+/** Debian's chromium: $CHROMIUM_PATH, else the first `chromium` on the PATH (`command -v chromium`). */
+export const CHROMIUM =
+  process.env.CHROMIUM_PATH ??
+  (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'chromium')).find((path) => existsSync(path)) ??
+  '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless'];
+export const resultsDir = resolve(repoRoot, 'test-results');
+export const screenshotDir = resolve(resultsDir, 'screenshots');
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  body: Buffer;
+}
+
+/** Builds the app into test-results/app (so dist/ is left alone). */
+export async function buildApp(): Promise<string> {
+  const outDir = resolve(resultsDir, 'app');
+  await build({ root: repoRoot, configFile: resolve(repoRoot, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  return outDir;
+}
+
+export async function startAppServer(staticDir: string): Promise<{ server: RunningServer; dataDir: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cipherclinic-e2e-'));
+  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, staticDir, workers: 2, logLevel: 'warn', modelDirs: [resolve(repoRoot, 'models')] });
+  return { server, dataDir };
+}
+
+/** A browser with a profile on disk, so that closing and relaunching it is a real restart. */
+export class Browser {
+  readonly requests: RecordedRequest[] = [];
+  readonly errors: string[] = [];
+  context!: BrowserContext;
+  #profile = '';
+
+  async launch(): Promise<BrowserContext> {
+    if (!existsSync(CHROMIUM)) throw new Error(`the browser tests drive Debian's Chromium at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+    this.#profile ||= await mkdtemp(join(tmpdir(), 'cipherclinic-profile-'));
+    this.context = await chromium.launchPersistentContext(this.#profile, { executablePath: CHROMIUM, args: ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    this.context.on('request', (r) => {
+      const body = r.postDataBuffer();
+      if (body) this.requests.push({ method: r.method(), url: r.url(), body });
+    });
+    this.context.on('page', (p) => this.#watch(p));
+    for (const p of this.context.pages()) this.#watch(p);
+    return this.context;
+  }
+
+  #watch(page: Page) {
+    page.on('pageerror', (e) => this.errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && this.errors.push(m.text()));
+  }
+
+  async page(): Promise<Page> {
+    return this.context.pages()[0] ?? (await this.context.newPage());
+  }
+
+  /** Closes the browser (its profile stays on disk for the next launch). */
+  async close(): Promise<void> {
+    await this.context?.close();
+  }
+
+  async dispose(): Promise<void> {
+    await this.close();
+    if (this.#profile) await rm(this.#profile, { recursive: true, force: true });
+  }
+}
+
+export async function screenshot(page: Page, name: string, width: number): Promise<string> {
+  await mkdir(screenshotDir, { recursive: true });
+  await page.setViewportSize({ width, height: width < 600 ? 844 : 900 });
+  await page.waitForTimeout(100);
+  const path = resolve(screenshotDir, `${name}-${width}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

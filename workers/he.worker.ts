@@ -1,0 +1,30 @@
+/**
+ * The HE worker: owns SEAL and the secret keys (DESIGN §3). A thin comlink entry; each
+ * operation lives in workers/he/. The page imports only the type `HeWorkerApi`, so no worker
+ * code (and no SEAL) lands in the main bundle.
+ */
+import { expose } from 'comlink';
+import { loadSeal } from '../src/core/he/seal.ts';
+import { decrypt, encrypt, prepare, registration } from './he/requests.ts';
+import { deleteAll, exportBackup, importBackup, listKeys, rotate } from './he/keyring.ts';
+
+const api = {
+  /** Resolves when SEAL's WebAssembly is compiled (the page may warm the worker early). */
+  async ready(): Promise<true> {
+    await loadSeal();
+    return true;
+  },
+  prepare,
+  registration,
+  encrypt,
+  decrypt,
+  listKeys,
+  rotate,
+  deleteAll,
+  exportBackup,
+  importBackup,
+};
+
+export type HeWorkerApi = typeof api;
+
+expose(api);
