@@ -1,0 +1,167 @@
+/**
+ * Server benchmark over loopback HTTP, Framingham model (docs/server.md explains the figures):
+ * - latency, single-record layout, end to end: client encryption + request (upload, evaluation
+ *   on the pool, download) + decryption, one request at a time: p50 and p95;
+ * - throughput, batch layout, full inputs (4096 records) encrypted once and replayed, at
+ *   concurrency 1 and 4, with pools of 1 and 2 workers: records per second, the ratio the
+ *   second worker buys, and the CPU each request costs on the main thread and in the workers
+ *   (from which the ratio an otherwise idle machine allows follows: the benchmark shares the
+ *   cores with whatever else runs).
+ * Prints a table and writes bench/server-results.json.
+ */
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HeClient, parsePlan, type LayoutName } from '../src/core/he/index.ts';
+import type { ModelCard } from '../src/core/model/card.ts';
+import { parseModel, qMax, type TernaryModel } from '../src/core/model/format.ts';
+import { referenceScore } from '../src/core/model/reference.ts';
+import { API, decodeMessage, encodeMessage, inputToWire, keysToWire, MSGPACK_TYPE, resultFromWire } from '../src/core/protocol/index.ts';
+import { startServer, type RunningServer } from '../src/server/main.ts';
+
+const MODEL = process.env.BENCH_MODEL ?? 'framingham-chd';
+const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 100);
+const THROUGHPUT_REQUESTS = Number(process.env.BENCH_THROUGHPUT_REQUESTS ?? 60);
+const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
+
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+function randomRecords(model: TernaryModel, n: number): Int32Array[] {
+  const Q = qMax(model.input);
+  return Array.from({ length: n }, () => Int32Array.from(model.features, () => Math.floor(Math.random() * (2 * Q + 1)) - Q));
+}
+
+// node:http with keep-alive rather than fetch: the benchmark client shares this machine's two
+// cores with the server, so its own cost per request (copies, web streams) is kept low.
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+function post(url: string, body: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': MSGPACK_TYPE, 'content-length': body.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const bytes = new Uint8Array(Buffer.concat(chunks));
+        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${url}: ${res.statusCode} ${new TextDecoder().decode(bytes)}`));
+        else resolve(bytes);
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function withServer<T>(workers: number, run: (server: RunningServer) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'cc-bench-'));
+  await copyFile(join(MODELS, `${MODEL}.json`), join(dir, `${MODEL}.json`));
+  const server = await startServer({ host: '127.0.0.1', port: 0, modelDirs: [dir], dataDir: join(dir, 'data'), staticDir: join(dir, 'none'), workers, maxQueue: 64, rateLimitPerMinute: 0, logLevel: 'warn', adminToken: undefined, corsOrigins: [] });
+  try {
+    return await run(server);
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A client with registered keys for a layout. */
+async function connect(server: RunningServer, layout: LayoutName): Promise<{ client: HeClient; keyId: string; card: ModelCard }> {
+  const card = (await (await fetch(server.url + API.model(MODEL))).json()) as ModelCard;
+  const client = await HeClient.create(parsePlan(card.plans[layout]));
+  const bundle = client.evaluationKeys();
+  await post(server.url + API.keys, encodeMessage(keysToWire(bundle, card.modelHash)));
+  return { client, keyId: bundle.keyId, card };
+}
+
+async function latency(model: TernaryModel) {
+  return withServer(2, async (server) => {
+    const { client, keyId } = await connect(server, 'single');
+    const url = server.url + API.classify(MODEL);
+    const stages = { encryptMs: [] as number[], requestMs: [] as number[], decryptMs: [] as number[], totalMs: [] as number[] };
+    try {
+      for (let r = -10; r < LATENCY_RUNS; r++) {
+        const [record] = randomRecords(model, 1);
+        const t0 = performance.now();
+        const body = encodeMessage(inputToWire(client.encryptRecord(record!), keyId));
+        const t1 = performance.now();
+        const answer = await post(url, body);
+        const t2 = performance.now();
+        const [score] = client.decryptScores(resultFromWire(decodeMessage(answer, 'result')));
+        const t3 = performance.now();
+        if (score !== referenceScore(model, record!)) throw new Error('a decrypted score differs from the reference');
+        if (r < 0) continue; // warm-up
+        stages.encryptMs.push(t1 - t0);
+        stages.requestMs.push(t2 - t1);
+        stages.decryptMs.push(t3 - t2);
+        stages.totalMs.push(t3 - t0);
+      }
+    } finally {
+      client.dispose();
+    }
+    return { runs: LATENCY_RUNS, p50Ms: percentile(stages.totalMs, 50), p95Ms: percentile(stages.totalMs, 95), meanEncryptMs: mean(stages.encryptMs), meanRequestMs: mean(stages.requestMs), meanDecryptMs: mean(stages.decryptMs) };
+  });
+}
+
+async function throughput(model: TernaryModel, workers: number, concurrencies: number[]) {
+  return withServer(workers, async (server) => {
+    const { client, keyId } = await connect(server, 'batch');
+    const n = client.plan.recordsPerInput;
+    const bodies = [0, 1, 2, 3].map(() => encodeMessage(inputToWire(client.encryptBatch(randomRecords(model, n)), keyId)));
+    const url = server.url + API.classify(MODEL);
+    client.dispose();
+    for (let i = 0; i < 2 * workers; i++) await post(url, bodies[i % bodies.length]!); // warm every worker
+    const rows = [];
+    for (const concurrency of concurrencies) {
+      let sent = 0;
+      const main0 = process.threadCpuUsage();
+      const all0 = process.cpuUsage();
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (sent < THROUGHPUT_REQUESTS) await post(url, bodies[sent++ % bodies.length]!);
+      }));
+      const seconds = (performance.now() - t0) / 1000;
+      const main = process.threadCpuUsage(main0);
+      const all = process.cpuUsage(all0);
+      // CPU per request: the main thread (HTTP server and this client) and everything (workers too).
+      const mainMs = (main.user + main.system) / 1000 / THROUGHPUT_REQUESTS;
+      const allMs = (all.user + all.system) / 1000 / THROUGHPUT_REQUESTS;
+      rows.push({ workers, concurrency, requests: THROUGHPUT_REQUESTS, recordsPerRequest: n, recordsPerSecond: (THROUGHPUT_REQUESTS * n) / seconds, uploadBytes: bodies[0]!.length, mainCpuMs: mainMs, workerCpuMs: allMs - mainMs });
+    }
+    return rows;
+  });
+}
+
+async function main() {
+  const model = parseModel(JSON.parse(await readFile(join(MODELS, `${MODEL}.json`), 'utf8')));
+  const single = await latency(model);
+  console.error('latency: done');
+  const batch = [...(await throughput(model, 1, [1, 4])), ...(await throughput(model, 2, [1, 4]))];
+  console.error('throughput: done');
+  const row = (w: number, c: number) => batch.find((r) => r.workers === w && r.concurrency === c)!;
+  const scaling = row(2, 4).recordsPerSecond / row(1, 4).recordsPerSecond;
+  // What the CPU cost per request allows on an otherwise idle machine of this many cores: a
+  // worker is busy E ms per request, the main thread M ms, all of it shares the cores.
+  const cores = cpus().length;
+  const bound = (w: number, e: number, m: number) => Math.min(w / e, cores / (e + m), 1 / m);
+  const r1 = row(1, 4);
+  const expectedScaling = bound(2, r1.workerCpuMs, r1.mainCpuMs) / bound(1, r1.workerCpuMs, r1.mainCpuMs);
+  const load = loadavg().map((x) => x.toFixed(1)).join(' ');
+
+  console.log(`model ${MODEL}, loopback HTTP, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}`);
+  console.log(`single record, end to end (${single.runs} runs): p50 ${single.p50Ms.toFixed(1)} ms, p95 ${single.p95Ms.toFixed(1)} ms ` + `(mean: encrypt ${single.meanEncryptMs.toFixed(1)} ms, request ${single.meanRequestMs.toFixed(1)} ms, decrypt ${single.meanDecryptMs.toFixed(1)} ms)`);
+  const header = ['workers', 'concurrency', 'records/request', 'records/s', 'upload KiB/request', 'main CPU ms/req', 'worker CPU ms/req'];
+  const rows = batch.map((r) => [String(r.workers), String(r.concurrency), String(r.recordsPerRequest), r.recordsPerSecond.toFixed(0), (r.uploadBytes / 1024).toFixed(0), r.mainCpuMs.toFixed(2), r.workerCpuMs.toFixed(2)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  console.log([header, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i]!)).join('  ')).join('\n'));
+  console.log(`batch throughput, 2 workers / 1 worker at concurrency 4: ${scaling.toFixed(2)}× measured; ${expectedScaling.toFixed(2)}× what the CPU per request allows on ${cores} idle cores`);
+  console.log(`load average at the end: ${load} (other processes on this machine share its cores)`);
+
+  const out = { machine: { cpu: cpus()[0]?.model, cores, node: process.version, loadAverage: loadavg() }, date: new Date().toISOString(), model: MODEL, single, batch, scaling, expectedScaling };
+  await writeFile(new URL('./server-results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
+  console.log('wrote bench/server-results.json');
+  agent.destroy();
+}
+
+await main();

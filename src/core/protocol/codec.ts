@@ -1,0 +1,75 @@
+/**
+ * MessagePack encoding of protocol messages, and the mirrored conversions between the engine's
+ * objects (EncryptedInput, EncryptedResult, EvaluationKeyBundle) and wire messages.
+ * Isomorphic: the browser worker and the server use the same functions.
+ *
+ * Decoding checks, in order: MessagePack well-formedness, the protocol version (so an old or
+ * new client hears "version" rather than "field x is wrong"), the message type, then every
+ * field. Binary fields come back as views into the received bytes: no copy.
+ */
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import type { EncryptedInput, EncryptedResult, EvaluationKeyBundle } from '../he/types.ts';
+import { ProtocolError } from './errors.ts';
+import { MessageSchema, PROTOCOL_VERSION, type ClassifyRequest, type ClassifyResult, type KeyRegistration, type Message, type MessageOf, type MessageType } from './messages.ts';
+
+// Bounds keep a hostile body from building huge maps or strings; binaries are bounded by the body.
+const decoder = new Decoder({ maxStrLength: 4096, maxMapLength: 64, maxArrayLength: 4096, maxExtLength: 0 });
+
+// One encoder, reused: its working buffer grows once to the largest message, and each message
+// then costs one allocation of exactly its size (a fresh encoder doubles its way up, copying).
+const encoder = new Encoder({ initialBufferSize: 64 * 1024 });
+
+/** A message as MessagePack bytes (a new buffer of exactly the message's size). */
+export function encodeMessage(message: Message): Uint8Array {
+  return encoder.encode(message);
+}
+
+/** Reads a message of the expected type, or throws ProtocolError saying what was wrong. */
+export function decodeMessage<T extends MessageType>(bytes: Uint8Array, expected: T): MessageOf<T> {
+  let raw: unknown;
+  try {
+    raw = decoder.decode(bytes);
+  } catch (e) {
+    throw new ProtocolError('bad_request', `the body is not a MessagePack message: ${(e as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array) {
+    throw new ProtocolError('bad_request', 'the body must be a MessagePack map');
+  }
+  const { protocol, type } = raw as Record<string, unknown>;
+  if (protocol !== PROTOCOL_VERSION) {
+    throw new ProtocolError('unsupported_protocol', `the message speaks protocol ${JSON.stringify(protocol ?? null)}; this side speaks protocol ${PROTOCOL_VERSION}`);
+  }
+  if (type !== expected) throw new ProtocolError('bad_request', `expected a "${expected}" message, got ${JSON.stringify(type ?? null)}`);
+  const parsed = MessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ProtocolError('bad_request', `field ${issue.path.join('.') || '(message)'}: ${issue.message}`);
+  }
+  return parsed.data as MessageOf<T>;
+}
+
+/** Evaluation keys → registration message. */
+export function keysToWire(bundle: EvaluationKeyBundle, modelHash: string): KeyRegistration {
+  return { type: 'keys', protocol: PROTOCOL_VERSION, modelHash, planHash: bundle.planHash, keyId: bundle.keyId, relin: bundle.relin, galois: bundle.galois };
+}
+
+export function keysFromWire(message: KeyRegistration): EvaluationKeyBundle {
+  return { planHash: message.planHash, keyId: message.keyId, relin: message.relin, galois: message.galois };
+}
+
+/** Encrypted input → classify request under registered keys. */
+export function inputToWire(input: EncryptedInput, keyId: string): ClassifyRequest {
+  return { type: 'classify', protocol: PROTOCOL_VERSION, modelHash: input.modelHash, planHash: input.planHash, keyId, layout: input.layout, count: input.count, ciphertexts: input.ciphertexts };
+}
+
+export function inputFromWire(message: ClassifyRequest): EncryptedInput {
+  return { layout: message.layout, modelHash: message.modelHash, planHash: message.planHash, count: message.count, ciphertexts: message.ciphertexts };
+}
+
+export function resultToWire(result: EncryptedResult): ClassifyResult {
+  return { type: 'result', protocol: PROTOCOL_VERSION, modelHash: result.modelHash, planHash: result.planHash, layout: result.layout, count: result.count, ciphertext: result.ciphertext };
+}
+
+export function resultFromWire(message: ClassifyResult): EncryptedResult {
+  return { layout: message.layout, modelHash: message.modelHash, planHash: message.planHash, count: message.count, ciphertext: message.ciphertext };
+}

@@ -1,0 +1,15 @@
+/**
+ * The protocol's constants, without the message schemas: what a client needs to talk to the
+ * service (version, content type, header name) in a module that pulls in no validation library,
+ * so the browser's first bundle stays small. messages.ts re-exports them.
+ */
+
+/** Version of the message shapes in messages.ts. A change that an old peer cannot read bumps it. */
+export const PROTOCOL_VERSION = 1;
+/** Content type of binary messages. */
+export const MSGPACK_TYPE = 'application/msgpack';
+/** Response header that names the protocol version on every API answer. */
+export const PROTOCOL_HEADER = 'cipherclinic-protocol';
+
+/** Upper bound on ciphertexts in one message: far above any plan, far below a memory problem. */
+export const MAX_CIPHERTEXTS = 1024;

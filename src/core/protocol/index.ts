@@ -1,0 +1,5 @@
+/** The client ⇄ server protocol: message shapes, their MessagePack codec, routes and errors. */
+export * from './messages.ts';
+export * from './codec.ts';
+export * from './errors.ts';
+export { API } from './paths.ts';

@@ -1,0 +1,92 @@
+/** The embedded key store and its cache: idempotence, expiry, the size bound, damaged files. */
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hashParts } from '../../core/hash.ts';
+import type { EvaluationKeyBundle } from '../../core/he/index.ts';
+import { CachedKeyStore } from './cached.ts';
+import { DiskKeyStore } from './disk.ts';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function open(maxBytes = 10_000_000, ttlSeconds = 3600) {
+  const dir = await mkdtemp(join(tmpdir(), 'cc-keys-'));
+  dirs.push(dir);
+  return { dir, store: await DiskKeyStore.open(dir, { maxBytes, ttlSeconds }) };
+}
+
+function bundle(size: number, fill: number): EvaluationKeyBundle {
+  const relin = new Uint8Array(size).fill(fill);
+  return { planHash: 'a'.repeat(64), keyId: hashParts([relin, new Uint8Array()]), relin, galois: null };
+}
+
+describe('DiskKeyStore', () => {
+  it('stores by id, idempotently, and gives the same bytes back', async () => {
+    const { store } = await open();
+    const b = bundle(1000, 7);
+    expect((await store.put(b)).created).toBe(true);
+    expect((await store.put(b)).created).toBe(false);
+    const got = await store.get(b.keyId);
+    expect(new Uint8Array(got!.bundle.relin)).toEqual(b.relin);
+    expect(got?.bundle.galois).toBeNull();
+    expect(await store.get('f'.repeat(64))).toBeUndefined();
+    expect(await store.get('../../etc/passwd')).toBeUndefined();
+    await store.close();
+  });
+
+  it('forgets keys past their expiry, and a re-registration extends it', async () => {
+    const { dir, store } = await open(10_000_000, 60);
+    const b = bundle(1000, 1);
+    await store.put(b);
+    const file = join(dir, `${b.keyId}.keys`);
+    const old = (Date.now() - 120_000) / 1000;
+    await utimes(file, old, old);
+    expect(await store.get(b.keyId)).toBeUndefined();
+    expect(await readdir(dir)).toEqual([]);
+    await store.put(b);
+    expect(await store.get(b.keyId)).toBeDefined();
+    await store.close();
+  });
+
+  it('drops the least recently registered keys past the size bound', async () => {
+    const { store } = await open(2500);
+    const [a, b, c] = [bundle(1000, 1), bundle(1000, 2), bundle(1000, 3)];
+    await store.put(a);
+    await new Promise((r) => setTimeout(r, 20));
+    await store.put(b);
+    await new Promise((r) => setTimeout(r, 20));
+    await store.put(c);
+    expect(await store.get(a.keyId)).toBeUndefined();
+    expect(await store.get(b.keyId)).toBeDefined();
+    expect(await store.get(c.keyId)).toBeDefined();
+    await expect(store.put(bundle(3000, 4))).rejects.toThrow(/at most 2500/);
+    await store.close();
+  });
+
+  it('treats a damaged file as unknown keys', async () => {
+    const { dir, store } = await open();
+    const b = bundle(100, 9);
+    await store.put(b);
+    await writeFile(join(dir, `${b.keyId}.keys`), 'not msgpack of a bundle');
+    expect(await store.get(b.keyId)).toBeUndefined();
+    await store.close();
+  });
+});
+
+describe('CachedKeyStore', () => {
+  it('serves hits from memory as shared bytes', async () => {
+    const { dir, store } = await open();
+    const cached = new CachedKeyStore(store, 1_000_000);
+    const b = bundle(1000, 5);
+    await cached.put(b);
+    await rm(join(dir, `${b.keyId}.keys`));
+    const hit = await cached.get(b.keyId);
+    expect(hit?.bundle.relin.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(new Uint8Array(hit!.bundle.relin)).toEqual(b.relin);
+    await cached.close();
+  });
+});

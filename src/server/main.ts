@@ -1,0 +1,91 @@
+/**
+ * Starting and stopping the classifier service. `serveFromEnv` is `npm start` (through the CLI's
+ * `serve` command); `startServer` is what tests and the benchmark use, with settings in code.
+ *
+ * The server listens at once and compiles its models on the worker pool in the background:
+ * GET /api/ready answers 503 until they are compiled, so a load balancer waits for it.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import { configFromEnv, type ServerConfig } from './config.ts';
+import { CachedKeyStore } from './keys/cached.ts';
+import { DiskKeyStore } from './keys/disk.ts';
+import type { KeyStore } from './keys/store.ts';
+import { EvaluationPool } from './pool/pool.ts';
+import { ModelRegistry } from './registry.ts';
+import { publishedModelsDir } from './routes/admin.ts';
+
+export interface RunningServer {
+  url: string;
+  config: ServerConfig;
+  app: FastifyInstance;
+  registry: ModelRegistry;
+  /** Settles when the models present at start are compiled (or skipped). */
+  modelsLoaded: Promise<void>;
+  /** Stops accepting requests, lets running ones finish, then stops the workers. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Wait for the models to compile before resolving (default true). */
+  waitForModels?: boolean;
+  /** A shared key store instead of the embedded disk store (e.g. Redis). */
+  keyStore?: KeyStore;
+  /** Where the JSON log lines go (default: stdout). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Starts a server with the environment's settings, overridden by `overrides`. */
+export async function startServer(overrides: Partial<ServerConfig> = {}, options: StartOptions = {}): Promise<RunningServer> {
+  const config: ServerConfig = { ...configFromEnv(), ...overrides };
+  await mkdir(config.dataDir, { recursive: true });
+  const keys =
+    options.keyStore ??
+    new CachedKeyStore(await DiskKeyStore.open(join(config.dataDir, 'keys'), { maxBytes: config.keyStoreMaxBytes, ttlSeconds: config.keyTtlSeconds }), config.keyCacheBytes);
+  const pool = new EvaluationPool({ threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.taskTimeoutMs, workerKeySets: config.workerKeySets });
+  const registry = new ModelRegistry(pool);
+  const app = await buildApp({ config, registry, pool, keys }, { logStream: options.logStream });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await app.close();
+    await pool.close();
+    await keys.close();
+  };
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const t0 = performance.now();
+  const modelsLoaded = registry
+    .loadDirs([...config.modelDirs, publishedModelsDir(config.dataDir)], (fields, message) => app.log.info(fields, message))
+    .then(() => app.log.info({ models: registry.list().map((s) => s.model.id), ms: Math.round(performance.now() - t0) }, 'ready'));
+  if (options.waitForModels ?? true) await modelsLoaded;
+  return { url: `http://${host}:${port}`, config, app, registry, modelsLoaded, close };
+}
+
+/** `npm start`: serves until SIGINT or SIGTERM, then shuts down cleanly. */
+export async function serveFromEnv(): Promise<void> {
+  const server = await startServer({}, { waitForModels: false });
+  server.app.log.info({ url: server.url, workers: server.config.workers }, `Cipher Clinic classifier listening at ${server.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      server.app.log.info({ signal }, 'shutting down');
+      server.close().then(resolve, (e) => {
+        server.app.log.error({ err: e }, 'shutdown failed');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * What the main thread asks of a worker and what comes back. Plain data only: bytes and JSON
+ * cross the thread boundary, SEAL objects never do. Refusals of client data come back as values
+ * (error classes do not survive structured cloning); anything thrown is a server fault.
+ */
+import type { EncryptedInput, EncryptedResult, EvaluationKeyBundle, HePlan, LayoutName } from '../../core/he/index.ts';
+
+/** The model (its file text, parsed once per worker) and one of its plans. */
+export interface CircuitRef {
+  modelText: string;
+  plan: HePlan;
+}
+
+export type PoolTask = (
+  | { kind: 'compile'; modelText: string; layout: LayoutName }
+  | { kind: 'checkKeys'; circuit: CircuitRef; keys: EvaluationKeyBundle }
+  | { kind: 'evaluate'; circuit: CircuitRef; keys: EvaluationKeyBundle; input: EncryptedInput }
+) & {
+  /** Epoch ms after which nobody waits for the answer: a worker that starts later skips it. */
+  deadline: number | null;
+};
+
+export type RefusalCode = 'ciphertext_refused' | 'keys_refused' | 'key_id_mismatch' | 'model_not_compilable' | 'timeout';
+
+export type TaskOutcome<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string };
+
+export interface TaskResults {
+  compile: HePlan;
+  checkKeys: null;
+  evaluate: EncryptedResult;
+}
+
+/** Settings a worker reads from piscina's workerData. */
+export interface WorkerSettings {
+  keySets: number;
+  evaluators: number;
+}

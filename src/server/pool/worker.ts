@@ -1,0 +1,111 @@
+/**
+ * A pool worker: owns one SEAL runtime and runs the engine on bytes it is sent. It keeps two
+ * small LRU caches — evaluators per plan and loaded evaluation keys per key id — and frees the
+ * SEAL objects of every entry it evicts, so its WebAssembly heap stays bounded. Nothing it
+ * caches is needed for correctness: every task carries the model, the plan and the key bytes.
+ */
+import { workerData } from 'node:worker_threads';
+import { LRUCache } from 'lru-cache';
+import { hashParts } from '../../core/hash.ts';
+import { compilePlan, HeEvaluator, HeInputError, PlanError, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
+import { ModelFormatError, parseModel } from '../../core/model/format.ts';
+import { boundedSealBytes, ciphertextBytesBound, keyBytesBound, SealBytesError } from './seal-bytes.ts';
+import type { CircuitRef, PoolTask, RefusalCode, TaskOutcome, WorkerSettings } from './tasks.ts';
+
+const settings: WorkerSettings = { keySets: 8, evaluators: 16, ...(workerData as Partial<WorkerSettings> | undefined) };
+
+const evaluators = new LRUCache<string, HeEvaluator>({ max: settings.evaluators, dispose: (e) => e.dispose() });
+const keySets = new LRUCache<string, LoadedKeys>({ max: settings.keySets, dispose: (k) => k.dispose() });
+
+class Refusal extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function evaluatorFor(circuit: CircuitRef): Promise<HeEvaluator> {
+  const cached = evaluators.get(circuit.plan.hash);
+  if (cached) return cached;
+  const evaluator = await HeEvaluator.create(parseModel(JSON.parse(circuit.modelText)), circuit.plan);
+  evaluators.set(circuit.plan.hash, evaluator);
+  return evaluator;
+}
+
+/**
+ * Loads keys after checking their id and inflating them within the plan's bounds. A cached set
+ * is reused by id; `verify` checks the id against the bytes even then (registration: bytes
+ * claiming someone else's id must be refused, not matched to the cache).
+ */
+function keysFor(evaluator: HeEvaluator, bundle: EvaluationKeyBundle, verify: boolean): LoadedKeys {
+  const slot = `${bundle.planHash}:${bundle.keyId}`;
+  const cached = keySets.get(slot);
+  if (cached && !verify) return cached;
+  if (hashParts([bundle.relin, bundle.galois ?? new Uint8Array()]) !== bundle.keyId) {
+    throw new Refusal('key_id_mismatch', 'the key id is not the hash of the key bytes');
+  }
+  if (cached) return cached;
+  const params = evaluator.plan.params;
+  const galoisCount = evaluator.plan.galoisSteps.length;
+  const relin = boundedSealBytes(bundle.relin, keyBytesBound(params, 1), 'relinearization keys');
+  const galois = bundle.galois && boundedSealBytes(bundle.galois, keyBytesBound(params, Math.max(1, galoisCount + 1)), 'Galois keys');
+  // The engine checks the id against the bytes it loads, which are now the inflated ones.
+  const keyId = relin === bundle.relin && galois === bundle.galois ? bundle.keyId : hashParts([relin, galois ?? new Uint8Array()]);
+  const loaded = evaluator.loadKeys({ planHash: bundle.planHash, keyId, relin, galois });
+  keySets.set(slot, loaded);
+  return loaded;
+}
+
+async function run(task: PoolTask): Promise<unknown> {
+  switch (task.kind) {
+    case 'compile': {
+      try {
+        return await compilePlan(parseModel(JSON.parse(task.modelText)), task.layout);
+      } catch (e) {
+        if (e instanceof PlanError || e instanceof ModelFormatError) throw new Refusal('model_not_compilable', e.message);
+        throw e;
+      }
+    }
+    case 'checkKeys': {
+      const evaluator = await evaluatorFor(task.circuit);
+      try {
+        keysFor(evaluator, task.keys, true);
+      } catch (e) {
+        if (e instanceof HeInputError || e instanceof SealBytesError) throw new Refusal('keys_refused', e.message);
+        throw e;
+      }
+      return null;
+    }
+    case 'evaluate': {
+      const evaluator = await evaluatorFor(task.circuit);
+      let keys: LoadedKeys;
+      try {
+        keys = keysFor(evaluator, task.keys, false);
+      } catch (e) {
+        if (e instanceof HeInputError || e instanceof SealBytesError) throw new Refusal('keys_refused', e.message);
+        throw e;
+      }
+      const bound = ciphertextBytesBound(evaluator.plan.params);
+      try {
+        const ciphertexts = task.input.ciphertexts.map((c, i) => boundedSealBytes(c, bound, `ciphertext ${i}`));
+        return evaluator.evaluate({ ...task.input, ciphertexts }, keys);
+      } catch (e) {
+        if (e instanceof HeInputError || e instanceof SealBytesError) throw new Refusal('ciphertext_refused', e.message);
+        throw e;
+      }
+    }
+  }
+}
+
+/** The piscina entry: every refusal of client data is a value, every other failure a throw. */
+export default async function handle(task: PoolTask): Promise<TaskOutcome<unknown>> {
+  if (task.deadline !== null && Date.now() > task.deadline) return { ok: false, code: 'timeout', message: 'the task waited past its deadline' };
+  try {
+    return { ok: true, value: await run(task) };
+  } catch (e) {
+    if (e instanceof Refusal) return { ok: false, code: e.code, message: e.message };
+    throw e;
+  }
+}

@@ -1,0 +1,36 @@
+/** Liveness, readiness and the public model cards: small JSON, never rate-limited probes. */
+import type { FastifyInstance } from 'fastify';
+import { API, PROTOCOL_VERSION, ProtocolError, type HealthStatus, type ReadyStatus } from '../../core/protocol/index.ts';
+import type { ServerParts } from '../parts.ts';
+
+export function statusRoutes(app: FastifyInstance, { registry, pool }: ServerParts): void {
+  const started = Date.now();
+  const probe = { config: { rateLimit: false } };
+
+  app.get(API.health, probe, async (): Promise<HealthStatus> => ({ protocol: PROTOCOL_VERSION, status: 'ok', uptimeSeconds: Math.round((Date.now() - started) / 1000) }));
+
+  app.get(API.ready, probe, async (_request, reply): Promise<ReadyStatus> => {
+    const models = registry.list().length;
+    const reason = !registry.loaded ? 'compiling models' : models === 0 ? 'no model could be loaded' : pool.threads === 0 ? 'no worker is running' : undefined;
+    if (reason) reply.code(503).header('retry-after', '1');
+    return { protocol: PROTOCOL_VERSION, ready: !reason, models, workers: pool.threads, queued: pool.queued, maxQueue: pool.maxQueue, ...(reason ? { reason } : {}) };
+  });
+
+  app.get(API.models, async (_request, reply) => {
+    reply.header('cache-control', 'no-cache');
+    return { protocol: PROTOCOL_VERSION, cards: registry.list().map((s) => s.card) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/models/:id', async (request, reply) => {
+    const served = registry.byId(request.params.id);
+    if (!served) throw unknownModel(request.params.id, registry.loaded);
+    // Cards change only when a model is republished; clients revalidate by the model hash.
+    reply.header('cache-control', 'no-cache').header('etag', `"${served.model.hash}"`);
+    return served.card;
+  });
+}
+
+export function unknownModel(id: string, loaded: boolean): ProtocolError {
+  if (!loaded) return new ProtocolError('not_ready', 'the server is still compiling its models; retry shortly');
+  return new ProtocolError('unknown_model', `no model "${id.slice(0, 64)}" is served here; GET ${API.models} lists them`);
+}

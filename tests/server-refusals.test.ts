@@ -1,0 +1,138 @@
+/**
+ * Every kind of bad input gets its 4xx with a JSON code that says what was wrong — never a 500,
+ * never a crash — and the server keeps serving correct answers afterwards. Ciphertexts and keys
+ * are made by the independent client, then damaged.
+ */
+import { encode } from '@msgpack/msgpack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceScore } from '../src/core/model/reference.ts';
+import { loweredCiphertext, randomBytes, sealObject, transparentCiphertext, zstdBomb } from './support/bad-bytes.ts';
+import { IndependentClient, keyIdOf, postMsgpack, type HttpAnswer } from './support/independent-client.ts';
+import { modelsDir, startTestServer, type TestServer } from './support/server-harness.ts';
+import { randomRecords, syntheticModel } from './support/synthetic.ts';
+
+const modelA = syntheticModel(12, 8, 7, 'model-a');
+const modelB = syntheticModel(12, 8, 11, 'model-b');
+let server: TestServer;
+let single: IndependentClient;
+let batch: IndependentClient;
+const statuses: number[] = [];
+
+function expectRefusal(answer: HttpAnswer, status: number, code: string, message?: RegExp): void {
+  statuses.push(answer.status);
+  expect(answer.status, JSON.stringify(answer.json)).toBe(status);
+  expect(answer.json?.error?.code).toBe(code);
+  if (message) expect(answer.json.error.message).toMatch(message);
+}
+
+const classifyUrl = (id = 'model-a') => `${server.url}/api/models/${id}/classify`;
+
+beforeAll(async () => {
+  server = await startTestServer({ modelDirs: [await modelsDir([modelA, modelB])] });
+  single = await IndependentClient.connect(server.url, 'model-a', 'single');
+  batch = await IndependentClient.connect(server.url, 'model-a', 'batch');
+  expect((await single.registerKeys()).status).toBe(201);
+  expect((await batch.registerKeys()).status).toBe(201);
+}, 120_000);
+
+afterAll(async () => {
+  single?.dispose();
+  batch?.dispose();
+  await server?.stop();
+});
+
+describe('malformed messages', () => {
+  it('refuses bodies that are not protocol messages', async () => {
+    const record = randomRecords(modelA, 1);
+    const good = single.classifyMessage(record);
+    expectRefusal(await postMsgpack(classifyUrl(), new Uint8Array([0xc1, 0x00])), 400, 'bad_request', /MessagePack/);
+    expectRefusal(await postMsgpack(classifyUrl(), encode([1, 2, 3])), 400, 'bad_request', /map/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, protocol: 2 }), 400, 'unsupported_protocol', /protocol 2/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, type: 'keys' }), 400, 'bad_request', /expected a "classify"/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, keyId: undefined }), 400, 'bad_request', /keyId/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, ciphertexts: ['text, not bytes'] }), 400, 'bad_request', /ciphertexts\.0/);
+    const json = await fetch(classifyUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expectRefusal({ status: json.status, headers: json.headers, json: await json.json() }, 415, 'unsupported_media_type');
+    const huge = await fetch(classifyUrl(), { method: 'POST', headers: { 'content-type': 'application/msgpack' }, body: new Uint8Array(17 * 1024 * 1024) });
+    expectRefusal({ status: huge.status, headers: huge.headers, json: await huge.json() }, 413, 'payload_too_large');
+  });
+
+  it('refuses messages made for another model, plan or shape', async () => {
+    const record = randomRecords(modelA, 1);
+    const good = single.classifyMessage(record);
+    expectRefusal(await postMsgpack(classifyUrl('no-such-model'), good), 404, 'unknown_model');
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, modelHash: modelB.hash }), 409, 'model_mismatch', /fetch its card again/);
+    expectRefusal(await postMsgpack(classifyUrl('model-b'), good), 409, 'model_mismatch');
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, planHash: 'f'.repeat(64) }), 409, 'plan_mismatch');
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, layout: 'batch' }), 400, 'shape_mismatch', /layout/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, ciphertexts: [...good.ciphertexts, ...good.ciphertexts] }), 400, 'shape_mismatch', /takes 1 ciphertexts, got 2/);
+    const batchGood = batch.classifyMessage(randomRecords(modelA, 3));
+    expectRefusal(await postMsgpack(classifyUrl(), { ...batchGood, count: 5000 }), 400, 'shape_mismatch', /at most 4096 records/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, keyId: 'a'.repeat(64) }), 404, 'unknown_key', /POST them/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, keyId: batch.keyId }), 409, 'plan_mismatch', /registered for plan/);
+  });
+});
+
+describe('ciphertexts SEAL must not load', () => {
+  it('refuses truncated, garbage, foreign, lowered, transparent and inflating ciphertexts', async () => {
+    const record = randomRecords(modelA, 1);
+    const good = single.classifyMessage(record);
+    const ct = good.ciphertexts[0]!;
+    const vector = single.pack(record)[0]!;
+    const withCt = (c: Uint8Array) => ({ ...good, ciphertexts: [c] });
+    expectRefusal(await postMsgpack(classifyUrl(), withCt(ct.subarray(0, ct.length >> 1))), 422, 'ciphertext_refused', /truncated/);
+    expectRefusal(await postMsgpack(classifyUrl(), withCt(randomBytes(5000))), 422, 'ciphertext_refused', /not a SEAL object/);
+    expectRefusal(await postMsgpack(classifyUrl(), withCt(sealObject(2, randomBytes(5000)))), 422, 'ciphertext_refused', /damaged zstd/);
+    expectRefusal(await postMsgpack(classifyUrl(), withCt(sealObject(0, randomBytes(5000)))), 422, 'ciphertext_refused', /could not be read/);
+    expectRefusal(await postMsgpack(classifyUrl(), withCt(new Uint8Array(0))), 422, 'ciphertext_refused', /too short/);
+    // A batch-plan ciphertext (other parameters) in a single-plan message.
+    expectRefusal(await postMsgpack(classifyUrl(), withCt(batch.classifyMessage(record).ciphertexts[0]!)), 422, 'ciphertext_refused', /could not be read/);
+    expectRefusal(await postMsgpack(classifyUrl(), withCt(loweredCiphertext(single, vector))), 422, 'ciphertext_refused', /not a fresh encryption/);
+    expectRefusal(await postMsgpack(classifyUrl(), withCt(transparentCiphertext(single, vector))), 422, 'ciphertext_refused', /transparent/);
+    const t0 = performance.now();
+    expectRefusal(await postMsgpack(classifyUrl(), withCt(zstdBomb(256 * 1024 * 1024))), 422, 'ciphertext_refused', /inflates beyond/);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('accepts every encoding the protocol allows', async () => {
+    const records = randomRecords(modelA, 5, 17);
+    for (const mode of ['none', 'zlib', 'zstd'] as const) {
+      const answer = await postMsgpack(classifyUrl(), batch.classifyMessage(records, mode));
+      expect(answer.status).toBe(200);
+      expect(batch.decrypt(answer.message)).toEqual(records.map((q) => referenceScore(modelA, q)));
+    }
+  });
+});
+
+describe('evaluation keys SEAL must not load', () => {
+  it('refuses wrong ids, damaged keys, missing rotations and foreign plans', async () => {
+    const keysUrl = `${server.url}/api/keys`;
+    const good = single.keysMessage();
+    const withKeys = (relin: Uint8Array, galois: Uint8Array | null) => ({ ...good, relin, galois, keyId: keyIdOf(relin, galois) });
+    expectRefusal(await postMsgpack(keysUrl, { ...good, keyId: 'b'.repeat(64) }), 400, 'key_id_mismatch');
+    // Other bytes under an id already registered (and loaded in a worker) are refused too.
+    expectRefusal(await postMsgpack(keysUrl, { ...good, keyId: single.keyId }), 400, 'key_id_mismatch');
+    expectRefusal(await postMsgpack(keysUrl, { ...good, planHash: 'c'.repeat(64) }), 404, 'unknown_plan');
+    expectRefusal(await postMsgpack(keysUrl, { ...good, modelHash: modelB.hash }), 409, 'model_mismatch');
+    expectRefusal(await postMsgpack(keysUrl, withKeys(good.relin, null)), 422, 'keys_refused', /Galois keys/);
+    expectRefusal(await postMsgpack(keysUrl, withKeys(randomBytes(4000), good.galois)), 422, 'keys_refused', /not a SEAL object/);
+    expectRefusal(await postMsgpack(keysUrl, withKeys(good.relin.subarray(0, 1000), good.galois)), 422, 'keys_refused', /truncated/);
+    expectRefusal(await postMsgpack(keysUrl, withKeys(zstdBomb(512 * 1024 * 1024), good.galois)), 422, 'keys_refused', /inflates beyond/);
+    // Galois keys for one step only: the plan rotates by more.
+    const oneStep = single.keysMessage('zstd', [1]);
+    expectRefusal(await postMsgpack(keysUrl, oneStep), 422, 'keys_refused', /lack rotation step/);
+    const batchKeys = batch.keysMessage();
+    expectRefusal(await postMsgpack(keysUrl, { ...withKeys(batchKeys.relin, good.galois), planHash: good.planHash }), 422, 'keys_refused');
+    expectRefusal(await postMsgpack(keysUrl, { ...batchKeys, type: 'classify' }), 400, 'bad_request');
+  });
+});
+
+describe('after all of it', () => {
+  it('never answered 500 and still classifies correctly', async () => {
+    expect(statuses.length).toBeGreaterThan(30);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    const records = randomRecords(modelA, 2, 23);
+    for (const q of records) expect(await single.classify([q])).toEqual([referenceScore(modelA, q)]);
+    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+  });
+});
