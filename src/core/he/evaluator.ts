@@ -128,7 +128,11 @@ export class HeEvaluator implements Disposable {
     return ct;
   }
 
-  /** Runs the model on one encrypted input and returns the encrypted scores. */
+  /**
+   * Runs the model on one encrypted input and returns the encrypted scores. Client mistakes
+   * throw HeInputError; anything else that fails after the inputs were accepted is a fault of
+   * ours and surfaces as an ordinary Error.
+   */
   evaluate(input: EncryptedInput, keys: LoadedKeys, timer?: OpTimer): EncryptedResult {
     this.#check(input);
     const cts: Ciphertext[] = [];
@@ -141,9 +145,6 @@ export class HeEvaluator implements Disposable {
       } finally {
         out.delete();
       }
-    } catch (e) {
-      if (e instanceof HeInputError) throw e;
-      throw new HeInputError(`evaluation failed: ${sealErrorText(e)}`);
     } finally {
       cts.forEach((c) => c.delete());
     }
