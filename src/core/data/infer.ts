@@ -16,8 +16,9 @@ export function inferFeatureSpecs(table: NumericTable, features: readonly string
   return features.map((name) => {
     const c = table.columns.indexOf(name);
     const values = table.rows.map((r) => r[c]).filter((v): v is number => typeof v === 'number');
-    const lo = values.length ? Math.min(...values) : 0;
-    const hi = values.length ? Math.max(...values) : 1;
+    // A loop, not Math.min(...values): spreading a long column overflows the stack.
+    const lo = values.length ? values.reduce((a, b) => (b < a ? b : a)) : 0;
+    const hi = values.length ? values.reduce((a, b) => (b > a ? b : a)) : 1;
     const binary = values.length > 0 && values.every((v) => v === 0 || v === 1);
     const pad = (hi - lo) / 2;
     return {

@@ -1,0 +1,31 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseCsv } from './csv.ts';
+import { selectFeatures } from './select.ts';
+import { parseDatasetSpec } from './spec.ts';
+
+const specsDir = fileURLToPath(new URL('../../../models/specs/', import.meta.url));
+const dataDir = process.env.CIPHERCLINIC_DATA ?? fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
+const specs = readdirSync(specsDir).filter((f) => f.endsWith('.json')).map((f) => parseDatasetSpec(JSON.parse(readFileSync(join(specsDir, f), 'utf8'))));
+
+describe('dataset specs', () => {
+  it('cover the four default models', () => {
+    expect(specs.map((s) => s.id).sort()).toEqual(['breast-cancer', 'framingham-chd', 'liver-patient', 'pima-diabetes']);
+  });
+
+  for (const spec of specs) {
+    it(`${spec.id}: plausible ranges include every value in ${spec.data}`, () => {
+      const table = parseCsv(readFileSync(join(dataDir, spec.data), 'utf8'), spec.data);
+      const { X, y } = selectFeatures(table, { features: spec.features, label: spec.label, missingAsZero: spec.missingAsZero });
+      expect(new Set(y)).toEqual(new Set([0, 1]));
+      spec.features.forEach((f, i) => {
+        const values = X.map((row) => row[i]).filter((v): v is number => v !== null);
+        expect(Math.min(...values), f.name).toBeGreaterThanOrEqual(f.min);
+        expect(Math.max(...values), f.name).toBeLessThanOrEqual(f.max);
+        if (f.kind === 'binary') expect(values.every((v) => v === 0 || v === 1), f.name).toBe(true);
+      });
+    });
+  }
+});

@@ -1,0 +1,33 @@
+/**
+ * Dataset specs: which CSV, which columns, what they mean. The default models are trained
+ * from `models/specs/<id>.json`; a model builder's own CSV gets one from the training screen.
+ */
+import { z } from 'zod';
+import { FeatureSpecSchema } from '../model/format.ts';
+
+export const DatasetSpecSchema = z.object({
+  /** Model id the spec trains (lowercase, digits, dashes). */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  title: z.string().min(1),
+  description: z.string(),
+  /** CSV file name in the shared data folder. */
+  data: z.string().min(1),
+  /** Name of the 0/1 label column. */
+  label: z.string().min(1),
+  /** [negative class, positive class]. */
+  classes: z.tuple([z.string(), z.string()]),
+  /** Columns whose 0 means "not measured" in this data set. */
+  missingAsZero: z.array(z.string()).optional(),
+  features: z.array(FeatureSpecSchema).min(1),
+});
+export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
+
+/** Validates a spec's JSON; zod's error names the offending field. */
+export function parseDatasetSpec(json: unknown): DatasetSpec {
+  const spec = DatasetSpecSchema.parse(json);
+  const names = new Set(spec.features.map((f) => f.name));
+  for (const column of spec.missingAsZero ?? []) {
+    if (!names.has(column)) throw new Error(`dataset spec ${spec.id}: missingAsZero names "${column}", which is not a feature`);
+  }
+  return spec;
+}

@@ -1,0 +1,33 @@
+/**
+ * `npm run train:defaults`: trains the four default models from models/specs/*.json and the
+ * shared data, and writes models/<id>.json and models/<id>.md. Node only (reads files); the
+ * training itself is the isomorphic code in this folder, on the tfjs cpu backend.
+ * Data folder: $CIPHERCLINIC_DATA, else ../shared/data/ beside the repository.
+ * Arguments: model ids to build (default: all four).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { parseDatasetSpec } from '../core/data/spec.ts';
+import { DEFAULT_MODEL_IDS, modelReport, trainFromSpec } from './defaults.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const dataDir = process.env.CIPHERCLINIC_DATA ? resolve(process.env.CIPHERCLINIC_DATA) : fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+const modelsDir = resolve(repoRoot, 'models');
+
+await tf.setBackend('cpu');
+const ids = process.argv.length > 2 ? process.argv.slice(2) : [...DEFAULT_MODEL_IDS];
+for (const id of ids) {
+  const spec = parseDatasetSpec(JSON.parse(await readFile(resolve(modelsDir, 'specs', `${id}.json`), 'utf8')));
+  const csv = await readFile(resolve(dataDir, spec.data), 'utf8');
+  const started = performance.now();
+  const result = await trainFromSpec(spec, csv);
+  const seconds = (performance.now() - started) / 1000;
+  await writeFile(resolve(modelsDir, `${id}.json`), `${JSON.stringify(result.model, null, 2)}\n`);
+  await writeFile(resolve(modelsDir, `${id}.md`), modelReport(spec, result));
+  const { logistic, float, ternary } = result.metrics;
+  const show = (s: typeof logistic) => `acc ${(100 * s.accuracy).toFixed(1)} bal ${(100 * s.balancedAccuracy).toFixed(1)} auc ${s.auc.toFixed(3)}`;
+  console.log(`${id}: ${seconds.toFixed(1)} s, bound ${result.model.training?.outputBound}`);
+  console.log(`  logistic ${show(logistic)}\n  float    ${show(float)}\n  ternary  ${show(ternary)}`);
+}

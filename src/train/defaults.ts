@@ -1,0 +1,96 @@
+/**
+ * The four default models: from a dataset spec and its CSV text to a trained model and a
+ * short report. Isomorphic (the caller reads the files), so tests and the browser can reuse it.
+ */
+import { parseCsv, type NumericTable } from '../core/data/csv.ts';
+import { selectFeatures } from '../core/data/select.ts';
+import type { DatasetSpec } from '../core/data/spec.ts';
+import type { Scores } from '../core/metrics.ts';
+import type { TernaryModel } from '../core/model/format.ts';
+import type { PlainRecord } from '../core/model/reference.ts';
+import { type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
+
+export const DEFAULT_MODEL_IDS = ['breast-cancer', 'pima-diabetes', 'framingham-chd', 'liver-patient'] as const;
+export type DefaultModelId = (typeof DEFAULT_MODEL_IDS)[number];
+
+/** Reads a spec's CSV text into features and labels (zeros read as missing where the spec says). */
+export function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTable; X: PlainRecord[]; y: number[] } {
+  const table = parseCsv(csvText, spec.data);
+  const { X, y } = selectFeatures(table, { features: spec.features, label: spec.label, missingAsZero: spec.missingAsZero });
+  return { table, X, y };
+}
+
+/** Trains the model a spec describes; the model records which file and columns it came from. */
+export async function trainFromSpec(spec: DatasetSpec, csvText: string, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
+  const { X, y } = datasetFromSpec(spec, csvText);
+  return trainModel(
+    { X, y, featureSpecs: spec.features },
+    {
+      id: spec.id,
+      title: spec.title,
+      description: spec.description,
+      classes: spec.classes,
+      ...options,
+      info: { dataset: spec.data, label: spec.label, missingAsZero: spec.missingAsZero ?? [], ...options.info },
+    },
+  );
+}
+
+/** What a model's `training` block says about its data, typed. */
+export function trainingInfo(model: TernaryModel): { dataset?: string; label: string; missingAsZero: string[]; testRows: number[] } {
+  const t = (model.training ?? {}) as Record<string, unknown>;
+  return {
+    dataset: typeof t.dataset === 'string' ? t.dataset : undefined,
+    label: typeof t.label === 'string' ? t.label : 'label',
+    missingAsZero: Array.isArray(t.missingAsZero) ? (t.missingAsZero as string[]) : [],
+    testRows: Array.isArray(t.testRows) ? (t.testRows as number[]) : [],
+  };
+}
+
+/**
+ * The model's held-out rows of its CSV (`training.testRows`) as records and labels, read the
+ * way training read them: for evaluating the exact model, plain or encrypted, on unseen rows.
+ */
+export function heldOutRecords(model: TernaryModel, csvText: string): { rows: number[]; records: PlainRecord[]; labels: number[] } {
+  const info = trainingInfo(model);
+  const table = parseCsv(csvText, info.dataset ?? 'data.csv');
+  const { X, y } = selectFeatures(table, { features: model.features, label: info.label, missingAsZero: info.missingAsZero });
+  return { rows: info.testRows, records: info.testRows.map((r) => X[r]!), labels: info.testRows.map((r) => y[r]!) };
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+
+/** A short Markdown report of a trained default model (date-free, so it is reproducible). */
+export function modelReport(spec: DatasetSpec, result: TrainResult): string {
+  const { model, metrics, split } = result;
+  const t = model.training as TrainingRecord;
+  const H = model.hidden.weights.length;
+  const row = (name: string, s: Scores) => `| ${name} | ${pct(s.accuracy)} | ${pct(s.balancedAccuracy)} | ${s.auc.toFixed(3)} |`;
+  const active = model.output.weights.filter((w) => w !== 0).length;
+  const nonzero = model.hidden.weights.flat().filter((w) => w !== 0).length;
+  const { hiddenThreshold, warmupEpochs } = t.ternaryConfig;
+  return [
+    `# ${model.title} — \`${model.id}\``,
+    '',
+    model.description,
+    '',
+    `- Data: \`${spec.data}\` (shared data folder), ${split.train.length + split.test.length} rows, ${model.features.length} features; label \`${spec.label}\` = 1 means ${model.classes[1]}.`,
+    `- Split: stratified 80/20, seed ${split.seed}: ${split.train.length} training rows, ${split.test.length} held-out rows (indices in \`training.testRows\`).`,
+    `- Inputs: median imputation, standardization on the training rows, ${model.input.bits}-bit signed quantization (scale ${model.input.scale.toFixed(4)}: ±3 std → ±${2 ** (model.input.bits - 1) - 1}).`,
+    `- Network: ${H} hidden units (${active} with a nonzero output weight), ${nonzero} of ${H * model.features.length} hidden weights nonzero, α ∈ [${Math.min(...model.hidden.alpha)}, ${Math.max(...model.hidden.alpha)}] (at most ${t.alphaMax}), β ∈ [${Math.min(...model.hidden.beta)}, ${Math.max(...model.hidden.beta)}].`,
+    `- Output bound: ${t.outputBound} (2^${Math.log2(t.outputBound).toFixed(2)}; limit 2^21).`,
+    `- Training: one protocol for all three models — L2 strength (float models), ternary configuration and epoch counts chosen on ${t.split.validation} validation rows taken from the training rows, then the chosen model retrained on all training rows; classes weighted to balance in the loss; threshold 0.5. Chosen ternary configuration: hidden threshold ${hiddenThreshold}·mean|W|, ${warmupEpochs ? 'after a float warm-up' : 'from scratch'}.`,
+    `- Model hash: \`${model.hash}\``,
+    '',
+    'Held-out split:',
+    '',
+    '| model | accuracy % | balanced accuracy % | AUC |',
+    '|---|---|---|---|',
+    row('logistic regression (float)', metrics.logistic),
+    row(`MLP, ${H} ReLU units (float)`, metrics.float),
+    row('TernaryNet, exported integers', metrics.ternary),
+    '',
+    'The TernaryNet row is computed with the plaintext integer reference (quantizeRecord → referenceScore → decodeProbability): what the server computes under encryption, bit for bit.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,82 @@
+/**
+ * After folding, α and the ternary patterns are frozen integers; what rounding cost is won
+ * back by a short fine-tune of the hidden biases and the output decoding on the folded
+ * network, then an exact refit of the decoding on the integer outputs the server will produce.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelBody } from '../core/model/format.ts';
+import { type QuantizedRecord, referenceScore } from '../core/model/reference.ts';
+import { type FoldLimits, type IntegerLayers, boundOf, chooseAmplification, fitLogistic1d, foldLayers } from './fold.ts';
+import { type LoopOptions, type Trainable, type TrainingTensors, fitBinary } from './loop.ts';
+import type { TernaryParts } from './ternary.ts';
+
+/** The folded network with α, T, t frozen: z_j = (α_j/A)·h_j + β'_j on integer inputs q. */
+interface FoldedTrainable extends Trainable {
+  beta: tf.Variable;
+  c: tf.Variable;
+  d: tf.Variable;
+  /** Releases variables and the frozen constants. */
+  dispose(): void;
+}
+
+function foldedNet(layers: IntegerLayers, A: number, parts: TernaryParts): FoldedTrainable {
+  const { weights, alpha } = layers.hidden;
+  const pattern = tf.tensor2d(weights[0]!.map((_, i) => weights.map((row) => row[i]!)));
+  const gain = tf.tensor1d(alpha.map((a) => a / A));
+  const output = tf.tensor2d(layers.output.weights.map((t) => [t]));
+  const [beta, c, d] = tf.tidy(() => [tf.variable(tf.tensor1d(parts.bias)), tf.variable(tf.scalar(parts.outputScale)), tf.variable(tf.tensor1d([parts.outputBias]))]);
+  return {
+    beta, c, d,
+    variables: [beta, c, d],
+    logits: (x) => {
+      const z = tf.matMul(x, pattern).mul(gain).add(beta);
+      return tf.square(z).matMul(output).mul(c).add(d).reshape([-1]) as tf.Tensor1D;
+    },
+    dispose: () => tf.dispose([beta, c, d, pattern, gain, output]),
+  };
+}
+
+/** Refits the output decoding on the exact integer outputs of the training rows. */
+export function refitDecoding(layers: IntegerLayers, q: readonly QuantizedRecord[], labels: readonly number[]): IntegerLayers {
+  const y = q.map((record) => referenceScore(layers, record));
+  const norm = y.reduce((m, v) => Math.max(m, Math.abs(v)), 1); // not Math.max(...y): rows may exceed the argument limit
+  const positives = labels.filter((l) => l === 1).length;
+  const weights = labels.map((l) => labels.length / (2 * Math.max(1, l === 1 ? positives : labels.length - positives)));
+  const { slope, intercept } = fitLogistic1d(y.map((v) => v / norm), labels, weights);
+  return { ...layers, output: { ...layers.output, scale: slope / norm, bias: intercept } };
+}
+
+export interface FoldOptions {
+  /** Integer inputs of the rows that fit β, and validation rows for early stopping (if any). */
+  fit: TrainingTensors;
+  validation?: TrainingTensors;
+  /** Rows (all training rows) on which the decoding is refitted exactly. */
+  refit: { q: readonly QuantizedRecord[]; labels: readonly number[] };
+  limits: FoldLimits;
+  /** Loop settings for the bias fine-tune (phase 'ternary'). */
+  finetune: Omit<LoopOptions, 'phase' | 'validation'>;
+}
+
+/**
+ * Folds a trained network into integers, fine-tunes β and the decoding with everything else
+ * frozen, and refits the decoding exactly. Shrinks A when the fine-tuned β push the bound over.
+ */
+export async function foldTrained(parts: TernaryParts, input: ModelBody['input'], options: FoldOptions): Promise<{ layers: IntegerLayers; amplification: number; epochs: number }> {
+  let A = chooseAmplification(parts, input, options.limits);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const start = foldLayers(parts, input.scale, A, options.limits);
+    const net = foldedNet(start, A, parts);
+    try {
+      const outcome = await fitBinary(net, options.fit, { ...options.finetune, phase: 'ternary', validation: options.validation });
+      const beta = Array.from(await net.beta.data());
+      const layers = foldLayers(parts, input.scale, A, options.limits, beta);
+      if (boundOf(layers, input) <= options.limits.boundLimit) {
+        return { layers: refitDecoding(layers, options.refit.q, options.refit.labels), amplification: A, epochs: outcome.epoch };
+      }
+    } finally {
+      net.dispose();
+    }
+    A *= 0.95;
+  }
+  throw new Error('fine-tuned biases keep the output bound above its limit');
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { outputBound } from '../core/model/reference.ts';
+import { chooseAmplification, fitLogistic1d, foldLayers } from './fold.ts';
+import { seededRandom } from './random.ts';
+import type { TernaryParts } from './ternary.ts';
+
+const input = { bits: 4, scale: 7 / 3, mean: [0, 0, 0], std: [1, 1, 1], impute: [0, 0, 0] };
+const parts: TernaryParts = {
+  pattern: [[1, -1, 0], [0, 1, 1]],
+  unitScale: [0.5, 0.25],
+  bias: [0.3, -0.2],
+  outputPattern: [1, -1],
+  outputScale: 0.8,
+  outputBias: -0.1,
+};
+
+describe('folding into integers', () => {
+  it('rounds α = A·s/scale and β = A·b, and divides the output scale by A²', () => {
+    const layers = foldLayers(parts, input.scale, 14, { alphaMax: 7, boundLimit: 2 ** 21 });
+    expect(layers.hidden.alpha).toEqual([3, 2]); // 14·0.5/2.333 = 3, 14·0.25/2.333 = 1.5 → 2
+    expect(layers.hidden.beta).toEqual([4, -3]); // 4.2 → 4, -2.8 → -3
+    expect(layers.output).toEqual({ weights: [1, -1], scale: 0.8 / 196, bias: -0.1 });
+  });
+
+  it('chooses the largest A within the α and bound limits', () => {
+    const A = chooseAmplification(parts, input, { alphaMax: 7, boundLimit: 2 ** 21 });
+    expect(Math.max(...foldLayers(parts, input.scale, A, { alphaMax: 7, boundLimit: 2 ** 21 }).hidden.alpha)).toBe(7);
+    const tight = { alphaMax: 7, boundLimit: 2000 };
+    const B = chooseAmplification(parts, input, tight);
+    expect(outputBound({ ...foldLayers(parts, input.scale, B, tight), input })).toBeLessThanOrEqual(2000);
+    expect(outputBound({ ...foldLayers(parts, input.scale, B * 1.05, tight), input })).toBeGreaterThan(2000);
+  });
+});
+
+describe('fitLogistic1d', () => {
+  it('recovers the slope and intercept that generated the labels', () => {
+    const random = seededRandom(5);
+    const x = Array.from({ length: 20000 }, () => random() * 4 - 2);
+    const y = x.map((v) => (random() < 1 / (1 + Math.exp(-(1.5 * v - 0.5))) ? 1 : 0));
+    const { slope, intercept } = fitLogistic1d(x, y, x.map(() => 1));
+    expect(slope).toBeCloseTo(1.5, 1);
+    expect(intercept).toBeCloseTo(-0.5, 1);
+  });
+});

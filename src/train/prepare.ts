@@ -1,0 +1,78 @@
+/**
+ * Rows → the tensors every model trains on. The training split is split again into rows that
+ * fit the weights and validation rows that choose epochs and regularization, so that nothing
+ * about any model is chosen by looking at the held-out rows.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { InputQuantization } from '../core/model/format.ts';
+import type { PlainRecord, QuantizedRecord } from '../core/model/reference.ts';
+import { type TrainingTensors, disposeTensors, toTensors } from './loop.ts';
+import { fitInputQuantization, quantizeRows, standardizeRows } from './preprocess.ts';
+import { subSeed } from './random.ts';
+import { type Split, stratifiedSplit, stratifiedSubsplit } from './split.ts';
+
+/** Float inputs (standardized), grid inputs (q / scale) and integer inputs (q) of some rows. */
+export interface RowTensors {
+  float: TrainingTensors;
+  grid: TrainingTensors;
+  integer: TrainingTensors;
+}
+
+export interface PreparedData {
+  split: Split;
+  /** Training rows that fit weights, and validation rows (both subsets of split.train). */
+  fitRows: number[];
+  validationRows: number[];
+  input: InputQuantization;
+  quantized: QuantizedRecord[];
+  fit: RowTensors;
+  validation: RowTensors;
+  /** The whole training split (fit and validation rows), for the final retrain. */
+  all: RowTensors;
+  /** Standardized held-out rows for the float baselines. */
+  testFloat: tf.Tensor2D;
+  dispose(): void;
+}
+
+/** Fraction of the training split kept aside for validation. */
+export const VALIDATION_FRACTION = 0.2;
+
+export function disposeRowTensors(t: RowTensors): void {
+  Object.values(t).forEach(disposeTensors);
+}
+
+export function prepareData(X: readonly PlainRecord[], y: readonly number[], options: { seed: number; bits: number }): PreparedData {
+  const split = stratifiedSplit(y, { seed: options.seed });
+  const inner = stratifiedSubsplit(y, split.train, { seed: subSeed(options.seed, 5), testFraction: VALIDATION_FRACTION });
+  // Input statistics use every training row (fit and validation alike), never a held-out one.
+  const input = fitInputQuantization(X, split.train, { bits: options.bits });
+  const standardized = standardizeRows(X, input);
+  const quantized = quantizeRows(X, input);
+  const tensorsOf = (rows: readonly number[]): RowTensors => {
+    const labels = rows.map((r) => y[r]!);
+    return {
+      float: toTensors(rows.map((r) => standardized[r]!), labels),
+      grid: toTensors(rows.map((r) => Array.from(quantized[r]!, (q) => q / input.scale)), labels),
+      integer: toTensors(rows.map((r) => quantized[r]!), labels),
+    };
+  };
+  const fit = tensorsOf(inner.train);
+  const validation = tensorsOf(inner.test);
+  const all = tensorsOf(split.train);
+  const testFloat = tf.tensor2d(split.test.map((r) => standardized[r]!), [split.test.length, X[0]!.length]);
+  return {
+    split,
+    fitRows: inner.train,
+    validationRows: inner.test,
+    input,
+    quantized,
+    fit,
+    validation,
+    all,
+    testFloat,
+    dispose: () => {
+      for (const t of [fit, validation, all]) disposeRowTensors(t);
+      testFloat.dispose();
+    },
+  };
+}

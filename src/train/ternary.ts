@@ -1,0 +1,102 @@
+/**
+ * Quantization-aware training of the TernaryNet (DESIGN §4): the forward pass uses ternary
+ * weights, the backward pass updates float "latent" weights through a straight-through
+ * estimator. Inputs are the already-quantized integers divided by the input scale, i.e.
+ * standardized values on the quantization grid.
+ *
+ *   z_j = s_j · Σ_i T_ji u_i + b_j,   a_j = z_j²,   logit = c · Σ_j t_j a_j + d
+ */
+import * as tf from '@tensorflow/tfjs';
+import { glorotVariable, zerosVariable } from './baselines.ts';
+import type { Trainable } from './loop.ts';
+
+/** Threshold ratios: a weight is kept when |w| > ratio · mean |w| of its unit (column). */
+export interface TernaryOptions {
+  hiddenThreshold: number;
+  outputThreshold: number;
+}
+export const DEFAULT_TERNARY: TernaryOptions = { hiddenThreshold: 0.7, outputThreshold: 0.3 };
+
+/** T ∘ s: ternary pattern times the per-column scale (mean |w| over kept entries). */
+function ternaryValue(w: tf.Tensor, ratio: number): tf.Tensor {
+  return tf.tidy(() => {
+    const magnitude = tf.abs(w);
+    const threshold = tf.mean(magnitude, 0, true).mul(ratio);
+    const kept = tf.cast(tf.greater(magnitude, threshold), 'float32');
+    const scale = tf.sum(magnitude.mul(kept), 0, true).div(tf.maximum(tf.sum(kept, 0, true), 1));
+    return tf.sign(w).mul(kept).mul(scale);
+  });
+}
+
+/** Ternarizes in the forward pass; passes gradients straight through to the latent weights. */
+function ternarizer(ratio: number): (w: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...inputs) => ({
+    value: ternaryValue(inputs[0] as tf.Tensor, ratio),
+    gradFunc: (dy) => dy,
+  }));
+}
+
+/** A TernaryNet under training, with its latent variables exposed for export. */
+export interface TernaryTrainable extends Trainable {
+  /** Latent hidden weights, d × H (column j is unit j). */
+  w: tf.Variable;
+  /** Hidden biases b_j, [H]. */
+  b: tf.Variable;
+  /** Latent output weights, H × 1. */
+  v: tf.Variable;
+  /** Output bias d, [1]. */
+  d: tf.Variable;
+  options: TernaryOptions;
+  /** False: a float network of the same shape (warm-up); true: ternary forward pass. */
+  quantized: boolean;
+}
+
+export function ternaryNet(inputs: number, hidden: number, seed: number, options: TernaryOptions = DEFAULT_TERNARY): TernaryTrainable {
+  const w = glorotVariable([inputs, hidden], seed);
+  const b = zerosVariable([hidden]);
+  const v = glorotVariable([hidden, 1], seed + 1);
+  const d = zerosVariable([1]);
+  const hiddenT = ternarizer(options.hiddenThreshold);
+  const outputT = ternarizer(options.outputThreshold);
+  const net: TernaryTrainable = {
+    w, b, v, d, options,
+    quantized: true,
+    variables: [w, b, v, d],
+    logits: (x) => {
+      const wq = net.quantized ? hiddenT(w) : w;
+      const vq = net.quantized ? outputT(v) : v;
+      const z = tf.matMul(x, wq as tf.Tensor2D).add(b);
+      return tf.square(z).matMul(vq as tf.Tensor2D).add(d).reshape([-1]) as tf.Tensor1D;
+    },
+  };
+  return net;
+}
+
+/** The trained network's ternary parts, read back as plain numbers. */
+export interface TernaryParts {
+  /** H × d ternary matrix (row j = unit j, as in the model file). */
+  pattern: number[][];
+  /** Per-unit scale s_j (in standardized input units). */
+  unitScale: number[];
+  /** Hidden biases b_j. */
+  bias: number[];
+  /** Ternary output weights t_j. */
+  outputPattern: number[];
+  /** Output scale c and bias d. */
+  outputScale: number;
+  outputBias: number;
+}
+
+/** Reads the ternary pattern and scales out of a trained network. */
+export async function readTernaryParts(net: TernaryTrainable): Promise<TernaryParts> {
+  const [wq, vq, b, d] = tf.tidy(() => [ternaryValue(net.w, net.options.hiddenThreshold), ternaryValue(net.v, net.options.outputThreshold), net.b.clone(), net.d.clone()]);
+  const [wValues, vValues, bValues, dValues] = await Promise.all([wq!.array() as Promise<number[][]>, vq!.array() as Promise<number[][]>, b!.data(), d!.data()]);
+  tf.dispose([wq!, vq!, b!, d!]);
+  const H = bValues.length;
+  const inputs = wValues.length;
+  const pattern = Array.from({ length: H }, (_, j) => Array.from({ length: inputs }, (_, i) => Math.sign(wValues[i]![j]!)));
+  const unitScale = Array.from({ length: H }, (_, j) => Math.max(0, ...wValues.map((row) => Math.abs(row[j]!))));
+  const outputPattern = vValues.map((row) => Math.sign(row[0]!));
+  const outputScale = Math.max(0, ...vValues.map((row) => Math.abs(row[0]!)));
+  return { pattern, unitScale, bias: Array.from(bValues), outputPattern, outputScale, outputBias: dValues[0]! };
+}

@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { scoreClassifier } from '../core/metrics.ts';
+import { parseModel } from '../core/model/format.ts';
+import type { FeatureSpec } from '../core/model/format.ts';
+import { outputBound } from '../core/model/reference.ts';
+import { type ProgressEvent, TERNARY_CANDIDATES, type TrainOptions, predictReference, trainModel } from './index.ts';
+import { seededRandom } from './random.ts';
+
+/** A small nonlinear problem: the label depends on x0 + x1² − x2, with noise and missing values. */
+function syntheticData(n: number) {
+  const random = seededRandom(11);
+  const X = Array.from({ length: n }, () => [random() * 4 - 2, random() * 4 - 2, random() < 0.1 ? null : random() * 4 - 2, random() < 0.5 ? 1 : 0]);
+  const y = X.map(([a, b, c]) => (a! + b! * b! - (c ?? 0) + (random() - 0.5) > 1 ? 1 : 0));
+  const featureSpecs: FeatureSpec[] = ['a', 'b', 'c'].map((name) => ({ name, label: name.toUpperCase(), unit: '', min: -2, max: 2, kind: 'number' as const }));
+  featureSpecs.push({ name: 'flag', label: 'Flag', unit: '', min: 0, max: 1, kind: 'binary' });
+  return { X, y, featureSpecs };
+}
+
+const data = syntheticData(200);
+const options: TrainOptions = {
+  id: 'tiny',
+  title: 'Tiny',
+  description: 'A synthetic test model.',
+  classes: ['no', 'yes'],
+  hidden: 4,
+  epochs: 8,
+  ternaryCandidates: TERNARY_CANDIDATES.slice(0, 2),
+};
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('trainModel', () => {
+  it('is deterministic: the same seed gives the same model hash', async () => {
+    const events: ProgressEvent[] = [];
+    const first = await trainModel(data, { ...options, seed: 3, onProgress: (e) => events.push(e) });
+    const second = await trainModel(data, { ...options, seed: 3 });
+    expect(second.model.hash).toBe(first.model.hash);
+    expect(second.metrics).toEqual(first.metrics);
+
+    // Progress: phases in order, epochs only moving forward, each phase ending at its total.
+    const phases = [...new Set(events.map((e) => e.phase))];
+    expect(phases).toEqual(['logistic', 'float', 'ternary']);
+    for (const phase of phases) {
+      const ofPhase = events.filter((e) => e.phase === phase);
+      ofPhase.slice(1).forEach((e, i) => expect(e.epoch).toBeGreaterThanOrEqual(ofPhase[i]!.epoch));
+      expect(ofPhase.at(-1)!.epoch).toBe(ofPhase.at(-1)!.epochs);
+    }
+  });
+
+  it('exports a valid model whose ternary metrics are those of the integer reference on the held-out rows', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const { model, metrics, split } = await trainModel(data, { ...options, seed: 3 });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    const reread = parseModel(JSON.parse(JSON.stringify(model)));
+    expect(reread.hash).toBe(model.hash);
+    expect(outputBound(model)).toBeLessThanOrEqual(2 ** 21);
+    expect(model.hidden.weights).toHaveLength(4);
+    expect(model.training?.testRows).toEqual(split.test);
+    expect(model.input.impute[2]).toBeTypeOf('number');
+    const probabilities = predictReference(model, split.test.map((r) => data.X[r]!));
+    expect(scoreClassifier(split.test.map((r) => data.y[r]!), probabilities)).toEqual(metrics.ternary);
+    expect(metrics.ternary.auc).toBeGreaterThan(0.7);
+    const other = await trainModel(data, { ...options, seed: 4 });
+    expect(other.model.hash).not.toBe(model.hash);
+  });
+
+  it('stops when its signal is aborted, releasing its tensors', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const controller = new AbortController();
+    controller.abort();
+    await expect(trainModel(data, { ...options, signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    const midway = new AbortController();
+    const run = trainModel(data, { ...options, signal: midway.signal, onProgress: (e) => e.phase === 'ternary' && midway.abort() });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+});
