@@ -2,7 +2,7 @@
 import { selectFeatures } from '../core/data/index.ts';
 import { scoreClassifier, type Scores } from '../core/metrics.ts';
 import { decodeProbability, quantizeRecord, referenceScore } from '../core/model/reference.ts';
-import type { TernaryModel } from '../core/model/format.ts';
+import { provenanceOf } from '../core/model/provenance.ts';
 import { compilePlan, describeParameters, encryptedScores, type LayoutName } from '../core/he/index.ts';
 import { readCsvFile, readModelFile, table } from './io.ts';
 
@@ -13,15 +13,9 @@ export interface EvalOptions {
   json: boolean;
 }
 
-/** Columns whose 0 means "not measured" in the data set the model was trained on. */
-export function missingAsZero(model: TernaryModel): string[] {
-  const v = model.training?.missingAsZero;
-  return Array.isArray(v) ? v.map(String) : [];
-}
-
 export async function evalCommand(modelPath: string, dataPath: string, options: EvalOptions): Promise<void> {
   const model = await readModelFile(modelPath);
-  const data = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label, missingAsZero: missingAsZero(model) });
+  const data = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label, missingAsZero: provenanceOf(model).missingAsZero });
   const records = data.X.map((x) => quantizeRecord(model, x));
   const reference = records.map((q) => referenceScore(model, q));
   const probabilities = (scores: number[]) => scores.map((y) => decodeProbability(model.output, y));

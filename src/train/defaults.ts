@@ -2,6 +2,7 @@
  * The four default models: from a dataset spec and its CSV text to a trained model and a
  * short report. Isomorphic (the caller reads the files), so tests and the browser can reuse it.
  */
+import { provenanceOf as trainingInfo } from '../core/model/provenance.ts';
 import { parseCsv, type NumericTable } from '../core/data/csv.ts';
 import { selectFeatures } from '../core/data/select.ts';
 import type { DatasetSpec } from '../core/data/spec.ts';
@@ -36,16 +37,8 @@ export async function trainFromSpec(spec: DatasetSpec, csvText: string, options:
   );
 }
 
-/** What a model's `training` block says about its data, typed. */
-export function trainingInfo(model: TernaryModel): { dataset?: string; label: string; missingAsZero: string[]; testRows: number[] } {
-  const t = (model.training ?? {}) as Record<string, unknown>;
-  return {
-    dataset: typeof t.dataset === 'string' ? t.dataset : undefined,
-    label: typeof t.label === 'string' ? t.label : 'label',
-    missingAsZero: Array.isArray(t.missingAsZero) ? (t.missingAsZero as string[]) : [],
-    testRows: Array.isArray(t.testRows) ? (t.testRows as number[]) : [],
-  };
-}
+/** What a model's `training` block says about its data (kept in core so the CLI and cards read it too). */
+export { provenanceOf as trainingInfo } from '../core/model/provenance.ts';
 
 /**
  * The model's held-out rows of its CSV (`training.testRows`) as records and labels, read the

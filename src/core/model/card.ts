@@ -5,6 +5,7 @@
  */
 import type { HePlan } from '../he/plan.ts';
 import type { LayoutName } from '../he/layout.ts';
+import { provenanceOf } from './provenance.ts';
 import type { FeatureSpec, InputQuantization, OutputDecoding, TernaryModel } from './format.ts';
 
 export const CARD_FORMAT = 'cipherclinic/model-card';
@@ -35,7 +36,6 @@ export function makeModelCard(model: TernaryModel, plans: Partial<Record<LayoutN
     if (plan.modelHash !== model.hash) throw new Error(`plan ${plan.hash.slice(0, 12)}… belongs to another model`);
   }
   const training = model.training ?? {};
-  const missing = training.missingAsZero;
   return {
     format: CARD_FORMAT,
     version: CARD_VERSION,
@@ -47,7 +47,7 @@ export function makeModelCard(model: TernaryModel, plans: Partial<Record<LayoutN
     features: model.features,
     input: model.input,
     output: { scale: model.output.scale, bias: model.output.bias },
-    missingAsZero: Array.isArray(missing) ? missing.map(String) : [],
+    missingAsZero: provenanceOf(model).missingAsZero,
     metrics: (training.metrics as Record<string, unknown> | undefined) ?? undefined,
     plans,
   };

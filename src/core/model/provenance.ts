@@ -1,0 +1,26 @@
+/**
+ * What a model's `training` block says about the data it came from, typed. The block is free
+ * form in the file format (informative, hashed); these are the fields the product reads.
+ */
+import type { ModelBody } from './format.ts';
+
+export interface Provenance {
+  /** CSV file name the model was trained on. */
+  dataset?: string;
+  /** Name of the 0/1 label column. */
+  label: string;
+  /** Columns whose 0 means "not measured" in that data set (read as missing). */
+  missingAsZero: string[];
+  /** 0-based data rows of the held-out split. */
+  testRows: number[];
+}
+
+export function provenanceOf(model: Pick<ModelBody, 'training'>): Provenance {
+  const t = (model.training ?? {}) as Record<string, unknown>;
+  return {
+    dataset: typeof t.dataset === 'string' ? t.dataset : undefined,
+    label: typeof t.label === 'string' ? t.label : 'label',
+    missingAsZero: Array.isArray(t.missingAsZero) ? t.missingAsZero.map(String) : [],
+    testRows: Array.isArray(t.testRows) ? (t.testRows as number[]) : [],
+  };
+}
