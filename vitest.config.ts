@@ -17,7 +17,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'workers/**/*.test.ts', 'tests/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'tests/e2e/**'],
           sequence: { groupOrder: 0 },
         },
@@ -28,6 +28,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           sequence: { groupOrder: 1 },
+          // One browser file at a time: they print timings, and each builds the app and runs a server.
+          maxWorkers: 1,
           testTimeout: 180_000,
           hookTimeout: 240_000,
         },

@@ -7,6 +7,7 @@ import { expose } from 'comlink';
 import { loadSeal } from '../src/core/he/seal.ts';
 import { decrypt, encrypt, prepare, registration } from './he/requests.ts';
 import { deleteAll, exportBackup, importBackup, listKeys, rotate } from './he/keyring.ts';
+import { compile } from './he/compile.ts';
 
 const api = {
   /** Resolves when SEAL's WebAssembly is compiled (the page may warm the worker early). */
@@ -23,6 +24,7 @@ const api = {
   deleteAll,
   exportBackup,
   importBackup,
+  compile,
 };
 
 export type HeWorkerApi = typeof api;

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolError } from '../core/protocol/index.ts';
 import { handleErrors } from './http/errors.ts';
+import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from './idempotency.ts';
 import { acceptMsgpack } from './http/replies.ts';
 import type { ServerParts } from './parts.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -55,7 +56,7 @@ export async function buildApp(parts: ServerParts, options: AppOptions = {}): Pr
 
   await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES } });
   if (config.corsOrigins.length > 0) {
-    await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type'], exposedHeaders: ['retry-after', PROTOCOL_HEADER], maxAge: 600 });
+    await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', IDEMPOTENCY_HEADER], exposedHeaders: ['retry-after', PROTOCOL_HEADER, REPLAYED_HEADER], maxAge: 600 });
   }
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {

@@ -322,10 +322,11 @@ describe('keys', () => {
     const errorsBefore = browser.errors.length;
     await page.route('**/api/models', (route) => route.abort());
     await page.reload();
-    await page.getByText('The service cannot be reached, so the models saved on this device are shown.').waitFor();
+    await page.getByText('The service cannot be reached, so the models saved on this device are shown. Predictions made now are encrypted and queued').waitFor();
     await field(page, 'Systolic blood pressure').waitFor();
     await expect(field(page, 'Model').inputValue()).resolves.toBe('framingham-chd');
-    await expect(page.getByTestId('predict').isDisabled()).resolves.toBe(true);
+    // Predicting stays possible: the record is encrypted and queued (tests/e2e/pwa.test.ts sends it).
+    await expect(page.getByTestId('predict').isDisabled()).resolves.toBe(false);
     await page.unroute('**/api/models');
     expect(browser.errors.splice(errorsBefore).every((e) => e.startsWith('Failed to load resource'))).toBe(true);
     await page.reload();
@@ -468,6 +469,7 @@ describe('screens', () => {
     const screens = [
       ['patient', 'My prediction'],
       ['clinic', 'Clinic'],
+      ['lab', 'Training lab'],
       ['history', 'History'],
       ['keys', 'Keys'],
       ['how', 'How it works'],
@@ -490,7 +492,7 @@ describe('screens', () => {
       }
     }
     await page.setViewportSize({ width: 1280, height: 900 });
-    expect(saved).toHaveLength(10);
+    expect(saved).toHaveLength(12);
     expect(browser.errors).toEqual([]);
   });
 });

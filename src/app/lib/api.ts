@@ -5,7 +5,11 @@
  * with the protocol's code. Busy answers (503 with Retry-After) are retried a few times.
  */
 import type { ModelCard } from '../../core/model/card.ts';
-import { API, MSGPACK_TYPE, type ErrorCode, type KeyReceipt } from '../../core/protocol/index.ts';
+// Zod-free modules only (not protocol/index.ts): the page needs the names, not the schemas.
+import { MSGPACK_TYPE } from '../../core/protocol/constants.ts';
+import type { ErrorCode } from '../../core/protocol/errors.ts';
+import type { KeyReceipt } from '../../core/protocol/messages.ts';
+import { API } from '../../core/protocol/paths.ts';
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -21,8 +25,8 @@ export class ApiError extends Error {
 
 /** What a request body carries, as the HE worker describes it. */
 export interface BodyContent {
-  kind: 'evaluation keys' | 'ciphertexts';
-  /** SHA-256 of the ciphertexts (or key bytes) in the body. */
+  kind: 'evaluation keys' | 'ciphertexts' | 'model file';
+  /** SHA-256 of the ciphertexts (or key bytes) in the body; the model hash for a model file. */
   hash: string;
   /** Bytes of ciphertext or key material. */
   bytes: number;
@@ -65,7 +69,18 @@ async function refusal(res: Response): Promise<ApiError> {
   return new ApiError('internal', `the service answered ${res.status} ${res.statusText}`, res.status);
 }
 
-async function send(method: 'GET' | 'POST', path: string, body: Uint8Array | undefined, signal?: AbortSignal, content?: BodyContent): Promise<Response> {
+interface SendOptions {
+  signal?: AbortSignal;
+  content?: BodyContent;
+  /** Extra request headers (Idempotency-Key, Authorization). */
+  headers?: Record<string, string>;
+  /** Content type of the body (default MessagePack). */
+  type?: string;
+}
+
+async function send(method: 'GET' | 'POST', path: string, body: Uint8Array | undefined, options: SendOptions = {}): Promise<Response> {
+  const { signal, content } = options;
+  const type = options.type ?? MSGPACK_TYPE;
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now();
     let res: Response;
@@ -74,7 +89,7 @@ async function send(method: 'GET' | 'POST', path: string, body: Uint8Array | und
         method,
         signal,
         body: body as BodyInit | undefined,
-        headers: body ? { 'content-type': MSGPACK_TYPE, accept: `${MSGPACK_TYPE}, application/json` } : { accept: 'application/json' },
+        headers: { ...(body ? { 'content-type': type, accept: `${MSGPACK_TYPE}, application/json` } : { accept: 'application/json' }), ...options.headers },
         cache: 'no-store',
       });
     } catch (e) {
@@ -93,22 +108,46 @@ async function send(method: 'GET' | 'POST', path: string, body: Uint8Array | und
   }
 }
 
-/** The public model cards the service offers. */
-export async function fetchCards(signal?: AbortSignal): Promise<ModelCard[]> {
-  const res = await send('GET', API.models, undefined, signal);
+/** Header the service's service worker adds to a model list it answered from its cache. */
+export const CACHED_AT_HEADER = 'x-cipherclinic-cached-at';
+
+/** The public model cards the service offers, and when they were cached if they did not come from the service just now. */
+export async function fetchCards(signal?: AbortSignal): Promise<{ cards: ModelCard[]; cachedAt?: string }> {
+  const res = await send('GET', API.models, undefined, { signal });
   const json = (await res.json()) as { cards?: ModelCard[] };
   if (!Array.isArray(json.cards)) throw new ApiError('bad_request', 'the service sent no model cards');
-  return json.cards;
+  return { cards: json.cards, cachedAt: res.headers.get(CACHED_AT_HEADER) ?? undefined };
 }
 
 /** Registers evaluation keys (a MessagePack body from the HE worker). */
 export async function registerKeys(body: Uint8Array, content: BodyContent, signal?: AbortSignal): Promise<KeyReceipt> {
-  const res = await send('POST', API.keys, body, signal, content);
+  const res = await send('POST', API.keys, body, { signal, content });
   return (await res.json()) as KeyReceipt;
 }
 
-/** Sends one encrypted input; returns the encrypted result's MessagePack bytes. */
-export async function classify(modelId: string, body: Uint8Array, content: BodyContent, signal?: AbortSignal): Promise<Uint8Array> {
-  const res = await send('POST', API.classify(modelId), body, signal, content);
+/**
+ * Sends one encrypted input; returns the encrypted result's MessagePack bytes. With an
+ * idempotency key, sending the same body again (after a lost answer) returns the answer the
+ * service stored instead of evaluating twice.
+ */
+export async function classify(modelId: string, body: Uint8Array, content: BodyContent, options: { signal?: AbortSignal; idempotencyKey?: string } = {}): Promise<Uint8Array> {
+  const headers = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
+  const res = await send('POST', API.classify(modelId), body, { signal: options.signal, content, headers });
   return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * Publishes a model file with the operator's admin token; returns the card the service now
+ * serves. The file holds weights and input statistics, never a training row.
+ */
+export async function publishModel(model: { hash: string }, token: string, signal?: AbortSignal): Promise<ModelCard> {
+  const body = new TextEncoder().encode(JSON.stringify(model));
+  const content: BodyContent = { kind: 'model file', hash: model.hash, bytes: body.byteLength, records: 0 };
+  try {
+    const res = await send('POST', API.publishModel, body, { signal, content, type: 'application/json', headers: { authorization: `Bearer ${token}` } });
+    return (await res.json()) as ModelCard;
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'not_found') throw new ApiError('not_found', 'this service does not accept published models (its operator set no admin token)', e.status);
+    throw e;
+  }
 }

@@ -8,9 +8,10 @@ import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import type { HeWorkerApi } from '../../../workers/he.worker.ts';
 import type { KeyInfo } from '../../../workers/he/vault.ts';
 import type { WireBody } from '../../../workers/he/requests.ts';
+import type { CompiledPlans } from '../../../workers/he/compile.ts';
 import type { HePlan } from '../../core/he/plan.ts';
 
-export type { KeyInfo, WireBody };
+export type { CompiledPlans, KeyInfo, WireBody };
 
 /** Raised in place of any result when a call was cancelled. */
 export class CancelledError extends Error {
@@ -121,5 +122,10 @@ export class HeBridge {
 
   importBackup(file: Uint8Array, passphrase: string, signal?: AbortSignal): Promise<KeyInfo[]> {
     return this.#call(signal, (api) => api.importBackup(transfer(file, [file.buffer as ArrayBuffer]), passphrase));
+  }
+
+  /** Compiles a model's plans (both layouts) as the server will, with throwaway keys. */
+  compile(model: unknown, signal?: AbortSignal): Promise<CompiledPlans> {
+    return this.#call(signal, (api) => api.compile(model));
   }
 }

@@ -76,13 +76,13 @@ export async function predict(bridge: HeBridge, card: ModelCard, layout: LayoutN
   /** Sends one encrypted input; if the service forgot our keys (expiry, restart), registers again and resends. */
   const send = async (i: number, body: Encrypted): Promise<Uint8Array> => {
     try {
-      return await classify(card.id, body.body, content(body), signal);
+      return await classify(card.id, body.body, content(body), { signal });
     } catch (e) {
       if (!(e instanceof ApiError) || e.code !== 'unknown_key') throw e;
       // Inputs encrypted ahead name the forgotten keys too: renew once, not once per input.
       if (body.keyId === registration.keyId) registration = await ensureRegistered(bridge, plan, key, { renew: true, signal });
       const again = await encryptChunk(i);
-      return classify(card.id, again.body, content(again), signal);
+      return classify(card.id, again.body, content(again), { signal });
     }
   };
 

@@ -6,7 +6,7 @@
 import { clear, del, get, set } from 'idb-keyval';
 import type { HePlan } from '../../core/he/plan.ts';
 import { registerKeys } from './api.ts';
-import type { HeBridge, KeyInfo } from './he-bridge.ts';
+import type { HeBridge, KeyInfo, WireBody } from './he-bridge.ts';
 import { registrationStore } from './stores.ts';
 
 export interface Registration {
@@ -38,11 +38,7 @@ export function ensureRegistered(bridge: HeBridge, plan: HePlan, key: KeyInfo, o
       await del(id, registrationStore);
     }
     const wire = await bridge.registration(plan, options.signal);
-    const receipt = await registerKeys(wire.body, { kind: 'evaluation keys', hash: wire.contentHash, bytes: wire.contentBytes, records: 0 }, options.signal);
-    if (receipt.keyId !== wire.keyId) throw new Error('the service registered keys under another id than their hash');
-    const registration: Registration = { keyId: receipt.keyId, planHash: plan.hash, fingerprint: key.fingerprint, registeredAt: new Date().toISOString(), expiresAt: receipt.expiresAt };
-    await set(id, registration, registrationStore);
-    return registration;
+    return sendRegistration(wire, plan.hash, key.fingerprint, options.signal);
   })();
   inFlight.set(id, run);
   run.then(
@@ -50,6 +46,18 @@ export function ensureRegistered(bridge: HeBridge, plan: HePlan, key: KeyInfo, o
     () => inFlight.delete(id),
   );
   return run;
+}
+
+/**
+ * Sends a registration body made in the HE worker (now, or earlier and kept, as the outbox
+ * does) and remembers it, so predictions made afterwards use these evaluation keys.
+ */
+export async function sendRegistration(wire: Pick<WireBody, 'body' | 'contentHash' | 'contentBytes'> & { keyId: string }, planHash: string, fingerprint: string, signal?: AbortSignal): Promise<Registration> {
+  const receipt = await registerKeys(wire.body, { kind: 'evaluation keys', hash: wire.contentHash, bytes: wire.contentBytes, records: 0 }, signal);
+  if (receipt.keyId !== wire.keyId) throw new Error('the service registered keys under another id than their hash');
+  const registration: Registration = { keyId: receipt.keyId, planHash, fingerprint, registeredAt: new Date().toISOString(), expiresAt: receipt.expiresAt };
+  await set(`${fingerprint}:${planHash}`, registration, registrationStore);
+  return registration;
 }
 
 /** Forgets every registration (after the keys were rotated, imported or deleted). */

@@ -12,6 +12,8 @@ interface Saved {
   cards: ModelCard[];
 }
 
+const OFFLINE_MESSAGE = 'The service cannot be reached, so the models saved on this device are shown. Predictions made now are encrypted and queued on this device, and sent when the service can be reached.';
+
 export class ModelCatalog {
   #cards = $state.raw<ModelCard[]>([]);
   #selectedId = $state<string | undefined>();
@@ -58,8 +60,15 @@ export class ModelCatalog {
       this.#chosen ||= this.#selectedId !== undefined;
     }
     try {
-      const cards = await fetchCards();
+      const { cards, cachedAt } = await fetchCards();
       this.#cards = cards;
+      if (cachedAt) {
+        // The service worker answered from its cache: the service itself was not reached.
+        this.#savedAt = cachedAt;
+        this.#status = 'offline';
+        this.#message = OFFLINE_MESSAGE;
+        return;
+      }
       this.#savedAt = undefined;
       this.#status = 'online';
       this.#message = '';
@@ -70,7 +79,7 @@ export class ModelCatalog {
         this.#cards = saved.cards;
         this.#savedAt = saved.savedAt;
         this.#status = 'offline';
-        this.#message = 'The service cannot be reached, so the models saved on this device are shown. Predictions need the service.';
+        this.#message = OFFLINE_MESSAGE;
       } else {
         this.#status = 'error';
         this.#message = `The list of models could not be loaded (${(e as Error).message}). Check the connection and reload.`;

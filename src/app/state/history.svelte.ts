@@ -40,10 +40,11 @@ export class History {
     this.#loaded = true;
   }
 
-  async add(entry: Omit<HistoryEntry, 'id' | 'at'>): Promise<void> {
-    const full: HistoryEntry = { ...entry, id: crypto.randomUUID(), at: new Date().toISOString() };
+  /** Adds an entry; with an id already in the history, replaces that entry (a delivery repeated after a crash stays one entry). */
+  async add(entry: Omit<HistoryEntry, 'id' | 'at'>, options: { id?: string } = {}): Promise<void> {
+    const full: HistoryEntry = { ...entry, id: options.id ?? crypto.randomUUID(), at: new Date().toISOString() };
     await set(full.id, full, historyStore);
-    this.#items = [full, ...this.#items];
+    this.#items = [full, ...this.#items.filter((e) => e.id !== full.id)];
   }
 
   async remove(id: string): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { parametersHash } from '../../core/he/params.ts';
 import type { HePlan } from '../../core/he/plan.ts';
+import { saveFile } from '../lib/download.ts';
 import type { HeBridge, KeyInfo } from '../lib/he-bridge.ts';
 import { forgetRegistrations } from '../lib/registrations.ts';
 
@@ -84,12 +85,7 @@ export class KeyRing {
   exportBackup(passphrase: string): Promise<boolean> {
     return this.#run('Encrypting the backup…', async () => {
       const bytes = await this.#bridge.exportBackup(passphrase);
-      const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/json' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `cipherclinic-keys-${new Date().toISOString().slice(0, 10)}.json`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(bytes, `cipherclinic-keys-${new Date().toISOString().slice(0, 10)}.json`, 'application/json');
       return 'The backup was saved. Keep it and its passphrase apart; either alone cannot decrypt anything.';
     });
   }

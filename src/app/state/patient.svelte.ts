@@ -4,7 +4,9 @@
  */
 import { mapFhirBundle, type FhirPatient, type FilledValue } from '../../core/data/fhir.ts';
 import type { ModelCard } from '../../core/model/card.ts';
+import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
+import type { QueuedPrediction } from '../lib/outbox.ts';
 import { predict, prepareKeys, type Phase, type Prediction } from '../lib/predict.ts';
 import type { AppState } from './app.svelte.ts';
 
@@ -15,6 +17,8 @@ export interface PatientResult extends Prediction {
   /** Labels of fields left blank, which the model filled with typical values. */
   imputed: string[];
   ms: number;
+  /** When it was asked for, if it waited in the outbox for the service. */
+  queuedAt?: string;
 }
 
 export interface ImportSummary {
@@ -44,6 +48,7 @@ export class PatientSession {
   #running = $state(false);
   #progress = $state('');
   #result = $state.raw<PatientResult | undefined>();
+  #queued = $state.raw<QueuedPrediction | undefined>();
   #error = $state('');
   #checked = $state(false);
   #source: 'form' | 'fhir' = 'form';
@@ -74,6 +79,10 @@ export class PatientSession {
   }
   get result() {
     return this.#result;
+  }
+  /** The prediction asked for last, while it waits in the outbox. */
+  get queued() {
+    return this.#queued;
   }
   get error() {
     return this.#error;
@@ -158,7 +167,10 @@ export class PatientSession {
     this.#running = true;
     this.#error = '';
     this.#result = undefined;
+    this.#queued = undefined;
     const t0 = performance.now();
+    // Without the service, the record is encrypted now and sent when the service is back.
+    if (!navigator.onLine || this.#app.catalog.status === 'offline') return this.#queue(record, imputed);
     try {
       const { predictions, key } = await predict(this.#app.bridge, card, 'single', [record], { onProgress: (p) => (this.#progress = PHASE_WORDS[p.phase]) });
       this.#app.keys.noteKey(key);
@@ -171,11 +183,35 @@ export class PatientSession {
       });
       return true;
     } catch (e) {
+      if (e instanceof ApiError && e.code === 'network') return this.#queue(record, imputed);
       this.#error = `The prediction did not complete: ${(e as Error).message}`;
       return false;
     } finally {
       this.#running = false;
       this.#progress = '';
     }
+  }
+
+  async #queue(record: (number | null)[], imputed: string[]): Promise<boolean> {
+    this.#running = true;
+    this.#progress = 'Encrypting on this device, to send when the service can be reached…';
+    try {
+      const origin = this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand';
+      this.#queued = await this.#app.outbox.queue(this.card, record, { imputed, source: this.#source, origin });
+      return true;
+    } catch (e) {
+      this.#error = `The prediction could not be queued: ${(e as Error).message}`;
+      return false;
+    } finally {
+      this.#running = false;
+      this.#progress = '';
+    }
+  }
+
+  /** A queued prediction's answer, delivered when the service was reached again. */
+  receive(entry: QueuedPrediction, prediction: Prediction): void {
+    if (this.#queued?.id === entry.id) this.#queued = undefined;
+    const label = entry.classes[prediction.positive ? 1 : 0];
+    this.#result = { ...prediction, label, at: new Date().toISOString(), fingerprint: entry.fingerprint, imputed: entry.imputed, ms: Date.now() - Date.parse(entry.queuedAt), queuedAt: entry.queuedAt };
   }
 }

@@ -1,5 +1,5 @@
 /** Hash routes (#/patient, #/clinic, …): work from any static host, no server routes needed. */
-export const ROUTES = ['patient', 'clinic', 'history', 'keys', 'how'] as const;
+export const ROUTES = ['patient', 'clinic', 'lab', 'history', 'keys', 'how'] as const;
 export type Route = (typeof ROUTES)[number];
 
 const parse = (hash: string): Route => {

@@ -34,6 +34,8 @@ export const ERROR_STATUS = {
   keys_refused: 422,
   /** A published model parses but no encryption parameters can run it. */
   model_not_compilable: 422,
+  /** An Idempotency-Key was already used with another request body. */
+  idempotency_key_reused: 422,
   rate_limited: 429,
   internal: 500,
   /** The evaluation queue is full: retry after the Retry-After header. */

@@ -28,7 +28,11 @@ export function msgpackBody(request: FastifyRequest): Uint8Array {
 }
 
 export function sendMessage(reply: FastifyReply, message: Message, encode: (m: Message) => Uint8Array): FastifyReply {
-  const bytes = encode(message);
+  return sendBytes(reply, encode(message));
+}
+
+/** An encoded MessagePack message, sent without a copy. */
+export function sendBytes(reply: FastifyReply, bytes: Uint8Array): FastifyReply {
   return reply.type(MSGPACK_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 

@@ -2,12 +2,14 @@
  * POST /api/models/:id/classify: one encrypted input in, its encrypted scores out. Everything
  * that can be checked without SEAL is checked here, on the event loop, in microseconds: the
  * model and plan the message was made for, the ciphertext count and sizes, the key id. SEAL
- * work (and its own checks) runs on the pool.
+ * work (and its own checks) runs on the pool. With an Idempotency-Key header, a repeat of the
+ * same request gets the stored answer instead of a second evaluation (idempotency.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { HePlan } from '../../core/he/index.ts';
 import { API, decodeMessage, encodeMessage, inputFromWire, ProtocolError, resultToWire, type ClassifyRequest } from '../../core/protocol/index.ts';
-import { msgpackBody, sendMessage } from '../http/replies.ts';
+import { msgpackBody, sendBytes } from '../http/replies.ts';
+import { IDEMPOTENCY_HEADER, IdempotentAnswers, idempotencyKeyOf, REPLAYED_HEADER } from '../idempotency.ts';
 import { ciphertextBytesBound } from '../pool/seal-bytes.ts';
 import { circuitOf, type ServedModel } from '../registry.ts';
 import type { ServerParts } from '../parts.ts';
@@ -36,17 +38,26 @@ function checkShape(plan: HePlan, message: ClassifyRequest): void {
 }
 
 export function classifyRoutes(app: FastifyInstance, { config, registry, pool, keys }: ServerParts): void {
+  const answers = new IdempotentAnswers();
+
   app.post<{ Params: { id: string } }>('/api/models/:id/classify', { bodyLimit: config.maxClassifyBytes }, async (request, reply) => {
     const body = msgpackBody(request);
-    const message = decodeMessage(body, 'classify');
-    const served = registry.byId(request.params.id);
-    if (!served) throw unknownModel(request.params.id, registry.loaded);
-    const plan = planOf(served, message);
-    checkShape(plan, message);
-    const stored = await keys.get(message.keyId);
-    if (!stored) throw new ProtocolError('unknown_key', `no evaluation keys ${message.keyId.slice(0, 12)}… are registered (or they expired): POST them to ${API.keys} again`);
-    if (stored.bundle.planHash !== plan.hash) throw new ProtocolError('plan_mismatch', `keys ${message.keyId.slice(0, 12)}… were registered for plan ${stored.bundle.planHash.slice(0, 12)}…, not ${plan.hash.slice(0, 12)}…`);
-    const result = await pool.evaluate(circuitOf(served, plan), stored.bundle, inputFromWire(message), body);
-    return sendMessage(reply, resultToWire(result), encodeMessage);
+    const idempotencyKey = idempotencyKeyOf(request.headers[IDEMPOTENCY_HEADER]);
+    const evaluate = async (): Promise<Uint8Array> => {
+      const message = decodeMessage(body, 'classify');
+      const served = registry.byId(request.params.id);
+      if (!served) throw unknownModel(request.params.id, registry.loaded);
+      const plan = planOf(served, message);
+      checkShape(plan, message);
+      const stored = await keys.get(message.keyId);
+      if (!stored) throw new ProtocolError('unknown_key', `no evaluation keys ${message.keyId.slice(0, 12)}… are registered (or they expired): POST them to ${API.keys} again`);
+      if (stored.bundle.planHash !== plan.hash) throw new ProtocolError('plan_mismatch', `keys ${message.keyId.slice(0, 12)}… were registered for plan ${stored.bundle.planHash.slice(0, 12)}…, not ${plan.hash.slice(0, 12)}…`);
+      const result = await pool.evaluate(circuitOf(served, plan), stored.bundle, inputFromWire(message), body);
+      return encodeMessage(resultToWire(result));
+    };
+    if (idempotencyKey === undefined) return sendBytes(reply, await evaluate());
+    const { bytes, replayed } = await answers.answer(request.params.id, idempotencyKey, body, evaluate);
+    if (replayed) reply.header(REPLAYED_HEADER, 'true');
+    return sendBytes(reply, bytes);
   });
 }

@@ -25,19 +25,43 @@ export interface RecordedRequest {
   method: string;
   url: string;
   body: Buffer;
+  headers: Record<string, string>;
 }
 
-/** Builds the app into test-results/app (so dist/ is left alone). */
-export async function buildApp(): Promise<string> {
-  const outDir = resolve(resultsDir, 'app');
-  await build({ root: repoRoot, configFile: resolve(repoRoot, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+/**
+ * Builds the app into test-results/<name> (so dist/ is left alone, and each test file has its
+ * own). `buildId` sets $CIPHERCLINIC_BUILD_ID, which makes a build a new version of the app.
+ */
+export async function buildApp(name = 'app', options: { buildId?: string } = {}): Promise<string> {
+  const outDir = resolve(resultsDir, name);
+  // The build `npm run build` makes: vitest sets NODE_ENV=test, which would keep dev-only code
+  // (Svelte's and workbox's) in the bundles whose sizes the tests print.
+  const before = { CIPHERCLINIC_BUILD_ID: process.env.CIPHERCLINIC_BUILD_ID, NODE_ENV: process.env.NODE_ENV };
+  process.env.NODE_ENV = 'production';
+  if (options.buildId) process.env.CIPHERCLINIC_BUILD_ID = options.buildId;
+  else delete process.env.CIPHERCLINIC_BUILD_ID;
+  try {
+    await build({ root: repoRoot, configFile: resolve(repoRoot, 'vite.config.ts'), mode: 'production', logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  } finally {
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
   return outDir;
 }
 
-export async function startAppServer(staticDir: string): Promise<{ server: RunningServer; dataDir: string }> {
+export async function startAppServer(staticDir: string, options: { adminToken?: string } = {}): Promise<{ server: RunningServer; dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cipherclinic-e2e-'));
-  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, staticDir, workers: 2, logLevel: 'warn', modelDirs: [resolve(repoRoot, 'models')] });
+  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, staticDir, workers: 2, logLevel: 'warn', modelDirs: [resolve(repoRoot, 'models')], adminToken: options.adminToken });
   return { server, dataDir };
+}
+
+export interface BrowserOptions {
+  /** Extra Chromium flags, e.g. --enable-unsafe-webgpu. */
+  args?: string[];
+  /** Service workers are blocked unless a test is about them (they answer requests page.route would see). */
+  serviceWorkers?: 'allow' | 'block';
 }
 
 /** A browser with a profile on disk, so that closing and relaunching it is a real restart. */
@@ -46,14 +70,27 @@ export class Browser {
   readonly errors: string[] = [];
   context!: BrowserContext;
   #profile = '';
+  readonly #options: BrowserOptions;
 
-  async launch(): Promise<BrowserContext> {
+  constructor(options: BrowserOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Starts Chromium on this browser's profile; `offline` starts it with the network off. */
+  async launch(launch: { offline?: boolean } = {}): Promise<BrowserContext> {
     if (!existsSync(CHROMIUM)) throw new Error(`the browser tests drive Debian's Chromium at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
     this.#profile ||= await mkdtemp(join(tmpdir(), 'cipherclinic-profile-'));
-    this.context = await chromium.launchPersistentContext(this.#profile, { executablePath: CHROMIUM, args: ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    this.context = await chromium.launchPersistentContext(this.#profile, {
+      executablePath: CHROMIUM,
+      args: [...ARGS, ...(this.#options.args ?? [])],
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+      serviceWorkers: this.#options.serviceWorkers ?? 'block',
+      offline: launch.offline ?? false,
+    });
     this.context.on('request', (r) => {
       const body = r.postDataBuffer();
-      if (body) this.requests.push({ method: r.method(), url: r.url(), body });
+      if (body) this.requests.push({ method: r.method(), url: r.url(), body, headers: r.headers() });
     });
     this.context.on('page', (p) => this.#watch(p));
     for (const p of this.context.pages()) this.#watch(p);

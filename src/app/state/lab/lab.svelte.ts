@@ -1,0 +1,102 @@
+/**
+ * The training lab (DESIGN §5): a model builder's own CSV, trained in the training worker with
+ * the same code as the command-line `train`, a float baseline beside the ternary network,
+ * the held-out results, the encryption preview, download and publishing. The file never
+ * leaves this device; what can leave is the trained model file, when the person publishes it.
+ */
+import { labelFromName } from '../../../core/data/infer.ts';
+import type { TernaryModel } from '../../../core/model/format.ts';
+import { saveFile } from '../../lib/download.ts';
+import type { HeBridge } from '../../lib/he-bridge.ts';
+import type { BackendPreference, LabSettings, ModelNaming, TrainBridge } from '../../lib/train-bridge.ts';
+import type { ModelCatalog } from '../catalog.svelte.ts';
+import { LabData } from './data.svelte.ts';
+import { EncryptionPreview, ModelPublisher } from './preview.svelte.ts';
+import { TrainingRun } from './run.svelte.ts';
+
+/**
+ * The lab's defaults are trainModel's, which are the command line's: with the same file,
+ * columns and seed, the lab and `cipherclinic train` make the same model. The batch size is
+ * left to trainModel unless the person sets one (it takes larger batches for larger files).
+ */
+export const LAB_DEFAULTS: LabSettings = { hidden: 8, epochs: 60, seed: 42, search: 'full' };
+
+/** The CLI's model id for a file name (src/cli/train.ts does the same). */
+export function idFromFileName(name: string): string {
+  return name.replace(/\.csv$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+}
+
+export class TrainingLab {
+  readonly data = new LabData();
+  readonly run: TrainingRun;
+  readonly preview: EncryptionPreview;
+  readonly publisher = new ModelPublisher();
+  settings = $state<LabSettings>({ ...LAB_DEFAULTS });
+  naming = $state<ModelNaming>({ id: 'model', title: 'Model', description: '', classes: ['negative', 'positive'] });
+  backendPreference = $state<BackendPreference>('auto');
+
+  readonly #catalog: ModelCatalog;
+
+  constructor(trainBridge: TrainBridge, heBridge: HeBridge, catalog: ModelCatalog) {
+    this.run = new TrainingRun(trainBridge);
+    this.preview = new EncryptionPreview(heBridge);
+    this.#catalog = catalog;
+  }
+
+  /** The trained model, once a run finished. */
+  get model(): TernaryModel | undefined {
+    return this.run.outcome?.model;
+  }
+
+  /** Says which backend would train (starts the worker's backend). */
+  detectBackend(): Promise<void> {
+    return this.run.detect(this.backendPreference);
+  }
+
+  async load(file: File): Promise<void> {
+    await this.data.load(file);
+    const loaded = this.data.file;
+    if (!loaded || loaded.name !== file.name) return;
+    const id = idFromFileName(loaded.name);
+    this.naming = { id, title: labelFromName(id), description: `Trained from ${loaded.name}.`, classes: ['negative', 'positive'] };
+  }
+
+  /** Trains with the chosen columns and settings; then compiles the encryption preview. */
+  async train(): Promise<void> {
+    const file = this.data.file;
+    if (!file || this.data.problem) return;
+    this.preview.clear();
+    this.publisher.clear();
+    const outcome = await this.run.start({
+      name: file.name,
+      bytes: this.data.bytesForWorker(),
+      label: this.data.label,
+      features: [...this.data.features],
+      naming: { ...this.naming, classes: [...this.naming.classes] },
+      settings: { ...this.settings },
+      backend: this.backendPreference,
+    });
+    if (outcome) await this.preview.compile(outcome.model);
+  }
+
+  cancel(): void {
+    this.run.cancel();
+  }
+
+  /** Publishes the model; once the service serves it, the patient and clinic screens offer it. */
+  async publish(token: string): Promise<boolean> {
+    const model = this.model;
+    if (!model) return false;
+    const card = await this.publisher.publish(model, token);
+    if (!card) return false;
+    await this.#catalog.load();
+    this.#catalog.select(card.id);
+    return true;
+  }
+
+  /** The model file, as the server loads it and the CLI writes it. */
+  download(): void {
+    const model = this.model;
+    if (model) saveFile(`${JSON.stringify(model, null, 2)}\n`, `${model.id}.json`, 'application/json');
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Predictions waiting for the service, as the screens see them: the list (persisted in
+ * IndexedDB by lib/outbox.ts), which one is being sent, and automatic sending when the network
+ * returns — on the browser's 'online' event, when the app starts, and every little while as
+ * long as something waits (a service can be down while the device is online). One tab sends
+ * at a time (a Web Lock), so two open tabs never race on one prediction.
+ */
+import type { ModelCard } from '../../core/model/card.ts';
+import type { PlainRecord } from '../../core/model/reference.ts';
+import { listQueued, queuePrediction, removeQueued, sendQueued, type QueuedPrediction } from '../lib/outbox.ts';
+import type { Prediction } from '../lib/predict.ts';
+import type { AppState } from './app.svelte.ts';
+
+/** Seconds between attempts while predictions wait and the service does not answer. */
+const RETRY_MS = 15_000;
+
+export class Outbox {
+  readonly #app: AppState;
+  #items = $state.raw<QueuedPrediction[]>([]);
+  #sending = $state<string | undefined>();
+  #online = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
+  #lastError = $state('');
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #flushing: Promise<void> | undefined;
+
+  constructor(app: AppState) {
+    this.#app = app;
+  }
+
+  /** Oldest first, failed ones included (they say why). */
+  get items(): readonly QueuedPrediction[] {
+    return this.#items;
+  }
+  /** Predictions that will still be sent. */
+  get waiting(): readonly QueuedPrediction[] {
+    return this.#items.filter((i) => !i.failed);
+  }
+  /** Id of the prediction being sent now. */
+  get sending() {
+    return this.#sending;
+  }
+  /** The browser's view of the network. */
+  get online() {
+    return this.#online;
+  }
+  /** Why the last attempt did not get through, in words. */
+  get lastError() {
+    return this.#lastError;
+  }
+
+  async start(): Promise<void> {
+    addEventListener('online', () => {
+      this.#online = true;
+      void this.flush();
+    });
+    addEventListener('offline', () => (this.#online = false));
+    this.#items = await listQueued();
+    void this.flush();
+  }
+
+  /** Encrypts a record and queues it (nothing is sent now). */
+  async queue(card: ModelCard, record: PlainRecord, meta: Pick<QueuedPrediction, 'imputed' | 'source' | 'origin'>): Promise<QueuedPrediction> {
+    const entry = await queuePrediction(this.#app.bridge, card, record, meta);
+    this.#items = [...this.#items, entry];
+    // The first prediction may have made this device's key.
+    void this.#app.keys.refresh().catch(() => undefined);
+    // Online but the service was not reached: try again at once (it may be back), then every little while.
+    if (navigator.onLine) void this.flush();
+    else this.#schedule();
+    return entry;
+  }
+
+  /** Discards a queued prediction: it will not be sent. */
+  async remove(id: string): Promise<void> {
+    await removeQueued(id);
+    this.#items = this.#items.filter((i) => i.id !== id);
+  }
+
+  /** Sends every waiting prediction, oldest first, stopping at the first that cannot get through. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flush().finally(() => (this.#flushing = undefined));
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    if (!navigator.onLine) return;
+    const run = () => this.#sendAll();
+    await (navigator.locks ? navigator.locks.request('cipherclinic-outbox', run) : run());
+  }
+
+  async #sendAll(): Promise<void> {
+    // Another tab may have sent some meanwhile: start from what is stored.
+    this.#items = await listQueued();
+    for (const entry of this.#items.filter((i) => !i.failed)) {
+      this.#sending = entry.id;
+      const outcome = await sendQueued(this.#app.bridge, entry).finally(() => (this.#sending = undefined));
+      if (outcome.status === 'offline') {
+        this.#lastError = outcome.message;
+        break;
+      }
+      if (outcome.status === 'delivered') {
+        this.#lastError = '';
+        await this.#deliver(entry, outcome.prediction);
+      }
+      this.#items = await listQueued();
+    }
+    this.#items = await listQueued();
+    this.#schedule();
+  }
+
+  /** Records the answer in the history (under the queued id) and shows it, then forgets the entry. */
+  async #deliver(entry: QueuedPrediction, prediction: Prediction): Promise<void> {
+    const label = entry.classes[prediction.positive ? 1 : 0];
+    await this.#app.history.add(
+      { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, probability: prediction.probability, label, origin: `${entry.origin}, queued offline`, fingerprint: entry.fingerprint },
+      { id: entry.id },
+    );
+    await removeQueued(entry.id);
+    this.#app.deliverQueued(entry, prediction);
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#retry);
+    if (this.waiting.length > 0) this.#retry = setTimeout(() => void this.flush(), RETRY_MS);
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * How the service worker answers. The app shell and assets come from the precache (served
+ * without the network, updated only when a new version is applied). The model card list is
+ * network-first: the service's answer when it can be reached within a few seconds, else the
+ * last one cached, marked with the time it was cached so the page can say it is offline.
+ */
+import type { WorkboxPlugin } from 'workbox-core';
+import { NetworkFirst } from 'workbox-strategies';
+import { CARDS_CACHE } from './cache-list.ts';
+
+/** Must match CACHED_AT_HEADER in src/app/lib/api.ts. */
+const CACHED_AT = 'x-cipherclinic-cached-at';
+
+/** Stamps a copy of each response it caches with the time it was cached. */
+const stampCachedCopy: WorkboxPlugin = {
+  cacheWillUpdate: async ({ response }) => {
+    if (!response.ok) return null;
+    const headers = new Headers(response.headers);
+    headers.set(CACHED_AT, new Date().toISOString());
+    return new Response(await response.blob(), { status: response.status, statusText: response.statusText, headers });
+  },
+};
+
+export const modelCards = new NetworkFirst({ cacheName: CARDS_CACHE, networkTimeoutSeconds: 4, plugins: [stampCachedCopy] });

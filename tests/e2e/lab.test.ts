@@ -1,0 +1,273 @@
+/**
+ * The training lab in a real Chromium against the real server: without WebGPU it falls back
+ * to WebAssembly and says so, trains the Framingham file (timed: target ≤ 30 s), shows held-out
+ * results, confusion matrices and the encryption preview, downloads the model file and
+ * publishes it, after which the patient and clinic screens offer it and its encrypted
+ * prediction equals the plaintext reference of the downloaded file. Training is cancelled
+ * mid-run; the lab and the command-line `train` give the same model from the same data,
+ * settings and seed. With --enable-unsafe-webgpu, a tiny model trains on the WebGPU backend.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, sharedDataDir } from '../../src/cli/paths.ts';
+import { confusionMatrix } from '../../src/core/metrics.ts';
+import { parseModel, type TernaryModel } from '../../src/core/model/format.ts';
+import type { RunningServer } from '../../src/server/main.ts';
+import { predictReference } from '../../src/train/index.ts';
+import { selectFeatures } from '../../src/core/data/select.ts';
+import { parseCsv } from '../../src/core/data/csv.ts';
+import { reference } from './support/data.ts';
+import { Browser, buildApp, resultsDir, screenshot, startAppServer } from './support/harness.ts';
+
+const run = promisify(execFile);
+const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
+const FRAMINGHAM = resolve(sharedDataDir(), 'framingham_chd.csv');
+const PIMA = resolve(sharedDataDir(), 'pima_indians_diabetes.csv');
+const workDir = resolve(resultsDir, 'e2e-lab');
+const timings: Record<string, number> = {};
+let server: RunningServer;
+let dataDir = '';
+let browser: Browser;
+let page: Page;
+let url = '';
+let trained: TernaryModel;
+
+beforeAll(async () => {
+  const t0 = performance.now();
+  const staticDir = await buildApp('app-lab');
+  ({ server, dataDir } = await startAppServer(staticDir, { adminToken: ADMIN_TOKEN }));
+  url = server.url;
+  browser = new Browser();
+  await browser.launch();
+  page = await browser.page();
+  await mkdir(workDir, { recursive: true });
+  console.log(`lab e2e setup (build, server, browser): ${Math.round(performance.now() - t0)} ms`);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.dispose();
+  await server?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  console.log('lab e2e timings (ms):', Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])));
+});
+
+// ---------------------------------------------------------------- helpers
+
+const field = (p: Page, label: string) => p.getByLabel(label, { exact: true });
+
+async function setNumber(p: Page, label: string, value: number) {
+  await field(p, label).fill(String(value));
+  await field(p, label).dispatchEvent('change');
+}
+
+/** Loads a CSV into the lab and waits for its summary. */
+async function loadCsv(p: Page, path: string) {
+  await p.setInputFiles('#train-csv-input', path);
+  await p.getByTestId('data-summary').filter({ hasText: path.split('/').pop()! }).waitFor();
+}
+
+/** Clicks Train and waits for the held-out results; returns the wall time. */
+async function trainAndWait(p: Page, timeout = 120_000): Promise<number> {
+  const t0 = performance.now();
+  await p.getByTestId('train').click();
+  await p.getByTestId('lab-results').waitFor({ timeout });
+  return performance.now() - t0;
+}
+
+async function downloadModel(p: Page, name: string): Promise<TernaryModel> {
+  const [download] = await Promise.all([p.waitForEvent('download'), p.getByTestId('download-model').click()]);
+  const path = resolve(workDir, name);
+  await writeFile(path, await readFile(await download.path()));
+  return parseModel(JSON.parse(await readFile(path, 'utf8')));
+}
+
+/** The model's held-out rows of a CSV (training.testRows), labels and features as the CLI reads them. */
+async function heldOut(model: TernaryModel, csvPath: string) {
+  const table = parseCsv(await readFile(csvPath, 'utf8'), csvPath.split('/').pop()!);
+  const { X, y } = selectFeatures(table, { features: model.features, label: 'label' });
+  const rows = (model.training?.testRows as number[]) ?? [];
+  return { records: rows.map((r) => X[r]!), labels: rows.map((r) => y[r]!) };
+}
+
+async function matrixShown(p: Page, id: string) {
+  const t = p.getByTestId(`confusion-${id}`).locator('table');
+  const n = async (a: string) => Number(await t.getAttribute(`data-${a}`));
+  return { tp: await n('tp'), fp: await n('fp'), tn: await n('tn'), fn: await n('fn') };
+}
+
+// ---------------------------------------------------------------- flows
+
+describe('training lab, without WebGPU', () => {
+  it('falls back to WebAssembly and says why', async () => {
+    await page.goto(`${url}/#/lab`);
+    const note = page.getByTestId('backend');
+    await note.waitFor({ timeout: 30_000 });
+    await expect(note.getAttribute('data-backend')).resolves.toBe('wasm');
+    const text = await note.innerText();
+    expect(text).toContain('Training runs on WebAssembly');
+    expect(text).toMatch(/Not WebGPU: .*(no adapter|no WebGPU)/);
+  });
+
+  it('trains the Framingham file on wasm, with held-out results, matrices and the encryption preview', async () => {
+    await loadCsv(page, FRAMINGHAM);
+    await expect(page.getByTestId('data-summary').innerText()).resolves.toContain('4,240 rows');
+    await expect(field(page, 'Column to predict (0 or 1)').inputValue()).resolves.toBe('label');
+    await field(page, 'Model id').fill('lab-framingham');
+    await field(page, 'Title').fill('Framingham, trained in the lab');
+    await field(page, 'Name of class 0').fill('no CHD in 10 years');
+    await field(page, 'Name of class 1').fill('CHD in 10 years');
+    const wall = await trainAndWait(page);
+    const shown = page.getByTestId('train-seconds');
+    timings.framinghamWasmTrain = Number(await shown.getAttribute('data-ms'));
+    timings.framinghamWasmTernary = Number(await shown.getAttribute('data-ternary-ms'));
+    timings.framinghamWasmClickToResults = wall;
+    await expect(page.getByTestId('trained-backend').innerText()).resolves.toBe('wasm');
+    const batch = await page.getByTestId('trained-batch').innerText();
+    console.log(`Framingham (4,240 rows, default settings: batch ${batch}) in the lab on wasm: ${(timings.framinghamWasmTrain / 1000).toFixed(1)} s training (TernaryNet part ${(timings.framinghamWasmTernary / 1000).toFixed(1)} s), click → results ${(wall / 1000).toFixed(1)} s (target ≤ 30 s)`);
+    // Only a gross regression fails the run on a busy machine; the target is printed.
+    expect(timings.framinghamWasmTrain).toBeLessThan(90_000);
+
+    // Held-out metrics for all three models, and both confusion matrices.
+    for (const model of ['logistic', 'float', 'ternary']) {
+      const row = page.getByTestId('metrics').locator(`tr[data-model=${model}]`);
+      expect(Number(await row.getAttribute('data-accuracy'))).toBeGreaterThan(0.5);
+      expect(Number(await row.getAttribute('data-auc'))).toBeGreaterThan(0.65);
+    }
+    trained = await downloadModel(page, 'lab-framingham.json');
+    expect(trained.id).toBe('lab-framingham');
+    const { records, labels } = await heldOut(trained, FRAMINGHAM);
+    expect(records).toHaveLength(848);
+    // The ternary matrix is the downloaded integer model's, through the plaintext reference.
+    expect(await matrixShown(page, 'ternary')).toEqual(confusionMatrix(labels, predictReference(trained, records)));
+    const float = await matrixShown(page, 'float');
+    expect(float.tp + float.fn).toBe(labels.filter((l) => l === 1).length);
+    expect(float.tn + float.fp).toBe(labels.filter((l) => l === 0).length);
+    const floatRow = page.getByTestId('metrics').locator('tr[data-model=float]');
+    expect((float.tp + float.tn) / labels.length).toBeCloseTo(Number(await floatRow.getAttribute('data-accuracy')), 9);
+
+    // The encryption preview: plans compiled in the browser, with sizes and expected latency.
+    await page.getByTestId('plan-batch').waitFor({ timeout: 60_000 });
+    for (const layout of ['single', 'batch'] as const) {
+      const plan = page.getByTestId(`plan-${layout}`);
+      expect(await plan.getAttribute('data-parameters')).toMatch(/^(BFV|BGV) n=\d+ q=[\d+]+ bits t=\d+ bits$/);
+      expect(Number(await plan.getAttribute('data-per-record-ms'))).toBeGreaterThan(0);
+      await expect(plan.innerText()).resolves.toMatch(/Evaluation keys[\s\S]*Upload per request[\s\S]*Download per result[\s\S]*a record/);
+    }
+    console.log(`encryption preview: single ${await page.getByTestId('latency-single').innerText()}, batch ${await page.getByTestId('latency-batch').innerText()}`);
+
+    // The whole result fits a phone's width (no sideways scrolling) and a desktop's.
+    for (const width of [390, 1280]) {
+      await screenshot(page, 'lab-results', width);
+      const overflow = await page.evaluate(() => {
+        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+      expect(overflow, `lab results at ${width}px scroll sideways`).toBeLessThanOrEqual(0);
+    }
+  });
+
+  it('publishes the model; the patient and clinic screens offer it and predict exactly', async () => {
+    const errorsBefore = browser.errors.length;
+    await field(page, 'Admin token of the service').fill('not-the-token-of-the-service');
+    await page.getByTestId('publish').click();
+    await page.getByRole('alert').filter({ hasText: 'refused the admin token' }).waitFor();
+    // The browser logs the deliberate 403 to the console; that one is expected.
+    expect(browser.errors.splice(errorsBefore)).toEqual(['Failed to load resource: the server responded with a status of 403 (Forbidden)']);
+    await field(page, 'Admin token of the service').fill(ADMIN_TOKEN);
+    await page.getByTestId('publish').click();
+    await page.getByTestId('published').waitFor({ timeout: 60_000 });
+    const served = server.registry.byId('lab-framingham');
+    expect(served?.model.hash).toBe(trained.hash);
+
+    await page.getByRole('link', { name: 'Use it on My prediction' }).click();
+    await expect(field(page, 'Model').inputValue()).resolves.toBe('lab-framingham');
+    const record = trained.features.map((f) => (f.name === 'age' ? 58 : f.name === 'systolic_bp' ? 150 : f.kind === 'binary' ? 0 : null));
+    for (const [i, f] of trained.features.entries()) {
+      const v = record[i];
+      if (f.kind === 'binary') await field(page, f.label).selectOption(v === null || v === undefined ? '' : String(v));
+      else await field(page, f.label).fill(v === null || v === undefined ? '' : String(v));
+    }
+    await page.getByTestId('predict').click();
+    await page.getByTestId('probability').waitFor({ timeout: 30_000 });
+    const ref = reference(trained, record);
+    expect(Number(await page.getByTestId('probability').getAttribute('data-score'))).toBe(ref.score);
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Clinic', exact: true }).click();
+    await expect(field(page, 'Model').locator('option[value="lab-framingham"]').count()).resolves.toBe(1);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('cancels training at once, then trains again; the CLI makes the same model from the same data, settings and seed', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Training lab' }).click();
+    await loadCsv(page, PIMA);
+    // The lab's defaults are the command line's: 60 epochs, 8 hidden units, seed 42, trainModel's batch size.
+    await page.getByTestId('train').click();
+    await page.locator('[data-testid=training] li[data-phase=logistic] progress').waitFor({ timeout: 30_000 });
+    const t0 = performance.now();
+    await page.getByTestId('cancel-training').click();
+    await page.locator('[data-testid=train-status][data-phase=cancelled]').waitFor({ timeout: 5_000 });
+    timings.cancel = performance.now() - t0;
+    console.log(`cancel → stopped: ${Math.round(timings.cancel)} ms`);
+
+    const cliOut = resolve(workDir, 'pima-cli.json');
+    const cli = (async () => {
+      const t = performance.now();
+      const { stdout } = await run(process.execPath, [resolve(repoRoot, 'bin/cipherclinic.mjs'), 'train', PIMA, '--out', cliOut, '--label', 'label', '--seed', '42', '--hidden', '8', '--json'], { cwd: repoRoot, maxBuffer: 1 << 20 });
+      timings.pimaCli = performance.now() - t;
+      return JSON.parse(stdout) as { ternary: { accuracy: number } };
+    })();
+    timings.pimaLab = await trainAndWait(page);
+    const [cliResult] = await Promise.all([cli]);
+    const lab = await downloadModel(page, 'pima-lab.json');
+    const fromCli = parseModel(JSON.parse(await readFile(cliOut, 'utf8')));
+    const labAccuracy = Number(await page.getByTestId('metrics').locator('tr[data-model=ternary]').getAttribute('data-accuracy'));
+    // The integer network (input quantization, ternary weights, α, β, output weights) and the decoding,
+    // which is float and may differ in its last bits between backends (and JavaScript engines).
+    const sameWeights = JSON.stringify([lab.input, lab.hidden, lab.output.weights]) === JSON.stringify([fromCli.input, fromCli.hidden, fromCli.output.weights]);
+    const decodingGap = Math.max(Math.abs(lab.output.scale - fromCli.output.scale) / Math.abs(fromCli.output.scale), Math.abs(lab.output.bias - fromCli.output.bias));
+    console.log(
+      `Pima, CLI (tfjs cpu) vs lab (tfjs wasm), default settings (batch ${lab.training?.batchSize}), seed 42: ${sameWeights ? `identical quantized weights and input quantization, decoding within ${decodingGap.toExponential(1)}` : 'different weights'}; ` +
+        `ternary held-out accuracy CLI ${(100 * cliResult.ternary.accuracy).toFixed(2)}%, lab ${(100 * labAccuracy).toFixed(2)}%; CLI ${Math.round(timings.pimaCli)} ms, lab ${Math.round(timings.pimaLab)} ms (run side by side)`,
+    );
+    expect(lab.training?.batchSize).toBe(fromCli.training?.batchSize);
+    expect(lab.features).toEqual(fromCli.features);
+    expect(lab.training?.testRows).toEqual(fromCli.training?.testRows);
+    // The same quantized weights, or, where the backends' arithmetic led elsewhere, the same accuracy within a point.
+    if (sameWeights && decodingGap < 1e-9) expect(labAccuracy).toBe(cliResult.ternary.accuracy);
+    else expect(Math.abs(labAccuracy - cliResult.ternary.accuracy)).toBeLessThanOrEqual(0.01);
+    expect(browser.errors).toEqual([]);
+  });
+});
+
+describe('training lab, with WebGPU (software adapter)', () => {
+  it('trains a tiny model on the webgpu backend', async () => {
+    await browser.dispose();
+    const gpu = new Browser({ args: ['--enable-unsafe-webgpu'] });
+    browser = gpu;
+    await gpu.launch();
+    page = await gpu.page();
+    await page.goto(`${url}/#/lab`);
+    const note = page.getByTestId('backend');
+    await note.waitFor({ timeout: 30_000 });
+    await expect(note.getAttribute('data-backend')).resolves.toBe('webgpu');
+    // 80 rows, 8 features; a few epochs of small models: the software adapter is slow.
+    const tiny = resolve(workDir, 'tiny.csv');
+    const lines = (await readFile(PIMA, 'utf8')).trim().split('\n').slice(0, 81);
+    await writeFile(tiny, lines.join('\n') + '\n');
+    await loadCsv(page, tiny);
+    await setNumber(page, 'Hidden units', 2);
+    await setNumber(page, 'Epochs', 2);
+    await setNumber(page, 'Batch size', 64);
+    await field(page, 'Ternary settings compared').selectOption('quick');
+    timings.webgpuTiny = await trainAndWait(page, 150_000);
+    await expect(page.getByTestId('trained-backend').innerText()).resolves.toBe('webgpu');
+    const model = await downloadModel(page, 'tiny-webgpu.json');
+    expect(model.hidden.weights).toHaveLength(2);
+    console.log(`WebGPU (${(await note.innerText()).split('\n')[0]}): tiny model (80 rows, 2 epochs, 2 units) trained in ${Math.round(timings.webgpuTiny)} ms`);
+    expect(gpu.errors).toEqual([]);
+  });
+});

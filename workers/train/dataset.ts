@@ -1,0 +1,53 @@
+/**
+ * A person's CSV → what trainModel reads, the same way the command-line `train` reads a file
+ * (parse, infer feature specs from the data, select features and the 0/1 label), except that
+ * only the chosen columns must be numbers: a text column the person left out (an id, a name)
+ * does not stop training. Errors are DataErrors naming the file, line and column.
+ */
+import { DataError } from '../../src/core/data/errors.ts';
+import { raggedness, readCsv, toNumericTable, type TextTable } from '../../src/core/data/csv.ts';
+import { inferFeatureSpecs } from '../../src/core/data/infer.ts';
+import { selectFeatures } from '../../src/core/data/select.ts';
+import type { TrainingData } from '../../src/train/index.ts';
+
+export interface DatasetRequest {
+  /** The file's name, used in messages and recorded in the model. */
+  name: string;
+  /** The file's bytes (UTF-8 text), moved to the worker. */
+  bytes: ArrayBuffer;
+  label: string;
+  features: string[];
+}
+
+/** Fewest rows of each class the lab trains on: below it, the held-out split says nothing. */
+export const MIN_ROWS_PER_CLASS = 10;
+
+/** Keeps the named columns (in that order) of a text table whose rows were checked for length. */
+function keepColumns(table: TextTable, names: readonly string[]): TextTable {
+  const index = names.map((name) => {
+    const i = table.columns.indexOf(name);
+    if (i < 0) throw new DataError(table.source, undefined, name, 'is missing from the header');
+    return i;
+  });
+  table.rows.forEach((cells, r) => {
+    const ragged = raggedness(table, cells);
+    if (ragged) throw new DataError(table.source, table.lines[r], ragged.column, ragged.detail);
+  });
+  return { source: table.source, columns: [...names], rows: table.rows.map((cells) => index.map((i) => cells[i]!)), lines: table.lines };
+}
+
+export function readDataset(request: DatasetRequest): TrainingData {
+  const { name, label, features } = request;
+  if (features.length === 0) throw new Error('choose at least one feature column');
+  if (features.includes(label)) throw new Error(`the label column "${label}" cannot also be a feature`);
+  const text = new TextDecoder('utf-8').decode(request.bytes);
+  const table = toNumericTable(keepColumns(readCsv(text, name), [...features, label]));
+  const featureSpecs = inferFeatureSpecs(table, features);
+  const { X, y } = selectFeatures(table, { features, label });
+  const positives = y.filter((v) => v === 1).length;
+  const fewest = Math.min(positives, y.length - positives);
+  if (fewest < MIN_ROWS_PER_CLASS) {
+    throw new Error(`the label "${label}" has ${positives} rows of 1 and ${y.length - positives} of 0; training needs at least ${MIN_ROWS_PER_CLASS} of each`);
+  }
+  return { X, y, featureSpecs };
+}

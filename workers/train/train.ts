@@ -1,0 +1,108 @@
+/**
+ * The lab's one job: read the CSV, start the backend, run `trainModel` (the same code the
+ * command-line `train` runs), and add what the lab shows: held-out confusion matrices and
+ * timings. The file's bytes are moved here and never leave the worker except as the model.
+ */
+import type { ConfusionMatrix } from '../../src/core/metrics.ts';
+import type { TernaryModel } from '../../src/core/model/format.ts';
+import { TERNARY_CANDIDATES, trainModel, type ModelMetrics, type ProgressEvent } from '../../src/train/index.ts';
+import { startBackend, type BackendChoice, type BackendPreference } from './backend.ts';
+import { readDataset, type DatasetRequest } from './dataset.ts';
+import { confusionFromScores, ternaryConfusion } from './heldout.ts';
+
+export type TrainPhase = ProgressEvent['phase'];
+
+/** What the person chose; every field maps onto a `trainModel` option. */
+export interface LabSettings {
+  hidden: number;
+  epochs: number;
+  /** Rows per step; undefined leaves it to trainModel (the CLI's choice: larger for larger files). */
+  batchSize?: number;
+  seed: number;
+  /** Ternary configurations compared on validation rows: all of TERNARY_CANDIDATES, or the first. */
+  search: 'full' | 'quick';
+}
+
+export interface ModelNaming {
+  id: string;
+  title: string;
+  description: string;
+  classes: [string, string];
+}
+
+export interface TrainRequest extends DatasetRequest {
+  naming: ModelNaming;
+  settings: LabSettings;
+  backend: BackendPreference;
+}
+
+/** One epoch's report, with the time since training started. */
+export interface TrainProgress extends ProgressEvent {
+  elapsedMs: number;
+}
+
+export interface HeldOut {
+  rows: number;
+  positives: number;
+  ternary: ConfusionMatrix;
+  /** Undefined when the float scores do not determine the matrix (equal class counts). */
+  float?: ConfusionMatrix;
+}
+
+export interface TrainOutcome {
+  backend: BackendChoice;
+  model: TernaryModel;
+  metrics: ModelMetrics;
+  heldOut: HeldOut;
+  split: { train: number; test: number };
+  timings: { totalMs: number; phases: Partial<Record<TrainPhase, number>> };
+}
+
+/** The backend this worker would train on (started now, so the page can say which and why). */
+export function backend(preference: BackendPreference = 'auto'): Promise<BackendChoice> {
+  return startBackend(preference);
+}
+
+export async function train(request: TrainRequest, onProgress?: (p: TrainProgress) => void): Promise<TrainOutcome> {
+  const data = readDataset(request);
+  const chosen = await startBackend(request.backend);
+  const { settings, naming } = request;
+  const t0 = performance.now();
+  const phases: Partial<Record<TrainPhase, number>> = {};
+  let current: { phase: TrainPhase; since: number } | undefined;
+  const result = await trainModel(data, {
+    ...naming,
+    hidden: settings.hidden,
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    seed: settings.seed,
+    ternaryCandidates: settings.search === 'quick' ? TERNARY_CANDIDATES.slice(0, 1) : undefined,
+    info: { dataset: request.name, label: request.label, missingAsZero: [], trainedIn: `browser, tfjs ${chosen.name}` },
+    onProgress: (event) => {
+      const now = performance.now();
+      if (current?.phase !== event.phase) {
+        if (current) phases[current.phase] = now - current.since;
+        current = { phase: event.phase, since: now };
+      }
+      onProgress?.({ ...event, elapsedMs: now - t0 });
+    },
+  });
+  const totalMs = performance.now() - t0;
+  if (current) phases[current.phase] = performance.now() - current.since;
+  const { split, metrics, model } = result;
+  const testLabels = split.test.map((r) => data.y[r]!);
+  const positives = testLabels.filter((v) => v === 1).length;
+  return {
+    backend: chosen,
+    model,
+    metrics,
+    heldOut: {
+      rows: split.test.length,
+      positives,
+      ternary: ternaryConfusion(model, data.X, data.y, split.test),
+      float: confusionFromScores(metrics.float, positives, split.test.length - positives),
+    },
+    split: { train: split.train.length, test: split.test.length },
+    timings: { totalMs, phases },
+  };
+}
