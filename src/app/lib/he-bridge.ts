@@ -1,10 +1,10 @@
 /**
- * The one bridge to the HE worker (Squoosh's worker-bridge pattern): it starts the worker
- * lazily, queues calls, gives every call an AbortSignal, and terminates the worker on abort —
- * the only way to stop running WebAssembly. The next call starts a fresh worker, which reloads
- * the keys from the vault. Buffers cross by transfer, never by copy.
+ * The one bridge to the HE worker (lifecycle in worker-bridge.ts). After an abort the next call
+ * starts a fresh worker, which reloads the keys from the vault. Buffers cross by transfer,
+ * never by copy.
  */
-import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
+import { proxy, transfer, type Remote } from 'comlink';
+import { CancelledError, WorkerBridge } from './worker-bridge.ts';
 import type { HeWorkerApi } from '../../../workers/he.worker.ts';
 import type { KeyInfo } from '../../../workers/he/vault.ts';
 import type { WireBody } from '../../../workers/he/requests.ts';
@@ -13,68 +13,19 @@ import type { HePlan } from '../../core/he/plan.ts';
 
 export type { CompiledPlans, KeyInfo, WireBody };
 
-/** Raised in place of any result when a call was cancelled. */
-export class CancelledError extends Error {
-  override name = 'AbortError';
-  constructor() {
-    super('cancelled');
-  }
-}
+export { CancelledError };
 
 export class HeBridge {
-  #worker: Worker | undefined;
-  #remote: Remote<HeWorkerApi> | undefined;
-  /** Calls run one after another: SEAL work is CPU-bound and the worker is single-threaded. */
-  #queue: Promise<unknown> = Promise.resolve();
-
-  /** Rejects when the running worker dies (a load error, or WebAssembly out of memory). */
-  #crashed: Promise<never> | undefined;
-
-  #start(): Remote<HeWorkerApi> {
-    if (!this.#remote) {
-      const worker = new Worker(new URL('../../../workers/he.worker.ts', import.meta.url), { type: 'module', name: 'he' });
-      this.#crashed = new Promise<never>((_, reject) => {
-        worker.addEventListener('error', (e) => {
-          e.preventDefault();
-          if (this.#worker === worker) this.terminate();
-          reject(new Error(`the encryption worker stopped: ${e.message || 'it could not start'}`));
-        });
-      });
-      this.#crashed.catch(() => undefined);
-      this.#worker = worker;
-      this.#remote = wrap<HeWorkerApi>(worker);
-    }
-    return this.#remote;
-  }
+  readonly #bridge = new WorkerBridge<HeWorkerApi>(() => new Worker(new URL('../../../workers/he.worker.ts', import.meta.url), { type: 'module', name: 'he' }), 'encryption');
 
   /** Stops the worker now; in-flight calls reject. */
   terminate(): void {
-    this.#remote?.[releaseProxy]();
-    this.#worker?.terminate();
-    this.#worker = undefined;
-    this.#remote = undefined;
+    this.#bridge.terminate();
   }
 
+  /** Calls run one after another: SEAL work is CPU-bound and the worker is single-threaded. */
   #call<T>(signal: AbortSignal | undefined, run: (api: Remote<HeWorkerApi>) => Promise<T>): Promise<T> {
-    const job = this.#queue.catch(() => undefined).then(async () => {
-      if (signal?.aborted) throw new CancelledError();
-      const api = this.#start();
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => {
-          this.terminate();
-          reject(new CancelledError());
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-      try {
-        return await Promise.race([run(api), aborted, this.#crashed!]);
-      } finally {
-        if (onAbort) signal?.removeEventListener('abort', onAbort);
-      }
-    });
-    this.#queue = job;
-    return job;
+    return this.#bridge.call(signal, run);
   }
 
   /** Compiles SEAL in the worker ahead of use. */

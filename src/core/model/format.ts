@@ -148,7 +148,4 @@ export function parseModel(json: unknown): TernaryModel {
   return { ...result.data, hash: actual };
 }
 
-/** Largest quantized input magnitude. */
-export function qMax(input: Pick<InputQuantization, 'bits'>): number {
-  return 2 ** (input.bits - 1) - 1;
-}
+export { qMax } from './reference.ts';

@@ -2,8 +2,12 @@
  * The plaintext integer reference: the exact definition of what the server computes on
  * ciphertexts. Encrypted results must equal these numbers bit for bit.
  */
-import type { ModelBody, OutputDecoding } from './format.ts';
-import { qMax } from './format.ts';
+import type { InputQuantization, ModelBody, OutputDecoding } from './format.ts';
+
+/** Largest quantized input magnitude. (Here, not in format.ts, so the page needs no zod.) */
+export function qMax(input: Pick<InputQuantization, 'bits'>): number {
+  return 2 ** (input.bits - 1) - 1;
+}
 
 /** A record as a person or file gives it: one value per feature, null where missing. */
 export type PlainRecord = readonly (number | null)[];
