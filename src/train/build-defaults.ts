@@ -7,14 +7,12 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { modelsDir, sharedDataDir } from '../cli/paths.ts';
 import * as tf from '@tensorflow/tfjs';
 import { parseDatasetSpec } from '../core/data/spec.ts';
 import { DEFAULT_MODEL_IDS, modelReport, trainFromSpec } from './defaults.ts';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const dataDir = process.env.CIPHERCLINIC_DATA ? resolve(process.env.CIPHERCLINIC_DATA) : fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-const modelsDir = resolve(repoRoot, 'models');
+const dataDir = sharedDataDir();
 
 await tf.setBackend('cpu');
 const ids = process.argv.length > 2 ? process.argv.slice(2) : [...DEFAULT_MODEL_IDS];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { modelsDir, sharedDataDir } from '../cli/paths.ts';
 import { describe, expect, it } from 'vitest';
 import { scoreClassifier } from '../core/metrics.ts';
 import { parseModel } from '../core/model/format.ts';
@@ -8,8 +8,7 @@ import { outputBound } from '../core/model/reference.ts';
 import { DEFAULT_MODEL_IDS, heldOutRecords } from './defaults.ts';
 import { predictReference } from './predict.ts';
 
-const modelsDir = fileURLToPath(new URL('../../models/', import.meta.url));
-const dataDir = process.env.CIPHERCLINIC_DATA ?? fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+const dataDir = sharedDataDir();
 
 describe('default models', () => {
   for (const id of DEFAULT_MODEL_IDS) {

@@ -1,13 +1,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { modelsDir, sharedDataDir } from '../../cli/paths.ts';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from './csv.ts';
 import { selectFeatures } from './select.ts';
 import { parseDatasetSpec } from './spec.ts';
 
-const specsDir = fileURLToPath(new URL('../../../models/specs/', import.meta.url));
-const dataDir = process.env.CIPHERCLINIC_DATA ?? fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
+const specsDir = join(modelsDir, 'specs');
+const dataDir = sharedDataDir();
 const specs = readdirSync(specsDir).filter((f) => f.endsWith('.json')).map((f) => parseDatasetSpec(JSON.parse(readFileSync(join(specsDir, f), 'utf8'))));
 
 describe('dataset specs', () => {
