@@ -3,7 +3,8 @@
  * never a crash — and the server keeps serving correct answers afterwards. Ciphertexts and keys
  * are made by the independent client, then damaged.
  */
-import { encode } from '@msgpack/msgpack';
+import { decode, encode } from '@msgpack/msgpack';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceScore } from '../src/core/model/reference.ts';
 import { loweredCiphertext, randomBytes, sealObject, transparentCiphertext, zstdBomb } from './support/bad-bytes.ts';
@@ -26,6 +27,21 @@ function expectRefusal(answer: HttpAnswer, status: number, code: string, message
 }
 
 const classifyUrl = (id = 'model-a') => `${server.url}/api/models/${id}/classify`;
+
+/** A POST written chunk by chunk with node:http, for bodies fetch() cannot send; `cut` ends it early. */
+function rawPost(url: string, chunks: Uint8Array[], headers: Record<string, string>, cut = false): Promise<{ status: number; body: Uint8Array }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/msgpack', ...headers } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: new Uint8Array(Buffer.concat(parts)) }));
+    });
+    req.on('error', (e) => (cut ? resolve({ status: 0, body: new Uint8Array() }) : reject(e)));
+    for (const c of chunks) req.write(c);
+    if (cut) setTimeout(() => req.destroy(), 100);
+    else req.end();
+  });
+}
 
 beforeAll(async () => {
   server = await startTestServer({ modelDirs: [await modelsDir([modelA, modelB])] });
@@ -55,6 +71,23 @@ describe('malformed messages', () => {
     expectRefusal({ status: json.status, headers: json.headers, json: await json.json() }, 415, 'unsupported_media_type');
     const huge = await fetch(classifyUrl(), { method: 'POST', headers: { 'content-type': 'application/msgpack' }, body: new Uint8Array(17 * 1024 * 1024) });
     expectRefusal({ status: huge.status, headers: huge.headers, json: await huge.json() }, 413, 'payload_too_large');
+  });
+
+  it('reads chunked bodies, and refuses ones over the limit or shorter than they declared', async () => {
+    const records = randomRecords(modelA, 3, 31);
+    const body = encode(batch.classifyMessage(records));
+    // Without a Content-Length: read in chunks, then answered like any other.
+    const chunked = await rawPost(classifyUrl(), [body.subarray(0, 1000), body.subarray(1000)], { 'transfer-encoding': 'chunked' });
+    expect(chunked.status).toBe(200);
+    expect(batch.decrypt(decode(chunked.body) as { count: number; ciphertext: Uint8Array })).toEqual(records.map((q) => referenceScore(modelA, q)));
+    // Chunked past the route's limit (16 MiB): refused once the limit is crossed.
+    const big = new Uint8Array(1024 * 1024);
+    const over = await rawPost(classifyUrl(), Array.from({ length: 17 }, () => big), { 'transfer-encoding': 'chunked' });
+    expectRefusal({ status: over.status, headers: new Headers(), json: JSON.parse(new TextDecoder().decode(over.body)) }, 413, 'payload_too_large');
+    // A declared length the client never sends: the connection ends, the server goes on.
+    const short = await rawPost(classifyUrl(), [body.subarray(0, 100)], { 'content-length': String(body.length) }, true);
+    expect(short.status).toBe(0);
+    expect(await batch.classify(records)).toEqual(records.map((q) => referenceScore(modelA, q)));
   });
 
   it('refuses messages made for another model, plan or shape', async () => {

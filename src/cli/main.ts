@@ -4,9 +4,6 @@
  */
 import { parseArgs } from 'node:util';
 import { CliError } from './io.ts';
-import { planCommand } from './plan.ts';
-import { evalCommand } from './eval.ts';
-import { trainCommand } from './train.ts';
 import type { LayoutName } from '../core/he/index.ts';
 
 const USAGE = `usage:
@@ -56,7 +53,9 @@ async function main(argv: string[]): Promise<void> {
     case 'train':
       need(1, 'one CSV file');
       if (!values.out) throw new CliError('train needs --out <model.json>');
-      return trainCommand(args[0]!, {
+      // Each command loads only its own code: `serve` never loads TensorFlow.js, whose objects
+      // would double the server's heap and so the cost of every garbage collection.
+      return (await import('./train.ts')).trainCommand(args[0]!, {
         out: values.out,
         label: values.label!,
         hidden: integerOf('hidden', values.hidden),
@@ -66,10 +65,10 @@ async function main(argv: string[]): Promise<void> {
       });
     case 'plan':
       need(1, 'one model file');
-      return planCommand(args[0]!, layoutOf(values.layout), values.json!);
+      return (await import('./plan.ts')).planCommand(args[0]!, layoutOf(values.layout), values.json!);
     case 'eval':
       need(2, 'a model file and a CSV file');
-      return evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(values.layout), label: values.label!, json: values.json! });
+      return (await import('./eval.ts')).evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(values.layout), label: values.label!, json: values.json! });
     case 'serve':
       need(0, 'no arguments');
       return (await import('../server/main.ts')).serveFromEnv();

@@ -11,7 +11,8 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolError } from '../core/protocol/index.ts';
 import { handleErrors } from './http/errors.ts';
 import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from './idempotency.ts';
-import { acceptMsgpack } from './http/replies.ts';
+import { acceptMsgpack } from './http/body.ts';
+import { recordRefusals } from './http/replies.ts';
 import type { ServerParts } from './parts.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { appRoutes } from './routes/app.ts';
@@ -51,7 +52,8 @@ export async function buildApp(parts: ServerParts, options: AppOptions = {}): Pr
     // A slow upload holds a socket, not a worker; still, give up on it.
     requestTimeout: 120_000,
   });
-  acceptMsgpack(app);
+  recordRefusals(app);
+  acceptMsgpack(app, parts.slabs);
   handleErrors(app);
 
   await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES } });

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
+import { SlabPool } from './http/slabs.ts';
 import { configFromEnv, type ServerConfig } from './config.ts';
 import { CachedKeyStore } from './keys/cached.ts';
 import { DiskKeyStore } from './keys/disk.ts';
@@ -16,6 +17,9 @@ import type { KeyStore } from './keys/store.ts';
 import { EvaluationPool } from './pool/pool.ts';
 import { ModelRegistry } from './registry.ts';
 import { publishedModelsDir } from './routes/admin.ts';
+
+/** Free body slabs kept for reuse: room for about 64 batch bodies waiting or running at once. */
+const SLAB_RETAINED_BYTES = 64 * 1024 * 1024;
 
 export interface RunningServer {
   url: string;
@@ -46,7 +50,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     new CachedKeyStore(await DiskKeyStore.open(join(config.dataDir, 'keys'), { maxBytes: config.keyStoreMaxBytes, ttlSeconds: config.keyTtlSeconds }), config.keyCacheBytes);
   const pool = new EvaluationPool({ threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.taskTimeoutMs, workerKeySets: config.workerKeySets });
   const registry = new ModelRegistry(pool);
-  const app = await buildApp({ config, registry, pool, keys }, { logStream: options.logStream });
+  const slabs = new SlabPool(SLAB_RETAINED_BYTES);
+  const app = await buildApp({ config, registry, pool, keys, slabs }, { logStream: options.logStream });
   let closed = false;
   const close = async () => {
     if (closed) return;

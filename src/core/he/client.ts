@@ -90,7 +90,10 @@ export class HeClient implements Disposable {
     try {
       this.#encoder.encode(values, pt);
       const ser = this.#encryptor.encryptSymmetricSerializable(pt);
-      const bytes = ser.saveToArray(this.#seal.ComprModeType.zstd) as Uint8Array;
+      // Seeded but not compressed: SEAL's words carry 46–60 random bits in 64, so zstd saves
+      // at most ~15% on batch inputs and nothing on single ones, while inflating them was ~15%
+      // of the server's evaluation time (docs/protocol.md). Keys, sent once, stay compressed.
+      const bytes = ser.saveToArray(this.#seal.ComprModeType.none) as Uint8Array;
       ser.delete();
       return bytes;
     } finally {

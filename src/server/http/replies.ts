@@ -1,9 +1,10 @@
 /**
- * Reply helpers shared by the routes: MessagePack bodies in and out, and refusals as the
+ * Reply helpers shared by the routes: MessagePack bodies in (read by body.ts) and out, and refusals as the
  * protocol's JSON error body. A refusal records its code on the request so the one log line
  * per request can say why, without any of the body.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Slab } from './slabs.ts';
 import { MSGPACK_TYPE, PROTOCOL_VERSION, ProtocolError, type ErrorBody, type Message } from '../../core/protocol/index.ts';
 
 declare module 'fastify' {
@@ -13,18 +14,25 @@ declare module 'fastify' {
   }
 }
 
-/** Accepts application/msgpack bodies as raw bytes, within each route's body limit. */
-export function acceptMsgpack(app: FastifyInstance): void {
+/** Lets a refused request carry its code to the log line. */
+export function recordRefusals(app: FastifyInstance): void {
   app.decorateRequest('refusal', null);
-  app.addContentTypeParser(MSGPACK_TYPE, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 }
 
-/** The raw MessagePack body, or a refusal saying what arrived instead. */
-export function msgpackBody(request: FastifyRequest): Uint8Array {
+/**
+ * The raw MessagePack body as body.ts read it, or a refusal saying what arrived instead. A slab
+ * body must be released by the route once nothing reads it.
+ */
+export function msgpackBody(request: FastifyRequest): Slab {
   const type = request.headers['content-type'] ?? '(none)';
   if (!type.toLowerCase().startsWith(MSGPACK_TYPE)) throw new ProtocolError('unsupported_media_type', `send the message as ${MSGPACK_TYPE}, not ${type}`);
-  if (!(request.body instanceof Uint8Array) || request.body.length === 0) throw new ProtocolError('bad_request', 'the body is empty');
-  return request.body;
+  const body = request.body as Slab | undefined;
+  if (!body || !(body.bytes instanceof Uint8Array)) throw new ProtocolError('bad_request', 'the body is empty');
+  if (body.bytes.length === 0) {
+    body.release();
+    throw new ProtocolError('bad_request', 'the body is empty');
+  }
+  return body;
 }
 
 export function sendMessage(reply: FastifyReply, message: Message, encode: (m: Message) => Uint8Array): FastifyReply {

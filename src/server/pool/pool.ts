@@ -77,29 +77,29 @@ export class EvaluationPool {
   }
 
   /**
-   * Evaluates one input. `body` is the request buffer the ciphertexts are views of: when the
-   * input owns it whole it is moved to the worker instead of copied.
+   * Evaluates one input. `whenRead` is called once the worker is done with the input's bytes
+   * (it answered, or the task never reached it): only then may their memory be reused. A
+   * worker that crashed or was stopped never calls it.
    */
-  evaluate(circuit: CircuitRef, keys: EvaluationKeyBundle, input: EncryptedInput, body?: Uint8Array): Promise<EncryptedResult> {
-    const transfer = body && ownsBuffer(body) ? [body.buffer as ArrayBuffer] : undefined;
-    return this.#run<'evaluate'>({ kind: 'evaluate', circuit, keys, input }, this.#timeoutMs, transfer);
+  evaluate(circuit: CircuitRef, keys: EvaluationKeyBundle, input: EncryptedInput, whenRead?: () => void): Promise<EncryptedResult> {
+    return this.#run<'evaluate'>({ kind: 'evaluate', circuit, keys, input }, this.#timeoutMs, whenRead);
   }
 
   /** Runs a task; one with a time limit is a client's and is refused when the queue is full. */
-  async #run<K extends keyof TaskResults>(task: TaskOf<K>, timeoutMs: number | null, transfer?: ArrayBuffer[]): Promise<TaskResults[K]> {
+  async #run<K extends keyof TaskResults>(task: TaskOf<K>, timeoutMs: number | null, whenRead?: () => void): Promise<TaskResults[K]> {
     if (timeoutMs !== null && this.#inFlight >= this.#threads + this.#maxQueue) {
+      whenRead?.();
       throw new ProtocolError('busy', 'every worker is busy and the queue is full; retry shortly');
     }
     const deadline = timeoutMs === null ? null : Date.now() + timeoutMs;
-    const options: RunOptions = {
-      signal: timeoutMs === null ? null : AbortSignal.timeout(timeoutMs * HARD_LIMIT_FACTOR),
-      // piscina types its transfer list after @types/node's postMessage overloads; ArrayBuffer[] is one.
-      transferList: transfer as unknown as RunOptions['transferList'],
-    };
+    const options: RunOptions = { signal: timeoutMs === null ? null : AbortSignal.timeout(timeoutMs * HARD_LIMIT_FACTOR) };
     this.#inFlight++;
     const running = this.#piscina.run({ ...task, deadline } as unknown as PoolTask, options);
     running.then(
-      () => this.#inFlight--,
+      () => {
+        this.#inFlight--;
+        whenRead?.();
+      },
       () => this.#inFlight--,
     );
     let timer: NodeJS.Timeout | undefined;
@@ -124,9 +124,4 @@ export class EvaluationPool {
   async close(): Promise<void> {
     await this.#piscina.close();
   }
-}
-
-/** True when a view covers its whole, unshared ArrayBuffer, so moving it loses nothing. */
-function ownsBuffer(bytes: Uint8Array): boolean {
-  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 }

@@ -40,24 +40,32 @@ function checkShape(plan: HePlan, message: ClassifyRequest): void {
 export function classifyRoutes(app: FastifyInstance, { config, registry, pool, keys }: ServerParts): void {
   const answers = new IdempotentAnswers();
 
-  app.post<{ Params: { id: string } }>('/api/models/:id/classify', { bodyLimit: config.maxClassifyBytes }, async (request, reply) => {
-    const body = msgpackBody(request);
-    const idempotencyKey = idempotencyKeyOf(request.headers[IDEMPOTENCY_HEADER]);
-    const evaluate = async (): Promise<Uint8Array> => {
-      const message = decodeMessage(body, 'classify');
-      const served = registry.byId(request.params.id);
-      if (!served) throw unknownModel(request.params.id, registry.loaded);
-      const plan = planOf(served, message);
-      checkShape(plan, message);
-      const stored = await keys.get(message.keyId);
-      if (!stored) throw new ProtocolError('unknown_key', `no evaluation keys ${message.keyId.slice(0, 12)}… are registered (or they expired): POST them to ${API.keys} again`);
-      if (stored.bundle.planHash !== plan.hash) throw new ProtocolError('plan_mismatch', `keys ${message.keyId.slice(0, 12)}… were registered for plan ${stored.bundle.planHash.slice(0, 12)}…, not ${plan.hash.slice(0, 12)}…`);
-      const result = await pool.evaluate(circuitOf(served, plan), stored.bundle, inputFromWire(message), body);
-      return encodeMessage(resultToWire(result));
-    };
-    if (idempotencyKey === undefined) return sendBytes(reply, await evaluate());
-    const { bytes, replayed } = await answers.answer(request.params.id, idempotencyKey, body, evaluate);
-    if (replayed) reply.header(REPLAYED_HEADER, 'true');
-    return sendBytes(reply, bytes);
+  app.post<{ Params: { id: string } }>('/api/models/:id/classify', { bodyLimit: config.maxClassifyBytes, config: { slabBody: true } }, async (request, reply) => {
+    const slab = msgpackBody(request);
+    const body = slab.bytes;
+    // The slab goes back to the pool when the worker is done with it, or here when no worker got it.
+    let handedOver = false;
+    try {
+      const idempotencyKey = idempotencyKeyOf(request.headers[IDEMPOTENCY_HEADER]);
+      const evaluate = async (): Promise<Uint8Array> => {
+        const message = decodeMessage(body, 'classify');
+        const served = registry.byId(request.params.id);
+        if (!served) throw unknownModel(request.params.id, registry.loaded);
+        const plan = planOf(served, message);
+        checkShape(plan, message);
+        const stored = await keys.get(message.keyId);
+        if (!stored) throw new ProtocolError('unknown_key', `no evaluation keys ${message.keyId.slice(0, 12)}… are registered (or they expired): POST them to ${API.keys} again`);
+        if (stored.bundle.planHash !== plan.hash) throw new ProtocolError('plan_mismatch', `keys ${message.keyId.slice(0, 12)}… were registered for plan ${stored.bundle.planHash.slice(0, 12)}…, not ${plan.hash.slice(0, 12)}…`);
+        handedOver = true;
+        const result = await pool.evaluate(circuitOf(served, plan), stored.bundle, inputFromWire(message), slab.release);
+        return encodeMessage(resultToWire(result));
+      };
+      if (idempotencyKey === undefined) return sendBytes(reply, await evaluate());
+      const { bytes, replayed } = await answers.answer(request.params.id, idempotencyKey, body, evaluate);
+      if (replayed) reply.header(REPLAYED_HEADER, 'true');
+      return sendBytes(reply, bytes);
+    } finally {
+      if (!handedOver) slab.release();
+    }
   });
 }

@@ -19,7 +19,7 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
 
 export function keyRoutes(app: FastifyInstance, { config, registry, pool, keys }: ServerParts): void {
   app.post(API.keys, { bodyLimit: config.maxKeyBytes }, async (request, reply) => {
-    const message = decodeMessage(msgpackBody(request), 'keys');
+    const message = decodeMessage(msgpackBody(request).bytes, 'keys');
     const found = registry.byPlan(message.planHash);
     if (!found) {
       if (!registry.loaded) throw new ProtocolError('not_ready', 'the server is still compiling its models; retry shortly');
