@@ -1,7 +1,7 @@
 /**
- * Reply helpers shared by the routes: MessagePack bodies in (read by body.ts) and out, and refusals as the
- * protocol's JSON error body. A refusal records its code on the request so the one log line
- * per request can say why, without any of the body.
+ * Reply helpers shared by the routes: MessagePack bodies in (read by body.ts) and out, and
+ * refusals as the protocol's JSON error body. A refusal records its code on the request so the
+ * one log line per request can say why, without any of the body.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Slab } from './slabs.ts';
@@ -26,13 +26,11 @@ export function recordRefusals(app: FastifyInstance): void {
 export function msgpackBody(request: FastifyRequest): Slab {
   const type = request.headers['content-type'] ?? '(none)';
   if (!type.toLowerCase().startsWith(MSGPACK_TYPE)) throw new ProtocolError('unsupported_media_type', `send the message as ${MSGPACK_TYPE}, not ${type}`);
+  // With a MessagePack content type the body is body.ts's Slab, or absent when nothing was sent.
   const body = request.body as Slab | undefined;
-  if (!body || !(body.bytes instanceof Uint8Array)) throw new ProtocolError('bad_request', 'the body is empty');
-  if (body.bytes.length === 0) {
-    body.release();
-    throw new ProtocolError('bad_request', 'the body is empty');
-  }
-  return body;
+  if (body && body.bytes.length > 0) return body;
+  body?.release();
+  throw new ProtocolError('bad_request', 'the body is empty');
 }
 
 export function sendMessage(reply: FastifyReply, message: Message, encode: (m: Message) => Uint8Array): FastifyReply {

@@ -25,7 +25,7 @@ export interface Slab {
 
 /** Slabs come in power-of-two sizes, so a slab of one request fits the next of a similar size. */
 function slabSize(bytes: number): number {
-  return Math.max(MIN_SLAB, 2 ** Math.ceil(Math.log2(Math.max(1, bytes))));
+  return Math.max(MIN_SLAB, 2 ** Math.ceil(Math.log2(bytes)));
 }
 
 export class SlabPool {
