@@ -2,7 +2,7 @@
  * Operating the service: publishing a model behind the admin token (validated, compiled,
  * persisted across a restart), the per-client rate limit, CORS when configured, readiness, and
  * overload: a full queue and the time limit both answer 503 + Retry-After, and the server
- * recovers.
+ * recovers. A worker that evicted a key set gets it again.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -133,6 +133,29 @@ describe('the bounded queue and the time limit', () => {
     } finally {
       slowClient.dispose();
       fastClient.dispose();
+    }
+  });
+});
+
+describe('workers that no longer hold a key set', () => {
+  it('are sent the keys and model again, and answer correctly', async () => {
+    // One worker that keeps one key set: each client's request finds the other's keys cached,
+    // so the input arrives named by hash, is answered not_cached, and is sent again in full.
+    const model = syntheticModel(10, 8, 11, 'evicting');
+    const server = await start({ modelDirs: [await modelsDir([model])], workers: 1, workerKeySets: 1 });
+    const clients = [await IndependentClient.connect(server.url, 'evicting', 'batch'), await IndependentClient.connect(server.url, 'evicting', 'batch')];
+    try {
+      for (const c of clients) expect((await c.registerKeys()).status).toBe(201);
+      for (let round = 0; round < 3; round++) {
+        for (const [i, c] of clients.entries()) {
+          const records = randomRecords(model, 20, 10 * round + i);
+          const answer = await postMsgpack(`${server.url}/api/models/evicting/classify`, c.classifyMessage(records));
+          expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+          expect(c.decrypt(answer.message)).toEqual(records.map((q) => referenceScore(model, q)));
+        }
+      }
+    } finally {
+      clients.forEach((c) => c.dispose());
     }
   });
 });

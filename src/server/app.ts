@@ -4,10 +4,10 @@
  * one log line per request with no body in it, then the routes.
  */
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolError } from '../core/protocol/index.ts';
 import { handleErrors } from './http/errors.ts';
 import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from './idempotency.ts';
@@ -56,7 +56,10 @@ export async function buildApp(parts: ServerParts, options: AppOptions = {}): Pr
   acceptMsgpack(app, parts.slabs);
   handleErrors(app);
 
-  await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES } });
+  // Helmet's middleware, built once: @fastify/helmet rebuilds it (and re-parses the CSP) on
+  // every request.
+  const securityHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES } });
+  app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)));
   if (config.corsOrigins.length > 0) {
     await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['content-type', IDEMPOTENCY_HEADER], exposedHeaders: ['retry-after', PROTOCOL_HEADER, REPLAYED_HEADER], maxAge: 600 });
   }

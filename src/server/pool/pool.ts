@@ -16,7 +16,7 @@
 import { Piscina } from 'piscina';
 import type { EncryptedInput, EncryptedResult, EvaluationKeyBundle, HePlan, LayoutName } from '../../core/he/index.ts';
 import { ProtocolError } from '../../core/protocol/index.ts';
-import type { CircuitRef, PoolTask, TaskOutcome, TaskResults, WorkerSettings } from './tasks.ts';
+import { NOT_CACHED, type CircuitRef, type PoolTask, type TaskOutcome, type TaskResults, type WorkerSettings } from './tasks.ts';
 
 const HARD_LIMIT_FACTOR = 10;
 
@@ -82,11 +82,15 @@ export class EvaluationPool {
    * worker that crashed or was stopped never calls it.
    */
   evaluate(circuit: CircuitRef, keys: EvaluationKeyBundle, input: EncryptedInput, whenRead?: () => void): Promise<EncryptedResult> {
-    return this.#run<'evaluate'>({ kind: 'evaluate', circuit, keys, input }, this.#timeoutMs, whenRead);
+    const cached = { planHash: circuit.plan.hash, keyId: keys.keyId };
+    return this.#run<'evaluateCached'>({ kind: 'evaluateCached', cached, input }, this.#timeoutMs, whenRead, { kind: 'evaluate', circuit, keys, input });
   }
 
-  /** Runs a task; one with a time limit is a client's and is refused when the queue is full. */
-  async #run<K extends keyof TaskResults>(task: TaskOf<K>, timeoutMs: number | null, whenRead?: () => void): Promise<TaskResults[K]> {
+  /**
+   * Runs a task; one with a time limit is a client's and is refused when the queue is full. A
+   * task a worker answers `not_cached` runs again as `full`, under the same deadline.
+   */
+  async #run<K extends keyof TaskResults>(task: TaskOf<K>, timeoutMs: number | null, whenRead?: () => void, full?: TaskOf<'evaluate'>): Promise<TaskResults[K]> {
     if (timeoutMs !== null && this.#inFlight >= this.#threads + this.#maxQueue) {
       whenRead?.();
       throw new ProtocolError('busy', 'every worker is busy and the queue is full; retry shortly');
@@ -94,7 +98,8 @@ export class EvaluationPool {
     const deadline = timeoutMs === null ? null : Date.now() + timeoutMs;
     const options: RunOptions = { signal: timeoutMs === null ? null : AbortSignal.timeout(timeoutMs * HARD_LIMIT_FACTOR) };
     this.#inFlight++;
-    const running = this.#piscina.run({ ...task, deadline } as unknown as PoolTask, options);
+    const send = (t: object) => this.#piscina.run({ ...t, deadline } as unknown as PoolTask, options);
+    const running = send(task).then((outcome) => (!outcome.ok && outcome.code === NOT_CACHED && full ? send(full) : outcome));
     running.then(
       () => {
         this.#inFlight--;
@@ -116,7 +121,10 @@ export class EvaluationPool {
     } finally {
       clearTimeout(timer);
     }
-    if (!outcome.ok) throw new ProtocolError(outcome.code, outcome.message);
+    if (!outcome.ok) {
+      if (outcome.code === NOT_CACHED) throw new Error('a worker answered not_cached to a task that carried everything');
+      throw new ProtocolError(outcome.code, outcome.message);
+    }
     return outcome.value as TaskResults[K];
   }
 

@@ -11,10 +11,21 @@ export interface CircuitRef {
   plan: HePlan;
 }
 
+/**
+ * A circuit and key set named by their hashes alone, for a worker that holds them already: the
+ * model text (~17 KB, copied into the worker and parsed there) and the key bundle would
+ * otherwise cross with every input. They are sent only when the worker answers `not_cached`.
+ */
+export interface CachedRef {
+  planHash: string;
+  keyId: string;
+}
+
 export type PoolTask = (
   | { kind: 'compile'; modelText: string; layout: LayoutName }
   | { kind: 'checkKeys'; circuit: CircuitRef; keys: EvaluationKeyBundle }
   | { kind: 'evaluate'; circuit: CircuitRef; keys: EvaluationKeyBundle; input: EncryptedInput }
+  | { kind: 'evaluateCached'; cached: CachedRef; input: EncryptedInput }
 ) & {
   /** Epoch ms after which nobody waits for the answer: a worker that starts later skips it. */
   deadline: number | null;
@@ -22,12 +33,16 @@ export type PoolTask = (
 
 export type RefusalCode = 'ciphertext_refused' | 'keys_refused' | 'key_id_mismatch' | 'model_not_compilable' | 'timeout';
 
-export type TaskOutcome<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string };
+/** The worker lacks the circuit or keys an `evaluateCached` task names (never reaches a client). */
+export const NOT_CACHED = 'not_cached';
+
+export type TaskOutcome<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string } | { ok: false; code: typeof NOT_CACHED };
 
 export interface TaskResults {
   compile: HePlan;
   checkKeys: null;
   evaluate: EncryptedResult;
+  evaluateCached: EncryptedResult;
 }
 
 /** Settings a worker reads from piscina's workerData. */

@@ -1,16 +1,17 @@
 /**
  * A pool worker: owns one SEAL runtime and runs the engine on bytes it is sent. It keeps two
  * small LRU caches — evaluators per plan and loaded evaluation keys per key id — and frees the
- * SEAL objects of every entry it evicts, so its WebAssembly heap stays bounded. Nothing it
- * caches is needed for correctness: every task carries the model, the plan and the key bytes.
+ * SEAL objects of every entry it evicts, so its WebAssembly heap stays bounded. An input comes
+ * first with the circuit and keys named by hash only; a worker that has evicted them (or never
+ * had them) answers `not_cached` and gets the task again with the model text and key bytes.
  */
 import { workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 import { hashParts } from '../../core/hash.ts';
-import { compilePlan, HeEvaluator, HeInputError, PlanError, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
+import { compilePlan, HeEvaluator, HeInputError, PlanError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
 import { ModelFormatError, parseModel } from '../../core/model/format.ts';
 import { boundedSealBytes, ciphertextBytesBound, keyBytesBound, SealBytesError } from './seal-bytes.ts';
-import type { CircuitRef, PoolTask, RefusalCode, TaskOutcome, WorkerSettings } from './tasks.ts';
+import { NOT_CACHED, type CircuitRef, type PoolTask, type RefusalCode, type TaskOutcome, type WorkerSettings } from './tasks.ts';
 
 const settings: WorkerSettings = { keySets: 8, evaluators: 16, ...(workerData as Partial<WorkerSettings> | undefined) };
 
@@ -87,15 +88,25 @@ async function run(task: PoolTask): Promise<unknown> {
         if (e instanceof HeInputError || e instanceof SealBytesError) throw new Refusal('keys_refused', e.message);
         throw e;
       }
-      const bound = ciphertextBytesBound(evaluator.plan.params);
-      try {
-        const ciphertexts = task.input.ciphertexts.map((c, i) => boundedSealBytes(c, bound, `ciphertext ${i}`));
-        return evaluator.evaluate({ ...task.input, ciphertexts }, keys);
-      } catch (e) {
-        if (e instanceof HeInputError || e instanceof SealBytesError) throw new Refusal('ciphertext_refused', e.message);
-        throw e;
-      }
+      return evaluate(evaluator, keys, task.input);
     }
+    case 'evaluateCached': {
+      const evaluator = evaluators.get(task.cached.planHash);
+      const keys = keySets.get(`${task.cached.planHash}:${task.cached.keyId}`);
+      if (!evaluator || !keys) return NOT_CACHED;
+      return evaluate(evaluator, keys, task.input);
+    }
+  }
+}
+
+function evaluate(evaluator: HeEvaluator, keys: LoadedKeys, input: EncryptedInput): EncryptedResult {
+  const bound = ciphertextBytesBound(evaluator.plan.params);
+  try {
+    const ciphertexts = input.ciphertexts.map((c, i) => boundedSealBytes(c, bound, `ciphertext ${i}`));
+    return evaluator.evaluate({ ...input, ciphertexts }, keys);
+  } catch (e) {
+    if (e instanceof HeInputError || e instanceof SealBytesError) throw new Refusal('ciphertext_refused', e.message);
+    throw e;
   }
 }
 
@@ -103,7 +114,8 @@ async function run(task: PoolTask): Promise<unknown> {
 export default async function handle(task: PoolTask): Promise<TaskOutcome<unknown>> {
   if (task.deadline !== null && Date.now() > task.deadline) return { ok: false, code: 'timeout', message: 'the task waited past its deadline' };
   try {
-    return { ok: true, value: await run(task) };
+    const value = await run(task);
+    return value === NOT_CACHED ? { ok: false, code: NOT_CACHED } : { ok: true, value };
   } catch (e) {
     if (e instanceof Refusal) return { ok: false, code: e.code, message: e.message };
     throw e;
