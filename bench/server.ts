@@ -27,7 +27,7 @@ import { API, decodeMessage, encodeMessage, inputToWire, keysToWire, MSGPACK_TYP
 
 const MODEL = process.env.BENCH_MODEL ?? 'framingham-chd';
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 100);
-const THROUGHPUT_REQUESTS = Number(process.env.BENCH_THROUGHPUT_REQUESTS ?? 200);
+const THROUGHPUT_REQUESTS = Number(process.env.BENCH_THROUGHPUT_REQUESTS ?? 400);
 const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
@@ -198,6 +198,9 @@ async function main() {
   const bound = (w: number, c: (typeof batch)[number]['cpuMs']) => Math.min(w / c.workers, cores / (c.workers + c.eventLoop + c.v8Helpers + c.client), 1 / c.eventLoop);
   const r1 = row(1, 4);
   const expectedScaling = bound(2, r1.cpuMs) / bound(1, r1.cpuMs);
+  // The same with a load generator that cost nothing (on another machine): the server's own share.
+  const serverOnly = { ...r1.cpuMs, client: 0 };
+  const expectedScalingServerOnly = bound(2, serverOnly) / bound(1, serverOnly);
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
 
   console.log(`model ${MODEL}, loopback HTTP, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}`);
@@ -206,10 +209,10 @@ async function main() {
   const rows = batch.map((r) => [String(r.workers), String(r.concurrency), String(r.recordsPerRequest), r.recordsPerSecond.toFixed(0), (r.uploadBytes / 1024).toFixed(0), r.cpuMs.workers.toFixed(2), r.cpuMs.eventLoop.toFixed(2), r.cpuMs.v8Helpers.toFixed(2), r.cpuMs.client.toFixed(2)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   console.log([header, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i]!)).join('  ')).join('\n'));
-  console.log(`batch throughput, 2 workers / 1 worker at concurrency 4: ${scaling.toFixed(2)}× measured; ${expectedScaling.toFixed(2)}× what the CPU per request allows on ${cores} idle cores`);
+  console.log(`batch throughput, 2 workers / 1 worker at concurrency 4: ${scaling.toFixed(2)}× measured; ${expectedScaling.toFixed(2)}× what the CPU per request allows on ${cores} idle cores; ${expectedScalingServerOnly.toFixed(2)}× with the client's share removed`);
   console.log(`load average at the end: ${load} (other processes on this machine share its cores)`);
 
-  const out = { machine: { cpu: cpus()[0]?.model, cores, node: process.version, loadAverage: loadavg() }, date: new Date().toISOString(), model: MODEL, single, batch, scaling, expectedScaling };
+  const out = { machine: { cpu: cpus()[0]?.model, cores, node: process.version, loadAverage: loadavg() }, date: new Date().toISOString(), model: MODEL, single, batch, scaling, expectedScaling, expectedScalingServerOnly };
   await writeFile(new URL('./server-results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
   console.log('wrote bench/server-results.json');
   agent.destroy();
