@@ -1,9 +1,11 @@
 /**
  * The encryption engine against the real SEAL, on small synthetic models: exactness, refusals
- * of foreign keys, plans and damaged ciphertexts, the security check and the noise margin.
+ * of foreign keys, plans and damaged ciphertexts, results only uncompressed, the security check
+ * and the noise margin.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compilePlan, HeClient, HeEvaluator, HeInputError, HeParameterError, PlanError, REQUIRED_MARGIN_BITS, verifyPlan, type HePlan } from '../src/core/he/index.ts';
+import { zstdCompressSync } from 'node:zlib';
+import { compilePlan, HeClient, HeEvaluator, HeInputError, HeParameterError, PlanError, readSealHeader, REQUIRED_MARGIN_BITS, SEAL_HEADER_BYTES, verifyPlan, type HePlan } from '../src/core/he/index.ts';
 import { contextFor, chooseParameters } from '../src/core/he/params.ts';
 import { loadSeal } from '../src/core/he/seal.ts';
 import { referenceScore } from '../src/core/model/reference.ts';
@@ -58,6 +60,27 @@ describe.each(['batch', 'single'] as const)('%s layout', (layout) => {
     expect(() => evaluator.evaluate(garbage, keys)).toThrow(HeInputError);
     const wrongCount = { ...input!, ciphertexts: [...input!.ciphertexts, input!.ciphertexts[0]!] };
     expect(() => evaluator.evaluate(wrongCount, keys)).toThrow(/expected \d+ ciphertexts/);
+  });
+
+  it('sends results uncompressed and decrypts only those', () => {
+    using keys = evaluator.loadKeys(client.evaluationKeys());
+    const records = randomRecords(modelA, 2, 5);
+    const [input] = client.encryptRecords(records);
+    const result = evaluator.evaluate(input!, keys);
+    expect(readSealHeader(result.ciphertext, 'result')).toBe('none');
+    // The same result, zstd-compressed as SEAL would write it: refused before SEAL inflates it.
+    const payload = zstdCompressSync(result.ciphertext.subarray(SEAL_HEADER_BYTES));
+    const compressed = new Uint8Array(SEAL_HEADER_BYTES + payload.length);
+    compressed.set(result.ciphertext.subarray(0, SEAL_HEADER_BYTES));
+    compressed.set(payload, SEAL_HEADER_BYTES);
+    const head = new DataView(compressed.buffer);
+    head.setUint8(5, 2);
+    head.setBigUint64(8, BigInt(compressed.length), true);
+    expect(() => client.decryptScores({ ...result, ciphertext: compressed })).toThrow(/zstd-compressed; results are taken only uncompressed/);
+    const padded = new Uint8Array(result.ciphertext.length + 8);
+    padded.set(result.ciphertext);
+    expect(() => client.decryptScores({ ...result, ciphertext: padded })).toThrow(HeInputError);
+    expect(client.decryptScores(result).slice(0, layout === 'batch' ? 2 : 1)).toEqual(records.slice(0, layout === 'batch' ? 2 : 1).map((q) => referenceScore(modelA, q)));
   });
 });
 

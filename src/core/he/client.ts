@@ -2,15 +2,17 @@
  * The client's side of encryption: holds the secret key, makes evaluation keys, encrypts
  * quantized records and decrypts scores. In the browser this lives inside he.worker only.
  *
- * Encryption is symmetric and seeded (half the bytes of public-key encryption) and zstd
- * compressed; the secret key never leaves except through `exportSecretKey`, which callers use
- * only to wrap it for storage or a passphrase backup.
+ * Encryption is symmetric and seeded (half the bytes of public-key encryption), inputs go
+ * uncompressed and keys compressed (docs/protocol.md §4.5); results are taken only
+ * uncompressed and within the plan's size (§4.6). The secret key never leaves except through
+ * `exportSecretKey`, which callers use only to wrap it for storage or a passphrase backup.
  */
 import { hashParts } from '../hash.ts';
 import type { QuantizedRecord } from '../model/reference.ts';
 import { contextFor } from './params.ts';
 import { loadSeal, sealErrorText, type Seal, type SEALContext, type SecretKey, type Ciphertext } from './seal.ts';
 import { packBatch, packSingle } from './layout.ts';
+import { ciphertextBytesBound, readSealHeader, type SealCompression } from './serialized.ts';
 import type { HePlan } from './plan.ts';
 import { HeInputError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle } from './types.ts';
 
@@ -128,6 +130,17 @@ export class HeClient implements Disposable {
 
   #load(result: EncryptedResult): Ciphertext {
     if (result.planHash !== this.plan.hash) throw new HeInputError(`the result was computed for plan ${result.planHash.slice(0, 12)}…, not this client's plan ${this.plan.hash.slice(0, 12)}…`);
+    // SEAL would inflate a compressed result in full before checking it: a server (or anyone on
+    // the way) could send a decompression bomb. Results come uncompressed, within the plan's size.
+    let compression: SealCompression;
+    try {
+      compression = readSealHeader(result.ciphertext, 'the result ciphertext');
+    } catch (e) {
+      throw new HeInputError((e as Error).message);
+    }
+    if (compression !== 'none') throw new HeInputError(`the result ciphertext is ${compression}-compressed; results are taken only uncompressed`);
+    const bound = ciphertextBytesBound(this.plan.params);
+    if (result.ciphertext.length > bound) throw new HeInputError(`the result ciphertext is ${result.ciphertext.length} bytes; this plan's are at most ${bound}`);
     const ct = new this.#seal.Ciphertext();
     try {
       ct.loadFromArray(this.#context, result.ciphertext);

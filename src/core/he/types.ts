@@ -4,7 +4,7 @@
  */
 import type { LayoutName } from './layout.ts';
 
-/** Symmetric, seeded, zstd-compressed ciphertexts of quantized records. */
+/** Symmetric, seeded, uncompressed ciphertexts of quantized records (docs/protocol.md §4.5). */
 export interface EncryptedInput {
   layout: LayoutName;
   modelHash: string;

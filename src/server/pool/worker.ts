@@ -8,9 +8,9 @@
 import { workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 import { hashParts } from '../../core/hash.ts';
-import { compilePlan, HeEvaluator, HeInputError, PlanError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
+import { ciphertextBytesBound, compilePlan, HeEvaluator, HeInputError, keyBytesBound, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
 import { ModelFormatError, parseModel } from '../../core/model/format.ts';
-import { boundedSealBytes, ciphertextBytesBound, keyBytesBound, SealBytesError } from './seal-bytes.ts';
+import { boundedSealBytes } from './seal-bytes.ts';
 import { NOT_CACHED, type CircuitRef, type PoolTask, type RefusalCode, type TaskOutcome, type WorkerSettings } from './tasks.ts';
 
 const settings: WorkerSettings = { keySets: 8, evaluators: 16, ...(workerData as Partial<WorkerSettings> | undefined) };

@@ -6,11 +6,10 @@
  * same request gets the stored answer instead of a second evaluation (idempotency.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import type { HePlan } from '../../core/he/index.ts';
+import { ciphertextBytesBound, type HePlan } from '../../core/he/index.ts';
 import { API, decodeMessage, encodeMessage, inputFromWire, ProtocolError, resultToWire, type ClassifyRequest } from '../../core/protocol/index.ts';
 import { msgpackBody, sendBytes } from '../http/replies.ts';
 import { IDEMPOTENCY_HEADER, IdempotentAnswers, idempotencyKeyOf, REPLAYED_HEADER } from '../idempotency.ts';
-import { ciphertextBytesBound } from '../pool/seal-bytes.ts';
 import { circuitOf, type ServedModel } from '../registry.ts';
 import type { ServerParts } from '../parts.ts';
 import { unknownModel } from './status.ts';

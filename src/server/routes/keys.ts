@@ -6,9 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { API, decodeMessage, keysFromWire, PROTOCOL_VERSION, ProtocolError, type KeyReceipt } from '../../core/protocol/index.ts';
-import type { EvaluationKeyBundle } from '../../core/he/index.ts';
+import { keyBytesBound, type EvaluationKeyBundle } from '../../core/he/index.ts';
 import { msgpackBody } from '../http/replies.ts';
-import { keyBytesBound } from '../pool/seal-bytes.ts';
 import { circuitOf } from '../registry.ts';
 import type { ServerParts } from '../parts.ts';
 

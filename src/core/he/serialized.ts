@@ -1,0 +1,58 @@
+/**
+ * SEAL's serialized form, read without SEAL: the header, and how large an object of a plan can
+ * be. SEAL inflates a compressed object completely before it checks a single field, so 30 KB of
+ * zstd can make it allocate gigabytes (measured: 3.6 GB RSS and 9 s for one "ciphertext"), and
+ * WebAssembly memory never shrinks. Whoever hands SEAL bytes from elsewhere reads the header
+ * first: the server inflates within these bounds (src/server/pool/seal-bytes.ts); a client
+ * takes results only uncompressed (docs/protocol.md §4.6).
+ *
+ * SEAL 4 header, 16 bytes little-endian: magic 0xA15E (u16), header size 16 (u8), version major
+ * (u8), minor (u8), compression mode (u8: 0 none, 1 zlib, 2 zstd), reserved (u16), total size
+ * of the serialized object including the header (u64).
+ */
+import type { HeParameters } from './params.ts';
+
+export const SEAL_HEADER_BYTES = 16;
+const MAGIC = 0xa15e;
+const COMPRESSION = ['none', 'zlib', 'zstd'] as const;
+
+export type SealCompression = (typeof COMPRESSION)[number];
+
+/** Bytes that are not a well-formed SEAL 4 object, or one larger than its plan allows. */
+export class SealBytesError extends Error {
+  override name = 'SealBytesError';
+}
+
+/**
+ * Checks the header of a serialized SEAL object (`what` names it in messages) and returns its
+ * compression mode.
+ */
+export function readSealHeader(bytes: Uint8Array, what: string): SealCompression {
+  if (bytes.length < SEAL_HEADER_BYTES) throw new SealBytesError(`${what} is ${bytes.length} bytes, too short to be a SEAL object`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint16(0, true) !== MAGIC) throw new SealBytesError(`${what} is not a SEAL object (no SEAL header)`);
+  if (view.getUint8(2) !== SEAL_HEADER_BYTES) throw new SealBytesError(`${what} has a SEAL header of unknown size`);
+  const major = view.getUint8(3);
+  if (major !== 4) throw new SealBytesError(`${what} was written by SEAL ${major}.x; SEAL 4.x is read here`);
+  const declared = view.getBigUint64(8, true);
+  if (declared !== BigInt(bytes.length)) throw new SealBytesError(`${what} declares ${declared} bytes but ${bytes.length} arrived (truncated or padded)`);
+  const compression = COMPRESSION[view.getUint8(5)];
+  if (!compression) throw new SealBytesError(`${what} uses unknown compression mode ${view.getUint8(5)}`);
+  return compression;
+}
+
+/** Upper bound of an uncompressed, unseeded size-2 ciphertext at the first level. */
+export function ciphertextBytesBound(params: HeParameters): number {
+  const dataPrimes = params.coeffModulus.length - 1;
+  return SEAL_HEADER_BYTES + 2 * params.polyModulusDegree * dataPrimes * 8 + 1024;
+}
+
+/**
+ * Upper bound of uncompressed, unseeded key-switching keys: `keys` keys, each one ciphertext of
+ * size 2 over all primes per data prime.
+ */
+export function keyBytesBound(params: HeParameters, keys: number): number {
+  const all = params.coeffModulus.length;
+  const perKey = (all - 1) * (2 * params.polyModulusDegree * all * 8 + 512) + 512;
+  return SEAL_HEADER_BYTES + keys * perKey + 4096;
+}
