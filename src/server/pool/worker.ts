@@ -38,7 +38,8 @@ async function evaluatorFor(circuit: CircuitRef): Promise<HeEvaluator> {
 /**
  * Loads keys after checking their id and inflating them within the plan's bounds. A cached set
  * is reused by id; `verify` checks the id against the bytes even then (registration: bytes
- * claiming someone else's id must be refused, not matched to the cache).
+ * claiming someone else's id must be refused, not matched to the cache). Keys SEAL cannot
+ * load are refused as `keys_refused`.
  */
 function keysFor(evaluator: HeEvaluator, bundle: EvaluationKeyBundle, verify: boolean): LoadedKeys {
   const slot = `${bundle.planHash}:${bundle.keyId}`;
@@ -50,13 +51,18 @@ function keysFor(evaluator: HeEvaluator, bundle: EvaluationKeyBundle, verify: bo
   if (cached) return cached;
   const params = evaluator.plan.params;
   const galoisCount = evaluator.plan.galoisSteps.length;
-  const relin = boundedSealBytes(bundle.relin, keyBytesBound(params, 1), 'relinearization keys');
-  const galois = bundle.galois && boundedSealBytes(bundle.galois, keyBytesBound(params, Math.max(1, galoisCount + 1)), 'Galois keys');
-  // The engine checks the id against the bytes it loads, which are now the inflated ones.
-  const keyId = relin === bundle.relin && galois === bundle.galois ? bundle.keyId : hashParts([relin, galois ?? new Uint8Array()]);
-  const loaded = evaluator.loadKeys({ planHash: bundle.planHash, keyId, relin, galois });
-  keySets.set(slot, loaded);
-  return loaded;
+  try {
+    const relin = boundedSealBytes(bundle.relin, keyBytesBound(params, 1), 'relinearization keys');
+    const galois = bundle.galois && boundedSealBytes(bundle.galois, keyBytesBound(params, Math.max(1, galoisCount + 1)), 'Galois keys');
+    // The engine checks the id against the bytes it loads, which are now the inflated ones.
+    const keyId = relin === bundle.relin && galois === bundle.galois ? bundle.keyId : hashParts([relin, galois ?? new Uint8Array()]);
+    const loaded = evaluator.loadKeys({ planHash: bundle.planHash, keyId, relin, galois });
+    keySets.set(slot, loaded);
+    return loaded;
+  } catch (e) {
+    if (e instanceof HeInputError || e instanceof SealBytesError) throw new Refusal('keys_refused', e.message);
+    throw e;
+  }
 }
 
 async function run(task: PoolTask): Promise<unknown> {
@@ -70,25 +76,12 @@ async function run(task: PoolTask): Promise<unknown> {
       }
     }
     case 'checkKeys': {
-      const evaluator = await evaluatorFor(task.circuit);
-      try {
-        keysFor(evaluator, task.keys, true);
-      } catch (e) {
-        if (e instanceof HeInputError || e instanceof SealBytesError) throw new Refusal('keys_refused', e.message);
-        throw e;
-      }
+      keysFor(await evaluatorFor(task.circuit), task.keys, true);
       return null;
     }
     case 'evaluate': {
       const evaluator = await evaluatorFor(task.circuit);
-      let keys: LoadedKeys;
-      try {
-        keys = keysFor(evaluator, task.keys, false);
-      } catch (e) {
-        if (e instanceof HeInputError || e instanceof SealBytesError) throw new Refusal('keys_refused', e.message);
-        throw e;
-      }
-      return evaluate(evaluator, keys, task.input);
+      return evaluate(evaluator, keysFor(evaluator, task.keys, false), task.input);
     }
     case 'evaluateCached': {
       const evaluator = evaluators.get(task.cached.planHash);
