@@ -38,7 +38,7 @@ describe('train, plan, eval', () => {
   const model = () => join(dir, 'model.json');
 
   it('trains and reports held-out metrics of all three models as JSON', async () => {
-    const r = await cli('train', csv, '--out', model(), '--hidden', '6', '--seed', '3', '--spec', resolve(repoRoot, 'models/specs/pima-diabetes.json'), '--json');
+    const r = await cli('train', csv, '--out', model(), '--hidden', '6', '--epochs', '40', '--batch-size', '32', '--seed', '3', '--spec', resolve(repoRoot, 'models/specs/pima-diabetes.json'), '--json');
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.model).toBe(model());
@@ -48,6 +48,7 @@ describe('train, plan, eval', () => {
     }
     const saved = JSON.parse(await readFile(model(), 'utf8'));
     expect(saved.hidden.weights).toHaveLength(6);
+    expect(saved.training).toMatchObject({ epochs: 40, batchSize: 32, seed: 3 });
   });
 
   it.each(['batch', 'single'])('plans the %s layout with the documented fields', async (layout) => {
@@ -96,6 +97,8 @@ describe('bad input', () => {
     await writeFile(f, lines.join('\n'));
     await expectOneLineError(['train', f, '--out', join(dir, 'x.json')], /bad\.csv row 6, column "glucose": "abc" is not a number/);
   });
+
+  it('names a training option out of range', () => expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--epochs', '0'], /--epochs must be a whole number of at least 1, not "0"/));
 
   it('refuses an empty file', async () => {
     const f = join(dir, 'empty.csv');

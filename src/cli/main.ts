@@ -18,10 +18,11 @@ function layoutOf(value: string | undefined): LayoutName {
   return layout;
 }
 
-function integerOf(name: string, value: string | undefined): number | undefined {
+/** An integer option, at least `min`; absent stays undefined (the command's default applies). */
+function integerOf(name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name} must be a non-negative integer, not "${value}"`);
+  if (!Number.isSafeInteger(n) || n < min) throw new CliError(`--${name} must be a whole number of at least ${min}, not "${value}"`);
   return n;
 }
 
@@ -33,6 +34,8 @@ async function main(argv: string[]): Promise<void> {
       out: { type: 'string' },
       label: { type: 'string', default: 'label' },
       hidden: { type: 'string' },
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
       seed: { type: 'string' },
       spec: { type: 'string' },
       layout: { type: 'string' },
@@ -58,7 +61,9 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./train.ts')).trainCommand(args[0]!, {
         out: values.out,
         label: values.label!,
-        hidden: integerOf('hidden', values.hidden),
+        hidden: integerOf('hidden', values.hidden, 1),
+        epochs: integerOf('epochs', values.epochs, 1),
+        batchSize: integerOf('batch-size', values['batch-size'], 1),
         seed: integerOf('seed', values.seed),
         spec: values.spec,
         json: values.json!,

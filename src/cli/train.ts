@@ -1,4 +1,4 @@
-/** `cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--seed S] [--spec spec.json] [--json]` */
+/** `cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--epochs N] [--batch-size N] [--seed S] [--spec spec.json] [--json]` */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -10,6 +10,8 @@ export interface TrainCliOptions {
   out: string;
   label: string;
   hidden?: number;
+  epochs?: number;
+  batchSize?: number;
   seed?: number;
   spec?: string;
   json: boolean;
@@ -43,6 +45,8 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
       classes: spec?.classes ?? ['negative', 'positive'],
       info: { dataset: basename(dataPath), label, missingAsZero: spec?.missingAsZero ?? [] },
       hidden: options.hidden,
+      epochs: options.epochs,
+      batchSize: options.batchSize,
       seed: options.seed,
       onProgress: progress ? (e) => process.stderr.write(`\r${e.phase.padEnd(8)} epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}   `) : undefined,
     },
