@@ -8,56 +8,30 @@
  * settings and seed. With --enable-unsafe-webgpu, a tiny model trains on the WebGPU backend.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { repoRoot, sharedDataDir } from '../../src/cli/paths.ts';
 import { confusionMatrix } from '../../src/core/metrics.ts';
 import { parseModel, type TernaryModel } from '../../src/core/model/format.ts';
-import type { RunningServer } from '../../src/server/main.ts';
 import { predictReference } from '../../src/train/index.ts';
 import { selectFeatures } from '../../src/core/data/select.ts';
 import { parseCsv } from '../../src/core/data/csv.ts';
 import { reference } from './support/data.ts';
-import { Browser, buildApp, resultsDir, screenshot, startAppServer } from './support/harness.ts';
+import { field, fillForm, nav, sidewaysOverflow } from './support/forms.ts';
+import { screenshot, useAppSession } from './support/harness.ts';
 
 const run = promisify(execFile);
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const FRAMINGHAM = resolve(sharedDataDir(), 'framingham_chd.csv');
 const PIMA = resolve(sharedDataDir(), 'pima_indians_diabetes.csv');
-const workDir = resolve(resultsDir, 'e2e-lab');
-const timings: Record<string, number> = {};
-let server: RunningServer;
-let dataDir = '';
-let browser: Browser;
-let page: Page;
-let url = '';
+const app = useAppSession({ name: 'lab', adminToken: ADMIN_TOKEN });
+const { timings, workDir } = app;
 let trained: TernaryModel;
 
-beforeAll(async () => {
-  const t0 = performance.now();
-  const staticDir = await buildApp('app-lab');
-  ({ server, dataDir } = await startAppServer(staticDir, { adminToken: ADMIN_TOKEN }));
-  url = server.url;
-  browser = new Browser();
-  await browser.launch();
-  page = await browser.page();
-  await mkdir(workDir, { recursive: true });
-  console.log(`lab e2e setup (build, server, browser): ${Math.round(performance.now() - t0)} ms`);
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.dispose();
-  await server?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  console.log('lab e2e timings (ms):', Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])));
-});
-
 // ---------------------------------------------------------------- helpers
-
-const field = (p: Page, label: string) => p.getByLabel(label, { exact: true });
 
 async function setNumber(p: Page, label: string, value: number) {
   await field(p, label).fill(String(value));
@@ -103,6 +77,7 @@ async function matrixShown(p: Page, id: string) {
 
 describe('training lab, without WebGPU', () => {
   it('falls back to WebAssembly and says why', async () => {
+    const { page, url } = app;
     await page.goto(`${url}/#/lab`);
     const note = page.getByTestId('backend');
     await note.waitFor({ timeout: 30_000 });
@@ -113,6 +88,7 @@ describe('training lab, without WebGPU', () => {
   });
 
   it('trains the Framingham file on wasm, with held-out results, matrices and the encryption preview', async () => {
+    const { page } = app;
     await loadCsv(page, FRAMINGHAM);
     await expect(page.getByTestId('data-summary').innerText()).resolves.toContain('4,240 rows');
     await expect(field(page, 'Column to predict (0 or 1)').inputValue()).resolves.toBe('label');
@@ -162,15 +138,12 @@ describe('training lab, without WebGPU', () => {
     // The whole result fits a phone's width (no sideways scrolling) and a desktop's.
     for (const width of [390, 1280]) {
       await screenshot(page, 'lab-results', width);
-      const overflow = await page.evaluate(() => {
-        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-        return root.scrollWidth - root.clientWidth;
-      });
-      expect(overflow, `lab results at ${width}px scroll sideways`).toBeLessThanOrEqual(0);
+      expect(await sidewaysOverflow(page), `lab results at ${width}px scroll sideways`).toBeLessThanOrEqual(0);
     }
   });
 
   it('publishes the model; the patient and clinic screens offer it and predict exactly', async () => {
+    const { page, browser, server } = app;
     const errorsBefore = browser.errors.length;
     await field(page, 'Admin token of the service').fill('not-the-token-of-the-service');
     await page.getByTestId('publish').click();
@@ -186,23 +159,20 @@ describe('training lab, without WebGPU', () => {
     await page.getByRole('link', { name: 'Use it on My prediction' }).click();
     await expect(field(page, 'Model').inputValue()).resolves.toBe('lab-framingham');
     const record = trained.features.map((f) => (f.name === 'age' ? 58 : f.name === 'systolic_bp' ? 150 : f.kind === 'binary' ? 0 : null));
-    for (const [i, f] of trained.features.entries()) {
-      const v = record[i];
-      if (f.kind === 'binary') await field(page, f.label).selectOption(v === null || v === undefined ? '' : String(v));
-      else await field(page, f.label).fill(v === null || v === undefined ? '' : String(v));
-    }
+    await fillForm(page, trained, record);
     await page.getByTestId('predict').click();
     await page.getByTestId('probability').waitFor({ timeout: 30_000 });
     const ref = reference(trained, record);
     expect(Number(await page.getByTestId('probability').getAttribute('data-score'))).toBe(ref.score);
 
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Clinic', exact: true }).click();
+    await nav(page, 'Clinic');
     await expect(field(page, 'Model').locator('option[value="lab-framingham"]').count()).resolves.toBe(1);
     expect(browser.errors).toEqual([]);
   });
 
   it('cancels training at once, then trains again; the CLI makes the same model from the same data, settings and seed', async () => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Training lab' }).click();
+    const { page, browser } = app;
+    await nav(page, 'Training lab');
     await loadCsv(page, PIMA);
     // The lab's defaults are the command line's: 60 epochs, 8 hidden units, seed 42, trainModel's batch size.
     await page.getByTestId('train').click();
@@ -245,12 +215,9 @@ describe('training lab, without WebGPU', () => {
 
 describe('training lab, with WebGPU (software adapter)', () => {
   it('trains a tiny model on the webgpu backend', async () => {
-    await browser.dispose();
-    const gpu = new Browser({ args: ['--enable-unsafe-webgpu'] });
-    browser = gpu;
-    await gpu.launch();
-    page = await gpu.page();
-    await page.goto(`${url}/#/lab`);
+    const page = await app.replaceBrowser({ args: ['--enable-unsafe-webgpu'] });
+    const gpu = app.browser;
+    await page.goto(`${app.url}/#/lab`);
     const note = page.getByTestId('backend');
     await note.waitFor({ timeout: 30_000 });
     await expect(note.getAttribute('data-backend')).resolves.toBe('webgpu');

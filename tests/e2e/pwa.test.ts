@@ -9,46 +9,20 @@
  * announced and applied only when the person agrees.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sharedDataDir } from '../../src/cli/paths.ts';
-import type { TernaryModel } from '../../src/core/model/format.ts';
 import type { PlainRecord } from '../../src/core/model/reference.ts';
-import type { RunningServer } from '../../src/server/main.ts';
 import { loadModel, reference } from './support/data.ts';
-import { field, fillForm, nav, shownResult } from './support/forms.ts';
-import { Browser, buildApp, resultsDir, startAppServer } from './support/harness.ts';
+import { field, fillForm, fingerprintShown, nav, predictAndWait, shownResult } from './support/forms.ts';
+import { useAppSession } from './support/harness.ts';
 
-let server: RunningServer;
-let dataDir = '';
-let staticDir = '';
-let browser: Browser;
-let page: Page;
-let url = '';
-let framingham: TernaryModel;
-const workDir = resolve(resultsDir, 'e2e-pwa');
+const app = useAppSession({ name: 'pwa', buildId: 'e2e-1', browser: { serviceWorkers: 'allow' } });
+const framingham = await loadModel('framingham-chd');
 const KB = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-
-beforeAll(async () => {
-  const t0 = performance.now();
-  [staticDir, framingham] = await Promise.all([buildApp('app-pwa', { buildId: 'e2e-1' }), loadModel('framingham-chd')]);
-  ({ server, dataDir } = await startAppServer(staticDir));
-  url = server.url;
-  browser = new Browser({ serviceWorkers: 'allow' });
-  await browser.launch();
-  page = await browser.page();
-  await mkdir(workDir, { recursive: true });
-  console.log(`pwa e2e setup (build, server, browser): ${Math.round(performance.now() - t0)} ms`);
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.dispose();
-  await server?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
 
 // ---------------------------------------------------------------- helpers
 
@@ -76,14 +50,8 @@ function record(values: Record<string, number>): PlainRecord {
 }
 
 async function predictOnline(p: Page, r: PlainRecord) {
-  const before = await p.getByTestId('probability').getAttribute('data-at', { timeout: 50 }).catch(() => null);
   await fillForm(p, framingham, r);
-  await p.getByTestId('predict').click();
-  await p.waitForFunction((prev) => {
-    const el = (globalThis as unknown as PageGlobals).document.querySelector('[data-testid=probability]');
-    return el !== null && el.getAttribute('data-at') !== prev;
-  }, before, { timeout: 30_000 });
-  return shownResult(p);
+  return predictAndWait(p);
 }
 
 /** Predicts while offline: returns the queued prediction's id (its idempotency key). */
@@ -110,7 +78,7 @@ async function waitDelivered(p: Page, id: string) {
 }
 
 /** Classify requests the browser sent with this idempotency key. */
-const sentWithKey = (id: string) => browser.requests.filter((r) => r.url.endsWith('/classify') && r.headers['idempotency-key'] === id).length;
+const sentWithKey = (id: string) => app.browser.requests.filter((r) => r.url.endsWith('/classify') && r.headers['idempotency-key'] === id).length;
 
 async function historyIds(p: Page): Promise<string[]> {
   return p.evaluate(
@@ -138,6 +106,7 @@ function buildFiles(dir: string): string[] {
 
 describe('first load', () => {
   it(`transfers well under 3 MB before the first screen is usable, and no .wasm`, async () => {
+    const { page, browser, url, staticDir } = app;
     const cdp = await browser.context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
@@ -173,6 +142,7 @@ describe('first load', () => {
 
 describe('installable, with everything precached', () => {
   it('passes Chromium’s installability check, with a manifest and icons', async () => {
+    const { page, browser, url } = app;
     const manifest = (await (await fetch(`${url}/manifest.webmanifest`)).json()) as { name: string; display: string; start_url: string; icons: { src: string; sizes: string; type: string }[] };
     expect(manifest.name).toBe('Cipher Clinic');
     expect(manifest.display).toBe('standalone');
@@ -189,6 +159,7 @@ describe('installable, with everything precached', () => {
   });
 
   it('precaches the shell, the worker scripts and every .wasm file', async () => {
+    const { page, staticDir } = app;
     await page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.serviceWorker.ready.then(() => true));
     const cached = await page.evaluate(async () => {
       const { caches } = globalThis as unknown as PageGlobals;
@@ -214,18 +185,20 @@ describe('offline', () => {
   const first = () => record({ male: 1, age: 52, current_smoker: 1, cigs_per_day: 20, systolic_bp: 138, total_cholesterol: 240 });
 
   it('a first prediction online makes keys and a history entry', async () => {
+    const { page } = app;
     await field(page, 'Model').selectOption('framingham-chd');
     const r = await predictOnline(page, first());
     expect(r.score).toBe(reference(framingham, first()).score);
-    fingerprint = (await page.getByTestId('key-fingerprint').innerText()).replace(/\s/g, '');
+    fingerprint = await fingerprintShown(page);
   });
 
   it('the app reloads from the service worker, with its keys, history and model cards', async () => {
+    const { page, browser } = app;
     await browser.context.setOffline(true);
     const res = await page.reload();
     expect(res?.fromServiceWorker()).toBe(true);
     await page.getByTestId('key-fingerprint').waitFor();
-    expect((await page.getByTestId('key-fingerprint').innerText()).replace(/\s/g, '')).toBe(fingerprint);
+    expect(await fingerprintShown(page)).toBe(fingerprint);
     await page.getByText('Predictions made now are encrypted and queued').waitFor();
     await expect(field(page, 'Model').inputValue()).resolves.toBe('framingham-chd');
     await nav(page, 'History');
@@ -233,6 +206,7 @@ describe('offline', () => {
   });
 
   it('the training lab trains (tfjs and its .wasm from the service worker)', async () => {
+    const { page, workDir } = app;
     await nav(page, 'Training lab');
     await page.getByTestId('backend').waitFor({ timeout: 30_000 });
     const csv = resolve(workDir, 'pima-200.csv');
@@ -251,6 +225,7 @@ describe('offline', () => {
   });
 
   it('a prediction made offline is queued, then sent once the network returns, exactly once, with the right result', async () => {
+    const { page, browser } = app;
     await nav(page, 'My prediction');
     const r = record({ male: 0, age: 63, diabetes: 1, glucose: 160, systolic_bp: 150, bmi: 31 });
     const id = await predictQueued(page, r);
@@ -267,6 +242,7 @@ describe('offline', () => {
   });
 
   it('an answer lost on the way is asked for again and replayed by the service, not evaluated twice', async () => {
+    const { page, browser } = app;
     await browser.context.setOffline(true);
     const r = record({ male: 1, age: 45, systolic_bp: 122, heart_rate: 70 });
     const id = await predictQueued(page, r);
@@ -293,12 +269,11 @@ describe('offline', () => {
   });
 
   it('a queued prediction survives a browser restart before the network returns', async () => {
+    const { browser, url } = app;
     await browser.context.setOffline(true);
     const r = record({ male: 0, age: 70, prevalent_hypertension: 1, systolic_bp: 170, diastolic_bp: 95 });
-    const id = await predictQueued(page, r);
-    await browser.close();
-    await browser.launch({ offline: true });
-    page = await browser.page();
+    const id = await predictQueued(app.page, r);
+    const page = await app.restartBrowser({ offline: true });
     const res = await page.goto(`${url}/#/patient`);
     expect(res?.fromServiceWorker()).toBe(true);
     await page.locator(`[data-testid=queued-item][data-id="${id}"]`).waitFor({ timeout: 30_000 });
@@ -314,8 +289,9 @@ describe('offline', () => {
 
 describe('updates', () => {
   it('a new version is announced, and applied only when the person agrees', async () => {
+    const { page, browser } = app;
     await expect(page.getByTestId('app-version').innerText()).resolves.toBe('0.1.0+e2e-1');
-    await buildApp('app-pwa', { buildId: 'e2e-2' });
+    await app.rebuild('e2e-2');
     await page.reload();
     await page.getByTestId('update-banner').waitFor({ timeout: 60_000 });
     // Not applied yet: the page still runs the version it has.

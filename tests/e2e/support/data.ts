@@ -1,6 +1,7 @@
 /** Inputs the e2e flows send, built from ../shared/data, and their plaintext references. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { expect } from 'vitest';
 import { modelsDir, sharedDataDir } from '../../../src/cli/paths.ts';
 import { readCsv } from '../../../src/core/data/csv.ts';
 import { validateRows } from '../../../src/core/data/validate.ts';
@@ -15,6 +16,26 @@ export async function loadModel(id: string): Promise<TernaryModel> {
 export function reference(model: TernaryModel, record: PlainRecord): { score: number; probability: number } {
   const score = referenceScore(model, quantizeRecord(model, record));
   return { score, probability: decodeProbability(model.output, score) };
+}
+
+/**
+ * The decrypted integer must equal the reference bit for bit; the probability is the same
+ * formula evaluated by the browser's Math.exp, which may differ from Node's in the last bit.
+ */
+export function expectReference(shown: { score: number; probability: number } | undefined, ref: { score: number; probability: number }, what: string): void {
+  expect(shown?.score, what).toBe(ref.score);
+  expect(Math.abs(shown!.probability - ref.probability), what).toBeLessThanOrEqual(1e-12 * Math.max(1e-300, ref.probability) + 1e-300);
+}
+
+const FRAMINGHAM_COLUMNS = 'male,age,education,current_smoker,cigs_per_day,bp_meds,prevalent_stroke,prevalent_hypertension,diabetes,total_cholesterol,systolic_bp,diastolic_bp,bmi,heart_rate,glucose,label'.split(',');
+
+/** A line of framingham_chd.csv as the model's record (blank cells are missing values). */
+export function framinghamRow(model: TernaryModel, line: string): PlainRecord {
+  const cells = line.split(',');
+  return model.features.map((f) => {
+    const c = cells[FRAMINGHAM_COLUMNS.indexOf(f.name)]!;
+    return c === '' ? null : Number(c);
+  });
 }
 
 /** What the CSV flow must produce: the valid rows (as the app validates them) and each one's reference. */

@@ -1,7 +1,8 @@
 /**
  * The e2e harness: builds the web app once, starts the real server on loopback serving that
  * build, and drives Debian's Chromium through playwright-core (never a downloaded browser).
- * Every request body the browser sends is recorded for the privacy checks.
+ * Every request body the browser sends is recorded for the privacy checks. `useAppSession`
+ * is how every e2e file sets all of this up and tears it down.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 import { repoRoot } from '../../../src/cli/paths.ts';
 import { startServer, type RunningServer } from '../../../src/server/main.ts';
 
@@ -106,6 +108,11 @@ export class Browser {
     return this.context.pages()[0] ?? (await this.context.newPage());
   }
 
+  /** How many POST requests went to this path (e.g. /api/keys: key registrations). */
+  postsTo(path: string): number {
+    return this.requests.filter((r) => r.method === 'POST' && new URL(r.url).pathname === path).length;
+  }
+
   /** Closes the browser (its profile stays on disk for the next launch). */
   async close(): Promise<void> {
     await this.context?.close();
@@ -115,6 +122,95 @@ export class Browser {
     await this.close();
     if (this.#profile) await rm(this.#profile, { recursive: true, force: true });
   }
+}
+
+export interface SessionOptions {
+  /** Names the file's folders (test-results/app-<name>, test-results/e2e-<name>) and prefixes what it prints. */
+  name: string;
+  /** $CIPHERCLINIC_BUILD_ID of the build (see buildApp). */
+  buildId?: string;
+  /** The admin token the server accepts for publishing models; none: publishing is off. */
+  adminToken?: string;
+  browser?: BrowserOptions;
+}
+
+/**
+ * One e2e file's app under test: its own build, the real server on loopback serving it, one
+ * browser and its page. Files do not share one: each runs in its own process, and the flows
+ * of one must not depend on what another left in a browser profile or on the server.
+ */
+export class AppSession {
+  /** Durations the file measures, by name; printed (in ms) when the file ends. */
+  readonly timings: Record<string, number> = {};
+  /** Where the file writes its inputs and downloads. */
+  readonly workDir: string;
+  staticDir = '';
+  server!: RunningServer;
+  browser!: Browser;
+  page!: Page;
+  readonly #options: SessionOptions;
+  #dataDir = '';
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+    this.workDir = resolve(resultsDir, `e2e-${options.name}`);
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** Builds the app, starts the server with the default models compiled, and opens the browser on a blank page. */
+  async start(): Promise<void> {
+    const t0 = performance.now();
+    this.staticDir = await this.rebuild(this.#options.buildId);
+    ({ server: this.server, dataDir: this.#dataDir } = await startAppServer(this.staticDir, { adminToken: this.#options.adminToken }));
+    this.browser = new Browser(this.#options.browser);
+    await this.browser.launch();
+    this.page = await this.browser.page();
+    await mkdir(this.workDir, { recursive: true });
+    console.log(`${this.#options.name} e2e setup (build, server with compiled models, browser): ${Math.round(performance.now() - t0)} ms`);
+  }
+
+  /** Builds the app again into the folder the server serves; another `buildId` makes it a new version. */
+  rebuild(buildId?: string): Promise<string> {
+    return buildApp(`app-${this.#options.name}`, { buildId });
+  }
+
+  /** Closes the browser and starts it again on the same profile (a real restart); `page` is its page. */
+  async restartBrowser(launch: { offline?: boolean } = {}): Promise<Page> {
+    await this.browser.close();
+    await this.browser.launch(launch);
+    return (this.page = await this.browser.page());
+  }
+
+  /** Disposes of the browser and starts another, on a new profile, with other options. */
+  async replaceBrowser(options: BrowserOptions): Promise<Page> {
+    await this.browser.dispose();
+    this.browser = new Browser(options);
+    await this.browser.launch();
+    return (this.page = await this.browser.page());
+  }
+
+  /** Stops everything start() started (whatever part of it did start) and prints the timings. */
+  async stop(): Promise<void> {
+    await this.browser?.dispose();
+    await this.server?.close();
+    if (this.#dataDir) await rm(this.#dataDir, { recursive: true, force: true });
+    const timings = Object.entries(this.timings);
+    if (timings.length) console.log(`${this.#options.name} e2e timings (ms):`, Object.fromEntries(timings.map(([k, v]) => [k, Math.round(v)])));
+  }
+}
+
+/**
+ * The session of the calling test file, started before its first test and stopped after its
+ * last; its fields are set once the file's tests run, not when this returns.
+ */
+export function useAppSession(options: SessionOptions): AppSession {
+  const session = new AppSession(options);
+  beforeAll(() => session.start(), 180_000);
+  afterAll(() => session.stop());
+  return session;
 }
 
 export async function screenshot(page: Page, name: string, width: number): Promise<string> {
