@@ -73,6 +73,7 @@ export function modelReport(spec: DatasetSpec, result: TrainResult): string {
     `- Network: ${H} hidden units (${active} with a nonzero output weight), ${nonzero} of ${H * model.features.length} hidden weights nonzero, α ∈ [${Math.min(...model.hidden.alpha)}, ${Math.max(...model.hidden.alpha)}] (at most ${t.alphaMax}), β ∈ [${Math.min(...model.hidden.beta)}, ${Math.max(...model.hidden.beta)}].`,
     `- Output bound: ${t.outputBound} (2^${Math.log2(t.outputBound).toFixed(2)}; limit 2^21).`,
     `- Training: one protocol for all three models — L2 strength (float models), ternary configuration and epoch counts chosen on ${t.split.validation} validation rows taken from the training rows, then the chosen model retrained on all training rows; classes weighted to balance in the loss; threshold 0.5. Chosen ternary configuration: hidden threshold ${hiddenThreshold}·mean|W|, ${warmupEpochs ? 'after a float warm-up' : 'from scratch'}.`,
+    ...(model.output.prior === undefined ? [] : [`- Risk shown to people: ${pct(model.output.prior)}% of the training rows are labelled “${model.classes[1]}”. The balanced log-odds are shifted by that prior, so the risk reads for a population like the training one; the model predicts “${model.classes[1]}” when the risk is above ${pct(model.output.prior)}%.`]),
     `- Model hash: \`${model.hash}\``,
     '',
     'Held-out split:',

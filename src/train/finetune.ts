@@ -43,7 +43,10 @@ export function refitDecoding(layers: IntegerLayers, q: readonly QuantizedRecord
   const positives = labels.filter((l) => l === 1).length;
   const weights = labels.map((l) => labels.length / (2 * Math.max(1, l === 1 ? positives : labels.length - positives)));
   const { slope, intercept } = fitLogistic1d(y.map((v) => v / norm), labels, weights);
-  return { ...layers, output: { ...layers.output, scale: slope / norm, bias: intercept } };
+  // Balanced weights make the logit read as if half the rows were positive; the prior restores
+  // the true share for the risk shown to people (decodeRisk).
+  const prior = Math.min(0.999, Math.max(0.001, positives / Math.max(1, labels.length)));
+  return { ...layers, output: { ...layers.output, scale: slope / norm, bias: intercept, prior } };
 }
 
 export interface FoldOptions {

@@ -72,7 +72,7 @@ describe('clinic', () => {
     const top = Number(await page.locator('[data-testid=results-table] tbody tr').first().getAttribute('data-score'));
     expect(top).toBe(Math.max(...expected.rows.map((r) => r.score)));
     await page.getByLabel('Class', { exact: true }).selectOption('positive');
-    const positives = expected.rows.filter((r) => r.probability >= 0.5).length;
+    const positives = expected.rows.filter((r) => r.positive).length;
     await expect(page.getByTestId('result-count').innerText()).resolves.toBe(`${positives} of 990 rows shown`);
     await page.getByLabel('Class', { exact: true }).selectOption('all');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);

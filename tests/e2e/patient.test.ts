@@ -30,7 +30,9 @@ describe('patient', () => {
     const ref = reference(framingham, record);
     expectReference(r, ref, 'first record');
     expect(r.text).toBe(`${Math.round(ref.probability * 100)}%`);
-    await expect(page.getByTestId('class').innerText()).resolves.toBe(framingham.classes[ref.probability >= 0.5 ? 1 : 0]);
+    await expect(page.getByTestId('class').innerText()).resolves.toBe(framingham.classes[ref.positive ? 1 : 0]);
+    // The gauge marks the training data's average, where the model's decision lies.
+    await expect(page.getByTestId('average').textContent()).resolves.toBe(`average ${Math.round(framingham.output.prior! * 100)}%`);
     sent.remember(framingham, record);
     expect(app.browser.postsTo('/api/keys')).toBeGreaterThanOrEqual(1);
     console.log(`first visit → first result: ${Math.round(timings.firstVisitToFirstResult)} ms (target ≤ 3000)`);

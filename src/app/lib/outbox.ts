@@ -14,7 +14,7 @@ import { del, entries, get, set } from 'idb-keyval';
 import type { HePlan } from '../../core/he/plan.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import type { OutputDecoding } from '../../core/model/format.ts';
-import { decodeProbability, quantizeRecord, type PlainRecord } from '../../core/model/reference.ts';
+import { decodeScore, quantizeRecord, type PlainRecord } from '../../core/model/reference.ts';
 import { ApiError, classify } from './api.ts';
 import type { HeBridge, WireBody } from './he-bridge.ts';
 import type { Prediction } from './predict.ts';
@@ -146,9 +146,7 @@ export async function sendQueued(bridge: HeBridge, entry: QueuedPrediction): Pro
       result = await send();
     }
     const [scores] = await bridge.decrypt(entry.plan, [result]);
-    const score = scores![0]!;
-    const probability = decodeProbability(entry.output, score);
-    return { status: 'delivered', prediction: { score, probability, positive: probability >= 0.5 } };
+    return { status: 'delivered', prediction: decodeScore(entry.output, scores![0]!) };
   } catch (e) {
     if (e instanceof ApiError && FINAL.has(e.code)) {
       const message = e.code === 'model_mismatch' || e.code === 'unknown_model' ? 'the model changed or was removed while this prediction waited; make it again' : e.message;

@@ -7,7 +7,7 @@
 import type { LayoutName } from '../../core/he/layout.ts';
 import type { HePlan } from '../../core/he/plan.ts';
 import type { ModelCard } from '../../core/model/card.ts';
-import { decodeProbability, quantizeRecord, type PlainRecord } from '../../core/model/reference.ts';
+import { decodeScore, quantizeRecord, type PlainRecord } from '../../core/model/reference.ts';
 import { ApiError, classify } from './api.ts';
 import type { HeBridge, KeyInfo, WireBody } from './he-bridge.ts';
 import { ensureRegistered } from './registrations.ts';
@@ -98,10 +98,7 @@ export async function predict(bridge: HeBridge, card: ModelCard, layout: LayoutN
       const result = await send(i, body);
       onProgress?.({ phase: 'decrypting', done: predictions.length, total });
       const [scores] = await bridge.decrypt(plan, [result], signal);
-      for (const score of scores!.slice(0, chunks[i]!.length)) {
-        const probability = decodeProbability(card.output, score);
-        predictions.push({ score, probability, positive: probability >= 0.5 });
-      }
+      for (const score of scores!.slice(0, chunks[i]!.length)) predictions.push(decodeScore(card.output, score));
     }
   } finally {
     // An encryption started ahead must not end as an unhandled rejection when we stop early.

@@ -46,7 +46,7 @@ export function makeModelCard(model: TernaryModel, plans: Partial<Record<LayoutN
     classes: model.classes,
     features: model.features,
     input: model.input,
-    output: { scale: model.output.scale, bias: model.output.bias },
+    output: { scale: model.output.scale, bias: model.output.bias, ...(model.output.prior === undefined ? {} : { prior: model.output.prior }) },
     missingAsZero: provenanceOf(model).missingAsZero,
     metrics: (training.metrics as Record<string, unknown> | undefined) ?? undefined,
     plans,

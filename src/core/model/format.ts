@@ -64,11 +64,20 @@ export const HiddenLayerSchema = z.object({
 export const OutputLayerSchema = z.object({
   /** Ternary weight per hidden unit. */
   weights: z.array(ternary),
-  /** logit = scale · y + bias, y the integer network output. */
+  /**
+   * logit = scale · y + bias, y the integer network output: the log-odds with both classes
+   * weighted equally, as the network was trained. Its sign is the classifier's decision.
+   */
   scale: finite,
   bias: finite,
+  /**
+   * Share of `classes[1]` in the training rows. Class-balanced training reads as if half the
+   * people had the condition; this prior turns the logit back into a risk for a population like
+   * the training one (decodeRisk). Absent: no correction (balanced data, older files).
+   */
+  prior: z.number().gt(0).lt(1).optional(),
 });
-export type OutputDecoding = Pick<z.infer<typeof OutputLayerSchema>, 'scale' | 'bias'>;
+export type OutputDecoding = Pick<z.infer<typeof OutputLayerSchema>, 'scale' | 'bias' | 'prior'>;
 
 export const ModelBodySchema = z.object({
   format: z.literal(MODEL_FORMAT),

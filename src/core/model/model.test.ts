@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseModel, sealModel, ModelFormatError, qMax } from './format.ts';
-import { decodeProbability, outputBound, quantizeRecord, referenceScore } from './reference.ts';
+import { decodeProbability, decodeRisk, decodeScore, outputBound, quantizeRecord, referenceScore } from './reference.ts';
 import { syntheticModel } from '../../../tests/support/synthetic.ts';
 
 describe('model file', () => {
@@ -57,5 +57,19 @@ describe('integer reference', () => {
   it('decodes a probability with the logistic function', () => {
     expect(decodeProbability({ scale: 0.5, bias: -1 }, 2)).toBeCloseTo(0.5);
     expect(decodeProbability({ scale: 1, bias: 0 }, 50)).toBeGreaterThan(0.999);
+  });
+
+  it('shifts the shown risk to the training prior, keeping the decision where it was', () => {
+    const output = { scale: 0.01, bias: -0.3, prior: 0.15 };
+    // At the balanced 50% point the risk is the prior itself: Bayes' rule for the class prior.
+    expect(decodeRisk(output, 30)).toBeCloseTo(0.15, 12);
+    expect(decodeRisk({ scale: 0.01, bias: -0.3 }, 77)).toBe(decodeProbability(output, 77));
+    for (let y = -500; y <= 500; y += 7) {
+      const { probability, positive } = decodeScore(output, y);
+      expect(probability).toBe(decodeRisk(output, y));
+      expect(positive).toBe(decodeProbability(output, y) >= 0.5);
+      expect(probability >= 0.15).toBe(positive);
+      expect(probability).toBeLessThan(decodeProbability(output, y)); // a rare condition reads lower
+    }
   });
 });

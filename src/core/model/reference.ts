@@ -55,9 +55,34 @@ export function referenceScore(model: Pick<ModelBody, 'hidden' | 'output'>, q: Q
   return y;
 }
 
-/** Turns the integer output into the probability of the positive class. */
+/**
+ * The class-balanced probability of the positive class: as if half the people had it. Its
+ * 0.5 threshold is the classifier's decision, and the metrics (balanced accuracy, AUC) use it.
+ */
 export function decodeProbability(output: OutputDecoding, y: number): number {
   return 1 / (1 + Math.exp(-(output.scale * y + output.bias)));
+}
+
+/**
+ * The risk to show a person: the balanced log-odds shifted by the training prior's log-odds
+ * (Bayes' rule for a change of class prior). For Framingham (15% with CHD in 10 years) the
+ * balanced probability would overstate a typical risk about threefold. Above `prior` exactly
+ * when decodeProbability is above 0.5.
+ */
+export function decodeRisk(output: OutputDecoding, y: number): number {
+  const shift = output.prior === undefined ? 0 : Math.log(output.prior / (1 - output.prior));
+  return 1 / (1 + Math.exp(-(output.scale * y + output.bias + shift)));
+}
+
+/** One decrypted output as people see it: the risk (`probability`) and the classifier's decision. */
+export interface DecodedScore {
+  score: number;
+  probability: number;
+  positive: boolean;
+}
+
+export function decodeScore(output: OutputDecoding, y: number): DecodedScore {
+  return { score: y, probability: decodeRisk(output, y), positive: decodeProbability(output, y) >= 0.5 };
 }
 
 /**

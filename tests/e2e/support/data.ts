@@ -6,16 +6,15 @@ import { modelsDir, sharedDataDir } from '../../../src/cli/paths.ts';
 import { readCsv } from '../../../src/core/data/csv.ts';
 import { validateRows } from '../../../src/core/data/validate.ts';
 import { parseModel, type TernaryModel } from '../../../src/core/model/format.ts';
-import { decodeProbability, quantizeRecord, referenceScore, type PlainRecord } from '../../../src/core/model/reference.ts';
+import { decodeScore, quantizeRecord, referenceScore, type DecodedScore, type PlainRecord } from '../../../src/core/model/reference.ts';
 
 export async function loadModel(id: string): Promise<TernaryModel> {
   return parseModel(JSON.parse(await readFile(resolve(modelsDir, `${id}.json`), 'utf8')));
 }
 
-/** The probability the app must show: the plaintext integer reference, decoded. */
-export function reference(model: TernaryModel, record: PlainRecord): { score: number; probability: number } {
-  const score = referenceScore(model, quantizeRecord(model, record));
-  return { score, probability: decodeProbability(model.output, score) };
+/** What the app must show: the plaintext integer reference, decoded (risk and class). */
+export function reference(model: TernaryModel, record: PlainRecord): DecodedScore {
+  return decodeScore(model.output, referenceScore(model, quantizeRecord(model, record)));
 }
 
 /**
