@@ -2,7 +2,7 @@
  * Operating the service: publishing a model behind the admin token (validated, compiled,
  * persisted across a restart), the per-client rate limit, CORS when configured, readiness, and
  * overload: a full queue and the time limit both answer 503 + Retry-After, and the server
- * recovers. A worker that evicted a key set gets it again.
+ * recovers. A worker that evicted a key set loads it again.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -138,9 +138,9 @@ describe('the bounded queue and the time limit', () => {
 });
 
 describe('workers that no longer hold a key set', () => {
-  it('are sent the keys and model again, and answer correctly', async () => {
-    // One worker that keeps one key set: each client's request finds the other's keys cached,
-    // so the input arrives named by hash, is answered not_cached, and is sent again in full.
+  it('load it again from the bytes every task carries, and answer correctly', async () => {
+    // One worker that keeps one key set: each client's request finds the other's keys cached
+    // and must load its own again, with the circuit named by hash.
     const model = syntheticModel(10, 8, 11, 'evicting');
     const server = await start({ modelDirs: [await modelsDir([model])], workers: 1, workerKeySets: 1 });
     const clients = [await IndependentClient.connect(server.url, 'evicting', 'batch'), await IndependentClient.connect(server.url, 'evicting', 'batch')];

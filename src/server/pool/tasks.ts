@@ -11,21 +11,16 @@ export interface CircuitRef {
   plan: HePlan;
 }
 
-/**
- * A circuit and key set named by their hashes alone, for a worker that holds them already: the
- * model text (~17 KB, copied into the worker and parsed there) and the key bundle would
- * otherwise cross with every input. They are sent only when the worker answers `not_cached`.
- */
-export interface CachedRef {
-  planHash: string;
-  keyId: string;
-}
-
 export type PoolTask = (
   | { kind: 'compile'; modelText: string; layout: LayoutName }
   | { kind: 'checkKeys'; circuit: CircuitRef; keys: EvaluationKeyBundle }
   | { kind: 'evaluate'; circuit: CircuitRef; keys: EvaluationKeyBundle; input: EncryptedInput }
-  | { kind: 'evaluateCached'; cached: CachedRef; input: EncryptedInput }
+  /**
+   * The circuit named by its plan hash alone, for a worker that has built it: the model text
+   * (~17 KB, copied into the worker and parsed there) is sent only after `not_cached`. Key
+   * bytes always go along; they sit in shared memory, so that copies nothing.
+   */
+  | { kind: 'evaluateCached'; planHash: string; keys: EvaluationKeyBundle; input: EncryptedInput }
 ) & {
   /** Epoch ms after which nobody waits for the answer: a worker that starts later skips it. */
   deadline: number | null;
@@ -33,7 +28,7 @@ export type PoolTask = (
 
 export type RefusalCode = 'ciphertext_refused' | 'keys_refused' | 'key_id_mismatch' | 'model_not_compilable' | 'timeout';
 
-/** The worker lacks the circuit or keys an `evaluateCached` task names (never reaches a client). */
+/** The worker lacks the circuit an `evaluateCached` task names (never reaches a client). */
 export const NOT_CACHED = 'not_cached';
 
 export type TaskOutcome<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string } | { ok: false; code: typeof NOT_CACHED };

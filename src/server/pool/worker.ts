@@ -2,8 +2,8 @@
  * A pool worker: owns one SEAL runtime and runs the engine on bytes it is sent. It keeps two
  * small LRU caches — evaluators per plan and loaded evaluation keys per key id — and frees the
  * SEAL objects of every entry it evicts, so its WebAssembly heap stays bounded. An input comes
- * first with the circuit and keys named by hash only; a worker that has evicted them (or never
- * had them) answers `not_cached` and gets the task again with the model text and key bytes.
+ * with its circuit named by plan hash only; a worker that has not built that circuit (or has
+ * evicted it) answers `not_cached`, and the pool sends the task again with the model text.
  */
 import { workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
@@ -84,10 +84,9 @@ async function run(task: PoolTask): Promise<unknown> {
       return evaluate(evaluator, keysFor(evaluator, task.keys, false), task.input);
     }
     case 'evaluateCached': {
-      const evaluator = evaluators.get(task.cached.planHash);
-      const keys = keySets.get(`${task.cached.planHash}:${task.cached.keyId}`);
-      if (!evaluator || !keys) return NOT_CACHED;
-      return evaluate(evaluator, keys, task.input);
+      const evaluator = evaluators.get(task.planHash);
+      if (!evaluator) return NOT_CACHED;
+      return evaluate(evaluator, keysFor(evaluator, task.keys, false), task.input);
     }
   }
 }
