@@ -74,6 +74,7 @@ describe('clinic', () => {
     await page.getByLabel('Class', { exact: true }).selectOption('positive');
     const positives = expected.rows.filter((r) => r.positive).length;
     await expect(page.getByTestId('result-count').innerText()).resolves.toBe(`${positives} of 990 rows shown`);
+    await expect(page.getByTestId('positives').innerText()).resolves.toContain(`risk ${Math.round(framingham.output.prior! * 100)}% or more`);
     await page.getByLabel('Class', { exact: true }).selectOption('all');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
     const exported = (await readFile(await download.path())).toString('utf8').trim().split('\n');
