@@ -12,13 +12,14 @@ import { openBackup, type SecretKeyEntry } from '../../src/core/vault/backup.ts'
 import { clinicCsv, expectReference, framinghamRow, loadModel, reference } from './support/data.ts';
 import { exportBackup, field, fillForm, fingerprintShown, focusedId, nav, predictAndWait, sidewaysOverflow, visitAndPredict } from './support/forms.ts';
 import { screenshot, useAppSession } from './support/harness.ts';
-import { SentRecords, whatLeftTheBrowser } from './support/privacy.ts';
+import { SentRecords, secretKeysInBrowser, whatLeftTheBrowser } from './support/privacy.ts';
 
 const app = useAppSession({ name: 'keys' });
 const framingham = await loadModel('framingham-chd');
 const sent = new SentRecords();
 const PASSPHRASE = 'a long passphrase for the test';
 let keyBackup: SecretKeyEntry[] = [];
+let rotatedKeys: SecretKeyEntry[] = [];
 
 // The keys come from a first visit, as a patient's do (patient.test.ts times and checks that visit).
 beforeAll(async () => {
@@ -126,6 +127,9 @@ describe('keys', () => {
     expect(browser.postsTo('/api/keys')).toBe(registrations + 1);
     const rotated = await fingerprintShown(page);
     expect(rotated).not.toBe(fingerprint);
+    // The rotated key is checked against every request too, not only the first one.
+    rotatedKeys = await secretKeysInBrowser(app);
+    expect(rotatedKeys.map((k) => k.fingerprint)).toContain(rotated);
 
     await nav(page, 'Keys');
     await page.setInputFiles('#backup-input', backupFile);
@@ -143,7 +147,7 @@ describe('keys', () => {
   });
 });
 
-whatLeftTheBrowser(app, sent, { secretKeys: () => keyBackup, atLeast: { posts: 8, records: 4 } });
+whatLeftTheBrowser(app, sent, { secretKeys: () => [...keyBackup, ...rotatedKeys], atLeast: { posts: 8, records: 4 } });
 
 describe('screens', () => {
   it('render at phone and desktop width (screenshots saved)', async () => {
