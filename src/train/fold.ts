@@ -6,7 +6,7 @@
  * the HE cost): A is the largest value for which α fits its bits and the bound its limit.
  */
 import type { ModelBody } from '../core/model/format.ts';
-import { outputBound } from '../core/model/reference.ts';
+import { logistic, outputBound } from '../core/model/reference.ts';
 import type { TernaryParts } from './ternary.ts';
 
 /** Encryption-cost limits the folded network must respect. */
@@ -78,7 +78,7 @@ export function fitLogistic1d(features: readonly number[], labels: readonly numb
   for (let iteration = 0; iteration < 100; iteration++) {
     let g0 = ridge * slope, g1 = 0, h00 = ridge, h01 = 0, h11 = 1e-12;
     features.forEach((f, i) => {
-      const p = 1 / (1 + Math.exp(-(slope * f + intercept)));
+      const p = logistic(slope * f + intercept);
       const w = weights[i]!;
       const r = w * (p - labels[i]!);
       const c = w * p * (1 - p);

@@ -55,12 +55,22 @@ export function referenceScore(model: Pick<ModelBody, 'hidden' | 'output'>, q: Q
   return y;
 }
 
+/** The logistic function: log-odds to a probability. */
+export function logistic(logOdds: number): number {
+  return 1 / (1 + Math.exp(-logOdds));
+}
+
+/** The class-balanced log-odds of the positive class; its sign is the classifier's decision. */
+function balancedLogOdds(output: OutputDecoding, y: number): number {
+  return output.scale * y + output.bias;
+}
+
 /**
  * The class-balanced probability of the positive class: as if half the people had it. Its
  * 0.5 threshold is the classifier's decision, and the metrics (balanced accuracy, AUC) use it.
  */
 export function decodeProbability(output: OutputDecoding, y: number): number {
-  return 1 / (1 + Math.exp(-(output.scale * y + output.bias)));
+  return logistic(balancedLogOdds(output, y));
 }
 
 /**
@@ -71,7 +81,7 @@ export function decodeProbability(output: OutputDecoding, y: number): number {
  */
 export function decodeRisk(output: OutputDecoding, y: number): number {
   const shift = output.prior === undefined ? 0 : Math.log(output.prior / (1 - output.prior));
-  return 1 / (1 + Math.exp(-(output.scale * y + output.bias + shift)));
+  return logistic(balancedLogOdds(output, y) + shift);
 }
 
 /** One decrypted output as people see it: the risk (`probability`) and the classifier's decision. */
@@ -82,7 +92,7 @@ export interface DecodedScore {
 }
 
 export function decodeScore(output: OutputDecoding, y: number): DecodedScore {
-  return { score: y, probability: decodeRisk(output, y), positive: decodeProbability(output, y) >= 0.5 };
+  return { score: y, probability: decodeRisk(output, y), positive: balancedLogOdds(output, y) >= 0 };
 }
 
 /**

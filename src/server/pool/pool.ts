@@ -22,7 +22,7 @@ import { NOT_CACHED, type CircuitRef, type PoolTask, type TaskOutcome, type Task
 
 const HARD_LIMIT_FACTOR = 10;
 
-type TaskOf<K extends keyof TaskResults> = Omit<Extract<PoolTask, { kind: K }>, 'deadline'>;
+type TaskOf<K extends keyof TaskResults> = Extract<PoolTask, { kind: K }>;
 
 export interface PoolOptions {
   threads: number;
@@ -115,7 +115,7 @@ export class EvaluationPool {
     const running = this.#onTurn(async (): Promise<TaskOutcome<unknown>> => {
       if (deadline !== null && Date.now() > deadline) return { ok: false, code: 'timeout', message: 'the task waited past its deadline' };
       const options = { signal: timeoutMs === null ? null : AbortSignal.timeout(timeoutMs * HARD_LIMIT_FACTOR) };
-      const send = (t: object) => this.#piscina.run({ ...t, deadline } as unknown as PoolTask, options);
+      const send = (t: PoolTask) => this.#piscina.run(t, options);
       const outcome = await send(task);
       if (outcome.ok || outcome.code !== NOT_CACHED || !full) return outcome;
       this.#counts.resent++;

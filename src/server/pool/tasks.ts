@@ -11,7 +11,7 @@ export interface CircuitRef {
   plan: HePlan;
 }
 
-export type PoolTask = (
+export type PoolTask =
   | { kind: 'compile'; modelText: string; layout: LayoutName }
   | { kind: 'checkKeys'; circuit: CircuitRef; keys: EvaluationKeyBundle }
   | { kind: 'evaluate'; circuit: CircuitRef; keys: EvaluationKeyBundle; input: EncryptedInput }
@@ -20,11 +20,7 @@ export type PoolTask = (
    * (~17 KB, copied into the worker and parsed there) is sent only after `not_cached`. Key
    * bytes always go along; they sit in shared memory, so that copies nothing.
    */
-  | { kind: 'evaluateCached'; planHash: string; keys: EvaluationKeyBundle; input: EncryptedInput }
-) & {
-  /** Epoch ms after which nobody waits for the answer: a worker that starts later skips it. */
-  deadline: number | null;
-};
+  | { kind: 'evaluateCached'; planHash: string; keys: EvaluationKeyBundle; input: EncryptedInput };
 
 export type RefusalCode = 'ciphertext_refused' | 'keys_refused' | 'key_id_mismatch' | 'model_not_compilable' | 'timeout';
 

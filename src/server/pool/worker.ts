@@ -104,7 +104,6 @@ function evaluate(evaluator: HeEvaluator, keys: LoadedKeys, input: EncryptedInpu
 
 /** The piscina entry: every refusal of client data is a value, every other failure a throw. */
 export default async function handle(task: PoolTask): Promise<TaskOutcome<unknown>> {
-  if (task.deadline !== null && Date.now() > task.deadline) return { ok: false, code: 'timeout', message: 'the task waited past its deadline' };
   try {
     const value = await run(task);
     return value === NOT_CACHED ? { ok: false, code: NOT_CACHED } : { ok: true, value };
