@@ -84,10 +84,17 @@ export interface ModelMetrics {
   ternary: Scores;
 }
 
+/** Each model's probabilities on the held-out rows (in `split.test` order), and their labels. */
+export interface HeldOutPredictions {
+  labels: number[];
+  probabilities: Record<keyof ModelMetrics, number[]>;
+}
+
 export interface TrainResult {
   model: TernaryModel;
   metrics: ModelMetrics;
   split: Split;
+  heldOut: HeldOutPredictions;
 }
 
 const DEFAULTS = { hidden: 8, inputBits: 4, epochs: 60, learningRate: 0.01, finetuneEpochs: 20 };
@@ -113,7 +120,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
   const loop = { epochs, batchSize: options.batchSize ?? defaultBatchSize(prepared.fitRows.length), learningRate, seed: subSeed(seed, 1), onProgress: options.onProgress, signal: options.signal };
 
   /** Chooses L2 on the validation rows, retrains on the whole training split, scores on the held-out rows. */
-  const trainFloat = async (phase: 'logistic' | 'float', make: (l2: number, candidate: number) => Trainable): Promise<Scores> => {
+  const trainFloat = async (phase: 'logistic' | 'float', make: (l2: number, candidate: number) => Trainable): Promise<number[]> => {
     const meter = new ProgressMeter(loop.onProgress, (FLOAT_L2.length + 1) * epochs);
     const candidates = FLOAT_L2.map((l2, i) => () => make(l2, i));
     const selected = await fitSelected(candidates, fit.float, { ...loop, phase, validation: validation.float }, meter);
@@ -122,15 +129,15 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
     try {
       await fitBinary(model, prepared.all.float, { ...loop, phase, epochs: selected.outcome.epoch, decayEpochs: epochs, onProgress: meter.at(FLOAT_L2.length * epochs) });
       meter.finish();
-      return scoreClassifier(testLabels, await predictProbabilities(model, prepared.testFloat));
+      return await predictProbabilities(model, prepared.testFloat);
     } finally {
       disposeTrainable(model);
     }
   };
 
   try {
-    const logistic = await trainFloat('logistic', (l2, i) => logisticRegression(d, subSeed(seed, 10 + i), l2));
-    const float = await trainFloat('float', (l2, i) => floatMlp(d, hidden, subSeed(seed, 20 + i), l2));
+    const logisticHeldOut = await trainFloat('logistic', (l2, i) => logisticRegression(d, subSeed(seed, 10 + i), l2));
+    const floatHeldOut = await trainFloat('float', (l2, i) => floatMlp(d, hidden, subSeed(seed, 20 + i), l2));
 
     const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs }, options.ternaryCandidates);
 
@@ -145,8 +152,12 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
       input,
       ...folded.layers,
     };
-    const ternary = scoreClassifier(testLabels, predictReference(body, split.test.map((r) => data.X[r]!)));
-    const metrics: ModelMetrics = { logistic, float, ternary };
+    const heldOut: HeldOutPredictions = {
+      labels: testLabels,
+      probabilities: { logistic: logisticHeldOut, float: floatHeldOut, ternary: predictReference(body, split.test.map((r) => data.X[r]!)) },
+    };
+    const score = (probabilities: number[]) => scoreClassifier(testLabels, probabilities);
+    const metrics: ModelMetrics = { logistic: score(heldOut.probabilities.logistic), float: score(heldOut.probabilities.float), ternary: score(heldOut.probabilities.ternary) };
     const training: TrainingRecord = {
       ...options.info,
       seed,
@@ -164,7 +175,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
       testRows: split.test,
       metrics: jsonSafe(metrics),
     };
-    return { model: sealModel({ ...body, training }), metrics, split };
+    return { model: sealModel({ ...body, training }), metrics, split, heldOut };
   } finally {
     prepared.dispose();
   }

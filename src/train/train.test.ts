@@ -52,7 +52,7 @@ describe('trainModel', () => {
 
   it('exports a valid model whose ternary metrics are those of the integer reference on the held-out rows', async () => {
     const tensorsBefore = tf.memory().numTensors;
-    const { model, metrics, split } = await trainModel(data, { ...options, seed: 3 });
+    const { model, metrics, split, heldOut } = await trainModel(data, { ...options, seed: 3 });
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     const reread = parseModel(JSON.parse(JSON.stringify(model)));
     expect(reread.hash).toBe(model.hash);
@@ -62,6 +62,10 @@ describe('trainModel', () => {
     expect(model.input.impute[2]).toBeTypeOf('number');
     const probabilities = predictReference(model, split.test.map((r) => data.X[r]!));
     expect(scoreClassifier(split.test.map((r) => data.y[r]!), probabilities)).toEqual(metrics.ternary);
+    // The held-out predictions it returns are the ones its metrics were scored on.
+    expect(heldOut.labels).toEqual(split.test.map((r) => data.y[r]!));
+    expect(heldOut.probabilities.ternary).toEqual(probabilities);
+    for (const m of ['logistic', 'float', 'ternary'] as const) expect(scoreClassifier(heldOut.labels, heldOut.probabilities[m])).toEqual(metrics[m]);
     expect(metrics.ternary.auc).toBeGreaterThan(0.7);
     const other = await trainModel(data, { ...options, seed: 4 });
     expect(other.model.hash).not.toBe(model.hash);

@@ -3,12 +3,11 @@
  * command-line `train` runs), and add what the lab shows: held-out confusion matrices and
  * timings. The file's bytes are moved here and never leave the worker except as the model.
  */
-import type { ConfusionMatrix } from '../../src/core/metrics.ts';
+import { confusionMatrix, type ConfusionMatrix } from '../../src/core/metrics.ts';
 import type { TernaryModel } from '../../src/core/model/format.ts';
 import { TERNARY_CANDIDATES, trainModel, type ModelMetrics, type ProgressEvent } from '../../src/train/index.ts';
 import { startBackend, type BackendChoice, type BackendPreference } from './backend.ts';
 import { readDataset, type DatasetRequest } from './dataset.ts';
-import { confusionFromScores, ternaryConfusion } from './heldout.ts';
 
 export type TrainPhase = ProgressEvent['phase'];
 
@@ -44,9 +43,9 @@ export interface TrainProgress extends ProgressEvent {
 export interface HeldOut {
   rows: number;
   positives: number;
+  /** From the exported integers through the plaintext reference: exactly what runs encrypted. */
   ternary: ConfusionMatrix;
-  /** Undefined when the float scores do not determine the matrix (equal class counts). */
-  float?: ConfusionMatrix;
+  float: ConfusionMatrix;
 }
 
 export interface TrainOutcome {
@@ -89,18 +88,16 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
   });
   const totalMs = performance.now() - t0;
   if (current) phases[current.phase] = performance.now() - current.since;
-  const { split, metrics, model } = result;
-  const testLabels = split.test.map((r) => data.y[r]!);
-  const positives = testLabels.filter((v) => v === 1).length;
+  const { split, metrics, model, heldOut } = result;
   return {
     backend: chosen,
     model,
     metrics,
     heldOut: {
       rows: split.test.length,
-      positives,
-      ternary: ternaryConfusion(model, data.X, data.y, split.test),
-      float: confusionFromScores(metrics.float, positives, split.test.length - positives),
+      positives: heldOut.labels.filter((v) => v === 1).length,
+      ternary: confusionMatrix(heldOut.labels, heldOut.probabilities.ternary),
+      float: confusionMatrix(heldOut.labels, heldOut.probabilities.float),
     },
     split: { train: split.train.length, test: split.test.length },
     timings: { totalMs, phases },
