@@ -22,9 +22,9 @@ import { ProtocolError } from '../core/protocol/index.ts';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** Response header set on an answer replayed from the store. */
 export const REPLAYED_HEADER = 'idempotent-replayed';
-export const MAX_ENTRIES = 10_000;
-export const MAX_BYTES = 64 * 1024 * 1024;
-export const TTL_MS = 24 * 60 * 60 * 1000;
+const MAX_ENTRIES = 10_000;
+const MAX_BYTES = 64 * 1024 * 1024;
+const TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Printable ASCII without spaces or quotes, up to 128 characters: UUIDs and the like. */
 const KEY = /^[\x21\x23-\x7e]{1,128}$/;
@@ -80,10 +80,5 @@ export class IdempotentAnswers {
       if (this.#cache.peek(id) === entry) this.#cache.delete(id);
       throw e;
     }
-  }
-
-  /** Answers kept now (for tests and diagnostics). */
-  get size(): number {
-    return this.#cache.size;
   }
 }

@@ -51,15 +51,13 @@ export class ModelRegistry {
 
   /** Parses a model file's JSON and compiles both plans; refusals are ProtocolErrors. */
   async prepare(json: unknown): Promise<ServedModel> {
-    let model: TernaryModel;
-    try {
-      model = parseModel(json);
-    } catch (e) {
-      if (e instanceof ModelFormatError) throw new ProtocolError('invalid_model', e.message);
-      throw e;
-    }
+    const model = parseServable(json);
     const existing = this.#byId.get(model.id);
     if (existing?.model.hash === model.hash) return existing;
+    return this.#compile(model);
+  }
+
+  async #compile(model: TernaryModel): Promise<ServedModel> {
     const modelText = JSON.stringify(model);
     const compiled = await Promise.all(LAYOUTS.map((layout) => this.#pool.compile(modelText, layout)));
     const plans = Object.fromEntries(LAYOUTS.map((l, i) => [l, compiled[i]!])) as Record<LayoutName, HePlan>;
@@ -76,8 +74,8 @@ export class ModelRegistry {
 
   /**
    * Loads every *.json model file of the directories, in order (a later file with the same id
-   * wins). All plans compile at once: the pool runs as many as it has workers, so none idles.
-   * A bad file is logged and skipped.
+   * wins, so only it is compiled; an earlier one serves if it fails). Models compile at once:
+   * the pool runs as many as it has workers, so none idles. A bad file is logged and skipped.
    */
   async loadDirs(dirs: readonly string[], log: Log): Promise<void> {
     const files: string[] = [];
@@ -85,21 +83,40 @@ export class ModelRegistry {
       const names = await readdir(dir).catch(() => [] as string[]);
       files.push(...names.filter((n) => n.endsWith('.json')).sort().map((n) => join(dir, n)));
     }
-    const prepared = await Promise.all(
-      files.map(async (file) => {
-        const t0 = performance.now();
-        try {
-          const served = await this.prepare(JSON.parse(await readFile(file, 'utf8')));
-          log({ file, model: served.model.id, ms: Math.round(performance.now() - t0) }, 'model compiled');
-          return served;
-        } catch (e) {
-          log({ file, error: (e as Error).message }, 'model skipped');
-          return undefined;
+    const candidates = new Map<string, { file: string; model: TernaryModel }[]>();
+    for (const file of files) {
+      try {
+        const model = parseServable(JSON.parse(await readFile(file, 'utf8')));
+        candidates.set(model.id, [{ file, model }, ...(candidates.get(model.id) ?? [])]);
+      } catch (e) {
+        log({ file, error: (e as Error).message }, 'model skipped');
+      }
+    }
+    await Promise.all(
+      [...candidates.values()].map(async (latestFirst) => {
+        for (const { file, model } of latestFirst) {
+          const t0 = performance.now();
+          try {
+            this.add(await this.#compile(model));
+            log({ file, model: model.id, ms: Math.round(performance.now() - t0) }, 'model compiled');
+            return;
+          } catch (e) {
+            log({ file, error: (e as Error).message }, 'model skipped');
+          }
         }
       }),
     );
-    for (const served of prepared) if (served) this.add(served);
     this.#loaded = true;
+  }
+}
+
+/** A model file's JSON as a model, or a ProtocolError saying what is wrong with it. */
+function parseServable(json: unknown): TernaryModel {
+  try {
+    return parseModel(json);
+  } catch (e) {
+    if (e instanceof ModelFormatError) throw new ProtocolError('invalid_model', e.message);
+    throw e;
   }
 }
 

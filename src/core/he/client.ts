@@ -14,7 +14,7 @@ import { loadSeal, sealErrorText, type Seal, type SEALContext, type SecretKey, t
 import { packBatch, packSingle } from './layout.ts';
 import { ciphertextBytesBound, readSealHeader, type SealCompression } from './serialized.ts';
 import type { HePlan } from './plan.ts';
-import { HeInputError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle } from './types.ts';
+import { HeInputError, keyIdOf, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle } from './types.ts';
 
 export class HeClient implements Disposable {
   readonly plan: HePlan;
@@ -83,8 +83,7 @@ export class HeClient implements Disposable {
       galois = gk.saveToArray(zstd) as Uint8Array;
       gk.delete();
     }
-    const keyId = hashParts([relin, galois ?? new Uint8Array()]);
-    return { planHash: this.plan.hash, keyId, relin, galois };
+    return { planHash: this.plan.hash, keyId: keyIdOf(relin, galois), relin, galois };
   }
 
   #encrypt(values: BigInt64Array): Uint8Array {

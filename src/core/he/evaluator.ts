@@ -9,12 +9,10 @@ import { contextFor } from './params.ts';
 import { loadSeal, sealErrorText, type Ciphertext, type Seal, type SEALContext } from './seal.ts';
 import type { HePlan } from './plan.ts';
 import { HeInputError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type OpTimer } from './types.ts';
-import { hashParts } from '../hash.ts';
 
 /** Evaluation keys loaded into SEAL; free with `dispose` (or `using`). */
 export class LoadedKeys implements Disposable, CircuitKeys {
   constructor(
-    readonly keyId: string,
     readonly relin: CircuitKeys['relin'],
     readonly galois: CircuitKeys['galois'],
   ) {}
@@ -65,11 +63,13 @@ export class HeEvaluator implements Disposable {
     return new HeEvaluator(await loadSeal(), model, plan);
   }
 
-  /** Loads a client's evaluation keys, refusing keys for another plan or missing rotations. */
-  loadKeys(bundle: EvaluationKeyBundle): LoadedKeys {
+  /**
+   * Loads a client's evaluation keys, refusing keys for another plan or missing rotations. Their
+   * id is not checked here: whoever takes keys from elsewhere checks it against the bytes as
+   * they arrived (the server's pool worker), before any inflating.
+   */
+  loadKeys(bundle: Pick<EvaluationKeyBundle, 'planHash' | 'relin' | 'galois'>): LoadedKeys {
     if (bundle.planHash !== this.plan.hash) throw new HeInputError(`evaluation keys were made for plan ${bundle.planHash.slice(0, 12)}…, this model's ${this.plan.layout} plan is ${this.plan.hash.slice(0, 12)}…`);
-    const id = hashParts([bundle.relin, bundle.galois ?? new Uint8Array()]);
-    if (id !== bundle.keyId) throw new HeInputError('evaluation key id does not match the key bytes');
     const relin = new this.#seal.RelinKeys();
     let galois = null;
     try {
@@ -96,7 +96,7 @@ export class HeEvaluator implements Disposable {
         throw e;
       }
     }
-    return new LoadedKeys(bundle.keyId, relin, galois);
+    return new LoadedKeys(relin, galois);
   }
 
   #check(input: EncryptedInput): void {

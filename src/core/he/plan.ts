@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { hashJson } from '../hash.ts';
 import type { HeParameters } from './params.ts';
-import type { LayoutName, SingleLayout } from './layout.ts';
+import type { LayoutName } from './layout.ts';
 import type { CircuitShape } from './circuit.ts';
 
 export const PLAN_FORMAT = 'cipherclinic/he-plan';
@@ -80,12 +80,6 @@ const PlanBodySchema = z.object({
   galoisSteps: z.array(z.number().int()),
 });
 
-/** Separates the hashed body from a plan object. */
-export function planBody(plan: HePlan | PlanBody): PlanBody {
-  const { hash: _h, report: _r, ...body } = plan as HePlan;
-  return body;
-}
-
 /** Reads a plan received from elsewhere (a model card), checking its hash. */
 export function parsePlan(json: unknown): HePlan {
   const { hash, report, ...rest } = (json ?? {}) as Record<string, unknown>;
@@ -98,10 +92,4 @@ export function parsePlan(json: unknown): HePlan {
   const actual = planHash(body);
   if (hash !== actual) throw new Error(`plan hash ${String(hash)} does not match its content (${actual})`);
   return { ...body, hash: actual, report: report as PlanReport };
-}
-
-/** Convenience: the single-record packing of a plan (throws for batch plans). */
-export function singleLayoutOf(plan: PlanBody): SingleLayout {
-  if (!plan.circuit.single) throw new Error('this plan is not a single-record plan');
-  return plan.circuit.single;
 }

@@ -2,6 +2,7 @@
  * What crosses between the client (secret key holder) and the server (evaluator): bytes only,
  * each bundle naming the model and plan it was made for, so a mismatch is refused up front.
  */
+import { hashParts } from '../hash.ts';
 import type { LayoutName } from './layout.ts';
 
 /** Symmetric, seeded, uncompressed ciphertexts of quantized records (docs/protocol.md §4.5). */
@@ -30,6 +31,11 @@ export interface EvaluationKeyBundle {
   keyId: string;
   relin: Uint8Array;
   galois: Uint8Array | null;
+}
+
+/** The content address of evaluation keys (docs/protocol.md §4.2). */
+export function keyIdOf(relin: Uint8Array, galois: Uint8Array | null): string {
+  return hashParts([relin, galois ?? new Uint8Array()]);
 }
 
 /** Refusal of client-supplied data (wrong model, damaged ciphertext, missing keys...). */

@@ -67,7 +67,3 @@ export class ProtocolError extends Error {
     return ERROR_STATUS[this.code];
   }
 }
-
-export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && Object.hasOwn(ERROR_STATUS, code);
-}

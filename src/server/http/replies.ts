@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Slab } from './slabs.ts';
-import { MSGPACK_TYPE, PROTOCOL_VERSION, ProtocolError, type ErrorBody, type Message } from '../../core/protocol/index.ts';
+import { MSGPACK_TYPE, PROTOCOL_VERSION, ProtocolError, type ErrorBody } from '../../core/protocol/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,10 +31,6 @@ export function msgpackBody(request: FastifyRequest): Slab {
   if (body && body.bytes.length > 0) return body;
   body?.release();
   throw new ProtocolError('bad_request', 'the body is empty');
-}
-
-export function sendMessage(reply: FastifyReply, message: Message, encode: (m: Message) => Uint8Array): FastifyReply {
-  return sendBytes(reply, encode(message));
 }
 
 /** An encoded MessagePack message, sent without a copy. */

@@ -21,6 +21,8 @@ import { ProtocolError } from '../../core/protocol/index.ts';
 import { NOT_CACHED, type CircuitRef, type PoolTask, type TaskOutcome, type TaskResults, type WorkerSettings } from './tasks.ts';
 
 const HARD_LIMIT_FACTOR = 10;
+/** Circuits (evaluators, one per plan) each worker keeps built. */
+const EVALUATORS_PER_WORKER = 16;
 
 type TaskOf<K extends keyof TaskResults> = Extract<PoolTask, { kind: K }>;
 
@@ -49,7 +51,7 @@ export class EvaluationPool {
   readonly #counts: PoolCounts = { evaluations: 0, resent: 0 };
 
   constructor(options: PoolOptions) {
-    const workerData: WorkerSettings = { keySets: options.workerKeySets, evaluators: 16 };
+    const workerData: WorkerSettings = { keySets: options.workerKeySets, evaluators: EVALUATORS_PER_WORKER };
     this.#piscina = new Piscina({
       filename: new URL('./worker.mjs', import.meta.url).href,
       minThreads: options.threads,

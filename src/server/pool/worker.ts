@@ -7,13 +7,12 @@
  */
 import { workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
-import { hashParts } from '../../core/hash.ts';
-import { ciphertextBytesBound, compilePlan, HeEvaluator, HeInputError, keyBytesBound, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
+import { ciphertextBytesBound, compilePlan, HeEvaluator, HeInputError, keyBytesBound, keyIdOf, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
 import { ModelFormatError, parseModel } from '../../core/model/format.ts';
 import { boundedSealBytes } from './seal-bytes.ts';
 import { NOT_CACHED, type CircuitRef, type PoolTask, type RefusalCode, type TaskOutcome, type WorkerSettings } from './tasks.ts';
 
-const settings: WorkerSettings = { keySets: 8, evaluators: 16, ...(workerData as Partial<WorkerSettings> | undefined) };
+const settings = workerData as WorkerSettings;
 
 const evaluators = new LRUCache<string, HeEvaluator>({ max: settings.evaluators, dispose: (e) => e.dispose() });
 const keySets = new LRUCache<string, LoadedKeys>({ max: settings.keySets, dispose: (k) => k.dispose() });
@@ -45,7 +44,7 @@ function keysFor(evaluator: HeEvaluator, bundle: EvaluationKeyBundle, verify: bo
   const slot = `${bundle.planHash}:${bundle.keyId}`;
   const cached = keySets.get(slot);
   if (cached && !verify) return cached;
-  if (hashParts([bundle.relin, bundle.galois ?? new Uint8Array()]) !== bundle.keyId) {
+  if (keyIdOf(bundle.relin, bundle.galois) !== bundle.keyId) {
     throw new Refusal('key_id_mismatch', 'the key id is not the hash of the key bytes');
   }
   if (cached) return cached;
@@ -53,10 +52,8 @@ function keysFor(evaluator: HeEvaluator, bundle: EvaluationKeyBundle, verify: bo
   const galoisCount = evaluator.plan.galoisSteps.length;
   try {
     const relin = boundedSealBytes(bundle.relin, keyBytesBound(params, 1), 'relinearization keys');
-    const galois = bundle.galois && boundedSealBytes(bundle.galois, keyBytesBound(params, Math.max(1, galoisCount + 1)), 'Galois keys');
-    // The engine checks the id against the bytes it loads, which are now the inflated ones.
-    const keyId = relin === bundle.relin && galois === bundle.galois ? bundle.keyId : hashParts([relin, galois ?? new Uint8Array()]);
-    const loaded = evaluator.loadKeys({ planHash: bundle.planHash, keyId, relin, galois });
+    const galois = bundle.galois && boundedSealBytes(bundle.galois, keyBytesBound(params, galoisCount + 1), 'Galois keys');
+    const loaded = evaluator.loadKeys({ planHash: bundle.planHash, relin, galois });
     keySets.set(slot, loaded);
     return loaded;
   } catch (e) {

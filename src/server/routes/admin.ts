@@ -30,7 +30,7 @@ export function publishedModelsDir(dataDir: string): string {
 export function adminRoutes(app: FastifyInstance, { config, registry }: ServerParts): void {
   const token = config.adminToken;
   if (!token) return; // publishing is off: the route does not exist
-  app.post(API.publishModel, { bodyLimit: config.maxJsonBytes }, async (request, reply) => {
+  app.post(API.publishModel, async (request, reply) => {
     authorize(request, token);
     if (!(request.headers['content-type'] ?? '').startsWith('application/json')) throw new ProtocolError('unsupported_media_type', 'send the model file as application/json');
     const served = await registry.prepare(request.body);

@@ -9,6 +9,7 @@ import { API, decodeMessage, keysFromWire, PROTOCOL_VERSION, ProtocolError, type
 import { keyBytesBound, type EvaluationKeyBundle } from '../../core/he/index.ts';
 import { msgpackBody } from '../http/replies.ts';
 import { circuitOf } from '../registry.ts';
+import { notReady } from './status.ts';
 import type { ServerParts } from '../parts.ts';
 
 function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
@@ -21,7 +22,7 @@ export function keyRoutes(app: FastifyInstance, { config, registry, pool, keys }
     const message = decodeMessage(msgpackBody(request).bytes, 'keys');
     const found = registry.byPlan(message.planHash);
     if (!found) {
-      if (!registry.loaded) throw new ProtocolError('not_ready', 'the server is still compiling its models; retry shortly');
+      if (!registry.loaded) throw notReady();
       throw new ProtocolError('unknown_plan', `no served model has plan ${message.planHash.slice(0, 12)}…; fetch the model card again`);
     }
     const { served, plan } = found;

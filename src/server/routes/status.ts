@@ -1,6 +1,7 @@
 /** Liveness, readiness and the public model cards: small JSON, never rate-limited probes. */
 import type { FastifyInstance } from 'fastify';
 import { API, PROTOCOL_VERSION, ProtocolError, type HealthStatus, type ReadyStatus } from '../../core/protocol/index.ts';
+import { RETRY_AFTER_SECONDS } from '../http/replies.ts';
 import type { ServerParts } from '../parts.ts';
 
 export function statusRoutes(app: FastifyInstance, { registry, pool }: ServerParts): void {
@@ -12,7 +13,7 @@ export function statusRoutes(app: FastifyInstance, { registry, pool }: ServerPar
   app.get(API.ready, probe, async (_request, reply): Promise<ReadyStatus> => {
     const models = registry.list().length;
     const reason = !registry.loaded ? 'compiling models' : models === 0 ? 'no model could be loaded' : pool.threads === 0 ? 'no worker is running' : undefined;
-    if (reason) reply.code(503).header('retry-after', '1');
+    if (reason) reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
     return { protocol: PROTOCOL_VERSION, ready: !reason, models, workers: pool.threads, queued: pool.queued, maxQueue: pool.maxQueue, ...(reason ? { reason } : {}) };
   });
 
@@ -30,7 +31,12 @@ export function statusRoutes(app: FastifyInstance, { registry, pool }: ServerPar
   });
 }
 
+/** The refusal while the models present at start are still compiling. */
+export function notReady(): ProtocolError {
+  return new ProtocolError('not_ready', 'the server is still compiling its models; retry shortly');
+}
+
 export function unknownModel(id: string, loaded: boolean): ProtocolError {
-  if (!loaded) return new ProtocolError('not_ready', 'the server is still compiling its models; retry shortly');
+  if (!loaded) return notReady();
   return new ProtocolError('unknown_model', `no model "${id.slice(0, 64)}" is served here; GET ${API.models} lists them`);
 }
