@@ -5,9 +5,9 @@
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { parseModel, qMax, type TernaryModel } from '../src/core/model/format.ts';
-import type { QuantizedRecord } from '../src/core/model/reference.ts';
+import { parseModel, type TernaryModel } from '../src/core/model/format.ts';
 import { compilePlan, describeParameters, encryptedScores, HeClient, HeEvaluator, LAYOUTS, type HePlan } from '../src/core/he/index.ts';
+import { randomRecords } from './records.ts';
 
 const MODELS = new URL('../models/', import.meta.url);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -15,11 +15,6 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-function randomRecords(model: TernaryModel, n: number): QuantizedRecord[] {
-  const Q = qMax(model.input);
-  return Array.from({ length: n }, () => Int32Array.from(model.features, () => Math.floor(Math.random() * (2 * Q + 1)) - Q));
 }
 
 /** Times the circuit alone (inputs already loaded) and the same circuit with each SEAL call timed. */

@@ -21,9 +21,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeClient, parsePlan, type LayoutName } from '../src/core/he/index.ts';
 import type { ModelCard } from '../src/core/model/card.ts';
-import { parseModel, qMax, type TernaryModel } from '../src/core/model/format.ts';
+import { parseModel, type TernaryModel } from '../src/core/model/format.ts';
 import { referenceScore } from '../src/core/model/reference.ts';
 import { API, decodeMessage, encodeMessage, inputToWire, keysToWire, MSGPACK_TYPE, resultFromWire } from '../src/core/protocol/index.ts';
+import { randomRecords } from './records.ts';
 
 const MODEL = process.env.BENCH_MODEL ?? 'framingham-chd';
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 100);
@@ -32,11 +33,6 @@ const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-
-function randomRecords(model: TernaryModel, n: number): Int32Array[] {
-  const Q = qMax(model.input);
-  return Array.from({ length: n }, () => Int32Array.from(model.features, () => Math.floor(Math.random() * (2 * Q + 1)) - Q));
-}
 
 // node:http with keep-alive rather than fetch: the benchmark client shares this machine's two
 // cores with the server, so its own cost per request (copies, web streams) is kept low.

@@ -9,13 +9,15 @@ import { readCsvFile, readModelFile, table } from './io.ts';
 export interface EvalOptions {
   encrypted: boolean;
   layout: LayoutName;
-  label: string;
+  /** Label column; default: the one the model was trained on. */
+  label?: string;
   json: boolean;
 }
 
 export async function evalCommand(modelPath: string, dataPath: string, options: EvalOptions): Promise<void> {
   const model = await readModelFile(modelPath);
-  const data = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label, missingAsZero: provenanceOf(model).missingAsZero });
+  const provenance = provenanceOf(model);
+  const data = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label ?? provenance.label, missingAsZero: provenance.missingAsZero });
   const records = data.X.map((x) => quantizeRecord(model, x));
   const reference = records.map((q) => referenceScore(model, q));
   const probabilities = (scores: number[]) => scores.map((y) => decodeProbability(model.output, y));

@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       out: { type: 'string' },
-      label: { type: 'string', default: 'label' },
+      label: { type: 'string' }, // train: default 'label'; eval: the model's own label column
       hidden: { type: 'string' },
       epochs: { type: 'string' },
       'batch-size': { type: 'string' },
@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<void> {
       // would double the server's heap and so the cost of every garbage collection.
       return (await import('./train.ts')).trainCommand(args[0]!, {
         out: values.out,
-        label: values.label!,
+        label: values.label ?? 'label',
         hidden: integerOf('hidden', values.hidden, 1),
         epochs: integerOf('epochs', values.epochs, 1),
         batchSize: integerOf('batch-size', values['batch-size'], 1),
@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./plan.ts')).planCommand(args[0]!, layoutOf(values.layout), values.json!);
     case 'eval':
       need(2, 'a model file and a CSV file');
-      return (await import('./eval.ts')).evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(values.layout), label: values.label!, json: values.json! });
+      return (await import('./eval.ts')).evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(values.layout), label: values.label, json: values.json! });
     case 'serve':
       need(0, 'no arguments');
       return (await import('../server/main.ts')).serveFromEnv();

@@ -36,13 +36,19 @@ export function confusionMatrix(labels: readonly number[], probabilities: readon
 
 /** Fraction of correct predictions; NaN for no data. */
 export function accuracy(labels: readonly number[], probabilities: readonly number[], threshold = 0.5): number {
-  const { tp, tn } = confusionMatrix(labels, probabilities, threshold);
-  return (tp + tn) / labels.length;
+  return accuracyOf(confusionMatrix(labels, probabilities, threshold));
+}
+
+function accuracyOf({ tp, fp, tn, fn }: ConfusionMatrix): number {
+  return (tp + tn) / (tp + fp + tn + fn);
 }
 
 /** Mean of sensitivity and specificity over the classes present (so a rare class counts). */
 export function balancedAccuracy(labels: readonly number[], probabilities: readonly number[], threshold = 0.5): number {
-  const { tp, fp, tn, fn } = confusionMatrix(labels, probabilities, threshold);
+  return balancedAccuracyOf(confusionMatrix(labels, probabilities, threshold));
+}
+
+function balancedAccuracyOf({ tp, fp, tn, fn }: ConfusionMatrix): number {
   const recalls: number[] = [];
   if (tp + fn > 0) recalls.push(tp / (tp + fn));
   if (tn + fp > 0) recalls.push(tn / (tn + fp));
@@ -77,9 +83,10 @@ export function rocAuc(labels: readonly number[], probabilities: readonly number
 
 /** Accuracy, balanced accuracy and AUC in one go. */
 export function scoreClassifier(labels: readonly number[], probabilities: readonly number[], threshold = 0.5): Scores {
+  const matrix = confusionMatrix(labels, probabilities, threshold);
   return {
-    accuracy: accuracy(labels, probabilities, threshold),
-    balancedAccuracy: balancedAccuracy(labels, probabilities, threshold),
+    accuracy: accuracyOf(matrix),
+    balancedAccuracy: balancedAccuracyOf(matrix),
     auc: rocAuc(labels, probabilities),
   };
 }
@@ -98,4 +105,14 @@ export function balancedLogLoss(labels: readonly number[], probabilities: readon
     loss += label === 1 ? -Math.log(p) / (2 * positives) : -Math.log(1 - p) / (2 * negatives);
   });
   return loss;
+}
+
+/**
+ * Per-row weights that give both classes equal total weight (each class sums to n/2); a class
+ * with no rows counts as one row.
+ */
+export function balancedClassWeights(labels: readonly number[]): number[] {
+  const n = labels.length;
+  const positives = labels.filter((l) => l === 1).length;
+  return labels.map((l) => n / (2 * Math.max(1, l === 1 ? positives : n - positives)));
 }

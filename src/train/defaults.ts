@@ -2,7 +2,7 @@
  * The four default models: from a dataset spec and its CSV text to a trained model and a
  * short report. Isomorphic (the caller reads the files), so tests and the browser can reuse it.
  */
-import { provenanceOf as trainingInfo } from '../core/model/provenance.ts';
+import { provenanceOf } from '../core/model/provenance.ts';
 import { parseCsv, type NumericTable } from '../core/data/csv.ts';
 import { selectFeatures } from '../core/data/select.ts';
 import type { DatasetSpec } from '../core/data/spec.ts';
@@ -12,10 +12,9 @@ import type { PlainRecord } from '../core/model/reference.ts';
 import { type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
 
 export const DEFAULT_MODEL_IDS = ['breast-cancer', 'pima-diabetes', 'framingham-chd', 'liver-patient'] as const;
-export type DefaultModelId = (typeof DEFAULT_MODEL_IDS)[number];
 
 /** Reads a spec's CSV text into features and labels (zeros read as missing where the spec says). */
-export function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTable; X: PlainRecord[]; y: number[] } {
+function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTable; X: PlainRecord[]; y: number[] } {
   const table = parseCsv(csvText, spec.data);
   const { X, y } = selectFeatures(table, { features: spec.features, label: spec.label, missingAsZero: spec.missingAsZero });
   return { table, X, y };
@@ -37,15 +36,12 @@ export async function trainFromSpec(spec: DatasetSpec, csvText: string, options:
   );
 }
 
-/** What a model's `training` block says about its data (kept in core so the CLI and cards read it too). */
-export { provenanceOf as trainingInfo } from '../core/model/provenance.ts';
-
 /**
  * The model's held-out rows of its CSV (`training.testRows`) as records and labels, read the
  * way training read them: for evaluating the exact model, plain or encrypted, on unseen rows.
  */
 export function heldOutRecords(model: TernaryModel, csvText: string): { rows: number[]; records: PlainRecord[]; labels: number[] } {
-  const info = trainingInfo(model);
+  const info = provenanceOf(model);
   const table = parseCsv(csvText, info.dataset ?? 'data.csv');
   const { X, y } = selectFeatures(table, { features: model.features, label: info.label, missingAsZero: info.missingAsZero });
   return { rows: info.testRows, records: info.testRows.map((r) => X[r]!), labels: info.testRows.map((r) => y[r]!) };

@@ -4,6 +4,7 @@
  * network, then an exact refit of the decoding on the integer outputs the server will produce.
  */
 import * as tf from '@tensorflow/tfjs';
+import { balancedClassWeights } from '../core/metrics.ts';
 import type { ModelBody } from '../core/model/format.ts';
 import { type QuantizedRecord, referenceScore } from '../core/model/reference.ts';
 import { type FoldLimits, type IntegerLayers, boundOf, chooseAmplification, fitLogistic1d, foldLayers } from './fold.ts';
@@ -41,8 +42,7 @@ export function refitDecoding(layers: IntegerLayers, q: readonly QuantizedRecord
   const y = q.map((record) => referenceScore(layers, record));
   const norm = y.reduce((m, v) => Math.max(m, Math.abs(v)), 1); // not Math.max(...y): rows may exceed the argument limit
   const positives = labels.filter((l) => l === 1).length;
-  const weights = labels.map((l) => labels.length / (2 * Math.max(1, l === 1 ? positives : labels.length - positives)));
-  const { slope, intercept } = fitLogistic1d(y.map((v) => v / norm), labels, weights);
+  const { slope, intercept } = fitLogistic1d(y.map((v) => v / norm), labels, balancedClassWeights(labels));
   // Balanced weights make the logit read as if half the rows were positive; the prior restores
   // the true share for the risk shown to people (decodeRisk).
   const prior = Math.min(0.999, Math.max(0.001, positives / Math.max(1, labels.length)));

@@ -50,10 +50,10 @@ export function boundOf(layers: IntegerLayers, input: ModelBody['input']): numbe
  * The largest amplification A whose α fit `alphaMax` and whose output bound fits the limit
  * (bisection: the bound grows with A up to rounding).
  */
-export function chooseAmplification(parts: TernaryParts, input: ModelBody['input'], limits: FoldLimits, bias: readonly number[] = parts.bias): number {
+export function chooseAmplification(parts: TernaryParts, input: ModelBody['input'], limits: FoldLimits): number {
   const largestScale = Math.max(...parts.unitScale.map((s, j) => (parts.outputPattern[j] !== 0 ? s : 0)), 1e-12);
   const fits = (A: number) => {
-    const layers = foldLayers(parts, input.scale, A, limits, bias);
+    const layers = foldLayers(parts, input.scale, A, limits);
     return boundOf(layers, input) <= limits.boundLimit;
   };
   let high = ((limits.alphaMax + 0.49) * input.scale) / largestScale; // the largest α rounds to alphaMax, not past it

@@ -5,6 +5,7 @@
  * `await data()`, once per epoch: WebGPU forbids dataSync.
  */
 import * as tf from '@tensorflow/tfjs';
+import { balancedClassWeights } from '../core/metrics.ts';
 import { seededRandom, shuffleInPlace } from './random.ts';
 
 export type Phase = 'logistic' | 'float' | 'ternary';
@@ -101,12 +102,10 @@ export function toTensors(rows: readonly ArrayLike<number>[], labels: readonly n
   const d = rows[0]?.length ?? 0;
   const flat = new Float32Array(n * d);
   rows.forEach((r, i) => flat.set(Array.from(r), i * d));
-  const positives = labels.filter((l) => l === 1).length;
-  const weightOf = (l: number) => n / (2 * Math.max(1, l === 1 ? positives : n - positives));
   return {
     x: tf.tensor2d(flat, [n, d]),
     y: tf.tensor1d([...labels], 'float32'),
-    weight: tf.tensor1d(labels.map(weightOf), 'float32'),
+    weight: tf.tensor1d(balancedClassWeights(labels), 'float32'),
     n,
   };
 }
@@ -201,7 +200,7 @@ export async function fitSelected(candidates: readonly (() => Trainable)[], data
 }
 
 /** Weighted loss and plain accuracy (threshold 0.5) on the given rows. */
-export async function evaluateLoss(model: Trainable, data: TrainingTensors): Promise<[number, number]> {
+async function evaluateLoss(model: Trainable, data: TrainingTensors): Promise<[number, number]> {
   const [lossT, accT] = tf.tidy(() => {
     const logits = model.logits(data.x);
     const correct = logits.greaterEqual(0).cast('float32').equal(data.y).cast('float32').mean();

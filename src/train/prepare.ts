@@ -35,9 +35,9 @@ export interface PreparedData {
 }
 
 /** Fraction of the training split kept aside for validation. */
-export const VALIDATION_FRACTION = 0.2;
+const VALIDATION_FRACTION = 0.2;
 
-export function disposeRowTensors(t: RowTensors): void {
+function disposeRowTensors(t: RowTensors): void {
   Object.values(t).forEach(disposeTensors);
 }
 

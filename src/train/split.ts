@@ -6,7 +6,7 @@ import { seededRandom, shuffleInPlace } from './random.ts';
 
 /** The seed the default models use; any fixed number would do. */
 export const DEFAULT_SEED = 42;
-export const DEFAULT_TEST_FRACTION = 0.2;
+const DEFAULT_TEST_FRACTION = 0.2;
 
 /** Row indices (0-based, ascending) of each part, and the seed that drew them. */
 export interface Split {

@@ -15,7 +15,6 @@ export interface TernaryOptions {
   hiddenThreshold: number;
   outputThreshold: number;
 }
-export const DEFAULT_TERNARY: TernaryOptions = { hiddenThreshold: 0.7, outputThreshold: 0.3 };
 
 /** T ∘ s: ternary pattern times the per-column scale (mean |w| over kept entries). */
 function ternaryValue(w: tf.Tensor, ratio: number): tf.Tensor {
@@ -51,7 +50,7 @@ export interface TernaryTrainable extends Trainable {
   quantized: boolean;
 }
 
-export function ternaryNet(inputs: number, hidden: number, seed: number, options: TernaryOptions = DEFAULT_TERNARY): TernaryTrainable {
+export function ternaryNet(inputs: number, hidden: number, seed: number, options: TernaryOptions): TernaryTrainable {
   const w = glorotVariable([inputs, hidden], seed);
   const b = zerosVariable([hidden]);
   const v = glorotVariable([hidden, 1], seed + 1);

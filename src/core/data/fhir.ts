@@ -17,7 +17,7 @@
 import type { FeatureSpec } from '../model/format.ts';
 import { DataError } from './errors.ts';
 import {
-  ANTIHYPERTENSIVE_NAMES, ANTIHYPERTENSIVE_RXNORM, BP_PANELS, CONDITIONS, LOINC, LOINC_EQUIVALENTS, MOLAR_MASS,
+  ANTIHYPERTENSIVE_NAMES, ANTIHYPERTENSIVE_RXNORM, BP_PANELS, CONDITIONS, LOINC, LOINC_EQUIVALENTS, MOLAR_MASS, RXNORM,
   SMOKING_ANSWERS, SMOKING_STATUS_CODE, type ConditionConcept,
 } from './fhir-codes.ts';
 import { convertUnit } from './ucum.ts';
@@ -94,6 +94,8 @@ interface Indexed {
   patientRefs: Set<string>;
   byType: Map<string, Resource[]>;
   byUrl: Map<string, Resource>;
+  /** The patient's Observations, neither entered in error nor cancelled, latest first. */
+  observations: readonly ObservationLike[];
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
@@ -124,10 +126,13 @@ function index(bundle: unknown, source: string): Indexed {
   const patientRefs = new Set<string>();
   for (const e of entries) if (e?.resource === patient && e.fullUrl) patientRefs.add(e.fullUrl);
   if (patient.id) patientRefs.add(`Patient/${patient.id}`).add(`urn:uuid:${patient.id}`);
-  return { patient, patientRefs, byType, byUrl };
+  const observations = ((byType.get('Observation') ?? []) as ObservationLike[])
+    .filter((o) => o.status !== 'entered-in-error' && o.status !== 'cancelled' && aboutPatient({ patientRefs }, o))
+    .sort((a, b) => time(effectiveDate(b)) - time(effectiveDate(a)));
+  return { patient, patientRefs, byType, byUrl, observations };
 }
 
-function aboutPatient(ix: Indexed, r: { subject?: { reference?: string } }): boolean {
+function aboutPatient(ix: Pick<Indexed, 'patientRefs'>, r: { subject?: { reference?: string } }): boolean {
   const s = r.subject?.reference;
   return !s || ix.patientRefs.has(s);
 }
@@ -141,18 +146,12 @@ const time = (d: string | undefined) => {
   return Number.isNaN(t) ? -Infinity : t;
 };
 
-function observations(ix: Indexed): ObservationLike[] {
-  return ((ix.byType.get('Observation') ?? []) as ObservationLike[])
-    .filter((o) => o.status !== 'entered-in-error' && o.status !== 'cancelled' && aboutPatient(ix, o))
-    .sort((a, b) => time(effectiveDate(b)) - time(effectiveDate(a)));
-}
-
 // ---------------------------------------------------------------- one rule per kind of feature
 
 function fromObservation(ix: Indexed, feature: FeatureSpec, loinc: string): FilledValue {
   const accepted = LOINC_EQUIVALENTS[loinc] ?? [loinc];
   let refused: FilledValue | undefined;
-  for (const o of observations(ix)) {
+  for (const o of ix.observations) {
     const direct = codesOf(o.code, LOINC).find((c) => accepted.includes(c.code));
     const candidates: { coding: Coding; q: Quantity | undefined; panel?: Coding }[] = [];
     if (direct) candidates.push({ coding: direct, q: o.valueQuantity });
@@ -211,7 +210,7 @@ function fromBirthDate(ix: Indexed, feature: FeatureSpec, asOf: Date): FilledVal
 }
 
 function smokingStatus(ix: Indexed): { value: 0 | 1 | null; o: ObservationLike; answer: Coding } | undefined {
-  for (const o of observations(ix)) {
+  for (const o of ix.observations) {
     if (!codesOf(o.code, LOINC).some((c) => c.code === SMOKING_STATUS_CODE)) continue;
     for (const answer of codesOf(o.valueCodeableConcept)) {
       if (answer.code in SMOKING_ANSWERS) return { value: SMOKING_ANSWERS[answer.code]!, o, answer };
@@ -269,7 +268,7 @@ function fromMedications(ix: Indexed, feature: FeatureSpec): FilledValue {
     .sort((a, b) => time(b.r.authoredOn) - time(a.r.authoredOn));
   const active = requests.find((m) => m.r.status === 'active' || m.r.status === 'on-hold');
   if (active) {
-    return { feature: feature.name, value: 1, status: 'found', date: active.r.authoredOn, code: { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', ...active.coding! }, source: ref(active.r), note: `active prescription: ${active.coding!.display ?? active.coding!.code}` };
+    return { feature: feature.name, value: 1, status: 'found', date: active.r.authoredOn, code: { system: RXNORM, ...active.coding! }, source: ref(active.r), note: `active prescription: ${active.coding!.display ?? active.coding!.code}` };
   }
   const past = requests[0];
   return {

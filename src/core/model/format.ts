@@ -52,7 +52,7 @@ export const InputQuantizationSchema = z.object({
 });
 export type InputQuantization = z.infer<typeof InputQuantizationSchema>;
 
-export const HiddenLayerSchema = z.object({
+const HiddenLayerSchema = z.object({
   /** H × d ternary matrix. */
   weights: z.array(z.array(ternary)),
   /** Per-unit integer scale of the square activation (≥ 0). */
@@ -61,7 +61,7 @@ export const HiddenLayerSchema = z.object({
   beta: z.array(integer),
 });
 
-export const OutputLayerSchema = z.object({
+const OutputLayerSchema = z.object({
   /** Ternary weight per hidden unit. */
   weights: z.array(ternary),
   /**
