@@ -4,17 +4,11 @@
  * code (and no SEAL) lands in the main bundle.
  */
 import { expose } from 'comlink';
-import { loadSeal } from '../src/core/he/seal.ts';
 import { decrypt, encrypt, prepare, registration } from './he/requests.ts';
 import { deleteAll, exportBackup, importBackup, listKeys, rotate } from './he/keyring.ts';
 import { compile } from './he/compile.ts';
 
 const api = {
-  /** Resolves when SEAL's WebAssembly is compiled (the page may warm the worker early). */
-  async ready(): Promise<true> {
-    await loadSeal();
-    return true;
-  },
   prepare,
   registration,
   encrypt,

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
+import { idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
 import { trainModel } from '../train/index.ts';
 import { CliError, readCsvFile, table, writeJsonFile } from './io.ts';
 
@@ -34,7 +34,7 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
   if (!csv.columns.includes(label)) throw new CliError(`${basename(dataPath)} column ${JSON.stringify(label)}: is missing from the header (choose the label column with --label)`);
   const featureSpecs = spec?.features ?? inferFeatureSpecs(csv, names);
   const data = selectFeatures(csv, { features: names, label, missingAsZero: spec?.missingAsZero });
-  const id = spec?.id ?? (basename(dataPath).replace(/\.csv$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'model');
+  const id = spec?.id ?? idFromFileName(basename(dataPath));
   const progress = process.stderr.isTTY && !options.json;
   const result = await trainModel(
     { X: data.X, y: data.y, featureSpecs },

@@ -5,6 +5,8 @@
  * glob patterns that choose it are in vite.config.ts. At run time, only the model cards are
  * cached: they are public, small, and what the screens need to work offline.
  */
+import { API } from '../core/protocol/paths.ts';
+
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (string | { url: string; revision: string | null })[] };
 
 /** Bumped when the runtime caches change shape; the precache is versioned by its content hashes. */
@@ -19,7 +21,7 @@ export const APP_SHELL = 'index.html';
 
 /** Same-origin GET of the model card list. */
 export const isModelList = ({ url, request }: { url: URL; request: Request }): boolean =>
-  request.method === 'GET' && url.origin === self.location.origin && url.pathname === '/api/models';
+  request.method === 'GET' && url.origin === self.location.origin && url.pathname === API.models;
 
 /** Navigations that are the app (not the API or a file). */
 export const NOT_THE_APP = [/^\/api\//, /\.[a-z0-9]+$/i];

@@ -6,17 +6,16 @@
  */
 import type { WorkboxPlugin } from 'workbox-core';
 import { NetworkFirst } from 'workbox-strategies';
+// The zod-free module only, so the service worker stays small.
+import { CACHED_AT_HEADER } from '../core/protocol/constants.ts';
 import { CARDS_CACHE } from './cache-list.ts';
-
-/** Must match CACHED_AT_HEADER in src/app/lib/api.ts. */
-const CACHED_AT = 'x-cipherclinic-cached-at';
 
 /** Stamps a copy of each response it caches with the time it was cached. */
 const stampCachedCopy: WorkboxPlugin = {
   cacheWillUpdate: async ({ response }) => {
     if (!response.ok) return null;
     const headers = new Headers(response.headers);
-    headers.set(CACHED_AT, new Date().toISOString());
+    headers.set(CACHED_AT_HEADER, new Date().toISOString());
     return new Response(await response.blob(), { status: response.status, statusText: response.statusText, headers });
   },
 };

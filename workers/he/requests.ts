@@ -20,9 +20,6 @@ export interface WireBody {
   contentBytes: number;
 }
 
-/** Progress of a long operation: done of total units. */
-export type Progress = (done: number, total: number) => void;
-
 /** A buffer that is exactly the view, so transferring it moves no more than the view. */
 function own(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
@@ -34,9 +31,8 @@ const moved = <T extends { body: Uint8Array }>(items: T[]): T[] => {
 };
 
 /** Makes (or loads) the key for a plan; returns what the page may know about it. */
-export async function prepare(plan: unknown): Promise<KeyInfo & { created: boolean }> {
-  const { key, created } = await sessionFor(plan);
-  return { ...key, created };
+export async function prepare(plan: unknown): Promise<KeyInfo> {
+  return (await sessionFor(plan)).key;
 }
 
 /** Fresh evaluation keys for a plan, encoded as a registration message. */
@@ -51,27 +47,19 @@ export async function registration(plan: unknown): Promise<WireBody & { keyId: s
 
 /**
  * Encrypts quantized records (`flat`: count × featureCount integers, row-major) into as many
- * classify requests as the plan needs, reporting progress per request.
+ * classify requests as the plan needs.
  */
-export async function encrypt(plan: unknown, keyId: string, flat: Int32Array, onProgress?: Progress): Promise<WireBody[]> {
+export async function encrypt(plan: unknown, keyId: string, flat: Int32Array): Promise<WireBody[]> {
   const { client } = await sessionFor(plan);
   const d = client.plan.featureCount;
   if (flat.length % d !== 0) throw new RangeError(`${flat.length} values do not split into records of ${d} features`);
   const records = Array.from({ length: flat.length / d }, (_, r) => flat.subarray(r * d, (r + 1) * d));
-  const step = client.plan.recordsPerInput;
-  const total = Math.ceil(records.length / step);
-  const out: WireBody[] = [];
-  for (let i = 0; i < records.length; i += step) {
-    const [input] = client.encryptRecords(records.slice(i, i + step));
-    const body = encodeMessage(inputToWire(input!, keyId));
-    out.push({
-      body,
-      count: input!.count,
-      contentHash: hashParts(input!.ciphertexts),
-      contentBytes: input!.ciphertexts.reduce((s, c) => s + c.length, 0),
-    });
-    await onProgress?.(out.length, total);
-  }
+  const out = client.encryptRecords(records).map((input) => ({
+    body: encodeMessage(inputToWire(input, keyId)),
+    count: input.count,
+    contentHash: hashParts(input.ciphertexts),
+    contentBytes: input.ciphertexts.reduce((s, c) => s + c.length, 0),
+  }));
   return moved(out);
 }
 

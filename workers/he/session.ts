@@ -11,8 +11,6 @@ import { loadSecretKey, storeSecretKey, type KeyInfo } from './vault.ts';
 export interface Session {
   client: HeClient;
   key: KeyInfo;
-  /** True when this call made the key pair. */
-  created: boolean;
 }
 
 const sessions = new Map<string, Promise<Session>>();
@@ -24,13 +22,13 @@ async function open(plan: HePlan): Promise<Session> {
   if (stored) {
     const client = await HeClient.create(plan, stored.secretKey);
     stored.secretKey.fill(0);
-    return { client, created: false, key: { paramsHash, fingerprint: stored.fingerprint, createdAt: stored.createdAt, parameters } };
+    return { client, key: { paramsHash, fingerprint: stored.fingerprint, createdAt: stored.createdAt, parameters } };
   }
   const client = await HeClient.create(plan);
   const secretKey = client.exportSecretKey();
   try {
     const key = await storeSecretKey({ paramsHash, fingerprint: client.fingerprint(), createdAt: new Date().toISOString(), secretKey }, parameters);
-    return { client, created: true, key };
+    return { client, key };
   } catch (e) {
     client.dispose();
     throw e;
@@ -48,9 +46,8 @@ export function sessionFor(planJson: unknown): Promise<Session> {
   const hash = (planJson as { hash?: unknown } | null)?.hash;
   const cached = typeof hash === 'string' ? sessions.get(hash) : undefined;
   if (cached) return cached;
+  // parsePlan checks the hash, so a plan that gets past it was looked up above.
   const plan = parsePlan(planJson);
-  const existing = sessions.get(plan.hash);
-  if (existing) return existing;
   const opening = queue.then(() => open(plan));
   queue = opening.catch(() => undefined);
   sessions.set(plan.hash, opening);

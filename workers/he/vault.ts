@@ -8,7 +8,8 @@
  *
  * Additional data binds each wrapped blob to its parameter set, so blobs cannot be swapped.
  */
-import { createStore, del, get, keys as idbKeys, set, update, getMany, delMany } from 'idb-keyval';
+import { createStore, del, get, set, update, delMany } from 'idb-keyval';
+import { namesWithPrefix, valuesWithPrefix } from '../../src/core/idb.ts';
 import type { SecretKeyEntry } from '../../src/core/vault/backup.ts';
 
 const store = createStore('cipherclinic-vault', 'keys');
@@ -75,10 +76,7 @@ export async function loadSecretKey(paramsHash: string): Promise<SecretKeyEntry 
   return { paramsHash, fingerprint: stored.fingerprint, createdAt: stored.createdAt, secretKey: new Uint8Array(plain) };
 }
 
-async function storedKeys(): Promise<StoredKey[]> {
-  const names = (await idbKeys<string>(store)).filter((k) => typeof k === 'string' && k.startsWith(PREFIX));
-  return (await getMany<StoredKey | undefined>(names, store)).filter((k): k is StoredKey => k !== undefined);
-}
+const storedKeys = (): Promise<StoredKey[]> => valuesWithPrefix<StoredKey>(PREFIX, store);
 
 /** Every key in the ring, oldest first. */
 export async function listKeys(): Promise<KeyInfo[]> {
@@ -94,8 +92,7 @@ export async function loadAllSecretKeys(): Promise<(SecretKeyEntry & { parameter
 
 /** Removes every secret key; with `wrappingKey`, the wrapping key too (nothing left to unwrap). */
 export async function deleteKeys(options: { wrappingKey?: boolean } = {}): Promise<void> {
-  const names = (await idbKeys<string>(store)).filter((k) => typeof k === 'string' && k.startsWith(PREFIX));
-  await delMany(names, store);
+  await delMany(await namesWithPrefix(PREFIX, store), store);
   if (options.wrappingKey) {
     await del(WRAPPING_KEY, store);
     wrapping = undefined;

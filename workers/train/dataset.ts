@@ -7,7 +7,7 @@
 import { DataError } from '../../src/core/data/errors.ts';
 import { raggedness, readCsv, toNumericTable, type TextTable } from '../../src/core/data/csv.ts';
 import { inferFeatureSpecs } from '../../src/core/data/infer.ts';
-import { selectFeatures } from '../../src/core/data/select.ts';
+import { columnIndices, selectFeatures } from '../../src/core/data/select.ts';
 import type { TrainingData } from '../../src/train/index.ts';
 
 export interface DatasetRequest {
@@ -24,11 +24,7 @@ export const MIN_ROWS_PER_CLASS = 10;
 
 /** Keeps the named columns (in that order) of a text table whose rows were checked for length. */
 function keepColumns(table: TextTable, names: readonly string[]): TextTable {
-  const index = names.map((name) => {
-    const i = table.columns.indexOf(name);
-    if (i < 0) throw new DataError(table.source, undefined, name, 'is missing from the header');
-    return i;
-  });
+  const index = columnIndices(table, names);
   table.rows.forEach((cells, r) => {
     const ragged = raggedness(table, cells);
     if (ragged) throw new DataError(table.source, table.lines[r], ragged.column, ragged.detail);

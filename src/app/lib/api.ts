@@ -6,7 +6,7 @@
  */
 import type { ModelCard } from '../../core/model/card.ts';
 // Zod-free modules only (not protocol/index.ts): the page needs the names, not the schemas.
-import { MSGPACK_TYPE } from '../../core/protocol/constants.ts';
+import { CACHED_AT_HEADER, MSGPACK_TYPE } from '../../core/protocol/constants.ts';
 import type { ErrorCode } from '../../core/protocol/errors.ts';
 import type { KeyReceipt } from '../../core/protocol/messages.ts';
 import { API } from '../../core/protocol/paths.ts';
@@ -107,9 +107,6 @@ async function send(method: 'GET' | 'POST', path: string, body: Uint8Array | und
     throw error;
   }
 }
-
-/** Header the service's service worker adds to a model list it answered from its cache. */
-export const CACHED_AT_HEADER = 'x-cipherclinic-cached-at';
 
 /** The public model cards the service offers, and when they were cached if they did not come from the service just now. */
 export async function fetchCards(signal?: AbortSignal): Promise<{ cards: ModelCard[]; cachedAt?: string }> {

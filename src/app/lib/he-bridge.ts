@@ -3,7 +3,7 @@
  * starts a fresh worker, which reloads the keys from the vault. Buffers cross by transfer,
  * never by copy.
  */
-import { proxy, transfer, type Remote } from 'comlink';
+import { transfer, type Remote } from 'comlink';
 import { CancelledError, WorkerBridge } from './worker-bridge.ts';
 import type { HeWorkerApi } from '../../../workers/he.worker.ts';
 import type { KeyInfo } from '../../../workers/he/vault.ts';
@@ -18,23 +18,13 @@ export { CancelledError };
 export class HeBridge {
   readonly #bridge = new WorkerBridge<HeWorkerApi>(() => new Worker(new URL('../../../workers/he.worker.ts', import.meta.url), { type: 'module', name: 'he' }), 'encryption');
 
-  /** Stops the worker now; in-flight calls reject. */
-  terminate(): void {
-    this.#bridge.terminate();
-  }
-
   /** Calls run one after another: SEAL work is CPU-bound and the worker is single-threaded. */
   #call<T>(signal: AbortSignal | undefined, run: (api: Remote<HeWorkerApi>) => Promise<T>): Promise<T> {
     return this.#bridge.call(signal, run);
   }
 
-  /** Compiles SEAL in the worker ahead of use. */
-  warm(): Promise<true> {
-    return this.#call(undefined, (api) => api.ready());
-  }
-
   /** Loads or makes the key for a plan. */
-  prepare(plan: HePlan, signal?: AbortSignal): Promise<KeyInfo & { created: boolean }> {
+  prepare(plan: HePlan, signal?: AbortSignal): Promise<KeyInfo> {
     return this.#call(signal, (api) => api.prepare(plan));
   }
 
@@ -44,9 +34,8 @@ export class HeBridge {
   }
 
   /** Encrypts quantized records (row-major, the buffer is moved to the worker) into request bodies. */
-  encrypt(plan: HePlan, keyId: string, flat: Int32Array, options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<WireBody[]> {
-    const progress = options.onProgress ? proxy(options.onProgress) : undefined;
-    return this.#call(options.signal, (api) => api.encrypt(plan, keyId, transfer(flat, [flat.buffer as ArrayBuffer]), progress));
+  encrypt(plan: HePlan, keyId: string, flat: Int32Array, signal?: AbortSignal): Promise<WireBody[]> {
+    return this.#call(signal, (api) => api.encrypt(plan, keyId, transfer(flat, [flat.buffer as ArrayBuffer])));
   }
 
   /** Decrypts result bodies (moved to the worker) into integer scores. */

@@ -10,14 +10,14 @@
  * is deleted only after its result is decrypted and in the history, under the same id, so a
  * crash in between delivers the same answer once more into the same history entry.
  */
-import { del, entries, get, set } from 'idb-keyval';
+import { del, get, set } from 'idb-keyval';
 import type { HePlan } from '../../core/he/plan.ts';
+import { valuesWithPrefix } from '../../core/idb.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import type { OutputDecoding } from '../../core/model/format.ts';
-import { decodeScore, quantizeRecord, type PlainRecord } from '../../core/model/reference.ts';
+import { decodeScore, quantizeRecord, type DecodedScore, type PlainRecord } from '../../core/model/reference.ts';
 import { ApiError, classify } from './api.ts';
 import type { HeBridge, WireBody } from './he-bridge.ts';
-import type { Prediction } from './predict.ts';
 import { sendRegistration } from './registrations.ts';
 import { outboxStore } from './stores.ts';
 
@@ -63,20 +63,15 @@ const MARGIN_MS = 10 * 60 * 1000;
 /** Error codes after which a queued prediction can never be answered as it is. */
 const FINAL: ReadonlySet<string> = new Set(['model_mismatch', 'plan_mismatch', 'unknown_model', 'unknown_plan', 'shape_mismatch', 'ciphertext_refused', 'keys_refused', 'bad_request', 'unsupported_protocol']);
 
-/** Every queued prediction, oldest first. */
+/** Every queued prediction, oldest first (the evaluation keys stored beside them are not read). */
 export async function listQueued(): Promise<QueuedPrediction[]> {
-  const all = await entries<string, QueuedPrediction | PendingKeys>(outboxStore);
-  return all
-    .filter(([k]) => String(k).startsWith(ENTRY))
-    .map(([, v]) => v as QueuedPrediction)
-    .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
+  return (await valuesWithPrefix<QueuedPrediction>(ENTRY, outboxStore)).sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
 }
 
 /** The pending evaluation keys of a key and plan, made (in the HE worker) and kept on first use. */
 async function pendingKeys(bridge: HeBridge, plan: HePlan, fingerprint: string): Promise<PendingKeys> {
-  const all = await entries<string, QueuedPrediction | PendingKeys>(outboxStore);
-  const found = all.find(([k, v]) => String(k).startsWith(KEYS) && (v as PendingKeys).planHash === plan.hash && (v as PendingKeys).fingerprint === fingerprint);
-  if (found) return found[1] as PendingKeys;
+  const found = (await valuesWithPrefix<PendingKeys>(KEYS, outboxStore)).find((k) => k.planHash === plan.hash && k.fingerprint === fingerprint);
+  if (found) return found;
   const wire = await bridge.registration(plan);
   const keys: PendingKeys = { keyId: wire.keyId, planHash: plan.hash, fingerprint, body: wire.body, contentHash: wire.contentHash, contentBytes: wire.contentBytes };
   await set(KEYS + keys.keyId, keys, outboxStore);
@@ -124,7 +119,7 @@ async function ensureKeys(entry: QueuedPrediction, force = false): Promise<void>
   await set(KEYS + keys.keyId, { ...keys, expiresAt: registration.expiresAt }, outboxStore);
 }
 
-export type SendOutcome = { status: 'delivered'; prediction: Prediction } | { status: 'offline'; message: string } | { status: 'failed'; message: string };
+export type SendOutcome = { status: 'delivered'; prediction: DecodedScore } | { status: 'offline'; message: string } | { status: 'failed'; message: string };
 
 /**
  * Sends one queued prediction (registering its keys first when needed) and decrypts the
@@ -157,11 +152,13 @@ export async function sendQueued(bridge: HeBridge, entry: QueuedPrediction): Pro
   }
 }
 
-/** Removes a queued prediction (sent, or discarded by the person) and keys no longer needed. */
-export async function removeQueued(id: string): Promise<void> {
-  const entry = await get<QueuedPrediction>(ENTRY + id, outboxStore);
-  await del(ENTRY + id, outboxStore);
-  if (!entry) return;
+/**
+ * Removes a queued prediction (sent, or discarded by the person) and keys no longer needed;
+ * returns the predictions still queued, oldest first.
+ */
+export async function removeQueued(entry: Pick<QueuedPrediction, 'id' | 'keyId'>): Promise<QueuedPrediction[]> {
+  await del(ENTRY + entry.id, outboxStore);
   const rest = await listQueued();
   if (!rest.some((e) => e.keyId === entry.keyId)) await del(KEYS + entry.keyId, outboxStore);
+  return rest;
 }

@@ -7,18 +7,10 @@
 import type { LayoutName } from '../../core/he/layout.ts';
 import type { HePlan } from '../../core/he/plan.ts';
 import type { ModelCard } from '../../core/model/card.ts';
-import { decodeScore, quantizeRecord, type PlainRecord } from '../../core/model/reference.ts';
+import { decodeScore, quantizeRecord, type DecodedScore, type PlainRecord } from '../../core/model/reference.ts';
 import { ApiError, classify } from './api.ts';
 import type { HeBridge, KeyInfo, WireBody } from './he-bridge.ts';
 import { ensureRegistered } from './registrations.ts';
-
-export interface Prediction {
-  /** The decrypted integer network output. */
-  score: number;
-  /** Probability of the card's positive class. */
-  probability: number;
-  positive: boolean;
-}
 
 export type Phase = 'keys' | 'encrypting' | 'evaluating' | 'decrypting' | 'done';
 
@@ -35,9 +27,8 @@ export interface PredictOptions {
 }
 
 export interface PredictOutcome {
-  predictions: Prediction[];
+  predictions: DecodedScore[];
   key: KeyInfo;
-  timings: { keysMs: number; totalMs: number };
 }
 
 function planOf(card: ModelCard, layout: LayoutName): HePlan {
@@ -56,21 +47,20 @@ function quantize(card: ModelCard, records: readonly PlainRecord[]): Int32Array 
 
 export async function predict(bridge: HeBridge, card: ModelCard, layout: LayoutName, records: readonly PlainRecord[], options: PredictOptions = {}): Promise<PredictOutcome> {
   const { signal, onProgress } = options;
-  const t0 = performance.now();
   const plan = planOf(card, layout);
   const total = records.length;
   onProgress?.({ phase: 'keys', done: 0, total });
   const key = await bridge.prepare(plan, signal);
   let registration = await ensureRegistered(bridge, plan, key, { signal });
-  const keysMs = performance.now() - t0;
 
-  const step = layout === 'single' ? 1 : plan.recordsPerInput;
+  // One classify request per chunk, so the next chunk is encrypted while the service evaluates this one.
+  const step = plan.recordsPerInput;
   const chunks: PlainRecord[][] = [];
   for (let i = 0; i < records.length; i += step) chunks.push(records.slice(i, i + step));
   type Encrypted = WireBody & { keyId: string };
   const encryptChunk = (i: number): Promise<Encrypted> => {
     const { keyId } = registration;
-    return bridge.encrypt(plan, keyId, quantize(card, chunks[i]!), { signal }).then((b) => ({ ...b[0]!, keyId }));
+    return bridge.encrypt(plan, keyId, quantize(card, chunks[i]!), signal).then((b) => ({ ...b[0]!, keyId }));
   };
 
   /** Sends one encrypted input; if the service forgot our keys (expiry, restart), registers again and resends. */
@@ -86,7 +76,7 @@ export async function predict(bridge: HeBridge, card: ModelCard, layout: LayoutN
     }
   };
 
-  const predictions: Prediction[] = [];
+  const predictions: DecodedScore[] = [];
   let next: Promise<Encrypted> | undefined = chunks.length ? encryptChunk(0) : undefined;
   try {
     for (let i = 0; i < chunks.length; i++) {
@@ -105,7 +95,7 @@ export async function predict(bridge: HeBridge, card: ModelCard, layout: LayoutN
     next?.catch(() => undefined);
   }
   onProgress?.({ phase: 'done', done: predictions.length, total });
-  return { predictions, key, timings: { keysMs, totalMs: performance.now() - t0 } };
+  return { predictions, key };
 }
 
 const content = (b: WireBody) => ({ kind: 'ciphertexts' as const, hash: b.contentHash, bytes: b.contentBytes, records: b.count });

@@ -15,12 +15,6 @@ export class TrainBridge {
   readonly #bridge = new WorkerBridge<TrainWorkerApi>(() => new Worker(new URL('../../../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' }), 'training');
   #preference: BackendPreference | undefined;
 
-  /** Stops the worker now (and with it any training); in-flight calls reject. */
-  terminate(): void {
-    this.#bridge.terminate();
-    this.#preference = undefined;
-  }
-
   /** The worker picks its backend once: another preference restarts it. */
   #call<T>(preference: BackendPreference, signal: AbortSignal | undefined, run: (api: Remote<TrainWorkerApi>) => Promise<T>): Promise<T> {
     return this.#bridge.call(signal, run, () => {

@@ -8,8 +8,8 @@ import { observeRequests } from '../lib/api.ts';
 import { HeBridge } from '../lib/he-bridge.ts';
 import { TrainBridge } from '../lib/train-bridge.ts';
 import type { ModelCard } from '../../core/model/card.ts';
+import type { DecodedScore } from '../../core/model/reference.ts';
 import type { QueuedPrediction } from '../lib/outbox.ts';
-import type { Prediction } from '../lib/predict.ts';
 import { ModelCatalog } from './catalog.svelte.ts';
 import { ClinicBatch } from './clinic.svelte.ts';
 import { PatientSession } from './patient.svelte.ts';
@@ -48,7 +48,7 @@ export class AppState {
   }
 
   /** Shows a queued prediction's answer on its model's patient screen (it is in the history already). */
-  deliverQueued(entry: QueuedPrediction, prediction: Prediction): void {
+  deliverQueued(entry: QueuedPrediction, prediction: DecodedScore): void {
     const card = this.catalog.byId(entry.modelId);
     if (card?.modelHash !== entry.plan.modelHash) return;
     this.patientSession(card).receive(entry, prediction);

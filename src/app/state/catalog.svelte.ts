@@ -3,6 +3,7 @@
  * (forms, FHIR import and CSV validation need only the card), and the model the person chose.
  */
 import { get, set } from 'idb-keyval';
+import type { LayoutName } from '../../core/he/layout.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import { fetchCards } from '../lib/api.ts';
 import { cardStore } from '../lib/stores.ts';
@@ -39,8 +40,13 @@ export class ModelCatalog {
   get chosen() {
     return this.#chosen;
   }
-  get selected(): ModelCard | undefined {
-    return this.#cards.find((c) => c.id === this.#selectedId) ?? this.#cards[0];
+  /**
+   * The model in use for a layout: the chosen one when it offers that layout, else the first
+   * that does. The picker, the screens and the key chip all ask here, so they agree.
+   */
+  selectedFor(layout: LayoutName): ModelCard | undefined {
+    const chosen = this.#cards.find((c) => c.id === this.#selectedId) ?? this.#cards[0];
+    return chosen?.plans[layout] ? chosen : this.#cards.find((c) => c.plans[layout]);
   }
   byId(id: string): ModelCard | undefined {
     return this.#cards.find((c) => c.id === id);

@@ -8,6 +8,7 @@ import Papa from 'papaparse';
 import { readCsv, type TextTable } from '../../core/data/csv.ts';
 import { validateRows, type RowProblem } from '../../core/data/validate.ts';
 import type { ModelCard } from '../../core/model/card.ts';
+import { classLabel } from '../../core/model/reference.ts';
 import { CancelledError } from '../lib/he-bridge.ts';
 import { predict, type Phase } from '../lib/predict.ts';
 import type { AppState } from './app.svelte.ts';
@@ -158,7 +159,7 @@ export class ClinicBatch {
         onProgress: (p) => (this.#progress = { done: p.done, total, words: PHASE_WORDS[p.phase] }),
       });
       this.#app.keys.noteKey(key);
-      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: card.classes[p.positive ? 1 : 0] }));
+      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: classLabel(card.classes, p) }));
       this.#phase = 'done';
       this.#elapsedMs = performance.now() - t0;
       void this.#app.history.add({

@@ -6,9 +6,8 @@
  * at a time (a Web Lock), so two open tabs never race on one prediction.
  */
 import type { ModelCard } from '../../core/model/card.ts';
-import type { PlainRecord } from '../../core/model/reference.ts';
+import { classLabel, type DecodedScore, type PlainRecord } from '../../core/model/reference.ts';
 import { listQueued, queuePrediction, removeQueued, sendQueued, type QueuedPrediction } from '../lib/outbox.ts';
-import type { Prediction } from '../lib/predict.ts';
 import type { AppState } from './app.svelte.ts';
 
 /** Seconds between attempts while predictions wait and the service does not answer. */
@@ -71,9 +70,9 @@ export class Outbox {
   }
 
   /** Discards a queued prediction: it will not be sent. */
-  async remove(id: string): Promise<void> {
-    await removeQueued(id);
-    this.#items = this.#items.filter((i) => i.id !== id);
+  async remove(entry: QueuedPrediction): Promise<void> {
+    await removeQueued(entry);
+    this.#items = this.#items.filter((i) => i.id !== entry.id);
   }
 
   /** Sends every waiting prediction, oldest first, stopping at the first that cannot get through. */
@@ -100,23 +99,25 @@ export class Outbox {
       }
       if (outcome.status === 'delivered') {
         this.#lastError = '';
-        await this.#deliver(entry, outcome.prediction);
+        this.#items = await this.#deliver(entry, outcome.prediction);
+      } else {
+        // Kept, marked as never answerable (sendQueued stored the same).
+        this.#items = this.#items.map((i) => (i.id === entry.id ? { ...i, attempts: i.attempts + 1, failed: outcome.message } : i));
       }
-      this.#items = await listQueued();
     }
-    this.#items = await listQueued();
     this.#schedule();
   }
 
-  /** Records the answer in the history (under the queued id) and shows it, then forgets the entry. */
-  async #deliver(entry: QueuedPrediction, prediction: Prediction): Promise<void> {
-    const label = entry.classes[prediction.positive ? 1 : 0];
+  /** Records the answer in the history (under the queued id) and shows it, then forgets the entry; returns what is still queued. */
+  async #deliver(entry: QueuedPrediction, prediction: DecodedScore): Promise<QueuedPrediction[]> {
+    const label = classLabel(entry.classes, prediction);
     await this.#app.history.add(
       { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, probability: prediction.probability, label, origin: `${entry.origin}, queued offline`, fingerprint: entry.fingerprint },
       { id: entry.id },
     );
-    await removeQueued(entry.id);
+    const rest = await removeQueued(entry);
     this.#app.deliverQueued(entry, prediction);
+    return rest;
   }
 
   #schedule(): void {

@@ -4,13 +4,14 @@
  */
 import { mapFhirBundle, type FhirPatient, type FilledValue } from '../../core/data/fhir.ts';
 import type { ModelCard } from '../../core/model/card.ts';
+import { classLabel, type DecodedScore } from '../../core/model/reference.ts';
 import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
 import type { QueuedPrediction } from '../lib/outbox.ts';
-import { predict, prepareKeys, type Phase, type Prediction } from '../lib/predict.ts';
+import { predict, prepareKeys, type Phase } from '../lib/predict.ts';
 import type { AppState } from './app.svelte.ts';
 
-export interface PatientResult extends Prediction {
+export interface PatientResult extends DecodedScore {
   label: string;
   at: string;
   fingerprint: string;
@@ -175,7 +176,7 @@ export class PatientSession {
       const { predictions, key } = await predict(this.#app.bridge, card, 'single', [record], { onProgress: (p) => (this.#progress = PHASE_WORDS[p.phase]) });
       this.#app.keys.noteKey(key);
       const p = predictions[0]!;
-      const label = card.classes[p.positive ? 1 : 0];
+      const label = classLabel(card.classes, p);
       this.#result = { ...p, label, at: new Date().toISOString(), fingerprint: key.fingerprint, imputed, ms: performance.now() - t0 };
       void this.#app.history.add({
         modelId: card.id, modelTitle: card.title, source: this.#source, probability: p.probability, label,
@@ -209,9 +210,9 @@ export class PatientSession {
   }
 
   /** A queued prediction's answer, delivered when the service was reached again. */
-  receive(entry: QueuedPrediction, prediction: Prediction): void {
+  receive(entry: QueuedPrediction, prediction: DecodedScore): void {
     if (this.#queued?.id === entry.id) this.#queued = undefined;
-    const label = entry.classes[prediction.positive ? 1 : 0];
+    const label = classLabel(entry.classes, prediction);
     this.#result = { ...prediction, label, at: new Date().toISOString(), fingerprint: entry.fingerprint, imputed: entry.imputed, ms: Date.now() - Date.parse(entry.queuedAt), queuedAt: entry.queuedAt };
   }
 }

@@ -17,15 +17,7 @@ export class TrafficLog {
     return this.#entries;
   }
 
-  get totalBytes(): number {
-    return this.#entries.reduce((s, e) => s + e.bytes, 0);
-  }
-
   add(request: SentRequest): void {
     this.#entries = [{ ...request, id: this.#next++, at: Date.now() }, ...this.#entries].slice(0, LIMIT);
-  }
-
-  clear(): void {
-    this.#entries = [];
   }
 }

@@ -4,6 +4,6 @@ export { type NumericCell, type NumericTable, type TextCell, type TextTable, par
 export { type LabeledData, type SelectOptions, columnIndices, selectFeatures } from './select.ts';
 export { type ProblemKind, type RowProblem, type ValidRecord, type ValidationResult, type ValidateOptions, type ValidatableTable, validateRows } from './validate.ts';
 export { type DatasetSpec, DatasetSpecSchema, parseDatasetSpec } from './spec.ts';
-export { inferFeatureSpecs, labelFromName } from './infer.ts';
+export { idFromFileName, inferFeatureSpecs, labelFromName } from './infer.ts';
 export { type FhirMapping, type FhirOptions, type FilledValue, type FillStatus, ageInYears, fhirRuleFor, mapFhirBundle } from './fhir.ts';
 export { convertUnit, normalizeUnit, unitInfo } from './ucum.ts';

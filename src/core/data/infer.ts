@@ -12,6 +12,11 @@ export function labelFromName(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** A model id from a data file's name: "Heart Disease.csv" → "heart-disease" ("model" when nothing is left). */
+export function idFromFileName(name: string): string {
+  return name.replace(/\.csv$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+}
+
 export function inferFeatureSpecs(table: NumericTable, features: readonly string[]): FeatureSpec[] {
   return features.map((name) => {
     const c = table.columns.indexOf(name);

@@ -29,7 +29,7 @@ export function quantizeRecord(model: Pick<ModelBody, 'input'>, record: PlainRec
 }
 
 /** Hidden pre-activations h = W·q. */
-export function hiddenSums(model: Pick<ModelBody, 'hidden'>, q: QuantizedRecord): Int32Array {
+function hiddenSums(model: Pick<ModelBody, 'hidden'>, q: QuantizedRecord): Int32Array {
   const W = model.hidden.weights;
   const h = new Int32Array(W.length);
   for (let j = 0; j < W.length; j++) {
@@ -93,6 +93,11 @@ export interface DecodedScore {
 
 export function decodeScore(output: OutputDecoding, y: number): DecodedScore {
   return { score: y, probability: decodeRisk(output, y), positive: balancedLogOdds(output, y) >= 0 };
+}
+
+/** The class a decoded output is put in: `classes[1]` when positive, else `classes[0]`. */
+export function classLabel(classes: readonly [string, string], { positive }: Pick<DecodedScore, 'positive'>): string {
+  return classes[positive ? 1 : 0];
 }
 
 /**

@@ -10,6 +10,8 @@ export const PROTOCOL_VERSION = 1;
 export const MSGPACK_TYPE = 'application/msgpack';
 /** Response header that names the protocol version on every API answer. */
 export const PROTOCOL_HEADER = 'cipherclinic-protocol';
+/** Header the app's service worker adds to a model list it answered from its cache: when it was cached. */
+export const CACHED_AT_HEADER = 'x-cipherclinic-cached-at';
 
 /** Upper bound on ciphertexts in one message: far above any plan, far below a memory problem. */
 export const MAX_CIPHERTEXTS = 1024;

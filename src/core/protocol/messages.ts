@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { MAX_CIPHERTEXTS, PROTOCOL_VERSION } from './constants.ts';
 
 // The constants live in a zod-free module so the browser can import them without zod.
-export { MAX_CIPHERTEXTS, MSGPACK_TYPE, PROTOCOL_HEADER, PROTOCOL_VERSION } from './constants.ts';
+export { CACHED_AT_HEADER, MAX_CIPHERTEXTS, MSGPACK_TYPE, PROTOCOL_HEADER, PROTOCOL_VERSION } from './constants.ts';
 
 const hash = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits (a SHA-256)');
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected MessagePack binary (bin 8/16/32)' });

@@ -4,7 +4,7 @@
  * the held-out results, the encryption preview, download and publishing. The file never
  * leaves this device; what can leave is the trained model file, when the person publishes it.
  */
-import { labelFromName } from '../../../core/data/infer.ts';
+import { idFromFileName, labelFromName } from '../../../core/data/infer.ts';
 import type { TernaryModel } from '../../../core/model/format.ts';
 import { saveFile } from '../../lib/download.ts';
 import type { HeBridge } from '../../lib/he-bridge.ts';
@@ -20,11 +20,6 @@ import { TrainingRun } from './run.svelte.ts';
  * left to trainModel unless the person sets one (it takes larger batches for larger files).
  */
 export const LAB_DEFAULTS: LabSettings = { hidden: 8, epochs: 60, seed: 42, search: 'full' };
-
-/** The CLI's model id for a file name (src/cli/train.ts does the same). */
-export function idFromFileName(name: string): string {
-  return name.replace(/\.csv$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
-}
 
 export class TrainingLab {
   readonly data = new LabData();
