@@ -159,13 +159,14 @@ export class ClinicBatch {
         onProgress: (p) => (this.#progress = { done: p.done, total, words: PHASE_WORDS[p.phase] }),
       });
       this.#app.keys.noteKey(key);
-      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: classLabel(card.classes, p) }));
-      this.#phase = 'done';
       this.#elapsedMs = performance.now() - t0;
-      void this.#app.history.add({
+      // Saved before it is shown: a table on screen is one a reload keeps in History.
+      await this.#app.history.add({
         modelId: card.id, modelTitle: card.title, source: 'csv', origin: this.#loaded?.name ?? 'CSV file', fingerprint: key.fingerprint,
         rows: predictions.length, positives: predictions.filter((p) => p.positive).length, label: card.classes[1],
       });
+      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: classLabel(card.classes, p) }));
+      this.#phase = 'done';
     } catch (e) {
       if (signal.aborted || e instanceof CancelledError) this.#phase = 'cancelled';
       else {

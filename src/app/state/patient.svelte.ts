@@ -177,11 +177,13 @@ export class PatientSession {
       this.#app.keys.noteKey(key);
       const p = predictions[0]!;
       const label = classLabel(card.classes, p);
-      this.#result = { ...p, label, at: new Date().toISOString(), fingerprint: key.fingerprint, imputed, ms: performance.now() - t0 };
-      void this.#app.history.add({
+      const ms = performance.now() - t0;
+      // Saved before it is shown: a result on screen is one a reload keeps in History.
+      await this.#app.history.add({
         modelId: card.id, modelTitle: card.title, source: this.#source, probability: p.probability, label,
         origin: this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand', fingerprint: key.fingerprint,
       });
+      this.#result = { ...p, label, at: new Date().toISOString(), fingerprint: key.fingerprint, imputed, ms };
       return true;
     } catch (e) {
       if (e instanceof ApiError && e.code === 'network') return this.#queue(record, imputed);
