@@ -92,7 +92,8 @@ export interface DecodedScore {
 }
 
 export function decodeScore(output: OutputDecoding, y: number): DecodedScore {
-  return { score: y, probability: decodeRisk(output, y), positive: balancedLogOdds(output, y) >= 0 };
+  // The decision as the metrics make it (confusionMatrix, scoreClassifier): balanced probability ≥ 0.5.
+  return { score: y, probability: decodeRisk(output, y), positive: decodeProbability(output, y) >= 0.5 };
 }
 
 /** The class a decoded output is put in: `classes[1]` when positive, else `classes[0]`. */
