@@ -8,6 +8,7 @@ import { hashParts } from '../../src/core/hash.ts';
 import { decodeMessage, encodeMessage, inputToWire, keysToWire, resultFromWire } from '../../src/core/protocol/codec.ts';
 import { sessionFor } from './session.ts';
 import type { KeyInfo } from './vault.ts';
+import { keyBytesOf } from '../../src/core/he/types.ts';
 
 /** A request body ready to send, with what the "left this device" panel shows about it. */
 export interface WireBody {
@@ -40,7 +41,7 @@ export async function registration(plan: unknown): Promise<WireBody & { keyId: s
   const { client } = await sessionFor(plan);
   const bundle = client.evaluationKeys();
   const body = encodeMessage(keysToWire(bundle, client.plan.modelHash));
-  const contentBytes = bundle.relin.length + (bundle.galois?.length ?? 0);
+  const contentBytes = keyBytesOf(bundle);
   const [out] = moved([{ body, count: 0, contentHash: bundle.keyId, contentBytes, keyId: bundle.keyId }]);
   return out!;
 }

@@ -19,6 +19,7 @@ import { singleLayout, singleSlotsUsed, type LayoutName } from './layout.ts';
 import { chooseParameters, contextFor, describeParameters, type SchemeName } from './params.ts';
 import { loadSeal, sealErrorText } from './seal.ts';
 import { planHash, PLAN_FORMAT, PLAN_VERSION, type HePlan, type PlanBody, type PlanReport } from './plan.ts';
+import { keyBytesOf } from './types.ts';
 
 /** Bits of noise budget a result must keep: 2^10 times the noise seen, against unlucky draws. */
 export const REQUIRED_MARGIN_BITS = 10;
@@ -129,7 +130,7 @@ export async function verifyPlan(model: TernaryModel, plan: HePlan, samples = 8)
     return {
       exact,
       noiseMarginBits: margin,
-      evaluationKeyBytes: keys.relin.length + (keys.galois?.length ?? 0),
+      evaluationKeyBytes: keyBytesOf(keys),
       uploadBytesPerInput: Math.max(...inputs.map((i) => i.ciphertexts.reduce((s, c) => s + c.length, 0))),
       downloadBytesPerResult: download,
     };

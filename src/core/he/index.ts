@@ -4,7 +4,7 @@ export { HeEvaluator, LoadedKeys } from './evaluator.ts';
 export { compilePlan, verifyPlan, PlanError, CANDIDATES, REQUIRED_MARGIN_BITS, type Candidate } from './compile.ts';
 export { parsePlan, planHash, type HePlan, type PlanReport } from './plan.ts';
 export { describeParameters, coeffModulusBits, plainModulusBits, HeParameterError, type HeParameters } from './params.ts';
-export { HeInputError, keyIdOf, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type OpTimer } from './types.ts';
+export { HeInputError, keyBytesOf, keyIdOf, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type OpTimer } from './types.ts';
 export { LAYOUTS, type LayoutName } from './layout.ts';
 export { loadSeal } from './seal.ts';
 export { encryptedScores, type RoundTrip, type RoundTripTimings, type RoundTripOptions } from './roundtrip.ts';

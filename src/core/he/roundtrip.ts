@@ -8,7 +8,7 @@ import type { QuantizedRecord } from '../model/reference.ts';
 import { HeClient } from './client.ts';
 import { HeEvaluator } from './evaluator.ts';
 import type { HePlan } from './plan.ts';
-import type { OpTimer } from './types.ts';
+import { keyBytesOf, type OpTimer } from './types.ts';
 
 export interface RoundTripTimings {
   keygenMs: number;
@@ -70,7 +70,7 @@ export async function encryptedScores(model: TernaryModel, plan: HePlan, records
         encryptMs,
         evaluateMs,
         decryptMs,
-        evaluationKeyBytes: bundle.relin.length + (bundle.galois?.length ?? 0),
+        evaluationKeyBytes: keyBytesOf(bundle),
         uploadBytes,
         downloadBytes,
       },

@@ -33,6 +33,11 @@ export interface EvaluationKeyBundle {
   galois: Uint8Array | null;
 }
 
+/** Bytes of evaluation keys as sent (what a store or a size report counts). */
+export function keyBytesOf(keys: Pick<EvaluationKeyBundle, 'relin' | 'galois'>): number {
+  return keys.relin.length + (keys.galois?.length ?? 0);
+}
+
 /** The content address of evaluation keys (docs/protocol.md §4.2). */
 export function keyIdOf(relin: Uint8Array, galois: Uint8Array | null): string {
   return hashParts([relin, galois ?? new Uint8Array()]);

@@ -4,8 +4,8 @@
  * of copying megabytes; entries expire when the store says the keys do.
  */
 import { LRUCache } from 'lru-cache';
-import type { EvaluationKeyBundle } from '../../core/he/index.ts';
-import { bundleBytes, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
+import { keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
+import { type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
 
 function share(bytes: Uint8Array): Uint8Array {
   if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
@@ -24,7 +24,7 @@ export class CachedKeyStore implements KeyStore {
 
   constructor(inner: KeyStore, maxBytes: number) {
     this.#inner = inner;
-    this.#cache = maxBytes > 0 ? new LRUCache<string, StoredKeys>({ maxSize: maxBytes, sizeCalculation: (s) => Math.max(1, bundleBytes(s.bundle)) }) : null;
+    this.#cache = maxBytes > 0 ? new LRUCache<string, StoredKeys>({ maxSize: maxBytes, sizeCalculation: (s) => Math.max(1, keyBytesOf(s.bundle)) }) : null;
   }
 
   #remember(stored: StoredKeys): StoredKeys {

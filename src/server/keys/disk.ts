@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { decode, encode } from '@msgpack/msgpack';
 import { z } from 'zod';
-import type { EvaluationKeyBundle } from '../../core/he/index.ts';
+import { keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
 import { ProtocolError } from '../../core/protocol/index.ts';
-import { bundleBytes, KEY_ID, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
+import { KEY_ID, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
 
 const FILE_FORMAT = 'cipherclinic/key-bundle';
 const FILE_VERSION = 1;
@@ -62,7 +62,7 @@ export class DiskKeyStore implements KeyStore {
 
   async put(bundle: EvaluationKeyBundle): Promise<KeyReceiptOf> {
     if (!KEY_ID.test(bundle.keyId)) throw new ProtocolError('bad_request', 'a key id is 64 lowercase hex digits');
-    const size = bundleBytes(bundle);
+    const size = keyBytesOf(bundle);
     if (size > this.#maxBytes) throw new ProtocolError('payload_too_large', `the keys are ${size} bytes; this store holds at most ${this.#maxBytes}`);
     const path = this.#path(bundle.keyId);
     const now = Date.now();

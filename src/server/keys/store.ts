@@ -33,7 +33,3 @@ export interface KeyStore {
 
 /** Key ids are SHA-256 hex: anything else never reaches a file name or a store key. */
 export const KEY_ID = /^[0-9a-f]{64}$/;
-
-export function bundleBytes(bundle: EvaluationKeyBundle): number {
-  return bundle.relin.length + (bundle.galois?.length ?? 0);
-}

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { API, decodeMessage, keysFromWire, PROTOCOL_VERSION, ProtocolError, type KeyReceipt } from '../../core/protocol/index.ts';
-import { keyBytesBound, type EvaluationKeyBundle } from '../../core/he/index.ts';
+import { keyBytesBound, keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
 import { msgpackBody } from '../http/replies.ts';
 import { circuitOf } from '../registry.ts';
 import { notReady } from './status.ts';
@@ -31,7 +31,7 @@ export function keyRoutes(app: FastifyInstance, { config, registry, pool, keys }
     if (plan.galoisSteps.length === 0 && message.galois) throw new ProtocolError('keys_refused', `the ${plan.layout} plan needs no Galois keys: send galois = null`);
     // Compressed keys are never much larger than uncompressed ones: refuse absurd sizes early.
     const limit = keyBytesBound(plan.params, plan.galoisSteps.length + 1) * 1.01;
-    if (message.relin.length + (message.galois?.length ?? 0) > limit) throw new ProtocolError('keys_refused', `the keys are larger than this plan's keys can be (${Math.round(limit)} bytes)`);
+    if (keyBytesOf(message) > limit) throw new ProtocolError('keys_refused', `the keys are larger than this plan's keys can be (${Math.round(limit)} bytes)`);
 
     const bundle: EvaluationKeyBundle = keysFromWire(message);
     const known = await keys.get(bundle.keyId);
