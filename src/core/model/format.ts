@@ -12,9 +12,24 @@
  */
 import { z } from 'zod';
 import { hashJson } from '../hash.ts';
+import { depthWithin } from '../protocol/bounds.ts';
 
 export const MODEL_FORMAT = 'cipherclinic/ternarynet';
 export const MODEL_VERSION = 1;
+
+/**
+ * What a model file may declare. A publisher holds the admin token, but a mistaken or hostile
+ * file must still not take a worker for minutes: the plan compiler's cost grows with features ×
+ * hidden units, and a file name grows with the id. Today's models use at most 30 features and
+ * 16 units; the bounds leave room to grow while keeping a compile within seconds.
+ */
+export const MODEL_LIMITS = {
+  idLength: 64,
+  features: 128,
+  hiddenUnits: 128,
+  /** Nesting of the whole file, `training` included (canonical hashing recurses on it). */
+  depth: 16,
+} as const;
 
 const finite = z.number().finite();
 const integer = z.number().int();
@@ -54,7 +69,7 @@ export type InputQuantization = z.infer<typeof InputQuantizationSchema>;
 
 const HiddenLayerSchema = z.object({
   /** H × d ternary matrix. */
-  weights: z.array(z.array(ternary)),
+  weights: z.array(z.array(ternary)).max(MODEL_LIMITS.hiddenUnits, `at most ${MODEL_LIMITS.hiddenUnits} hidden units`),
   /** Per-unit integer scale of the square activation (≥ 0). */
   alpha: z.array(integer.min(0)),
   /** Per-unit integer bias of the square activation. */
@@ -83,12 +98,12 @@ export const ModelBodySchema = z.object({
   format: z.literal(MODEL_FORMAT),
   version: z.literal(MODEL_VERSION),
   /** Short identifier, used in URLs and file names. */
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+  id: z.string().max(MODEL_LIMITS.idLength, `at most ${MODEL_LIMITS.idLength} characters`).regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   title: z.string().min(1),
   description: z.string(),
   /** [negative class, positive class]; the probability is of the positive class. */
   classes: z.tuple([z.string(), z.string()]),
-  features: z.array(FeatureSpecSchema).min(1),
+  features: z.array(FeatureSpecSchema).min(1).max(MODEL_LIMITS.features, `at most ${MODEL_LIMITS.features} features`),
   input: InputQuantizationSchema,
   hidden: HiddenLayerSchema,
   output: OutputLayerSchema,
@@ -139,6 +154,7 @@ export function sealModel(body: ModelBody): TernaryModel {
 /** Parses a model file's JSON, checking schema, shapes and hash. */
 export function parseModel(json: unknown): TernaryModel {
   if (typeof json !== 'object' || json === null) throw new ModelFormatError('a model file must be a JSON object');
+  if (!depthWithin(json, MODEL_LIMITS.depth)) throw new ModelFormatError(`a model file nests at most ${MODEL_LIMITS.depth} levels deep`);
   const { hash, ...rest } = json as Record<string, unknown>;
   if ((rest as { format?: unknown }).format !== MODEL_FORMAT) {
     throw new ModelFormatError(`not a TernaryNet model file (format is ${JSON.stringify((rest as { format?: unknown }).format)}, expected "${MODEL_FORMAT}")`);

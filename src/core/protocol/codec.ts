@@ -3,12 +3,14 @@
  * objects (EncryptedInput, EncryptedResult, EvaluationKeyBundle) and wire messages.
  * Isomorphic: the browser worker and the server use the same functions.
  *
- * Decoding checks, in order: MessagePack well-formedness, the protocol version (so an old or
+ * Decoding checks, in order: the bounds (nesting, declared elements and lengths; bounds.ts)
+ * before anything is allocated, MessagePack well-formedness, the protocol version (so an old or
  * new client hears "version" rather than "field x is wrong"), the message type, then every
  * field. Binary fields come back as views into the received bytes: no copy.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { EncryptedInput, EncryptedResult, EvaluationKeyBundle } from '../he/types.ts';
+import { BoundsError, checkMsgpack, MESSAGE_LIMITS } from './bounds.ts';
 import { ProtocolError } from './errors.ts';
 import { MessageSchema, PROTOCOL_VERSION, type ClassifyRequest, type ClassifyResult, type KeyRegistration, type Message, type MessageOf, type MessageType } from './messages.ts';
 
@@ -28,8 +30,10 @@ export function encodeMessage(message: Message): Uint8Array {
 export function decodeMessage<T extends MessageType>(bytes: Uint8Array, expected: T): MessageOf<T> {
   let raw: unknown;
   try {
+    checkMsgpack(bytes, MESSAGE_LIMITS);
     raw = decoder.decode(bytes);
   } catch (e) {
+    if (e instanceof BoundsError) throw new ProtocolError('bad_request', `the body is refused before decoding: ${e.message}`);
     throw new ProtocolError('bad_request', `the body is not a MessagePack message: ${(e as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array) {

@@ -2,4 +2,5 @@
 export * from './messages.ts';
 export * from './codec.ts';
 export * from './errors.ts';
+export * from './bounds.ts';
 export { API } from './paths.ts';
