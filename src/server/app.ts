@@ -11,7 +11,7 @@ import helmet from 'helmet';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolError } from '../core/protocol/index.ts';
 import { handleErrors } from './http/errors.ts';
 import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from './idempotency.ts';
-import { acceptMsgpack } from './http/body.ts';
+import { acceptBodies } from './http/body.ts';
 import { recordRefusals } from './http/replies.ts';
 import type { ServerParts } from './parts.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -53,7 +53,7 @@ export async function buildApp(parts: ServerParts, options: AppOptions = {}): Pr
     requestTimeout: 120_000,
   });
   recordRefusals(app);
-  acceptMsgpack(app, parts.slabs);
+  acceptBodies(app, parts.slabs);
   handleErrors(app);
 
   // Helmet's middleware, built once: @fastify/helmet rebuilds it (and re-parses the CSP) on

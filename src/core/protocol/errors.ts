@@ -44,6 +44,10 @@ export const ERROR_STATUS = {
   timeout: 503,
   /** The server is still compiling its models. */
   not_ready: 503,
+  /** The key store cannot take writes now (read-only, failing): retry after Retry-After. */
+  storage_unavailable: 503,
+  /** The key store's disk is full: retry after Retry-After. */
+  storage_full: 507,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -44,8 +44,8 @@ export const ClassifyRequestSchema = z.object({
   /** Id of registered evaluation keys for this plan. */
   keyId: hash,
   layout,
-  /** Records carried: 1 for single, 1..recordsPerInput for batch. */
-  count: z.number().int().min(1),
+  /** Records carried: 1 for single, 1..recordsPerInput for batch (checked against the plan). */
+  count: z.number().int().min(0),
   /** SEAL ciphertexts, plan.ciphertextsPerInput of them. */
   ciphertexts: z.array(bytes).min(1).max(MAX_CIPHERTEXTS),
 });

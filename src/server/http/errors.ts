@@ -3,8 +3,9 @@
  * refusals (body too large, unknown content type, malformed JSON) become protocol codes;
  * anything else is a server fault, logged with its stack and answered 500 without details.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { ProtocolError, type ErrorCode } from '../../core/protocol/index.ts';
+import { ClientAbortError } from './body.ts';
 import { sendRefusal } from './replies.ts';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -15,8 +16,12 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
 };
 
-function protocolErrorOf(error: FastifyError): ProtocolError | undefined {
+function protocolErrorOf(error: FastifyError, request: FastifyRequest): ProtocolError | undefined {
   if (error instanceof ProtocolError) return error;
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = request.routeOptions.bodyLimit;
+    return new ProtocolError('payload_too_large', limit ? `the body is larger than this route's limit of ${limit} bytes` : error.message);
+  }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (mapped) return new ProtocolError(mapped, error.message);
   const status = error.statusCode ?? 500;
@@ -29,7 +34,12 @@ function protocolErrorOf(error: FastifyError): ProtocolError | undefined {
 
 export function handleErrors(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const refusal = protocolErrorOf(error);
+    if (error instanceof ClientAbortError) {
+      // Nobody is left to answer; a slow or flaky client is routine, not a fault.
+      request.log.info({ reason: error.message }, 'client aborted');
+      return sendRefusal(request, reply, new ProtocolError('bad_request', error.message));
+    }
+    const refusal = protocolErrorOf(error, request);
     if (refusal) return sendRefusal(request, reply, refusal);
     request.log.error({ err: error }, 'request failed');
     return sendRefusal(request, reply, new ProtocolError('internal', `internal error (request ${request.id})`));

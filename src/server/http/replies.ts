@@ -24,9 +24,8 @@ export function recordRefusals(app: FastifyInstance): void {
  * body must be released by the route once nothing reads it.
  */
 export function msgpackBody(request: FastifyRequest): Slab {
-  const type = request.headers['content-type'] ?? '(none)';
-  if (!type.toLowerCase().startsWith(MSGPACK_TYPE)) throw new ProtocolError('unsupported_media_type', `send the message as ${MSGPACK_TYPE}, not ${type}`);
-  // With a MessagePack content type the body is body.ts's Slab, or absent when nothing was sent.
+  // The route's `accepts` refused other media types on arrival (body.ts): the body is
+  // body.ts's Slab, or absent when nothing was sent.
   const body = request.body as Slab | undefined;
   if (body && body.bytes.length > 0) return body;
   body?.release();
@@ -40,10 +39,19 @@ export function sendBytes(reply: FastifyReply, bytes: Uint8Array): FastifyReply 
 
 /** Seconds a client should wait before retrying a busy or timed-out request. */
 export const RETRY_AFTER_SECONDS = 1;
+/** A storage fault needs an operator, not a quick retry: clients back off longer. */
+export const STORAGE_RETRY_AFTER_SECONDS = 30;
+
+/** The Retry-After of a refusal a client may retry as it is, or undefined. */
+function retryAfterOf(error: ProtocolError): number | undefined {
+  if (error.code === 'storage_full' || error.code === 'storage_unavailable') return STORAGE_RETRY_AFTER_SECONDS;
+  return error.status === 503 ? RETRY_AFTER_SECONDS : undefined;
+}
 
 export function sendRefusal(request: FastifyRequest, reply: FastifyReply, error: ProtocolError): FastifyReply {
   request.refusal = error.code;
-  if (error.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   const body: ErrorBody = { protocol: PROTOCOL_VERSION, error: { code: error.code, message: error.message } };
   return reply.code(error.status).type('application/json; charset=utf-8').send(body);
 }

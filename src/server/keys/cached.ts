@@ -5,7 +5,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
-import { type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
+import { slotOf, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
 
 function share(bytes: Uint8Array): Uint8Array {
   if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
@@ -30,7 +30,7 @@ export class CachedKeyStore implements KeyStore {
   #remember(stored: StoredKeys): StoredKeys {
     const shared = { bundle: shareBundle(stored.bundle), expiresAt: stored.expiresAt };
     const ttl = stored.expiresAt - Date.now();
-    if (this.#cache && ttl > 0) this.#cache.set(stored.bundle.keyId, shared, { ttl });
+    if (this.#cache && ttl > 0) this.#cache.set(slotOf(stored.bundle.planHash, stored.bundle.keyId), shared, { ttl });
     return shared;
   }
 
@@ -40,11 +40,15 @@ export class CachedKeyStore implements KeyStore {
     return receipt;
   }
 
-  async get(keyId: string): Promise<StoredKeys | undefined> {
-    const hit = this.#cache?.get(keyId);
+  async get(planHash: string, keyId: string): Promise<StoredKeys | undefined> {
+    const hit = this.#cache?.get(slotOf(planHash, keyId));
     if (hit) return hit;
-    const stored = await this.#inner.get(keyId);
+    const stored = await this.#inner.get(planHash, keyId);
     return stored && this.#remember(stored);
+  }
+
+  writeProblem(): Promise<string | undefined> {
+    return this.#inner.writeProblem();
   }
 
   async close(): Promise<void> {

@@ -1,21 +1,35 @@
 /**
- * The embedded key store: one file per bundle under <dataDir>/keys, written atomically
- * (temporary file, then rename), expiring `ttlSeconds` after its last registration and trimmed
- * oldest-first when the directory passes `maxBytes`. A periodic sweep rescans the directory,
- * so several processes sharing it (one host) stay within the bound together.
+ * The embedded key store: one file per (plan, keys) pair under <dataDir>/keys, expiring
+ * `ttlSeconds` after its last registration and trimmed oldest-first when the directory passes
+ * `maxBytes`. A periodic sweep rescans the directory, so several processes sharing it (one
+ * host) stay within the bound together.
+ *
+ * Writes are atomic and leave nothing partial: the bundle goes to a temporary file that is
+ * hard-linked to its final name (link fails if the name exists, so of several processes or
+ * requests registering the same bundle exactly one creates it) and removed on every path,
+ * success or failure. A full disk answers `storage_full`, a read-only or failing one
+ * `storage_unavailable`; readiness asks `writeProblem`.
  */
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { decode, encode } from '@msgpack/msgpack';
 import { z } from 'zod';
 import { keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
-import { ProtocolError } from '../../core/protocol/index.ts';
-import { KEY_ID, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
+import { checkMsgpack, MESSAGE_LIMITS, ProtocolError } from '../../core/protocol/index.ts';
+import { KEY_ID, slotOf, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
 
 const FILE_FORMAT = 'cipherclinic/key-bundle';
 const FILE_VERSION = 1;
 const SUFFIX = '.keys';
+/** <planHash>.<keyId>.keys; files of older versions were <keyId>.keys and are renamed on sweep. */
+const FILE_NAME = /^([0-9a-f]{64})\.([0-9a-f]{64})\.keys$/;
+const LEGACY_NAME = /^([0-9a-f]{64})\.keys$/;
+/** A failed write keeps the store unready this long, unless a later write succeeds. */
+const FAULT_MEMORY_MS = 30_000;
+/** Readiness writes a probe this large (a disk with less room cannot take a key set anyway). */
+const PROBE_BYTES = 64 * 1024;
+const PROBE_EVERY_MS = 1000;
 
 const FileSchema = z.object({
   format: z.literal(FILE_FORMAT),
@@ -33,13 +47,27 @@ export interface DiskKeyStoreOptions {
   sweepMs?: number;
 }
 
+/** A file-system failure as the refusal a client can act on, or undefined for a real bug. */
+export function storageRefusal(e: unknown): ProtocolError | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new ProtocolError('storage_full', 'the key store is full; retry later');
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'EIO' || code === 'EMFILE' || code === 'ENFILE') {
+    return new ProtocolError('storage_unavailable', `the key store cannot take writes (${code}); retry later`);
+  }
+  return undefined;
+}
+
 export class DiskKeyStore implements KeyStore {
   readonly #dir: string;
   readonly #maxBytes: number;
   readonly #ttlMs: number;
-  /** Size and last registration of each file this process knows of. */
+  /** Size and last registration of each file this process knows of, by slot. */
   readonly #index = new Map<string, { bytes: number; touchedMs: number }>();
+  /** Registrations in progress, by slot: a second one waits for the first. */
+  readonly #writing = new Map<string, Promise<unknown>>();
   readonly #timer: NodeJS.Timeout;
+  #fault: { reason: string; at: number } | null = null;
+  #probe: { at: number; problem: string | undefined } | null = null;
 
   private constructor(dir: string, options: DiskKeyStoreOptions) {
     this.#dir = dir;
@@ -56,60 +84,115 @@ export class DiskKeyStore implements KeyStore {
     return store;
   }
 
-  #path(keyId: string): string {
-    return join(this.#dir, keyId + SUFFIX);
+  #path(planHash: string, keyId: string): string {
+    return join(this.#dir, slotOf(planHash, keyId) + SUFFIX);
   }
 
-  async put(bundle: EvaluationKeyBundle): Promise<KeyReceiptOf> {
-    if (!KEY_ID.test(bundle.keyId)) throw new ProtocolError('bad_request', 'a key id is 64 lowercase hex digits');
+  put(bundle: EvaluationKeyBundle): Promise<KeyReceiptOf> {
+    if (!KEY_ID.test(bundle.keyId) || !KEY_ID.test(bundle.planHash)) return Promise.reject(new ProtocolError('bad_request', 'key ids and plan hashes are 64 lowercase hex digits'));
     const size = keyBytesOf(bundle);
-    if (size > this.#maxBytes) throw new ProtocolError('payload_too_large', `the keys are ${size} bytes; this store holds at most ${this.#maxBytes}`);
-    const path = this.#path(bundle.keyId);
+    if (size > this.#maxBytes) return Promise.reject(new ProtocolError('payload_too_large', `the keys are ${size} bytes; this store holds at most ${this.#maxBytes}`));
+    const slot = slotOf(bundle.planHash, bundle.keyId);
+    const before = this.#writing.get(slot) ?? Promise.resolve();
+    const mine = before.catch(() => {}).then(() => this.#register(bundle, size));
+    this.#writing.set(slot, mine);
+    void mine.catch(() => {}).finally(() => {
+      if (this.#writing.get(slot) === mine) this.#writing.delete(slot);
+    });
+    return mine;
+  }
+
+  async #register(bundle: EvaluationKeyBundle, size: number): Promise<KeyReceiptOf> {
+    const path = this.#path(bundle.planHash, bundle.keyId);
+    const slot = slotOf(bundle.planHash, bundle.keyId);
     const now = Date.now();
     let created = false;
+    let touchedMs = now;
     try {
-      await utimes(path, now / 1000, now / 1000);
-    } catch {
-      const file = encode({ format: FILE_FORMAT, version: FILE_VERSION, planHash: bundle.planHash, keyId: bundle.keyId, relin: bundle.relin, galois: bundle.galois });
-      const tmp = join(this.#dir, `.${randomUUID()}.tmp`);
-      await writeFile(tmp, file);
-      await rename(tmp, path);
-      created = true;
+      try {
+        await utimes(path, now / 1000, now / 1000);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+          // Stored, but the expiry cannot be extended (a read-only store): the receipt says
+          // when the keys expire as they are.
+          touchedMs = (await stat(path)).mtimeMs;
+          this.#noteFault(e);
+        } else {
+          created = await this.#create(bundle, path);
+        }
+      }
+    } catch (e) {
+      const refusal = storageRefusal(e);
+      if (!refusal) throw e;
+      this.#noteFault(e);
+      throw refusal;
     }
-    this.#index.set(bundle.keyId, { bytes: size, touchedMs: now });
-    if (this.#total() > this.#maxBytes) await this.#trim();
-    return { keyId: bundle.keyId, created, expiresAt: now + this.#ttlMs };
+    if (touchedMs === now) this.#fault = null;
+    this.#index.set(slot, { bytes: size, touchedMs });
+    if (this.#total() > this.#maxBytes) await this.#trim().catch(() => {});
+    return { keyId: bundle.keyId, created, expiresAt: touchedMs + this.#ttlMs };
   }
 
-  async get(keyId: string): Promise<StoredKeys | undefined> {
-    if (!KEY_ID.test(keyId)) return undefined;
-    const path = this.#path(keyId);
+  /** Writes the file under a temporary name and links it into place; false if it already was. */
+  async #create(bundle: EvaluationKeyBundle, path: string): Promise<boolean> {
+    const file = encode({ format: FILE_FORMAT, version: FILE_VERSION, planHash: bundle.planHash, keyId: bundle.keyId, relin: bundle.relin, galois: bundle.galois });
+    const tmp = join(this.#dir, `.${randomUUID()}.tmp`);
+    try {
+      await writeFile(tmp, file);
+      await link(tmp, path);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false; // another process made it
+      throw e;
+    } finally {
+      await rm(tmp, { force: true }).catch(() => {});
+    }
+  }
+
+  #noteFault(e: unknown): void {
+    this.#fault = { reason: storageRefusal(e)?.message ?? String((e as Error).message), at: Date.now() };
+  }
+
+  async get(planHash: string, keyId: string): Promise<StoredKeys | undefined> {
+    if (!KEY_ID.test(keyId) || !KEY_ID.test(planHash)) return undefined;
+    const slot = slotOf(planHash, keyId);
+    const path = this.#path(planHash, keyId);
     let touchedMs: number;
     let bytes: Uint8Array;
     try {
       touchedMs = (await stat(path)).mtimeMs;
       if (touchedMs + this.#ttlMs <= Date.now()) {
-        await this.#remove(keyId);
+        await this.#remove(slot);
         return undefined;
       }
       bytes = await readFile(path);
     } catch {
-      this.#index.delete(keyId);
+      this.#index.delete(slot);
       return undefined;
     }
-    let raw: unknown;
+    const parsed = parseFile(bytes);
+    if (!parsed || parsed.keyId !== keyId || parsed.planHash !== planHash) {
+      await this.#remove(slot); // a damaged file: the client registers again
+      return undefined;
+    }
+    return { bundle: parsed, expiresAt: touchedMs + this.#ttlMs };
+  }
+
+  async writeProblem(): Promise<string | undefined> {
+    const now = Date.now();
+    if (this.#fault && now - this.#fault.at < FAULT_MEMORY_MS) return this.#fault.reason;
+    if (this.#probe && now - this.#probe.at < PROBE_EVERY_MS) return this.#probe.problem;
+    const tmp = join(this.#dir, `.probe-${randomUUID()}.tmp`);
+    let problem: string | undefined;
     try {
-      raw = decode(bytes);
-    } catch {
-      raw = undefined;
+      await writeFile(tmp, new Uint8Array(PROBE_BYTES));
+    } catch (e) {
+      problem = storageRefusal(e)?.message ?? `the key store cannot take writes (${(e as Error).message})`;
+    } finally {
+      await rm(tmp, { force: true }).catch(() => {});
     }
-    const parsed = FileSchema.safeParse(raw);
-    if (!parsed.success || parsed.data.keyId !== keyId) {
-      await this.#remove(keyId); // a damaged file: the client registers again
-      return undefined;
-    }
-    const { planHash, relin, galois } = parsed.data;
-    return { bundle: { planHash, keyId, relin, galois }, expiresAt: touchedMs + this.#ttlMs };
+    this.#probe = { at: now, problem };
+    return problem;
   }
 
   /** Rescans the directory: drops expired and leftover temporary files, then trims to the bound. */
@@ -120,15 +203,31 @@ export class DiskKeyStore implements KeyStore {
       const path = join(this.#dir, name);
       const info = await stat(path).catch(() => undefined);
       if (!info) continue;
-      const keyId = name.slice(0, -SUFFIX.length);
+      const current = FILE_NAME.exec(name);
       if (name.endsWith('.tmp')) {
-        if (info.mtimeMs + 60_000 <= now) await rm(path, { force: true });
-      } else if (name.endsWith(SUFFIX) && KEY_ID.test(keyId)) {
-        if (info.mtimeMs + this.#ttlMs <= now) await rm(path, { force: true });
-        else this.#index.set(keyId, { bytes: info.size, touchedMs: info.mtimeMs });
+        if (info.mtimeMs + 60_000 <= now) await rm(path, { force: true }).catch(() => {});
+      } else if (info.mtimeMs + this.#ttlMs <= now && (current || LEGACY_NAME.test(name))) {
+        await rm(path, { force: true }).catch(() => {});
+      } else if (current) {
+        this.#index.set(slotOf(current[1]!, current[2]!), { bytes: info.size, touchedMs: info.mtimeMs });
+      } else if (LEGACY_NAME.test(name)) {
+        await this.#adopt(path, info.size, info.mtimeMs);
       }
     }
-    await this.#trim();
+    await this.#trim().catch(() => {});
+  }
+
+  /** Renames a file of the older <keyId>.keys layout to its (plan, keys) name. */
+  async #adopt(path: string, bytes: number, touchedMs: number): Promise<void> {
+    const parsed = parseFile(await readFile(path).catch(() => new Uint8Array()));
+    if (!parsed) return void (await rm(path, { force: true }).catch(() => {}));
+    const slot = slotOf(parsed.planHash, parsed.keyId);
+    try {
+      await rename(path, this.#path(parsed.planHash, parsed.keyId));
+      this.#index.set(slot, { bytes, touchedMs });
+    } catch {
+      // Left for a later sweep (a read-only store, say); it is unreachable until then.
+    }
   }
 
   #total(): number {
@@ -142,19 +241,34 @@ export class DiskKeyStore implements KeyStore {
     let total = this.#total();
     if (total <= this.#maxBytes) return;
     const oldest = [...this.#index.entries()].sort((a, b) => a[1].touchedMs - b[1].touchedMs);
-    for (const [keyId, { bytes }] of oldest) {
+    for (const [slot, { bytes }] of oldest) {
       if (total <= this.#maxBytes) break;
-      await this.#remove(keyId);
+      await this.#remove(slot);
       total -= bytes;
     }
   }
 
-  async #remove(keyId: string): Promise<void> {
-    this.#index.delete(keyId);
-    await rm(this.#path(keyId), { force: true });
+  async #remove(slot: string): Promise<void> {
+    this.#index.delete(slot);
+    await rm(join(this.#dir, slot + SUFFIX), { force: true }).catch(() => {});
   }
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
   }
+}
+
+/** A stored file's bundle, or undefined when it is not one (damaged, another format). */
+function parseFile(bytes: Uint8Array): EvaluationKeyBundle | undefined {
+  let raw: unknown;
+  try {
+    checkMsgpack(bytes, MESSAGE_LIMITS);
+    raw = decode(bytes);
+  } catch {
+    return undefined;
+  }
+  const parsed = FileSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const { planHash, keyId, relin, galois } = parsed.data;
+  return { planHash, keyId, relin, galois };
 }

@@ -1,5 +1,5 @@
 /** The embedded key store and its cache: idempotence, expiry, the size bound, damaged files. */
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,9 +19,9 @@ async function open(maxBytes = 10_000_000, ttlSeconds = 3600) {
   return { dir, store: await DiskKeyStore.open(dir, { maxBytes, ttlSeconds }) };
 }
 
-function bundle(size: number, fill: number): EvaluationKeyBundle {
+function bundle(size: number, fill: number, planHash = 'a'.repeat(64)): EvaluationKeyBundle {
   const relin = new Uint8Array(size).fill(fill);
-  return { planHash: 'a'.repeat(64), keyId: hashParts([relin, new Uint8Array()]), relin, galois: null };
+  return { planHash, keyId: hashParts([relin, new Uint8Array()]), relin, galois: null };
 }
 
 describe('DiskKeyStore', () => {
@@ -30,11 +30,11 @@ describe('DiskKeyStore', () => {
     const b = bundle(1000, 7);
     expect((await store.put(b)).created).toBe(true);
     expect((await store.put(b)).created).toBe(false);
-    const got = await store.get(b.keyId);
+    const got = await store.get(b.planHash, b.keyId);
     expect(new Uint8Array(got!.bundle.relin)).toEqual(b.relin);
     expect(got?.bundle.galois).toBeNull();
-    expect(await store.get('f'.repeat(64))).toBeUndefined();
-    expect(await store.get('../../etc/passwd')).toBeUndefined();
+    expect(await store.get(b.planHash, 'f'.repeat(64))).toBeUndefined();
+    expect(await store.get(b.planHash, '../../etc/passwd')).toBeUndefined();
     await store.close();
   });
 
@@ -42,13 +42,13 @@ describe('DiskKeyStore', () => {
     const { dir, store } = await open(10_000_000, 60);
     const b = bundle(1000, 1);
     await store.put(b);
-    const file = join(dir, `${b.keyId}.keys`);
+    const file = join(dir, `${b.planHash}.${b.keyId}.keys`);
     const old = (Date.now() - 120_000) / 1000;
     await utimes(file, old, old);
-    expect(await store.get(b.keyId)).toBeUndefined();
+    expect(await store.get(b.planHash, b.keyId)).toBeUndefined();
     expect(await readdir(dir)).toEqual([]);
     await store.put(b);
-    expect(await store.get(b.keyId)).toBeDefined();
+    expect(await store.get(b.planHash, b.keyId)).toBeDefined();
     await store.close();
   });
 
@@ -60,10 +60,59 @@ describe('DiskKeyStore', () => {
     await store.put(b);
     await new Promise((r) => setTimeout(r, 20));
     await store.put(c);
-    expect(await store.get(a.keyId)).toBeUndefined();
-    expect(await store.get(b.keyId)).toBeDefined();
-    expect(await store.get(c.keyId)).toBeDefined();
+    expect(await store.get(a.planHash, a.keyId)).toBeUndefined();
+    expect(await store.get(b.planHash, b.keyId)).toBeDefined();
+    expect(await store.get(c.planHash, c.keyId)).toBeDefined();
     await expect(store.put(bundle(3000, 4))).rejects.toThrow(/at most 2500/);
+    await store.close();
+  });
+
+  it('creates a bundle once when registrations of it race, and leaves no temporary file', async () => {
+    const { dir, store } = await open();
+    const b = bundle(50_000, 3);
+    const receipts = await Promise.all(Array.from({ length: 12 }, () => store.put(b)));
+    expect(receipts.filter((r) => r.created)).toHaveLength(1);
+    expect(await readdir(dir)).toEqual([`${b.planHash}.${b.keyId}.keys`]);
+    // A second process on the same folder (another store object) finds it made.
+    const other = await DiskKeyStore.open(dir, { maxBytes: 10_000_000, ttlSeconds: 3600 });
+    expect((await other.put(b)).created).toBe(false);
+    await other.close();
+    await store.close();
+  });
+
+  it('binds keys to one plan: the same bytes for two plans are two registrations', async () => {
+    const { dir, store } = await open();
+    const a = bundle(1000, 6, 'a'.repeat(64));
+    const b = bundle(1000, 6, 'b'.repeat(64));
+    expect(a.keyId).toBe(b.keyId);
+    expect((await store.put(a)).created).toBe(true);
+    expect((await store.put(b)).created).toBe(true);
+    expect((await store.get(a.planHash, a.keyId))?.bundle.planHash).toBe(a.planHash);
+    expect((await store.get(b.planHash, b.keyId))?.bundle.planHash).toBe(b.planHash);
+    expect(await store.get('c'.repeat(64), a.keyId)).toBeUndefined();
+    // After a restart, still two.
+    await store.close();
+    const again = await DiskKeyStore.open(dir, { maxBytes: 10_000_000, ttlSeconds: 3600 });
+    expect((await again.get(b.planHash, b.keyId))?.bundle.planHash).toBe(b.planHash);
+    expect((await again.get(a.planHash, a.keyId))?.bundle.planHash).toBe(a.planHash);
+    await again.close();
+  });
+
+  it('adopts files of the older <keyId>.keys layout under their plan', async () => {
+    const { dir, store } = await open();
+    const b = bundle(1000, 8);
+    await store.put(b);
+    await store.close();
+    await rename(join(dir, `${b.planHash}.${b.keyId}.keys`), join(dir, `${b.keyId}.keys`));
+    const again = await DiskKeyStore.open(dir, { maxBytes: 10_000_000, ttlSeconds: 3600 });
+    expect(new Uint8Array((await again.get(b.planHash, b.keyId))!.bundle.relin)).toEqual(b.relin);
+    await again.close();
+  });
+
+  it('says it can take writes when it can', async () => {
+    const { dir, store } = await open();
+    expect(await store.writeProblem()).toBeUndefined();
+    expect(await readdir(dir)).toEqual([]);
     await store.close();
   });
 
@@ -71,8 +120,8 @@ describe('DiskKeyStore', () => {
     const { dir, store } = await open();
     const b = bundle(100, 9);
     await store.put(b);
-    await writeFile(join(dir, `${b.keyId}.keys`), 'not msgpack of a bundle');
-    expect(await store.get(b.keyId)).toBeUndefined();
+    await writeFile(join(dir, `${b.planHash}.${b.keyId}.keys`), 'not msgpack of a bundle');
+    expect(await store.get(b.planHash, b.keyId)).toBeUndefined();
     await store.close();
   });
 });
@@ -83,8 +132,8 @@ describe('CachedKeyStore', () => {
     const cached = new CachedKeyStore(store, 1_000_000);
     const b = bundle(1000, 5);
     await cached.put(b);
-    await rm(join(dir, `${b.keyId}.keys`));
-    const hit = await cached.get(b.keyId);
+    await rm(join(dir, `${b.planHash}.${b.keyId}.keys`));
+    const hit = await cached.get(b.planHash, b.keyId);
     expect(hit?.bundle.relin.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(new Uint8Array(hit!.bundle.relin)).toEqual(b.relin);
     await cached.close();

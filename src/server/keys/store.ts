@@ -23,13 +23,29 @@ export interface KeyReceiptOf {
   expiresAt: number;
 }
 
+/**
+ * Keys are stored under (plan hash, key id): a key set is bound to exactly one plan. The same
+ * bytes registered for two plans with identical parameters (a copy of a model) are two
+ * registrations, so neither client can be told its keys belong to the other's plan.
+ *
+ * Registration is atomic: of concurrent puts of the same new bundle, exactly one reports
+ * `created`. Storage faults are refusals, not crashes: `storage_full` or `storage_unavailable`
+ * (ProtocolError), with nothing partial left behind.
+ */
 export interface KeyStore {
-  /** Stores a bundle under its keyId, or extends the expiry of the same bundle. */
+  /** Stores a bundle under (planHash, keyId), or extends the expiry of the same bundle. */
   put(bundle: EvaluationKeyBundle): Promise<KeyReceiptOf>;
-  /** The bundle under an id, or undefined when unknown or expired. */
-  get(keyId: string): Promise<StoredKeys | undefined>;
+  /** The bundle registered for a plan under an id, or undefined when unknown or expired. */
+  get(planHash: string, keyId: string): Promise<StoredKeys | undefined>;
+  /** Why the store cannot take writes now, or undefined when it can (for readiness). */
+  writeProblem(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
-/** Key ids are SHA-256 hex: anything else never reaches a file name or a store key. */
+/** Key ids and plan hashes are SHA-256 hex: anything else never reaches a file name or a store key. */
 export const KEY_ID = /^[0-9a-f]{64}$/;
+
+/** One name for a (plan, keys) pair, used by every store and cache. */
+export function slotOf(planHash: string, keyId: string): string {
+  return `${planHash}.${keyId}`;
+}

@@ -8,6 +8,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { API, ProtocolError } from '../../core/protocol/index.ts';
+import { JSON_TYPE } from '../http/body.ts';
 import type { ServerParts } from '../parts.ts';
 
 /** Compares digests so the comparison takes the same time whatever the guess. */
@@ -30,9 +31,8 @@ export function publishedModelsDir(dataDir: string): string {
 export function adminRoutes(app: FastifyInstance, { config, registry }: ServerParts): void {
   const token = config.adminToken;
   if (!token) return; // publishing is off: the route does not exist
-  app.post(API.publishModel, async (request, reply) => {
+  app.post(API.publishModel, { bodyLimit: config.maxJsonBytes, config: { accepts: JSON_TYPE } }, async (request, reply) => {
     authorize(request, token);
-    if (!(request.headers['content-type'] ?? '').startsWith('application/json')) throw new ProtocolError('unsupported_media_type', 'send the model file as application/json');
     const served = await registry.prepare(request.body);
     if (registry.byId(served.model.id) === served) return reply.code(200).send(served.card); // already served, same hash
     const dir = publishedModelsDir(config.dataDir);

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ciphertextBytesBound, type HePlan } from '../../core/he/index.ts';
-import { API, decodeMessage, encodeMessage, inputFromWire, ProtocolError, resultToWire, type ClassifyRequest } from '../../core/protocol/index.ts';
+import { API, decodeMessage, encodeMessage, inputFromWire, MSGPACK_TYPE, ProtocolError, resultToWire, type ClassifyRequest } from '../../core/protocol/index.ts';
 import { msgpackBody, sendBytes } from '../http/replies.ts';
 import { IDEMPOTENCY_HEADER, IdempotentAnswers, idempotencyKeyOf, REPLAYED_HEADER } from '../idempotency.ts';
 import { circuitOf, type ServedModel } from '../registry.ts';
@@ -29,6 +29,7 @@ function planOf(served: ServedModel, message: ClassifyRequest): HePlan {
 function checkShape(plan: HePlan, message: ClassifyRequest): void {
   if (message.layout !== plan.layout) throw new ProtocolError('shape_mismatch', `layout "${message.layout}" does not match plan ${plan.hash.slice(0, 12)}…, which is "${plan.layout}"`);
   if (message.ciphertexts.length !== plan.ciphertextsPerInput) throw new ProtocolError('shape_mismatch', `the ${plan.layout} plan takes ${plan.ciphertextsPerInput} ciphertexts, got ${message.ciphertexts.length}`);
+  if (message.count < 1) throw new ProtocolError('shape_mismatch', 'an input carries at least one record, got count 0');
   if (message.count > plan.recordsPerInput) throw new ProtocolError('shape_mismatch', `one ${plan.layout} input carries at most ${plan.recordsPerInput} records, got ${message.count}`);
   const limit = Math.ceil(ciphertextBytesBound(plan.params) * 1.01);
   message.ciphertexts.forEach((c, i) => {
@@ -39,7 +40,7 @@ function checkShape(plan: HePlan, message: ClassifyRequest): void {
 export function classifyRoutes(app: FastifyInstance, { config, registry, pool, keys }: ServerParts): void {
   const answers = new IdempotentAnswers();
 
-  app.post<{ Params: { id: string } }>('/api/models/:id/classify', { bodyLimit: config.maxClassifyBytes, config: { slabBody: true } }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/api/models/:id/classify', { bodyLimit: config.maxClassifyBytes, config: { slabBody: true, accepts: MSGPACK_TYPE } }, async (request, reply) => {
     const slab = msgpackBody(request);
     const body = slab.bytes;
     // The slab goes back to the pool when the worker is done with it, or here when no worker got it.
@@ -52,9 +53,8 @@ export function classifyRoutes(app: FastifyInstance, { config, registry, pool, k
         if (!served) throw unknownModel(request.params.id, registry.loaded);
         const plan = planOf(served, message);
         checkShape(plan, message);
-        const stored = await keys.get(message.keyId);
-        if (!stored) throw new ProtocolError('unknown_key', `no evaluation keys ${message.keyId.slice(0, 12)}… are registered (or they expired): POST them to ${API.keys} again`);
-        if (stored.bundle.planHash !== plan.hash) throw new ProtocolError('plan_mismatch', `keys ${message.keyId.slice(0, 12)}… were registered for plan ${stored.bundle.planHash.slice(0, 12)}…, not ${plan.hash.slice(0, 12)}…`);
+        const stored = await keys.get(plan.hash, message.keyId);
+        if (!stored) throw new ProtocolError('unknown_key', `no evaluation keys ${message.keyId.slice(0, 12)}… are registered for plan ${plan.hash.slice(0, 12)}… (or they expired): POST them to ${API.keys} again`);
         handedOver = true;
         const result = await pool.evaluate(circuitOf(served, plan), stored.bundle, inputFromWire(message), slab.release);
         return encodeMessage(resultToWire(result));

@@ -1,11 +1,12 @@
 /**
  * POST /api/keys: registers a client's public evaluation keys for one plan. Content-addressed
  * and idempotent: the id is the hash of the bytes, so the same keys always get the same id
- * (201 the first time, 200 after, the expiry extended). New keys are loaded by a worker before
+ * (201 the first time, 200 after, the expiry extended; of concurrent registrations exactly one
+ * is 201). Keys are bound to the plan they were registered for (store.ts). New keys are loaded by a worker before
  * they are stored, so keys SEAL cannot use are refused now, not at the first classification.
  */
 import type { FastifyInstance } from 'fastify';
-import { API, decodeMessage, keysFromWire, PROTOCOL_VERSION, ProtocolError, type KeyReceipt } from '../../core/protocol/index.ts';
+import { API, decodeMessage, keysFromWire, MSGPACK_TYPE, PROTOCOL_VERSION, ProtocolError, type KeyReceipt } from '../../core/protocol/index.ts';
 import { keyBytesBound, keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
 import { msgpackBody } from '../http/replies.ts';
 import { circuitOf } from '../registry.ts';
@@ -18,7 +19,7 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
 }
 
 export function keyRoutes(app: FastifyInstance, { config, registry, pool, keys }: ServerParts): void {
-  app.post(API.keys, { bodyLimit: config.maxKeyBytes }, async (request, reply) => {
+  app.post(API.keys, { bodyLimit: config.maxKeyBytes, config: { accepts: MSGPACK_TYPE } }, async (request, reply) => {
     const message = decodeMessage(msgpackBody(request).bytes, 'keys');
     const found = registry.byPlan(message.planHash);
     if (!found) {
@@ -34,8 +35,8 @@ export function keyRoutes(app: FastifyInstance, { config, registry, pool, keys }
     if (keyBytesOf(message) > limit) throw new ProtocolError('keys_refused', `the keys are larger than this plan's keys can be (${Math.round(limit)} bytes)`);
 
     const bundle: EvaluationKeyBundle = keysFromWire(message);
-    const known = await keys.get(bundle.keyId);
-    const same = known && known.bundle.planHash === bundle.planHash && sameBytes(known.bundle.relin, bundle.relin) && sameBytes(known.bundle.galois, bundle.galois);
+    const known = await keys.get(bundle.planHash, bundle.keyId);
+    const same = known && sameBytes(known.bundle.relin, bundle.relin) && sameBytes(known.bundle.galois, bundle.galois);
     if (!same) await pool.checkKeys(circuitOf(served, plan), bundle);
     const receipt = await keys.put(bundle);
     const body: KeyReceipt = { protocol: PROTOCOL_VERSION, keyId: receipt.keyId, planHash: plan.hash, created: receipt.created, expiresAt: new Date(receipt.expiresAt).toISOString() };

@@ -4,7 +4,7 @@ import { API, PROTOCOL_VERSION, ProtocolError, type HealthStatus, type ReadyStat
 import { RETRY_AFTER_SECONDS } from '../http/replies.ts';
 import type { ServerParts } from '../parts.ts';
 
-export function statusRoutes(app: FastifyInstance, { registry, pool }: ServerParts): void {
+export function statusRoutes(app: FastifyInstance, { registry, pool, keys }: ServerParts): void {
   const started = Date.now();
   const probe = { config: { rateLimit: false } };
 
@@ -12,7 +12,8 @@ export function statusRoutes(app: FastifyInstance, { registry, pool }: ServerPar
 
   app.get(API.ready, probe, async (_request, reply): Promise<ReadyStatus> => {
     const models = registry.list().length;
-    const reason = !registry.loaded ? 'compiling models' : models === 0 ? 'no model could be loaded' : pool.threads === 0 ? 'no worker is running' : undefined;
+    const storage = await keys.writeProblem();
+    const reason = !registry.loaded ? 'compiling models' : models === 0 ? 'no model could be loaded' : pool.threads === 0 ? 'no worker is running' : storage ? storage : undefined;
     if (reason) reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
     return { protocol: PROTOCOL_VERSION, ready: !reason, models, workers: pool.threads, queued: pool.queued, maxQueue: pool.maxQueue, ...(reason ? { reason } : {}) };
   });
