@@ -102,7 +102,9 @@ describe('malformed messages', () => {
     const batchGood = batch.classifyMessage(randomRecords(modelA, 3));
     expectRefusal(await postMsgpack(classifyUrl(), { ...batchGood, count: 5000 }), 400, 'shape_mismatch', /at most 4096 records/);
     expectRefusal(await postMsgpack(classifyUrl(), { ...good, keyId: 'a'.repeat(64) }), 404, 'unknown_key', /POST them/);
-    expectRefusal(await postMsgpack(classifyUrl(), { ...good, keyId: batch.keyId }), 409, 'plan_mismatch', /registered for plan/);
+    // Keys are bound to the plan they were registered for: under another plan they are unknown.
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, keyId: batch.keyId }), 404, 'unknown_key', /registered for plan/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...batchGood, count: 0 }), 400, 'shape_mismatch', /at least one record/);
   });
 });
 

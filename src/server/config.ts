@@ -23,6 +23,8 @@ export interface ServerConfig {
   maxQueue: number;
   /** Time limit of one evaluation, queue wait included. */
   taskTimeoutMs: number;
+  /** Time limit of compiling one plan of a model (at start and on publish). */
+  compileTimeoutMs: number;
   /** Body limits: classify (batch inputs are up to a few MiB), keys (Galois keys ~4 MiB), the rest. */
   maxClassifyBytes: number;
   maxKeyBytes: number;
@@ -54,6 +56,7 @@ const EnvSchema = z.object({
   CIPHERCLINIC_WORKERS: int(1).default(Math.max(1, availableParallelism())),
   CIPHERCLINIC_MAX_QUEUE: int(0).optional(),
   CIPHERCLINIC_TASK_TIMEOUT_MS: int(100).default(30_000),
+  CIPHERCLINIC_COMPILE_TIMEOUT_MS: int(100).default(120_000),
   CIPHERCLINIC_MAX_CLASSIFY_BYTES: int(1024).default(16 * MiB),
   CIPHERCLINIC_MAX_KEY_BYTES: int(1024).default(16 * MiB),
   CIPHERCLINIC_MAX_JSON_BYTES: int(1024).default(2 * MiB),
@@ -87,6 +90,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     workers: e.CIPHERCLINIC_WORKERS,
     maxQueue: e.CIPHERCLINIC_MAX_QUEUE ?? 16 * e.CIPHERCLINIC_WORKERS,
     taskTimeoutMs: e.CIPHERCLINIC_TASK_TIMEOUT_MS,
+    compileTimeoutMs: e.CIPHERCLINIC_COMPILE_TIMEOUT_MS,
     maxClassifyBytes: e.CIPHERCLINIC_MAX_CLASSIFY_BYTES,
     maxKeyBytes: e.CIPHERCLINIC_MAX_KEY_BYTES,
     maxJsonBytes: e.CIPHERCLINIC_MAX_JSON_BYTES,

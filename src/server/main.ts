@@ -65,13 +65,15 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     options.keyStore ??
     new CachedKeyStore(await DiskKeyStore.open(join(config.dataDir, 'keys'), { maxBytes: config.keyStoreMaxBytes, ttlSeconds: config.keyTtlSeconds }), config.keyCacheBytes);
   const pool = new EvaluationPool({ threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.taskTimeoutMs, workerKeySets: config.workerKeySets });
-  const registry = new ModelRegistry(pool);
+  const registry = new ModelRegistry(pool, config.compileTimeoutMs);
   const slabs = new SlabPool(SLAB_RETAINED_BYTES);
   const app = await buildApp({ config, registry, pool, keys, slabs }, { logStream: options.logStream });
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
+    // Compiles first: a publish waiting on one would otherwise hold app.close() for minutes.
+    pool.stopCompiles();
     await app.close();
     await pool.close();
     await keys.close();
@@ -93,6 +95,9 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   return { url: `http://${host}:${port}`, config, app, registry, modelsLoaded, close };
 }
 
+/** Shutdown waits this long for running requests; then the process ends anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** `npm start`: serves until SIGINT or SIGTERM, then shuts down cleanly. */
 export async function serveFromEnv(): Promise<void> {
   const server = await startServer({}, { waitForModels: false });
@@ -100,6 +105,10 @@ export async function serveFromEnv(): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       server.app.log.info({ signal }, 'shutting down');
+      setTimeout(() => {
+        server.app.log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting');
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS).unref();
       server.close().then(resolve, (e) => {
         server.app.log.error({ err: e }, 'shutdown failed');
         process.exitCode = 1;

@@ -24,12 +24,14 @@ type Log = (fields: Record<string, unknown>, message: string) => void;
 
 export class ModelRegistry {
   readonly #pool: EvaluationPool;
+  readonly #compileTimeoutMs: number;
   readonly #byId = new Map<string, ServedModel>();
   readonly #byPlan = new Map<string, { served: ServedModel; plan: HePlan }>();
   #loaded = false;
 
-  constructor(pool: EvaluationPool) {
+  constructor(pool: EvaluationPool, compileTimeoutMs: number) {
     this.#pool = pool;
+    this.#compileTimeoutMs = compileTimeoutMs;
   }
 
   /** True once the models present at start are compiled. */
@@ -57,9 +59,18 @@ export class ModelRegistry {
     return this.#compile(model);
   }
 
+  /** Compiles both plans at once; the first failure cancels the other (its worker is freed). */
   async #compile(model: TernaryModel): Promise<ServedModel> {
     const modelText = JSON.stringify(model);
-    const compiled = await Promise.all(LAYOUTS.map((layout) => this.#pool.compile(modelText, layout)));
+    const siblings = new AbortController();
+    const compiled = await Promise.all(
+      LAYOUTS.map((layout) =>
+        this.#pool.compile(modelText, layout, this.#compileTimeoutMs, siblings.signal).catch((e: unknown) => {
+          if (!siblings.signal.aborted) siblings.abort(e);
+          throw e;
+        }),
+      ),
+    );
     const plans = Object.fromEntries(LAYOUTS.map((l, i) => [l, compiled[i]!])) as Record<LayoutName, HePlan>;
     return { model, modelText, plans, card: makeModelCard(model, plans) };
   }

@@ -56,4 +56,11 @@ describe('key backup', async () => {
     await expect(openBackup(Uint8Array.of(0xff, 0xfe, 0), pass)).rejects.toMatchObject({ reason: 'format' });
     await expect(sealBackup(keys, 'short')).rejects.toMatchObject({ reason: 'weak' });
   });
+
+  it('refuses nesting bombs and oversized files before parsing them', async () => {
+    // 200,000 levels would overflow the stack of the canonical hash if it ever got there.
+    const bomb = new TextEncoder().encode('{"format":"cipherclinic/key-backup","x":' + '['.repeat(200_000) + ']'.repeat(200_000) + '}');
+    await expect(openBackup(bomb, pass)).rejects.toMatchObject({ reason: 'format', message: expect.stringMatching(/nests deeper/) });
+    await expect(openBackup(new Uint8Array(33 * 1024 * 1024), pass)).rejects.toThrow(/at most/);
+  });
 });

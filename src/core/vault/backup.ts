@@ -13,12 +13,19 @@
  * PBKDF2-SHA-256 at 600,000 iterations is OWASP's 2023 floor; files asking fewer are refused.
  */
 import { canonicalJson, hashBytes } from '../hash.ts';
+import { jsonTextDepthWithin } from '../protocol/bounds.ts';
 
 export const BACKUP_FORMAT = 'cipherclinic/key-backup';
 export const BACKUP_VERSION = 1;
 export const BACKUP_ITERATIONS = 600_000;
 /** Refuse files that would make the importer spin for minutes. */
 const MAX_ITERATIONS = 10_000_000;
+/**
+ * A backup holds a few secret keys (hundreds of KB each): anything far larger, or nested deeper
+ * than its own shape, is refused before JSON.parse and the canonical hash (which recurses).
+ */
+const MAX_BACKUP_BYTES = 32 * 1024 * 1024;
+const MAX_BACKUP_DEPTH = 4;
 const MIN_PASSPHRASE = 8;
 
 /** One secret key as the vault holds it, in the clear: only ever inside the HE worker. */
@@ -112,9 +119,13 @@ export async function sealBackup(keys: readonly SecretKeyEntry[], passphrase: st
 /** Reads a backup file; throws BackupError saying whether the file or the passphrase is wrong. */
 export async function openBackup(bytes: Uint8Array, passphrase: string): Promise<SecretKeyEntry[]> {
   let file: BackupFile;
+  if (bytes.length > MAX_BACKUP_BYTES) throw new BackupError('format', `this file is ${bytes.length} bytes; a key backup is at most ${MAX_BACKUP_BYTES}`);
   try {
-    file = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as BackupFile;
-  } catch {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (!jsonTextDepthWithin(text, MAX_BACKUP_DEPTH)) throw new BackupError('format', 'this is not a Cipher Clinic key backup (it nests deeper than a backup does)');
+    file = JSON.parse(text) as BackupFile;
+  } catch (e) {
+    if (e instanceof BackupError) throw e;
     throw new BackupError('format', 'this is not a Cipher Clinic key backup (it is not JSON text)');
   }
   if (file?.format !== BACKUP_FORMAT) throw new BackupError('format', 'this is not a Cipher Clinic key backup');
@@ -135,6 +146,7 @@ export async function openBackup(bytes: Uint8Array, passphrase: string): Promise
   } catch {
     throw new BackupError('passphrase', 'the passphrase is wrong');
   }
+  // Authenticated by AES-GCM, so made by this app: its shape needs no further bound.
   const entries = JSON.parse(new TextDecoder().decode(plain)) as (Omit<SecretKeyEntry, 'secretKey'> & { secretKey: string })[];
   plain.fill(0);
   return entries.map((e) => ({ paramsHash: e.paramsHash, fingerprint: e.fingerprint, createdAt: e.createdAt, ...(e.parameters ? { parameters: e.parameters } : {}), secretKey: fromBase64(e.secretKey) }));

@@ -24,7 +24,7 @@ afterEach(async () => {
 async function setUp(options: Partial<PoolOptions>): Promise<{ pool: EvaluationPool; plan: HePlan; client: HeClient }> {
   const pool = new EvaluationPool({ threads: 1, maxQueue: 16, taskTimeoutMs: 30_000, workerKeySets: 4, ...options });
   pools.push(pool);
-  const plan = await pool.compile(modelText, 'batch');
+  const plan = await pool.compile(modelText, 'batch', 120_000);
   const client = await HeClient.create(plan);
   clients.push(client);
   return { pool, plan, client };

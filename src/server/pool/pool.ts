@@ -14,6 +14,11 @@
  * its SEAL runtime and caches and make the next tasks slower still. Only a task running past
  * `HARD_LIMIT_FACTOR` times the limit, which means something is wrong, gets its worker
  * terminated and replaced.
+ *
+ * Compiles are different: a model file's cost is bounded by its declared sizes, but a compile
+ * still runs the real circuit and can take a worker for long. Each has its own time limit and
+ * an AbortSignal (a sibling plan failed, the publisher gave up); aborting one terminates its
+ * worker, which piscina replaces, and `close` aborts every compile so shutdown takes seconds.
  */
 import { Piscina } from 'piscina';
 import type { EncryptedInput, EncryptedResult, EvaluationKeyBundle, HePlan, LayoutName } from '../../core/he/index.ts';
@@ -49,6 +54,8 @@ export class EvaluationPool {
   /** Tasks waiting for a worker, oldest first. */
   readonly #waiting: (() => void)[] = [];
   readonly #counts: PoolCounts = { evaluations: 0, resent: 0 };
+  /** Aborted on close: running and waiting compiles stop. */
+  readonly #closing = new AbortController();
 
   constructor(options: PoolOptions) {
     const workerData: WorkerSettings = { keySets: options.workerKeySets, evaluators: EVALUATORS_PER_WORKER };
@@ -82,9 +89,22 @@ export class EvaluationPool {
     return { ...this.#counts };
   }
 
-  /** Compiles a plan on a worker (no time limit: it runs at start and on publish only). */
-  compile(modelText: string, layout: LayoutName): Promise<HePlan> {
-    return this.#run<'compile'>({ kind: 'compile', modelText, layout }, null);
+  /**
+   * Compiles a plan on a worker within `timeoutMs`, or until `signal` aborts. A compile past
+   * its limit is `model_not_compilable`; one stopped by the signal or by close rejects with
+   * the signal's reason (or `not_ready` on close).
+   */
+  async compile(modelText: string, layout: LayoutName, timeoutMs: number, signal?: AbortSignal): Promise<HePlan> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const stop = AbortSignal.any([timeout, this.#closing.signal, ...(signal ? [signal] : [])]);
+    try {
+      return await this.#run<'compile'>({ kind: 'compile', modelText, layout }, null, undefined, undefined, stop);
+    } catch (e) {
+      if (!stop.aborted) throw e;
+      if (timeout.aborted) throw new ProtocolError('model_not_compilable', `the ${layout} plan did not compile within ${timeoutMs} ms (the limit); make the model smaller`);
+      if (this.#closing.signal.aborted) throw new ProtocolError('not_ready', 'the server is shutting down');
+      throw signal?.reason ?? e;
+    }
   }
 
   /** Loads keys on a worker (and leaves them in its cache), refusing keys SEAL cannot use. */
@@ -108,7 +128,7 @@ export class EvaluationPool {
    * the queue is full. A task a worker answers `not_cached` runs again as `full`, on the same
    * turn and under the same deadline.
    */
-  async #run<K extends keyof TaskResults>(task: TaskOf<K>, timeoutMs: number | null, whenRead?: () => void, full?: TaskOf<'evaluate'>): Promise<TaskResults[K]> {
+  async #run<K extends keyof TaskResults>(task: TaskOf<K>, timeoutMs: number | null, whenRead?: () => void, full?: TaskOf<'evaluate'>, stop?: AbortSignal): Promise<TaskResults[K]> {
     if (timeoutMs !== null && this.#running >= this.#threads && this.#waiting.length >= this.#maxQueue) {
       whenRead?.();
       throw new ProtocolError('busy', 'every worker is busy and the queue is full; retry shortly');
@@ -116,7 +136,8 @@ export class EvaluationPool {
     const deadline = timeoutMs === null ? null : Date.now() + timeoutMs;
     const running = this.#onTurn(async (): Promise<TaskOutcome<unknown>> => {
       if (deadline !== null && Date.now() > deadline) return { ok: false, code: 'timeout', message: 'the task waited past its deadline' };
-      const options = { signal: timeoutMs === null ? null : AbortSignal.timeout(timeoutMs * HARD_LIMIT_FACTOR) };
+      stop?.throwIfAborted();
+      const options = { signal: stop ?? (timeoutMs === null ? null : AbortSignal.timeout(timeoutMs * HARD_LIMIT_FACTOR)) };
       const send = (t: PoolTask) => this.#piscina.run(t, options);
       const outcome = await send(task);
       if (outcome.ok || outcome.code !== NOT_CACHED || !full) return outcome;
@@ -162,8 +183,14 @@ export class EvaluationPool {
     }
   }
 
-  /** Stops the workers, letting running tasks finish. */
+  /** Aborts every compile (running or waiting): the first step of shutting down. */
+  stopCompiles(): void {
+    this.#closing.abort(new ProtocolError('not_ready', 'the server is shutting down'));
+  }
+
+  /** Stops the workers, letting running evaluations finish; compiles are aborted. */
   async close(): Promise<void> {
+    this.stopCompiles();
     await this.#piscina.close();
   }
 }
