@@ -94,7 +94,8 @@ function readBody(payload: IncomingMessage, declared: number | null, limit: numb
       }
       resolve(body);
     });
-    payload.on('error', fail);
+    // A client that hangs up mid-body shows as 'aborted' (ECONNRESET) and then 'close'.
+    payload.on('error', (error: NodeJS.ErrnoException) => fail(error.code === 'ECONNRESET' || error.message === 'aborted' ? new ClientAbortError('the client closed the connection before the body arrived') : error));
     payload.on('close', () => fail(new ClientAbortError('the client closed the connection before the body arrived')));
   });
 }
