@@ -10,7 +10,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, ProtocolError } from '../core/protocol/index.ts';
 import { handleErrors } from './http/errors.ts';
-import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from './idempotency.ts';
+import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from './idempotency/index.ts';
 import { acceptBodies } from './http/body.ts';
 import { recordRefusals } from './http/replies.ts';
 import type { ServerParts } from './parts.ts';
@@ -19,6 +19,7 @@ import { appRoutes } from './routes/app.ts';
 import { classifyRoutes } from './routes/classify.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { statusRoutes } from './routes/status.ts';
+import { KEY_PREFIX } from './shared/redis.ts';
 
 /** The Content-Security-Policy of the app: its own scripts, WebAssembly, its own workers. */
 export const CSP_DIRECTIVES = {
@@ -66,6 +67,9 @@ export async function buildApp(parts: ServerParts, options: AppOptions = {}): Pr
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: config.rateLimitPerMinute,
+      // Shared counters when instances share Redis; a Redis fault lets requests through
+      // (skipOnError) rather than refusing every patient.
+      ...(parts.redis ? { redis: parts.redis, nameSpace: `${KEY_PREFIX}rate:`, skipOnError: true } : {}),
       timeWindow: 60_000,
       errorResponseBuilder: (_request, context) => Object.assign(new ProtocolError('rate_limited', `more than ${context.max} requests a minute from this client; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }),
     });

@@ -39,6 +39,8 @@ export interface ServerConfig {
   rateLimitPerMinute: number;
   corsOrigins: string[];
   adminToken: string | undefined;
+  /** Redis (or Valkey) URL: every store (keys, idempotent answers, rate limits) goes there. */
+  redisUrl: string | undefined;
   /** Honour X-Forwarded-For (set behind a load balancer, so rate limits see clients). */
   trustProxy: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -67,6 +69,7 @@ const EnvSchema = z.object({
   CIPHERCLINIC_RATE_LIMIT: int(0).default(600),
   CIPHERCLINIC_CORS_ORIGINS: list.default([]),
   CIPHERCLINIC_ADMIN_TOKEN: z.string().optional(),
+  CIPHERCLINIC_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
   CIPHERCLINIC_TRUST_PROXY: z.enum(['0', '1', 'true', 'false']).default('false'),
   CIPHERCLINIC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -101,6 +104,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     rateLimitPerMinute: e.CIPHERCLINIC_RATE_LIMIT,
     corsOrigins: e.CIPHERCLINIC_CORS_ORIGINS,
     adminToken: token,
+    redisUrl: e.CIPHERCLINIC_REDIS_URL,
     trustProxy: e.CIPHERCLINIC_TRUST_PROXY === '1' || e.CIPHERCLINIC_TRUST_PROXY === 'true',
     logLevel: e.CIPHERCLINIC_LOG_LEVEL,
   };

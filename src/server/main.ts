@@ -12,12 +12,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { SlabPool } from './http/slabs.ts';
 import { configFromEnv, type ServerConfig } from './config.ts';
-import { CachedKeyStore } from './keys/cached.ts';
-import { DiskKeyStore } from './keys/disk.ts';
-import type { KeyStore } from './keys/store.ts';
 import { EvaluationPool } from './pool/pool.ts';
 import { ModelRegistry } from './registry.ts';
 import { publishedModelsDir } from './routes/admin.ts';
+import { openStores } from './shared/stores.ts';
 
 /** Free body slabs kept for reuse: room for about 64 batch bodies waiting or running at once. */
 const SLAB_RETAINED_BYTES = 64 * 1024 * 1024;
@@ -36,8 +34,6 @@ export interface RunningServer {
 export interface StartOptions {
   /** Wait for the models to compile before resolving (default true). */
   waitForModels?: boolean;
-  /** A shared key store instead of the embedded disk store (e.g. Redis). */
-  keyStore?: KeyStore;
   /** Where the JSON log lines go (default: stdout). */
   logStream?: NodeJS.WritableStream;
 }
@@ -61,13 +57,11 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   countBuffersInHeapLimit();
   const config: ServerConfig = { ...configFromEnv(), ...overrides };
   await mkdir(config.dataDir, { recursive: true });
-  const keys =
-    options.keyStore ??
-    new CachedKeyStore(await DiskKeyStore.open(join(config.dataDir, 'keys'), { maxBytes: config.keyStoreMaxBytes, ttlSeconds: config.keyTtlSeconds }), config.keyCacheBytes);
+  const stores = await openStores(config);
   const pool = new EvaluationPool({ threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.taskTimeoutMs, workerKeySets: config.workerKeySets });
   const registry = new ModelRegistry(pool, config.compileTimeoutMs);
   const slabs = new SlabPool(SLAB_RETAINED_BYTES);
-  const app = await buildApp({ config, registry, pool, keys, slabs }, { logStream: options.logStream });
+  const app = await buildApp({ config, registry, pool, keys: stores.keys, answers: stores.answers, redis: stores.redis, slabs }, { logStream: options.logStream });
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -76,7 +70,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     pool.stopCompiles();
     await app.close();
     await pool.close();
-    await keys.close();
+    await stores.close();
   };
   try {
     await app.listen({ host: config.host, port: config.port });

@@ -12,12 +12,13 @@
  *   nothing, so the client may fix the cause and send again with the same key.
  * - Bounded: at most MAX_ENTRIES answers and MAX_BYTES of them (least recently used go first),
  *   each kept TTL_MS. Answers are ciphertexts only the client can read, as on the wire.
- * - Per process: behind a load balancer, retries with one key should reach the same instance
- *   (or this cache should move to the shared store, like the evaluation keys).
+ * - Where answers live is an `AnswerStore`: `LocalAnswers` here (one process), `RedisAnswers`
+ *   (redis.ts) shared by every instance behind a load balancer, so that a retry reaching another
+ *   instance is answered from the first one's evaluation.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { ProtocolError } from '../core/protocol/index.ts';
+import { ProtocolError } from '../../core/protocol/index.ts';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** Response header set on an answer replayed from the store. */
@@ -47,7 +48,33 @@ export function idempotencyKeyOf(header: string | string[] | undefined): string 
   return key;
 }
 
-export class IdempotentAnswers {
+/** An answer, and whether it was replayed from an earlier request with the same key. */
+export interface Answered {
+  bytes: Uint8Array;
+  replayed: boolean;
+}
+
+export interface AnswerStore {
+  /**
+   * The answer for `key` on `scope` (the model): a stored or pending one (`replayed`), else the
+   * result of `evaluate`, stored once it succeeds. The body decides whether a repeat matches.
+   */
+  answer(scope: string, key: string, body: Uint8Array, evaluate: () => Promise<Uint8Array>): Promise<Answered>;
+}
+
+export const ANSWER_TTL_MS = TTL_MS;
+
+/** The body's hash, which a repeat must match. */
+export function bodyHashOf(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+export function keyReused(): ProtocolError {
+  return new ProtocolError('idempotency_key_reused', `the ${IDEMPOTENCY_HEADER} was already used with another request body; use a new key for a new input`);
+}
+
+/** Answers kept in this process's memory (the embedded default). */
+export class LocalAnswers implements AnswerStore {
   readonly #cache = new LRUCache<string, Entry>({
     max: MAX_ENTRIES,
     maxSize: MAX_BYTES,
@@ -56,16 +83,12 @@ export class IdempotentAnswers {
     ttl: TTL_MS,
   });
 
-  /**
-   * The answer for `key` on `scope` (the model): a stored or pending one (`replayed`), else the
-   * result of `evaluate`, stored once it succeeds. The body decides whether a repeat matches.
-   */
-  async answer(scope: string, key: string, body: Uint8Array, evaluate: () => Promise<Uint8Array>): Promise<{ bytes: Uint8Array; replayed: boolean }> {
+  async answer(scope: string, key: string, body: Uint8Array, evaluate: () => Promise<Uint8Array>): Promise<Answered> {
     const id = `${scope}\n${key}`;
-    const bodyHash = createHash('sha256').update(body).digest('hex');
+    const bodyHash = bodyHashOf(body);
     const known = this.#cache.get(id);
     if (known) {
-      if (known.bodyHash !== bodyHash) throw new ProtocolError('idempotency_key_reused', `the ${IDEMPOTENCY_HEADER} was already used with another request body; use a new key for a new input`);
+      if (known.bodyHash !== bodyHash) throw keyReused();
       return { bytes: await known.answer, replayed: true };
     }
     // Stored before the first await, so a concurrent repeat finds it and waits.

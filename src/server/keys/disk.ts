@@ -13,14 +13,11 @@
 import { link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { decode, encode } from '@msgpack/msgpack';
-import { z } from 'zod';
 import { keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
-import { checkMsgpack, MESSAGE_LIMITS, ProtocolError } from '../../core/protocol/index.ts';
+import { ProtocolError } from '../../core/protocol/index.ts';
+import { keyRecordFromBytes, keyRecordToBytes } from './record.ts';
 import { KEY_ID, slotOf, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
 
-const FILE_FORMAT = 'cipherclinic/key-bundle';
-const FILE_VERSION = 1;
 const SUFFIX = '.keys';
 /** <planHash>.<keyId>.keys; files of older versions were <keyId>.keys and are renamed on sweep. */
 const FILE_NAME = /^([0-9a-f]{64})\.([0-9a-f]{64})\.keys$/;
@@ -30,15 +27,6 @@ const FAULT_MEMORY_MS = 30_000;
 /** Readiness writes a probe this large (a disk with less room cannot take a key set anyway). */
 const PROBE_BYTES = 64 * 1024;
 const PROBE_EVERY_MS = 1000;
-
-const FileSchema = z.object({
-  format: z.literal(FILE_FORMAT),
-  version: z.literal(FILE_VERSION),
-  planHash: z.string(),
-  keyId: z.string(),
-  relin: z.instanceof(Uint8Array),
-  galois: z.instanceof(Uint8Array).nullable(),
-});
 
 export interface DiskKeyStoreOptions {
   maxBytes: number;
@@ -135,7 +123,7 @@ export class DiskKeyStore implements KeyStore {
 
   /** Writes the file under a temporary name and links it into place; false if it already was. */
   async #create(bundle: EvaluationKeyBundle, path: string): Promise<boolean> {
-    const file = encode({ format: FILE_FORMAT, version: FILE_VERSION, planHash: bundle.planHash, keyId: bundle.keyId, relin: bundle.relin, galois: bundle.galois });
+    const file = keyRecordToBytes(bundle);
     const tmp = join(this.#dir, `.${randomUUID()}.tmp`);
     try {
       await writeFile(tmp, file);
@@ -170,7 +158,7 @@ export class DiskKeyStore implements KeyStore {
       this.#index.delete(slot);
       return undefined;
     }
-    const parsed = parseFile(bytes);
+    const parsed = keyRecordFromBytes(bytes);
     if (!parsed || parsed.keyId !== keyId || parsed.planHash !== planHash) {
       await this.#remove(slot); // a damaged file: the client registers again
       return undefined;
@@ -219,7 +207,7 @@ export class DiskKeyStore implements KeyStore {
 
   /** Renames a file of the older <keyId>.keys layout to its (plan, keys) name. */
   async #adopt(path: string, bytes: number, touchedMs: number): Promise<void> {
-    const parsed = parseFile(await readFile(path).catch(() => new Uint8Array()));
+    const parsed = keyRecordFromBytes(await readFile(path).catch(() => new Uint8Array()));
     if (!parsed) return void (await rm(path, { force: true }).catch(() => {}));
     const slot = slotOf(parsed.planHash, parsed.keyId);
     try {
@@ -256,19 +244,4 @@ export class DiskKeyStore implements KeyStore {
   async close(): Promise<void> {
     clearInterval(this.#timer);
   }
-}
-
-/** A stored file's bundle, or undefined when it is not one (damaged, another format). */
-function parseFile(bytes: Uint8Array): EvaluationKeyBundle | undefined {
-  let raw: unknown;
-  try {
-    checkMsgpack(bytes, MESSAGE_LIMITS);
-    raw = decode(bytes);
-  } catch {
-    return undefined;
-  }
-  const parsed = FileSchema.safeParse(raw);
-  if (!parsed.success) return undefined;
-  const { planHash, keyId, relin, galois } = parsed.data;
-  return { planHash, keyId, relin, galois };
 }

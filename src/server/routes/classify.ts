@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { ciphertextBytesBound, type HePlan } from '../../core/he/index.ts';
 import { API, decodeMessage, encodeMessage, inputFromWire, MSGPACK_TYPE, ProtocolError, resultToWire, type ClassifyRequest } from '../../core/protocol/index.ts';
 import { msgpackBody, sendBytes } from '../http/replies.ts';
-import { IDEMPOTENCY_HEADER, IdempotentAnswers, idempotencyKeyOf, REPLAYED_HEADER } from '../idempotency.ts';
+import { IDEMPOTENCY_HEADER, idempotencyKeyOf, REPLAYED_HEADER } from '../idempotency/index.ts';
 import { circuitOf, type ServedModel } from '../registry.ts';
 import type { ServerParts } from '../parts.ts';
 import { unknownModel } from './status.ts';
@@ -37,9 +37,7 @@ function checkShape(plan: HePlan, message: ClassifyRequest): void {
   });
 }
 
-export function classifyRoutes(app: FastifyInstance, { config, registry, pool, keys }: ServerParts): void {
-  const answers = new IdempotentAnswers();
-
+export function classifyRoutes(app: FastifyInstance, { config, registry, pool, keys, answers }: ServerParts): void {
   app.post<{ Params: { id: string } }>('/api/models/:id/classify', { bodyLimit: config.maxClassifyBytes, config: { slabBody: true, accepts: MSGPACK_TYPE } }, async (request, reply) => {
     const slab = msgpackBody(request);
     const body = slab.bytes;
