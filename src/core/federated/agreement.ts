@@ -1,0 +1,110 @@
+/**
+ * Keys and derivations of a round: Ed25519 identities and signatures, X25519 agreement,
+ * HKDF-SHA256 with labels bound to the study, round and parties, and the AEAD that carries
+ * Shamir shares from one site to another through the coordinator. All primitives are
+ * @noble's (audited); nothing here is hand-written cryptography.
+ */
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { randomFrom, type RandomSource } from './prng.ts';
+
+/** Domain prefix of every label, so keys here never collide with another protocol's. */
+const DOMAIN = 'cipherclinic/secagg/v1/';
+
+export interface KeyPair {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+/** A site's long-term Ed25519 identity (its public key goes into the manifest). */
+export function generateIdentity(rng?: RandomSource): KeyPair {
+  const secretKey = randomFrom(rng, 32);
+  return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
+}
+
+/** The Ed25519 public key of an identity secret key. */
+export function identityPublicKey(secretKey: Uint8Array): Uint8Array {
+  return ed25519.getPublicKey(secretKey);
+}
+
+export function sign(message: Uint8Array, identitySecretKey: Uint8Array): Uint8Array {
+  return ed25519.sign(message, identitySecretKey);
+}
+
+/** False for a bad signature, a malformed key or a malformed signature (never throws). */
+export function verify(signature: Uint8Array, message: Uint8Array, identityPublicKey: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature, message, identityPublicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** A fresh X25519 key pair (round keys: one for share encryption, one for masks). */
+export function generateAgreementKeys(rng?: RandomSource): KeyPair {
+  const secretKey = randomFrom(rng, 32);
+  return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
+}
+
+/** The X25519 public key of a secret key. */
+export function agreementPublicKey(secretKey: Uint8Array): Uint8Array {
+  return x25519.getPublicKey(secretKey);
+}
+
+/** X25519(secret, peer public). Throws for a low-order peer key (an all-zero secret). */
+export function agree(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array {
+  const shared = x25519.getSharedSecret(secretKey, peerPublicKey);
+  if (shared.every((b) => b === 0)) throw new Error('X25519 agreement with a low-order public key');
+  return shared;
+}
+
+function u32(n: number): Uint8Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`not a 32-bit unsigned integer: ${n}`);
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
+
+/**
+ * A 32-byte key: HKDF-SHA256(ikm, salt = study hash bytes, info = domain ‖ label ‖ each
+ * number as 4 bytes big-endian). Numbers are the round and site indices the key is bound to.
+ */
+export function deriveKey(ikm: Uint8Array, studyHashHex: string, label: string, ...numbers: number[]): Uint8Array {
+  const info = concatBytes(utf8ToBytes(DOMAIN + label), ...numbers.map(u32));
+  return hkdf(sha256, ikm, hexToBytes(studyHashHex), info, 32);
+}
+
+/** The bytes a site signs to advertise its round keys. */
+export function advertisementBytes(studyHashHex: string, round: number, site: number, encryptionKey: Uint8Array, maskKey: Uint8Array): Uint8Array {
+  return concatBytes(utf8ToBytes(DOMAIN + 'advertise'), hexToBytes(studyHashHex), u32(round), u32(site), encryptionKey, maskKey);
+}
+
+/** Associated data of a share ciphertext: study, round, sender, receiver. */
+function shareAad(studyHashHex: string, round: number, from: number, to: number): Uint8Array {
+  return concatBytes(utf8ToBytes(DOMAIN + 'share'), hexToBytes(studyHashHex), u32(round), u32(from), u32(to));
+}
+
+const ZERO_NONCE = new Uint8Array(12);
+
+/**
+ * The key of the share ciphertext from `from` to `to`. Each direction of each pair has its own
+ * key per round and each key seals exactly one message, so a zero nonce is safe.
+ */
+function shareKey(encryptionSecretKey: Uint8Array, peerEncryptionKey: Uint8Array, studyHashHex: string, round: number, from: number, to: number): Uint8Array {
+  return deriveKey(agree(encryptionSecretKey, peerEncryptionKey), studyHashHex, 'share-key', round, from, to);
+}
+
+/** ChaCha20-Poly1305 of `plaintext` for `to`, bound to (study, round, from, to). */
+export function sealForPeer(plaintext: Uint8Array, ownEncryptionSecretKey: Uint8Array, peerEncryptionKey: Uint8Array, studyHashHex: string, round: number, from: number, to: number): Uint8Array {
+  const key = shareKey(ownEncryptionSecretKey, peerEncryptionKey, studyHashHex, round, from, to);
+  return chacha20poly1305(key, ZERO_NONCE, shareAad(studyHashHex, round, from, to)).encrypt(plaintext);
+}
+
+/** Opens a ciphertext sealed by `from` for `to`; throws when it was altered or moved. */
+export function openFromPeer(ciphertext: Uint8Array, ownEncryptionSecretKey: Uint8Array, peerEncryptionKey: Uint8Array, studyHashHex: string, round: number, from: number, to: number): Uint8Array {
+  const key = shareKey(ownEncryptionSecretKey, peerEncryptionKey, studyHashHex, round, from, to);
+  return chacha20poly1305(key, ZERO_NONCE, shareAad(studyHashHex, round, from, to)).decrypt(ciphertext);
+}
