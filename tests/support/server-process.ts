@@ -15,22 +15,41 @@ export interface ServerProcess {
   pid: number;
   /** Resident memory of the server process after a main-thread GC, MiB (Linux). */
   rssMiB(): Promise<number>;
+  /** Settles when the process has exited, with its exit code or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal without waiting (stop() sends SIGTERM and waits). */
+  kill(signal?: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
-export async function spawnServer(overrides: Partial<ServerConfig>): Promise<ServerProcess> {
+export interface SpawnOptions {
+  /**
+   * Wraps the server's command line (program first) in another, e.g. `unshare` to run the
+   * server on a file system the test prepares (tests/support/namespace.ts). The wrapper must
+   * end by exec-ing the command it was given, so that signals and IPC reach the server, and
+   * must write nothing to stdout (its first line is the server's URL).
+   */
+  launch?: (argv: readonly string[]) => readonly string[];
+}
+
+export async function spawnServer(overrides: Partial<ServerConfig>, options: SpawnOptions = {}): Promise<ServerProcess> {
   // MALLOC_ARENA_MAX=2 as docs/server.md recommends for deployment: fewer per-thread malloc
   // arenas, less fragmentation across the worker threads.
   const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(overrides)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env });
+  const argv = [process.execPath, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(overrides)];
+  const [program, ...args] = options.launch ? options.launch(argv) : argv;
+  const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the server process exited with ${code}`)));
+    void exited.then(({ code, signal }) => reject(new Error(`the server process exited with ${code ?? signal}`)));
     child.stdout!.once('data', (d) => resolve(String(d).trim()));
   });
   let asked = 0;
   return {
     url,
     pid: child.pid!,
+    exited,
+    kill: (signal = 'SIGTERM') => void child.kill(signal),
     rssMiB: () => {
       const id = ++asked;
       return new Promise<number>((resolve) => {
@@ -44,11 +63,10 @@ export async function spawnServer(overrides: Partial<ServerConfig>): Promise<Ser
         child.send(id);
       });
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
   };
 }
 
