@@ -116,3 +116,32 @@ export function balancedClassWeights(labels: readonly number[]): number[] {
   const positives = labels.filter((l) => l === 1).length;
   return labels.map((l) => n / (2 * Math.max(1, l === 1 ? positives : n - positives)));
 }
+
+/**
+ * Brier score: the mean squared difference between the predicted probability and the 0/1
+ * outcome (lower is better; 0.25 for a constant 0.5). Measures calibration and sharpness
+ * together, so callers should pass the risk a person is shown, not a class-balanced probability.
+ */
+export function brierScore(labels: readonly number[], probabilities: readonly number[]): number {
+  checkLengths(labels, probabilities);
+  if (labels.length === 0) return NaN;
+  return labels.reduce((s, label, i) => s + (probabilities[i]! - label) ** 2, 0) / labels.length;
+}
+
+/**
+ * A reliability diagram's points: rows sorted by predicted probability into `bins` bins of
+ * equal width, each with its count, mean prediction and observed share of positives (empty
+ * bins are left out).
+ */
+export function reliabilityBins(labels: readonly number[], probabilities: readonly number[], bins = 10): { count: number; predicted: number; observed: number }[] {
+  checkLengths(labels, probabilities);
+  const sums = Array.from({ length: bins }, () => ({ count: 0, predicted: 0, observed: 0 }));
+  labels.forEach((label, i) => {
+    const p = probabilities[i]!;
+    const b = sums[Math.min(bins - 1, Math.max(0, Math.floor(p * bins)))]!;
+    b.count++;
+    b.predicted += p;
+    b.observed += label;
+  });
+  return sums.filter((b) => b.count > 0).map((b) => ({ count: b.count, predicted: b.predicted / b.count, observed: b.observed / b.count }));
+}

@@ -13,6 +13,7 @@
 import type { TernaryModel } from '../model/format.ts';
 import { qMax } from '../model/format.ts';
 import { outputBound, referenceScore, type QuantizedRecord } from '../model/reference.ts';
+import { describeViolations, verifyMonotone } from '../model/monotone.ts';
 import { HeClient } from './client.ts';
 import { HeEvaluator } from './evaluator.ts';
 import { singleLayout, singleSlotsUsed, type LayoutName } from './layout.ts';
@@ -142,6 +143,10 @@ export async function verifyPlan(model: TernaryModel, plan: HePlan, samples = 8)
 
 /** Chooses and verifies HE parameters for a model in a layout. Throws PlanError with reasons. */
 export async function compilePlan(model: TernaryModel, layout: LayoutName, options: CompileOptions = {}): Promise<HePlan> {
+  // A model that declares how its risk moves (FeatureSpec.monotone) and breaks it is refused
+  // before any parameters are tried: the proof is exact (model/monotone.ts) and costs microseconds.
+  const monotone = verifyMonotone(model);
+  if (!monotone.holds) throw new PlanError(`model "${model.id}" breaks its declared monotone constraints: ${describeViolations(model, monotone).join('; ')}`);
   const seal = await loadSeal();
   const required = options.requiredMarginBits ?? REQUIRED_MARGIN_BITS;
   const bound = outputBound(model);

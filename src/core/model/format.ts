@@ -35,6 +35,20 @@ const finite = z.number().finite();
 const integer = z.number().int();
 const ternary = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
 
+/**
+ * A declared shape constraint: the risk must not decrease ('increasing') or not increase
+ * ('decreasing') as the feature grows, every other input held fixed, anywhere in the input box
+ * the features' ranges allow. Proved exactly for a model file by `verifyMonotone` (monotone.ts).
+ */
+export const MonotoneSchema = z.object({
+  direction: z.enum(['increasing', 'decreasing']),
+  /** Why medicine expects it, in a sentence a clinician would accept. */
+  reason: z.string().min(1),
+  /** Where that is established (guideline, cohort study). */
+  source: z.string().min(1),
+});
+export type Monotone = z.infer<typeof MonotoneSchema>;
+
 /** One input the model expects, with what a person needs to enter it. */
 export const FeatureSpecSchema = z.object({
   /** Column name in CSV files and key in records. */
@@ -51,6 +65,8 @@ export const FeatureSpecSchema = z.object({
   /** 'binary' features take 0 or 1 only. */
   kind: z.enum(['number', 'binary']).default('number'),
   description: z.string().optional(),
+  /** Declared direction of the risk in this feature (absent: none declared). */
+  monotone: MonotoneSchema.optional(),
 });
 export type FeatureSpec = z.infer<typeof FeatureSpecSchema>;
 

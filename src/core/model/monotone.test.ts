@@ -1,0 +1,150 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ModelBody } from './format.ts';
+import { assertMonotone, inputBox, MonotoneError, verifyMonotone } from './monotone.ts';
+import { referenceScore } from './reference.ts';
+
+type Ternary = -1 | 0 | 1;
+type Net = Pick<ModelBody, 'features' | 'input' | 'hidden' | 'output'>;
+
+/** A model on d features in [-Q, Q] (bits), identity standardization, every feature declared. */
+function net(weights: Ternary[][], alpha: number[], beta: number[], t: Ternary[], options: { bits?: number; scale?: number; direction?: ('increasing' | 'decreasing')[] } = {}): Net {
+  const d = weights[0]!.length;
+  const bits = options.bits ?? 3;
+  const Q = 2 ** (bits - 1) - 1;
+  return {
+    features: Array.from({ length: d }, (_, i) => ({
+      name: `f${i}`, label: `F${i}`, unit: '', min: -Q, max: Q, kind: 'number' as const,
+      monotone: { direction: options.direction?.[i] ?? 'increasing', reason: 'test', source: 'test' },
+    })),
+    input: { bits, scale: 1, mean: Array(d).fill(0), std: Array(d).fill(1), impute: Array(d).fill(0) },
+    hidden: { weights, alpha, beta },
+    output: { weights: t, scale: options.scale ?? 1, bias: 0 },
+  };
+}
+
+/** Every point of the integer box, for brute force on small models. */
+function* boxPoints(lo: number[], hi: number[]): Generator<Int32Array> {
+  const q = Int32Array.from(lo);
+  for (;;) {
+    yield Int32Array.from(q);
+    let i = 0;
+    while (i < q.length && q[i] === hi[i]) q[i] = lo[i++]!;
+    if (i === q.length) return;
+    q[i]!++;
+  }
+}
+
+/** Brute force: the least signed change of y over every unit step of feature k in the box. */
+function bruteMargin(m: Net, k: number): number {
+  const { lo, hi } = inputBox(m);
+  const sign = (m.features[k]!.monotone!.direction === 'increasing' ? 1 : -1) * Math.sign(m.output.scale);
+  let least = Infinity;
+  for (const q of boxPoints(lo, hi)) {
+    if (q[k]! >= hi[k]!) continue;
+    const up = Int32Array.from(q);
+    up[k]!++;
+    least = Math.min(least, sign * (referenceScore(m, up) - referenceScore(m, q)));
+  }
+  return least;
+}
+
+describe('verifyMonotone', () => {
+  it('proves a unit that stays on one side of its square, and refutes one that crosses it', () => {
+    // y = (x0 + 10)²: u ≥ 7 on the box, so y rises with x0.
+    expect(verifyMonotone(net([[1, 0]], [1], [10], [1])).checks[0]).toMatchObject({ feature: 'f0', holds: true });
+    // y = x0²: falls from −3 to 0. The witness is the corner where the step lowers y most.
+    const report = verifyMonotone(net([[1, 0]], [1], [0], [1]));
+    expect(report.holds).toBe(false);
+    expect(report.checks[0]).toMatchObject({ feature: 'f0', holds: false, unit: 0, at: [-3, -3], delta: -5 });
+    // f1 has no weight anywhere: constant in it, which is monotone.
+    expect(report.checks[1]).toMatchObject({ feature: 'f1', holds: true, margin: 0 });
+  });
+
+  it('reads the direction and the sign of the decoding', () => {
+    const falling = net([[-1, 0]], [2], [20], [1]);
+    expect(verifyMonotone(falling).holds).toBe(false);
+    expect(verifyMonotone({ ...falling, features: falling.features.map((f) => ({ ...f, monotone: { ...f.monotone!, direction: 'decreasing' as const } })) }).holds).toBe(true);
+    // A negative output scale turns a rising y into a falling risk.
+    expect(verifyMonotone({ ...falling, output: { ...falling.output, scale: -1 } }).holds).toBe(true);
+  });
+
+  it('catches a violation that lives only at a corner of the box, away from any data', () => {
+    // y = (x0 + x1 + 5)²: a step of x0 changes y by 2(x0 + x1 + 5) + 1, negative only at x0 = x1 = −3.
+    const m = net([[1, 1]], [1], [5], [1]);
+    const report = verifyMonotone(m);
+    expect(report.checks[0]).toMatchObject({ holds: false, at: [-3, -3], delta: -1 });
+    expect(() => assertMonotone({ ...m, id: 'corner' })).toThrow(MonotoneError);
+    expect(() => assertMonotone({ ...m, id: 'corner' })).toThrow(/"f0".*q = \[-3, -3\].*hidden unit 0/);
+  });
+
+  it('uses the box the card allows: a narrower feature range can make a model monotone', () => {
+    const m = net([[1, 0]], [1], [0], [1]);
+    const narrow = { ...m, features: m.features.map((f, i) => (i === 0 ? { ...f, min: 0 } : f)) };
+    expect(inputBox(narrow).lo[0]).toBe(0);
+    expect(verifyMonotone(narrow).checks[0]!.holds).toBe(true);
+  });
+
+  it('is exact: its margin equals brute force over every step of random small models', () => {
+    const ternary = fc.constantFrom<Ternary>(-1, 0, 1);
+    const model = fc.integer({ min: 1, max: 3 }).chain((d) =>
+      fc.integer({ min: 1, max: 4 }).chain((H) =>
+        fc.record({
+          weights: fc.array(fc.array(ternary, { minLength: d, maxLength: d }), { minLength: H, maxLength: H }),
+          alpha: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: H, maxLength: H }),
+          beta: fc.array(fc.integer({ min: -60, max: 60 }), { minLength: H, maxLength: H }),
+          t: fc.array(ternary, { minLength: H, maxLength: H }),
+          scale: fc.constantFrom(1, -1),
+          direction: fc.array(fc.constantFrom<'increasing' | 'decreasing'>('increasing', 'decreasing'), { minLength: d, maxLength: d }),
+        }),
+      ),
+    );
+    fc.assert(
+      fc.property(model, ({ weights, alpha, beta, t, scale, direction }) => {
+        const m = net(weights, alpha, beta, t, { scale, direction });
+        const report = verifyMonotone(m);
+        for (const check of report.checks) {
+          const brute = bruteMargin(m, check.index);
+          // Sound: a proof means no step anywhere moves the risk the wrong way…
+          if (check.holds) expect(brute).toBeGreaterThanOrEqual(0);
+          // …and exact: the margin is the true least change, reached at the reported corner.
+          expect(check.margin + 0).toBe(brute + 0);
+          const up = Int32Array.from(check.at);
+          up[check.index]!++;
+          expect(referenceScore(m, up) - referenceScore(m, Int32Array.from(check.at)) + 0).toBe(check.delta + 0);
+        }
+      }),
+      { numRuns: 300, seed: 20240611 },
+    );
+  });
+
+  it('property: when it says monotone, random single steps at random box points never go the wrong way (4-bit inputs)', () => {
+    const ternary = fc.constantFrom<Ternary>(-1, 0, 1);
+    const case_ = fc.record({
+      weights: fc.array(fc.array(ternary, { minLength: 5, maxLength: 5 }), { minLength: 6, maxLength: 6 }),
+      alpha: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 6, maxLength: 6 }),
+      beta: fc.array(fc.integer({ min: -300, max: 300 }), { minLength: 6, maxLength: 6 }),
+      t: fc.array(ternary, { minLength: 6, maxLength: 6 }),
+      points: fc.array(fc.array(fc.integer({ min: -7, max: 7 }), { minLength: 5, maxLength: 5 }), { minLength: 20, maxLength: 20 }),
+    });
+    let proved = 0;
+    fc.assert(
+      fc.property(case_, ({ weights, alpha, beta, t, points }) => {
+        const m = net(weights, alpha, beta, t, { bits: 4 });
+        for (const check of verifyMonotone(m).checks) {
+          if (!check.holds) continue;
+          proved++;
+          for (const p of points) {
+            const q = Int32Array.from(p);
+            if (q[check.index]! >= 7) continue;
+            const up = Int32Array.from(q);
+            up[check.index]!++;
+            expect(referenceScore(m, up)).toBeGreaterThanOrEqual(referenceScore(m, q));
+          }
+        }
+      }),
+      { numRuns: 500, seed: 7 },
+    );
+    expect(proved).toBeGreaterThan(100); // the property is not vacuous
+  });
+});
