@@ -41,15 +41,17 @@ describe('agreement, signatures and the share AEAD', () => {
     const a = generateAgreementKeys(rng);
     const b = generateAgreementKeys(rng);
     const plaintext = new Uint8Array([1, 2, 3, 4]);
-    const sealed = sealForPeer(plaintext, a.secretKey, b.publicKey, study.hash, 3, 1, 2);
-    expect([...openFromPeer(sealed, b.secretKey, a.publicKey, study.hash, 3, 1, 2)]).toEqual([1, 2, 3, 4]);
-    expect(() => openFromPeer(sealed, b.secretKey, a.publicKey, study.hash, 4, 1, 2)).toThrow();
-    expect(() => openFromPeer(sealed, b.secretKey, a.publicKey, study.hash, 3, 2, 1)).toThrow();
-    expect(() => openFromPeer(sealed, b.secretKey, a.publicKey, 'cd'.repeat(32), 3, 1, 2)).toThrow();
+    const ab = agree(a.secretKey, b.publicKey);
+    const ba = agree(b.secretKey, a.publicKey);
+    const sealed = sealForPeer(plaintext, ab, study.hash, 3, 1, 2);
+    expect([...openFromPeer(sealed, ba, study.hash, 3, 1, 2)]).toEqual([1, 2, 3, 4]);
+    expect(() => openFromPeer(sealed, ba, study.hash, 4, 1, 2)).toThrow();
+    expect(() => openFromPeer(sealed, ba, study.hash, 3, 2, 1)).toThrow();
+    expect(() => openFromPeer(sealed, ba, 'cd'.repeat(32), 3, 1, 2)).toThrow();
     const tampered = sealed.slice();
     tampered[0]! ^= 1;
-    expect(() => openFromPeer(tampered, b.secretKey, a.publicKey, study.hash, 3, 1, 2)).toThrow();
+    expect(() => openFromPeer(tampered, ba, study.hash, 3, 1, 2)).toThrow();
     // The two directions of one pair use different keys:
-    expect(bytesToHex(sealForPeer(plaintext, b.secretKey, a.publicKey, study.hash, 3, 2, 1))).not.toBe(bytesToHex(sealed));
+    expect(bytesToHex(sealForPeer(plaintext, ba, study.hash, 3, 2, 1))).not.toBe(bytesToHex(sealed));
   });
 });

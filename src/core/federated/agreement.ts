@@ -90,21 +90,21 @@ function shareAad(studyHashHex: string, round: number, from: number, to: number)
 const ZERO_NONCE = new Uint8Array(12);
 
 /**
- * The key of the share ciphertext from `from` to `to`. Each direction of each pair has its own
- * key per round and each key seals exactly one message, so a zero nonce is safe.
+ * The key of the share ciphertext from `from` to `to`, from the pair's X25519 agreement of
+ * encryption keys (`agree(own c^SK, peer c^PK)`, computed once per pair and round and kept for
+ * both sealing and opening). Each direction of each pair has its own key per round and each key
+ * seals exactly one message, so a zero nonce is safe.
  */
-function shareKey(encryptionSecretKey: Uint8Array, peerEncryptionKey: Uint8Array, studyHashHex: string, round: number, from: number, to: number): Uint8Array {
-  return deriveKey(agree(encryptionSecretKey, peerEncryptionKey), studyHashHex, 'share-key', round, from, to);
+function shareKey(shared: Uint8Array, studyHashHex: string, round: number, from: number, to: number): Uint8Array {
+  return deriveKey(shared, studyHashHex, 'share-key', round, from, to);
 }
 
 /** ChaCha20-Poly1305 of `plaintext` for `to`, bound to (study, round, from, to). */
-export function sealForPeer(plaintext: Uint8Array, ownEncryptionSecretKey: Uint8Array, peerEncryptionKey: Uint8Array, studyHashHex: string, round: number, from: number, to: number): Uint8Array {
-  const key = shareKey(ownEncryptionSecretKey, peerEncryptionKey, studyHashHex, round, from, to);
-  return chacha20poly1305(key, ZERO_NONCE, shareAad(studyHashHex, round, from, to)).encrypt(plaintext);
+export function sealForPeer(plaintext: Uint8Array, shared: Uint8Array, studyHashHex: string, round: number, from: number, to: number): Uint8Array {
+  return chacha20poly1305(shareKey(shared, studyHashHex, round, from, to), ZERO_NONCE, shareAad(studyHashHex, round, from, to)).encrypt(plaintext);
 }
 
 /** Opens a ciphertext sealed by `from` for `to`; throws when it was altered or moved. */
-export function openFromPeer(ciphertext: Uint8Array, ownEncryptionSecretKey: Uint8Array, peerEncryptionKey: Uint8Array, studyHashHex: string, round: number, from: number, to: number): Uint8Array {
-  const key = shareKey(ownEncryptionSecretKey, peerEncryptionKey, studyHashHex, round, from, to);
-  return chacha20poly1305(key, ZERO_NONCE, shareAad(studyHashHex, round, from, to)).decrypt(ciphertext);
+export function openFromPeer(ciphertext: Uint8Array, shared: Uint8Array, studyHashHex: string, round: number, from: number, to: number): Uint8Array {
+  return chacha20poly1305(shareKey(shared, studyHashHex, round, from, to), ZERO_NONCE, shareAad(studyHashHex, round, from, to)).decrypt(ciphertext);
 }

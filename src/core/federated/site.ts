@@ -7,7 +7,7 @@
  * of order, addressed elsewhere, unsigned, or that would break the reveal rule.
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { advertisementBytes, generateAgreementKeys, identityPublicKey, openFromPeer, sealForPeer, sign, verify, type KeyPair } from './agreement.ts';
+import { advertisementBytes, agree, generateAgreementKeys, identityPublicKey, openFromPeer, sealForPeer, sign, verify, type KeyPair } from './agreement.ts';
 import { siteAt, siteIndexOf, type PinnedStudy } from './manifest.ts';
 import { maskUpdate, RevealGuard } from './masking.ts';
 import { FEDERATED_VERSION, signMessage, vectorToBytes, type Advertise, type Advertisement, type Inbox, type MaskedUpload, type Reveal, type Roster, type Shares, type UnmaskRequest } from './messages.ts';
@@ -90,7 +90,8 @@ export class SiteRound {
   #participants: number[] = [];
   /** Shares held for each site of U₂ (including this site's own). */
   #held = new Map<number, ReceivedShares>();
-  #ownShares: { selfMask: Uint8Array[]; maskKey: Uint8Array[]; members: number[] } | null = null;
+  /** X25519 agreements of encryption keys with each roster member, for sealing and opening. */
+  #shared = new Map<number, Uint8Array>();
 
   constructor(site: Site, round: number, rng: ChaChaRng, guard: RevealGuard, identity: Uint8Array) {
     this.#site = site;
@@ -151,7 +152,6 @@ export class SiteRound {
     const order = [...members.keys()].sort((a, b) => a - b);
     const selfMask = await shareSecret(this.#seed, order.length, manifest.threshold);
     const maskKey = await shareSecret(this.#mask.secretKey, order.length, manifest.threshold);
-    this.#ownShares = { selfMask, maskKey, members: order };
     const shares: Shares['shares'] = [];
     order.forEach((j, k) => {
       if (j === this.#site.index) {
@@ -161,7 +161,14 @@ export class SiteRound {
       const plaintext = new Uint8Array(2 * SHARE_BYTES);
       plaintext.set(selfMask[k]!, 0);
       plaintext.set(maskKey[k]!, SHARE_BYTES);
-      shares.push({ to: j, ciphertext: sealForPeer(plaintext, this.#encryption.secretKey, members.get(j)!.encryptionKey, this.#site.study.hash, this.round, this.#site.index, j) });
+      let shared: Uint8Array;
+      try {
+        shared = agree(this.#encryption.secretKey, members.get(j)!.encryptionKey);
+      } catch {
+        throw this.#fail(`site ${j} advertised a low-order encryption key`);
+      }
+      this.#shared.set(j, shared);
+      shares.push({ to: j, ciphertext: sealForPeer(plaintext, shared, this.#site.study.hash, this.round, this.#site.index, j) });
     });
     this.#state = 'shared';
     return this.#site.sign({ type: 'shares', ...this.#envelope(), site: this.#site.index, shares, signature: new Uint8Array(64) });
@@ -188,7 +195,7 @@ export class SiteRound {
       if (!ciphertext) throw this.#fail(`no shares from participant ${j}`);
       let plaintext: Uint8Array;
       try {
-        plaintext = openFromPeer(ciphertext, this.#encryption.secretKey, this.#roster.get(j)!.encryptionKey, this.#site.study.hash, this.round, j, me);
+        plaintext = openFromPeer(ciphertext, this.#shared.get(j)!, this.#site.study.hash, this.round, j, me);
       } catch {
         throw this.#fail(`the shares from site ${j} do not open: altered, or not for this site and round`);
       }
@@ -198,7 +205,12 @@ export class SiteRound {
     for (const j of from.keys()) if (!participants.includes(j)) throw this.#fail(`a ciphertext from site ${j}, which is not a participant`);
     this.#participants = participants;
     const peers = new Map(participants.filter((j) => j !== me).map((j) => [j, this.#roster.get(j)!.maskKey]));
-    const masked = maskUpdate({ studyHash: this.#site.study.hash, round: this.round, site: me, update, selfSeed: this.#seed, maskSecretKey: this.#mask.secretKey, peers });
+    let masked: Uint32Array;
+    try {
+      masked = maskUpdate({ studyHash: this.#site.study.hash, round: this.round, site: me, update, selfSeed: this.#seed, maskSecretKey: this.#mask.secretKey, peers });
+    } catch (e) {
+      throw this.#fail(`cannot mask: ${(e as Error).message}`);
+    }
     this.#state = 'uploaded';
     return this.#site.sign({ type: 'masked', ...this.#envelope(), site: me, length: masked.length, vector: vectorToBytes(masked), signature: new Uint8Array(64) });
   }
