@@ -7,7 +7,7 @@
  * timeout, not_ready, storage_unavailable, each with Retry-After), no request may go unanswered,
  * and the server's memory after the run stays within a bound of what it was before.
  *
- * `npm test` runs CIPHERCLINIC_FUZZ_RUNS cases (default 2500) in chunks of 250, chunk k from the
+ * `npm test` runs CIPHERCLINIC_FUZZ_RUNS cases (default 2000) in chunks of 250, chunk k from the
  * seed CIPHERCLINIC_FUZZ_SEED + 100·k (default below); a failure prints the chunk's seed, its
  * size and the shrunk case, and running those again (as the message says) reproduces it. The longer run (docs/server.md):
  *   CIPHERCLINIC_FUZZ_RUNS=50000 CIPHERCLINIC_FUZZ_SEED=$RANDOM npx vitest run tests/server-fuzz.test.ts
@@ -26,7 +26,7 @@ import { modelsDir } from './support/server-harness.ts';
 import { spawnServer, type ServerProcess } from './support/server-process.ts';
 import { randomRecords, syntheticModel } from './support/synthetic.ts';
 
-const RUNS = Number(process.env.CIPHERCLINIC_FUZZ_RUNS ?? 2500);
+const RUNS = Number(process.env.CIPHERCLINIC_FUZZ_RUNS ?? 2000);
 const SEED = Number(process.env.CIPHERCLINIC_FUZZ_SEED ?? 20_250_610);
 /** Growth of the server's resident memory (after GC) allowed across the run, once warm. */
 const RSS_BOUND_MIB = Number(process.env.CIPHERCLINIC_FUZZ_RSS_MIB ?? 24);
