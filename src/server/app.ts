@@ -77,6 +77,9 @@ export async function buildApp(parts: ServerParts, options: AppOptions = {}): Pr
 
   app.addHook('onSend', async (request, reply) => {
     if (request.url.startsWith('/api/')) reply.header(PROTOCOL_HEADER, String(PROTOCOL_VERSION));
+    // Shutting down: answers to requests still in flight end their connections, or an idle
+    // keep-alive socket would hold the process for the keep-alive timeout (72 s).
+    if (!app.server.listening) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
