@@ -8,7 +8,7 @@ import type { LayoutName } from '../core/he/index.ts';
 
 const USAGE = `usage:
   cipherclinic serve                      (HOST, PORT and more from the environment: docs/server.md)
-  cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--seed S] [--spec spec.json] [--json]
+  cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--epochs N] [--batch-size N] [--seed S] [--repeats N] [--spec spec.json] [--json]
   cipherclinic plan <model.json> [--layout batch|single] [--json]
   cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--label label] [--json]`;
 
@@ -37,6 +37,7 @@ async function main(argv: string[]): Promise<void> {
       epochs: { type: 'string' },
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
+      repeats: { type: 'string' },
       spec: { type: 'string' },
       layout: { type: 'string' },
       encrypted: { type: 'boolean', default: false },
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
         epochs: integerOf('epochs', values.epochs, 1),
         batchSize: integerOf('batch-size', values['batch-size'], 1),
         seed: integerOf('seed', values.seed),
+        repeats: integerOf('repeats', values.repeats, 1),
         spec: values.spec,
         json: values.json!,
       });

@@ -1,9 +1,15 @@
-/** `cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--epochs N] [--batch-size N] [--seed S] [--spec spec.json] [--json]` */
+/**
+ * `cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--epochs N] [--batch-size N] [--seed S] [--repeats N] [--spec spec.json] [--json]`
+ * With --repeats N, the same procedure is first evaluated on N stratified 80/20 splits (seeds
+ * 1..N) and the mean ± sd (worst split) of each metric printed; the model written is the one
+ * trained on the --seed split, as without it.
+ */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
-import { trainModel } from '../train/index.ts';
+import { type TrainOptions, trainModel } from '../train/index.ts';
+import { type RepeatedEvaluation, betterFloat, repeatedEvaluation, repeatedTable } from '../train/repeated.ts';
 import { CliError, readCsvFile, table, writeJsonFile } from './io.ts';
 
 export interface TrainCliOptions {
@@ -13,6 +19,7 @@ export interface TrainCliOptions {
   epochs?: number;
   batchSize?: number;
   seed?: number;
+  repeats?: number;
   spec?: string;
   json: boolean;
 }
@@ -36,9 +43,7 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
   const data = selectFeatures(csv, { features: names, label, missingAsZero: spec?.missingAsZero });
   const id = spec?.id ?? idFromFileName(basename(dataPath));
   const progress = process.stderr.isTTY && !options.json;
-  const result = await trainModel(
-    { X: data.X, y: data.y, featureSpecs },
-    {
+  const trainOptions: TrainOptions = {
       id,
       title: spec?.title ?? labelFromName(id),
       description: spec?.description ?? `Trained from ${basename(dataPath)}.`,
@@ -48,15 +53,30 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
       epochs: options.epochs,
       batchSize: options.batchSize,
       seed: options.seed,
-      onProgress: progress ? (e) => process.stderr.write(`\r${e.phase.padEnd(8)} epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}   `) : undefined,
-    },
+  };
+  let repeated: RepeatedEvaluation | undefined;
+  if (options.repeats) {
+    repeated = await repeatedEvaluation({ X: data.X, y: data.y, featureSpecs }, trainOptions, {
+      repeats: options.repeats,
+      onSplit: progress ? (done, total) => process.stderr.write(`\rsplit ${done}/${total}   `) : undefined,
+    });
+    if (progress) process.stderr.write('\n');
+  }
+  const result = await trainModel(
+    { X: data.X, y: data.y, featureSpecs },
+    { ...trainOptions, onProgress: progress ? (e) => process.stderr.write(`\r${e.phase.padEnd(8)} epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}   `) : undefined },
   );
   if (progress) process.stderr.write('\n');
   await writeJsonFile(options.out, result.model);
   const { float, ternary, logistic } = result.metrics;
   if (options.json) {
-    console.log(JSON.stringify({ model: options.out, logistic, float, ternary }));
+    console.log(JSON.stringify({ model: options.out, logistic, float, ternary, ...(repeated ? { repeated: { seeds: repeated.seeds, summary: repeated.summary, splits: repeated.splits.map(({ seed, scores }) => ({ seed, scores })), better: betterFloat(repeated.summary) } } : {}) }));
     return;
+  }
+  if (repeated) {
+    console.log(`${repeated.seeds.length} stratified 80/20 splits (seeds ${repeated.seeds[0]}–${repeated.seeds.at(-1)}): mean ± sd (worst split); Brier score on the risk shown (prior-corrected)`);
+    console.log(repeatedTable(repeated).join('\n'));
+    console.log('');
   }
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   console.log(`Wrote ${options.out} (${result.model.id}, hash ${result.model.hash.slice(0, 16)}…); held-out split of ${result.split.test.length} rows:`);

@@ -10,11 +10,14 @@ import { resolve } from 'node:path';
 import { modelsDir, sharedDataDir } from '../cli/paths.ts';
 import * as tf from '@tensorflow/tfjs';
 import { parseDatasetSpec } from '../core/data/spec.ts';
-import { DEFAULT_MODEL_IDS, modelReport, trainFromSpec } from './defaults.ts';
+import { DEFAULT_MODEL_IDS, calibrationOf, modelReport, trainFromSpec } from './defaults.ts';
+import type { RepeatedEvaluation } from './repeated.ts';
 
 const dataDir = sharedDataDir();
 
 await tf.setBackend('cpu');
+/** The repeated-split table from bench/training.ts, when it has been run. */
+const bench = await readFile(resolve(modelsDir, '../bench/training-results.json'), 'utf8').then((t) => JSON.parse(t) as { results: Record<string, RepeatedEvaluation> }, () => undefined);
 const ids = process.argv.length > 2 ? process.argv.slice(2) : [...DEFAULT_MODEL_IDS];
 for (const id of ids) {
   const spec = parseDatasetSpec(JSON.parse(await readFile(resolve(modelsDir, 'specs', `${id}.json`), 'utf8')));
@@ -23,7 +26,8 @@ for (const id of ids) {
   const result = await trainFromSpec(spec, csv);
   const seconds = (performance.now() - started) / 1000;
   await writeFile(resolve(modelsDir, `${id}.json`), `${JSON.stringify(result.model, null, 2)}\n`);
-  await writeFile(resolve(modelsDir, `${id}.md`), modelReport(spec, result));
+  await writeFile(resolve(modelsDir, `${id}.calibration.svg`), calibrationOf(result));
+  await writeFile(resolve(modelsDir, `${id}.md`), modelReport(spec, result, { repeated: bench?.results[id], calibrationFile: `${id}.calibration.svg` }));
   const { logistic, float, ternary } = result.metrics;
   const show = (s: typeof logistic) => `acc ${(100 * s.accuracy).toFixed(1)} bal ${(100 * s.balancedAccuracy).toFixed(1)} auc ${s.auc.toFixed(3)}`;
   console.log(`${id}: ${seconds.toFixed(1)} s, bound ${result.model.training?.outputBound}`);

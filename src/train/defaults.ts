@@ -10,6 +10,8 @@ import type { Scores } from '../core/metrics.ts';
 import type { TernaryModel } from '../core/model/format.ts';
 import type { PlainRecord } from '../core/model/reference.ts';
 import { type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
+import { type RepeatedEvaluation, type RepeatedOptions, betterFloat, priorShifted, repeatedEvaluation, repeatedTable } from './repeated.ts';
+import { calibrationSvg } from './calibration.ts';
 
 export const DEFAULT_MODEL_IDS = ['breast-cancer', 'pima-diabetes', 'framingham-chd', 'liver-patient'] as const;
 
@@ -20,20 +22,27 @@ function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTa
   return { table, X, y };
 }
 
+function specOptions(spec: DatasetSpec, options: Partial<TrainOptions>): TrainOptions {
+  return {
+    id: spec.id,
+    title: spec.title,
+    description: spec.description,
+    classes: spec.classes,
+    ...options,
+    info: { dataset: spec.data, label: spec.label, missingAsZero: spec.missingAsZero ?? [], ...options.info },
+  };
+}
+
 /** Trains the model a spec describes; the model records which file and columns it came from. */
 export async function trainFromSpec(spec: DatasetSpec, csvText: string, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
   const { X, y } = datasetFromSpec(spec, csvText);
-  return trainModel(
-    { X, y, featureSpecs: spec.features },
-    {
-      id: spec.id,
-      title: spec.title,
-      description: spec.description,
-      classes: spec.classes,
-      ...options,
-      info: { dataset: spec.data, label: spec.label, missingAsZero: spec.missingAsZero ?? [], ...options.info },
-    },
-  );
+  return trainModel({ X, y, featureSpecs: spec.features }, specOptions(spec, options));
+}
+
+/** The repeated-split evaluation (repeated.ts) of the procedure that trains a spec's model. */
+export async function evaluateSpec(spec: DatasetSpec, csvText: string, options: Partial<TrainOptions> = {}, repeated: RepeatedOptions = {}): Promise<RepeatedEvaluation> {
+  const { X, y } = datasetFromSpec(spec, csvText);
+  return repeatedEvaluation({ X, y, featureSpecs: spec.features }, specOptions(spec, options), repeated);
 }
 
 /**
@@ -49,8 +58,20 @@ export function heldOutRecords(model: TernaryModel, csvText: string): { rows: nu
 
 const pct = (x: number) => (100 * x).toFixed(1);
 
+/** The reliability diagram of a trained model's held-out split: risks as people see them. */
+export function calibrationOf(result: TrainResult): string {
+  const { labels, probabilities } = result.heldOut;
+  const prior = result.model.output.prior ?? 0.5;
+  const risks = (p: number[]) => p.map((v) => priorShifted(v, prior));
+  return calibrationSvg(`${result.model.title}: reliability on the held-out split (seed ${result.split.seed})`, [
+    { name: 'TernaryNet (integers, as encrypted)', color: '#c2410c', labels, risks: risks(probabilities.ternary) },
+    { name: 'MLP (float)', color: '#2563eb', labels, risks: risks(probabilities.float) },
+    { name: 'logistic regression (float)', color: '#16a34a', labels, risks: risks(probabilities.logistic) },
+  ]);
+}
+
 /** A short Markdown report of a trained default model (date-free, so it is reproducible). */
-export function modelReport(spec: DatasetSpec, result: TrainResult): string {
+export function modelReport(spec: DatasetSpec, result: TrainResult, extra: { repeated?: Pick<RepeatedEvaluation, 'seeds' | 'summary'>; calibrationFile?: string } = {}): string {
   const { model, metrics, split } = result;
   const t = model.training as TrainingRecord;
   const H = model.hidden.weights.length;
@@ -58,6 +79,9 @@ export function modelReport(spec: DatasetSpec, result: TrainResult): string {
   const active = model.output.weights.filter((w) => w !== 0).length;
   const nonzero = model.hidden.weights.flat().filter((w) => w !== 0).length;
   const { hiddenThreshold, warmupEpochs } = t.ternaryConfig;
+  const monotone = model.features.filter((f) => f.monotone);
+  const proof = t.monotone as { verified: { feature: string; margin: number }[]; repairs: number } | undefined;
+  const { repeated } = extra;
   return [
     `# ${model.title} — \`${model.id}\``,
     '',
@@ -71,8 +95,30 @@ export function modelReport(spec: DatasetSpec, result: TrainResult): string {
     `- Training: one protocol for all three models — L2 strength (float models), ternary configuration and epoch counts chosen on ${t.split.validation} validation rows taken from the training rows, then the chosen model retrained on all training rows; classes weighted to balance in the loss; threshold 0.5. Chosen ternary configuration: hidden threshold ${hiddenThreshold}·mean|W|, ${warmupEpochs ? 'after a float warm-up' : 'from scratch'}.`,
     ...(model.output.prior === undefined ? [] : [`- Risk shown to people: ${pct(model.output.prior)}% of the training rows are labelled “${model.classes[1]}”. The balanced log-odds are shifted by that prior, so the risk reads for a population like the training one; the model predicts “${model.classes[1]}” when the risk is above ${pct(model.output.prior)}%.`]),
     `- Model hash: \`${model.hash}\``,
+    ...(monotone.length
+      ? [
+          '',
+          '## Monotone constraints',
+          '',
+          `Declared in \`models/specs/${spec.id}.json\` and recorded in the model file. Each is proved exactly over the whole input box the card allows (every combination of in-range values, not only the data's rows) by \`verifyMonotone\` (src/core/model/monotone.ts); the plan compiler refuses the model if one fails. Training kept them with a penalty over the box${proof ? `; ${proof.repairs} hidden weight${proof.repairs === 1 ? '' : 's'} had to be zeroed after folding` : ''}. Margin: the least change of the integer output for one quantization step of the feature, anywhere in the box (≥ 0 proves the constraint).`,
+          '',
+          '| feature | risk must be | margin | why | source |',
+          '|---|---|---|---|---|',
+          ...monotone.map((f) => `| ${f.label} | ${f.monotone!.direction === 'increasing' ? 'non-decreasing' : 'non-increasing'} | ${proof?.verified.find((v) => v.feature === f.name)?.margin ?? '—'} | ${f.monotone!.reason} | ${f.monotone!.source} |`),
+        ]
+      : []),
+    ...(repeated
+      ? [
+          '',
+          `## Repeated splits`,
+          '',
+          `The same procedure on ${repeated.seeds.length} stratified 80/20 splits (seeds ${repeated.seeds[0]}–${repeated.seeds.at(-1)}, each with its own validation rows): mean ± standard deviation (worst split). Brier score on the risk shown to people (prior-corrected) for all three models. Better float baseline by balanced accuracy: ${betterFloat(repeated.summary) === 'logistic' ? 'logistic regression' : 'the MLP'}. From \`bench/training.ts\` (\`bench/training-results.json\`).`,
+          '',
+          ...repeatedTable({ ...repeated, splits: [] }),
+        ]
+      : []),
     '',
-    'Held-out split:',
+    '## The default model\'s split',
     '',
     '| model | accuracy % | balanced accuracy % | AUC |',
     '|---|---|---|---|',
@@ -81,6 +127,7 @@ export function modelReport(spec: DatasetSpec, result: TrainResult): string {
     row('TernaryNet, exported integers', metrics.ternary),
     '',
     'The TernaryNet row is computed with the plaintext integer reference (quantizeRecord → referenceScore → decodeProbability): what the server computes under encryption, bit for bit.',
+    ...(extra.calibrationFile ? ['', `Calibration on this split (risks as shown, ten bins): ![reliability diagram](${extra.calibrationFile})`] : []),
     '',
   ].join('\n');
 }

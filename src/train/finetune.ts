@@ -9,6 +9,7 @@ import type { ModelBody } from '../core/model/format.ts';
 import { type QuantizedRecord, referenceScore } from '../core/model/reference.ts';
 import { type FoldLimits, type IntegerLayers, boundOf, chooseAmplification, fitLogistic1d, foldLayers } from './fold.ts';
 import { type LoopOptions, type Trainable, type TrainingTensors, fitBinary } from './loop.ts';
+import { type MonotoneSetup, monotonePenalty } from './monotone.ts';
 import type { TernaryParts } from './ternary.ts';
 
 /** The folded network with α, T, t frozen: z_j = (α_j/A)·h_j + β'_j on integer inputs q. */
@@ -20,7 +21,7 @@ interface FoldedTrainable extends Trainable {
   dispose(): void;
 }
 
-function foldedNet(layers: IntegerLayers, A: number, parts: TernaryParts): FoldedTrainable {
+function foldedNet(layers: IntegerLayers, A: number, parts: TernaryParts, monotone?: MonotoneSetup): FoldedTrainable {
   const { weights, alpha } = layers.hidden;
   const pattern = tf.tensor2d(weights[0]!.map((_, i) => weights.map((row) => row[i]!)));
   const gain = tf.tensor1d(alpha.map((a) => a / A));
@@ -34,6 +35,7 @@ function foldedNet(layers: IntegerLayers, A: number, parts: TernaryParts): Folde
       return tf.square(z).matMul(output).mul(c).add(d).reshape([-1]) as tf.Tensor1D;
     },
     dispose: () => tf.dispose([beta, c, d, pattern, gain, output]),
+    ...(monotone ? { penalty: () => monotonePenalty(monotone, pattern.mul(gain) as tf.Tensor2D, beta, output.reshape([-1]).mul(c), 1) } : {}),
   };
 }
 
@@ -58,6 +60,8 @@ export interface FoldOptions {
   limits: FoldLimits;
   /** Loop settings for the bias fine-tune (phase 'ternary'). */
   finetune: Omit<LoopOptions, 'phase' | 'validation'>;
+  /** Declared monotone constraints: the fine-tune keeps their penalty. */
+  monotone?: MonotoneSetup;
 }
 
 /**
@@ -68,7 +72,7 @@ export async function foldTrained(parts: TernaryParts, input: ModelBody['input']
   let A = chooseAmplification(parts, input, options.limits);
   for (let attempt = 0; attempt < 20; attempt++) {
     const start = foldLayers(parts, input.scale, A, options.limits);
-    const net = foldedNet(start, A, parts);
+    const net = foldedNet(start, A, parts, options.monotone);
     try {
       const outcome = await fitBinary(net, options.fit, { ...options.finetune, phase: 'ternary', validation: options.validation });
       const beta = Array.from(await net.beta.data());

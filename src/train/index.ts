@@ -20,6 +20,8 @@ import { prepareData } from './prepare.ts';
 import { subSeed } from './random.ts';
 import { DEFAULT_SEED, type Split } from './split.ts';
 import { type TernaryConfig, type TernarySchedule, trainTernary } from './qat.ts';
+import { assertMonotone } from '../core/model/monotone.ts';
+import { monotoneSetup } from './monotone.ts';
 
 export interface TrainingData {
   /** One row per patient, features in `featureSpecs` order, null where missing. */
@@ -139,7 +141,8 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
     const logisticHeldOut = await trainFloat('logistic', (l2, i) => logisticRegression(d, subSeed(seed, 10 + i), l2));
     const floatHeldOut = await trainFloat('float', (l2, i) => floatMlp(d, hidden, subSeed(seed, 20 + i), l2));
 
-    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs }, options.ternaryCandidates);
+    const monotone = monotoneSetup({ features: data.featureSpecs, input });
+    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone }, options.ternaryCandidates);
 
     const body: ModelBody = {
       format: MODEL_FORMAT,
@@ -152,6 +155,8 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
       input,
       ...folded.layers,
     };
+    // Never hand out a model that breaks what its features declare (the repair makes this hold).
+    const proof = assertMonotone(body);
     const heldOut: HeldOutPredictions = {
       labels: testLabels,
       probabilities: { logistic: logisticHeldOut, float: floatHeldOut, ternary: predictReference(body, split.test.map((r) => data.X[r]!)) },
@@ -171,6 +176,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
       ternarySchedule: folded.schedule,
       alphaMax: limits.alphaMax,
       outputBound: outputBound(body),
+      ...(proof.checks.length ? { monotone: { verified: proof.checks.map((c) => ({ feature: c.feature, direction: c.direction, margin: c.margin })), repairs: folded.monotoneRepairs } } : {}),
       split: { train: split.train.length, test: split.test.length, validation: prepared.validationRows.length },
       testRows: split.test,
       metrics: jsonSafe(metrics),

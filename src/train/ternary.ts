@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { glorotVariable, zerosVariable } from './baselines.ts';
 import type { Trainable } from './loop.ts';
+import { type MonotoneSetup, monotonePenalty } from './monotone.ts';
 
 /** Threshold ratios: a weight is kept when |w| > ratio · mean |w| of its unit (column). */
 export interface TernaryOptions {
@@ -50,7 +51,11 @@ export interface TernaryTrainable extends Trainable {
   quantized: boolean;
 }
 
-export function ternaryNet(inputs: number, hidden: number, seed: number, options: TernaryOptions): TernaryTrainable {
+/**
+ * A TernaryNet to train. With `monotone`, the loss also carries the monotone penalty over the
+ * input box (monotone.ts); `inputScale` is the quantization scale (one integer step = 1/scale).
+ */
+export function ternaryNet(inputs: number, hidden: number, seed: number, options: TernaryOptions, monotone?: { setup: MonotoneSetup; inputScale: number }): TernaryTrainable {
   const w = glorotVariable([inputs, hidden], seed);
   const b = zerosVariable([hidden]);
   const v = glorotVariable([hidden, 1], seed + 1);
@@ -68,6 +73,13 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
       return tf.square(z).matMul(vq as tf.Tensor2D).add(d).reshape([-1]) as tf.Tensor1D;
     },
   };
+  if (monotone) {
+    net.penalty = () => {
+      const wq = (net.quantized ? hiddenT(w) : w) as tf.Tensor2D;
+      const vq = net.quantized ? outputT(v) : v;
+      return monotonePenalty(monotone.setup, wq, b, vq, 1 / monotone.inputScale);
+    };
+  }
   return net;
 }
 

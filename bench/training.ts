@@ -1,0 +1,51 @@
+/**
+ * `npx tsx bench/training.ts [ids…] [--repeats N] [--out file.json]`: the repeated-split table
+ * of the training procedure for the default data sets (models/specs, shared data): ten
+ * stratified 80/20 splits (seeds 1..10) by default, logistic regression, float MLP and
+ * TernaryNet side by side, with the issue's targets checked against the better float baseline.
+ * Writes bench/training-results.json (or --out). Timings are printed, never asserted.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { modelsDir, sharedDataDir } from '../src/cli/paths.ts';
+import { parseDatasetSpec } from '../src/core/data/spec.ts';
+import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
+import { type RepeatedEvaluation, betterFloat, repeatedTable } from '../src/train/repeated.ts';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, out: { type: 'string' } } });
+const repeats = Number(values.repeats ?? process.env.BENCH_TRAIN_REPEATS ?? 10);
+const ids = positionals.length ? positionals : [...DEFAULT_MODEL_IDS];
+const out = values.out ?? new URL('./training-results.json', import.meta.url).pathname;
+
+await tf.setBackend('cpu');
+
+/** The issue's targets for one data set, against the better float baseline. */
+export function targets(e: RepeatedEvaluation): Record<string, { value: number; limit: number; met: boolean }> {
+  const best = betterFloat(e.summary);
+  const t = e.summary.ternary;
+  const b = e.summary[best];
+  const check = (value: number, limit: number, lower = false) => ({ value, limit, met: lower ? value <= limit + 1e-12 : value >= limit - 1e-12 });
+  return {
+    meanBalancedAccuracy: check(t.balancedAccuracy.mean, b.balancedAccuracy.mean - 0.01),
+    worstBalancedAccuracy: check(t.balancedAccuracy.worst, b.balancedAccuracy.mean - 0.04),
+    meanAuc: check(t.auc.mean, b.auc.mean - 0.01),
+    meanBrier: check(t.brier.mean, e.summary.float.brier.mean + 0.01, true),
+  };
+}
+
+const results: Record<string, unknown> = {};
+for (const id of ids) {
+  const spec = parseDatasetSpec(JSON.parse(await readFile(resolve(modelsDir, 'specs', `${id}.json`), 'utf8')));
+  const csv = await readFile(resolve(sharedDataDir(), spec.data), 'utf8');
+  const evaluation = await evaluateSpec(spec, csv, {}, { repeats, onSplit: (done, total, s) => process.stderr.write(`${id}: split ${done}/${total} (seed ${s.seed}) ${s.seconds.toFixed(1)} s, ternary bal ${(100 * s.scores.ternary.balancedAccuracy).toFixed(1)}\n`) });
+  const seconds = evaluation.splits.reduce((a, s) => a + s.seconds, 0);
+  const met = targets(evaluation);
+  console.log(`\n${id}: ${repeats} stratified 80/20 splits (seeds ${evaluation.seeds[0]}–${evaluation.seeds.at(-1)}), mean ± sd (worst split); ${(seconds / repeats).toFixed(1)} s per split\n`);
+  console.log(repeatedTable(evaluation).join('\n'));
+  console.log(`targets vs ${betterFloat(evaluation.summary)}: ${Object.entries(met).map(([k, v]) => `${k} ${v.met ? 'met' : 'NOT met'} (${v.value.toFixed(4)} vs ${v.limit.toFixed(4)})`).join('; ')}`);
+  results[id] = { ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
+}
+await writeFile(out, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, repeats, results }, null, 2) + '\n');

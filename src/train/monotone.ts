@@ -1,0 +1,95 @@
+/**
+ * Training that keeps declared monotone constraints (FeatureSpec.monotone), in two parts:
+ *
+ * 1. A penalty during training. For the network logit = Σ_j v_j (Σ_i W_ij u_i + b_j)² + d on
+ *    inputs u in a box, the change of the logit when input k rises by one quantization step δ
+ *    is affine in u (core/model/monotone.ts), so its minimum over the whole box is a corner
+ *    value computed in closed form. The penalty is a hinge on that minimum falling below a
+ *    small margin — over the box, not the training rows — and its gradient flows to the
+ *    weights (through the straight-through ternarizer), the biases and the output weights.
+ * 2. An exact repair after folding: the integer model is verified (verifyMonotone); while a
+ *    constraint fails, the hidden weight W_jk of the unit that pulls hardest against it at the
+ *    failing corner is set to 0 and the decoding refitted. Each repair removes a nonzero
+ *    weight, so this ends, at worst with the feature having no effect: a model that breaks a
+ *    declared constraint is never returned.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { FeatureSpec, ModelBody } from '../core/model/format.ts';
+import { inputBox, verifyMonotone } from '../core/model/monotone.ts';
+import type { QuantizedRecord } from '../core/model/reference.ts';
+import { type IntegerLayers } from './fold.ts';
+import { refitDecoding } from './finetune.ts';
+
+/** One declared constraint: feature index and +1 (risk must not decrease) or −1. */
+export interface MonotoneConstraint {
+  index: number;
+  sign: 1 | -1;
+}
+
+/** The constraints a list of feature specs declares. */
+export function constraintsOf(features: readonly FeatureSpec[]): MonotoneConstraint[] {
+  return features.flatMap((f, index) => (f.monotone ? [{ index, sign: f.monotone.direction === 'increasing' ? (1 as const) : (-1 as const) }] : []));
+}
+
+/** What the penalty needs: constraints, the box in integer steps, and the size of one step. */
+export interface MonotoneSetup {
+  constraints: MonotoneConstraint[];
+  lo: number[];
+  hi: number[];
+  /** Hinge margin: the least logit change per step (in the direction declared) asked for. */
+  margin: number;
+  /** Weight of the penalty in the loss. */
+  strength: number;
+}
+
+export const MONOTONE_DEFAULTS = { margin: 0.002, strength: 5 };
+
+export function monotoneSetup(model: Pick<ModelBody, 'features' | 'input'>, options: Partial<Pick<MonotoneSetup, 'margin' | 'strength'>> = {}): MonotoneSetup | undefined {
+  const constraints = constraintsOf(model.features);
+  if (!constraints.length) return undefined;
+  const { lo, hi } = inputBox(model);
+  return { constraints, lo, hi, ...MONOTONE_DEFAULTS, ...options };
+}
+
+/**
+ * The hinge penalty for logit = Σ_j v_j (Σ_i W_ij x_i + b_j)² + d, where one step of input k is
+ * `step` in x units and the box is lo..hi steps. W: [d, H] effective (ternarized) weights, b: [H],
+ * v: [H] effective output weights. Inside tf.tidy.
+ */
+export function monotonePenalty(setup: MonotoneSetup, W: tf.Tensor2D, b: tf.Tensor, v: tf.Tensor, step: number): tf.Scalar {
+  const lo = tf.tensor1d(setup.lo.map((q) => q * step));
+  const hiAll = setup.hi.map((q) => q * step);
+  const terms = setup.constraints.map(({ index: k, sign }) => {
+    const colK = W.slice([k, 0], [1, -1]).reshape([-1]); // [H]
+    const g = v.reshape([-1]).mul(colK).mul(step * sign); // per unit, signed
+    const c0 = g.mul(b.reshape([-1]).mul(2).add(colK.mul(step))).sum();
+    const c = tf.matMul(W, g.mul(2).reshape([-1, 1])).reshape([-1]); // [d]
+    const hi = tf.tensor1d(hiAll.map((h, i) => (i === k ? h - step : h)));
+    const least = c0.add(tf.minimum(c.mul(lo), c.mul(hi)).sum());
+    return tf.relu(tf.scalar(setup.margin).sub(least));
+  });
+  return tf.addN(terms).mul(setup.strength) as tf.Scalar;
+}
+
+/**
+ * Makes folded integer layers provably monotone (see the module comment); returns them with
+ * the number of weights set to zero. `refit` rows refit the decoding after each change.
+ */
+export function repairMonotone(
+  layers: IntegerLayers,
+  model: Pick<ModelBody, 'features' | 'input'>,
+  refit: { q: readonly QuantizedRecord[]; labels: readonly number[] },
+): { layers: IntegerLayers; repairs: number } {
+  let current = layers;
+  let repairs = 0;
+  for (;;) {
+    const report = verifyMonotone({ ...model, ...current });
+    const broken = report.checks.find((c) => !c.holds);
+    if (!broken) return { layers: current, repairs };
+    const j = broken.unit!;
+    const weights = current.hidden.weights.map((row, r) => (r === j ? row.map((w, i) => (i === broken.index ? 0 : w)) : row.slice()));
+    if (weights[j]![broken.index] === current.hidden.weights[j]![broken.index]) throw new Error(`monotone repair made no progress on feature ${broken.feature}`);
+    current = refitDecoding({ ...current, hidden: { ...current.hidden, weights } }, refit.q, refit.labels);
+    repairs++;
+  }
+}
