@@ -84,7 +84,7 @@ type Body =
   | { kind: 'mutate'; base: string; ops: Op[] }
   | { kind: 'json'; text: string }
   | { kind: 'model'; ops: Op[] }
-  | { kind: 'nest'; header: number[]; levels: number };
+  | { kind: 'nest'; header: readonly number[]; levels: number };
 
 type Op =
   | { op: 'flip'; at: number; xor: number }

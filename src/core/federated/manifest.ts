@@ -38,8 +38,20 @@ export const StudyManifestSchema = z
     title: z.string().min(1).max(200),
     /** The inputs, in order, as every site's CSV must provide them. */
     features: z.array(FeatureSpecSchema).min(1).max(256),
+    /**
+     * Public standardization of each feature (population mean and standard deviation, e.g. from
+     * published norms): sites may not pool statistics of their records. Absent: the midpoint of
+     * each feature's range and a quarter of its width.
+     */
+    standardization: z.object({ mean: z.array(z.number().finite()), std: z.array(positive) }).optional(),
     /** Name of the 0/1 label column. */
     label: z.string().min(1),
+    /**
+     * Expected share of the positive class (public, e.g. from the literature): classes are
+     * weighted to balance in the loss, and the published model's risks are calibrated to it.
+     * Absent: 0.5 (no weighting).
+     */
+    prevalence: z.number().gt(0).lt(1).optional(),
     /** [negative class, positive class]. */
     classes: z.tuple([z.string().min(1), z.string().min(1)]),
     network: z.object({ hidden: z.number().int().min(1).max(512) }),
@@ -92,6 +104,9 @@ export const StudyManifestSchema = z
       ids.add(s.id);
       keys.add(s.identityKey);
     });
+    if (m.standardization && (m.standardization.mean.length !== m.features.length || m.standardization.std.length !== m.features.length)) {
+      ctx.addIssue({ code: 'custom', path: ['standardization'], message: `standardization needs one mean and one std per feature (${m.features.length})` });
+    }
     const names = new Set(m.features.map((f) => f.name));
     if (names.size !== m.features.length) ctx.addIssue({ code: 'custom', path: ['features'], message: 'feature names must be distinct' });
     if (names.has(m.label)) ctx.addIssue({ code: 'custom', path: ['label'], message: 'the label is also a feature' });

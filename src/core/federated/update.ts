@@ -1,0 +1,113 @@
+/**
+ * One round's arithmetic, outside the cryptography: what a site computes from its records and
+ * the round's weights (its update, in integers), and what the coordinator does with the
+ * unmasked sum (one Adam step on θ). docs/federated.md §5 gives the why of each step.
+ *
+ * A site's vector is the gradient part (clipped per record, rounded, plus the site's noise
+ * share) followed by COUNTS: records sampled, and the held-out confusion counts of the round's
+ * weights on the site's own held-out rows. The counts are exact (no noise): the coordinator
+ * learns their sum over sites, never one site's, which is what secure aggregation guarantees;
+ * they are not covered by the differential-privacy accounting (the gradients are).
+ */
+import { qMax } from '../model/reference.ts';
+import type { InputQuantization } from '../model/format.ts';
+import type { StudyManifest } from './manifest.ts';
+import { adamStep, forward, parameterCount, recordGradient, type AdamState, type NetworkShape, type RoundWeights } from './network.ts';
+import { noiseShare, noiseShareLambda } from './noise.ts';
+import type { ChaChaRng } from './prng.ts';
+import { accumulate, poissonSample, quantizeRecord, toSigned } from './quantize.ts';
+
+/** Counts after the gradient: sampled records, then held-out TP, FP, TN, FN. */
+export const COUNTS = 5;
+
+/** Records ready for the network: standardized inputs on the quantization grid, 0/1 labels. */
+export interface SiteRecords {
+  inputs: Float64Array[];
+  labels: (0 | 1)[];
+}
+
+export interface ConfusionCounts {
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+export function shapeOf(manifest: StudyManifest): NetworkShape {
+  return { inputs: manifest.features.length, hidden: manifest.network.hidden };
+}
+
+/** Length of every site's vector in a study. */
+export function vectorLength(manifest: StudyManifest): number {
+  return parameterCount(shapeOf(manifest)) + COUNTS;
+}
+
+/** The input quantization every site and the published model use (4 bits, ±3 std). */
+export function studyInput(manifest: StudyManifest): InputQuantization {
+  const mean = manifest.standardization?.mean ?? manifest.features.map((f) => (f.min + f.max) / 2);
+  const std = manifest.standardization?.std ?? manifest.features.map((f) => (f.max - f.min) / 4 || 1);
+  const bits = 4;
+  return { bits, scale: qMax({ bits }) / 3, mean, std, impute: mean };
+}
+
+/** Class weights that balance the classes at the manifest's prevalence (mean weight 1). */
+export function classWeights(manifest: StudyManifest): [number, number] {
+  const p = manifest.prevalence ?? 0.5;
+  return [1 / (2 * (1 - p)), 1 / (2 * p)];
+}
+
+/** Confusion counts of the round's weights on records (positive when the logit ≥ 0). */
+export function confusion(weights: RoundWeights, records: SiteRecords): ConfusionCounts {
+  const c: ConfusionCounts = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  records.inputs.forEach((u, k) => {
+    const positive = forward(weights, u).logit >= 0;
+    const label = records.labels[k];
+    if (positive) label === 1 ? c.tp++ : c.fp++;
+    else label === 1 ? c.fn++ : c.tn++;
+  });
+  return c;
+}
+
+/**
+ * A site's vector for one round, as plain integers (the caller wraps it into Z_{2^32} and
+ * masks it): Poisson-sampled records' clipped, rounded gradients, the noise share, the counts.
+ */
+export function siteUpdate(manifest: StudyManifest, weights: RoundWeights, train: SiteRecords, heldOut: SiteRecords, rng: ChaChaRng): Float64Array {
+  const P = parameterCount(shapeOf(manifest));
+  const [negativeWeight, positiveWeight] = classWeights(manifest);
+  const sum = new Float64Array(P);
+  const sampled = poissonSample(train.inputs.length, manifest.schedule.samplingRate, rng);
+  for (const k of sampled) {
+    const label = train.labels[k]!;
+    const gradient = recordGradient(weights, train.inputs[k]!, label, label === 1 ? positiveWeight : negativeWeight);
+    accumulate(sum, quantizeRecord(gradient, manifest.update, rng));
+  }
+  const noise = noiseShare(P, noiseShareLambda(manifest), rng);
+  const out = new Float64Array(P + COUNTS);
+  for (let k = 0; k < P; k++) out[k] = sum[k]! + noise[k]!;
+  const c = confusion(weights, heldOut);
+  out.set([sampled.length, c.tp, c.fp, c.tn, c.fn], P);
+  return out;
+}
+
+/** What a round's unmasked sum says besides the gradient. */
+export interface RoundOutcome {
+  sampled: number;
+  heldOut: ConfusionCounts;
+}
+
+/**
+ * The coordinator's step: the summed gradient (integers / scale) averaged over the records
+ * sampled, one Adam step on θ in place. Returns the counts.
+ */
+export function applyRoundSum(manifest: StudyManifest, theta: Float64Array, adam: AdamState, sum: Uint32Array): RoundOutcome {
+  const P = parameterCount(shapeOf(manifest));
+  if (sum.length !== P + COUNTS) throw new RangeError(`the sum has ${sum.length} values, this study's vectors ${P + COUNTS}`);
+  const signed = toSigned(sum);
+  const sampled = Math.max(0, signed[P]!);
+  const gradient = new Float64Array(P);
+  const divisor = manifest.update.scale * Math.max(1, sampled);
+  for (let k = 0; k < P; k++) gradient[k] = signed[k]! / divisor;
+  if (sampled > 0) adamStep(theta, gradient, adam, manifest.schedule.learningRate);
+  return { sampled, heldOut: { tp: signed[P + 1]!, fp: signed[P + 2]!, tn: signed[P + 3]!, fn: signed[P + 4]! } };
+}

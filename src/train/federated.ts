@@ -1,0 +1,64 @@
+/**
+ * The model a private study ends with: the coordinator's latent parameters θ, ternarized and
+ * folded into the integers of a TernaryNet model file (fold.ts, as central training folds
+ * its network), with the study's input quantization and prevalence, and a `training` record
+ * that says who trained it and under which privacy guarantee. Plain arithmetic, no
+ * TensorFlow.js: the server imports it to publish the model.
+ */
+import type { StudyManifest } from '../core/federated/manifest.ts';
+import { ternarize, type NetworkShape } from '../core/federated/network.ts';
+import { studyInput } from '../core/federated/update.ts';
+import { MODEL_FORMAT, MODEL_VERSION, sealModel, type ModelBody, type TernaryModel } from '../core/model/format.ts';
+import { chooseAmplification, DEFAULT_LIMITS, foldLayers } from './fold.ts';
+import type { TernaryParts } from './ternary.ts';
+
+/** What the card tells people about a privately trained model. */
+export interface StudyRecord {
+  study: string;
+  studyHash: string;
+  sites: number;
+  rounds: number;
+  /** Per patient record, at the manifest's δ; null for a study without differential privacy. */
+  epsilon: number | null;
+  delta: number | null;
+  /** Held-out metrics aggregated securely from the sites' own confusion counts, last round. */
+  heldOut: { records: number; accuracy: number; balancedAccuracy: number } | null;
+}
+
+/** The latent parameters' ternary parts, in the shape fold.ts takes. */
+export function partsOf(theta: Float64Array, shape: NetworkShape): TernaryParts {
+  const w = ternarize(theta, shape);
+  const { inputs: d, hidden: H } = shape;
+  return {
+    pattern: Array.from({ length: H }, (_, j) => Array.from(w.pattern.subarray(j * d, (j + 1) * d))),
+    unitScale: Array.from(w.unitScale),
+    bias: Array.from(w.bias),
+    outputPattern: Array.from(w.outputPattern),
+    outputScale: w.outputScale,
+    outputBias: w.outputBias,
+  };
+}
+
+/** A sealed model file from a study's final parameters. */
+export function studyModel(manifest: StudyManifest, theta: Float64Array, record: StudyRecord): TernaryModel {
+  const shape = { inputs: manifest.features.length, hidden: manifest.network.hidden };
+  const parts = partsOf(theta, shape);
+  const input = studyInput(manifest);
+  const A = chooseAmplification(parts, input, DEFAULT_LIMITS);
+  const layers = foldLayers(parts, input.scale, A, DEFAULT_LIMITS);
+  const privacy = record.epsilon === null ? 'secure aggregation, without differential privacy' : `(ε = ${record.epsilon.toFixed(2)}, δ = ${record.delta}) differential privacy per patient record`;
+  const body: ModelBody = {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    id: manifest.id,
+    title: manifest.title,
+    description: `Trained privately across ${record.sites} sites in ${record.rounds} rounds (${privacy}); no site's records left it.`,
+    classes: manifest.classes,
+    features: manifest.features,
+    input,
+    hidden: layers.hidden,
+    output: { ...layers.output, ...(manifest.prevalence !== undefined ? { prior: manifest.prevalence } : {}) },
+    training: { federated: { ...record } },
+  };
+  return sealModel(body);
+}
