@@ -51,6 +51,43 @@ describe('train, plan, eval', () => {
     expect(saved.training).toMatchObject({ epochs: 40, batchSize: 32, seed: 3 });
   });
 
+  it('with --repeats, reports mean, spread and worst split of every metric, Brier score included, and keeps the declared monotone constraints', async () => {
+    const out2 = join(dir, 'repeated.json');
+    const r = await cli('train', csv, '--out', out2, '--hidden', '4', '--epochs', '8', '--batch-size', '64', '--repeats', '2', '--spec', resolve(repoRoot, 'models/specs/pima-diabetes.json'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { repeated } = JSON.parse(r.stdout);
+    expect(repeated.seeds).toEqual([1, 2]);
+    expect(repeated.splits).toHaveLength(2);
+    for (const kind of ['logistic', 'float', 'ternary']) {
+      for (const metric of ['accuracy', 'balancedAccuracy', 'auc', 'brier']) {
+        const m = repeated.summary[kind][metric];
+        expect(m.values).toHaveLength(2);
+        expect(m.mean).toBeCloseTo((m.values[0] + m.values[1]) / 2, 12);
+        expect(m.worst).toBe(metric === 'brier' ? Math.max(...m.values) : Math.min(...m.values));
+        expect(m.sd).toBeGreaterThanOrEqual(0);
+      }
+    }
+    const saved = JSON.parse(await readFile(out2, 'utf8'));
+    expect(saved.features.filter((f: { monotone?: unknown }) => f.monotone).map((f: { name: string }) => f.name)).toEqual(['glucose', 'bmi', 'age']);
+    expect(saved.training.monotone.verified.every((v: { margin: number }) => v.margin >= 0)).toBe(true);
+    // The plan compiler proves them again before it compiles.
+    const plan = await cli('plan', out2, '--json');
+    expect(plan.code, plan.stderr).toBe(0);
+  });
+
+  it('refuses to plan a model that breaks a constraint it declares, naming feature and unit', async () => {
+    const saved = JSON.parse(await readFile(model(), 'utf8'));
+    const { hash: _h, ...body } = saved;
+    // Declare the opposite of what the glucose constraint says: the trained model rises with glucose.
+    body.features = body.features.map((f: { name: string; monotone?: { direction: string } }) => (f.name === 'glucose' ? { ...f, monotone: { direction: 'decreasing', reason: 'wrong on purpose', source: 'this test' } } : f));
+    const { sealModel } = await import('../src/core/model/format.ts');
+    const broken = join(dir, 'broken.json');
+    await writeFile(broken, JSON.stringify(sealModel(body)));
+    const r = await cli('plan', broken);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/breaks its declared monotone constraints: the risk must be decreasing in "glucose".*hidden unit \d+/);
+  });
+
   it.each(['batch', 'single'])('plans the %s layout with the documented fields', async (layout) => {
     const r = await cli('plan', model(), '--layout', layout, '--json');
     expect(r.code, r.stderr).toBe(0);
