@@ -19,6 +19,7 @@ import { appRoutes } from './routes/app.ts';
 import { classifyRoutes } from './routes/classify.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { statusRoutes } from './routes/status.ts';
+import { studyRoutes } from './routes/studies.ts';
 import { KEY_PREFIX } from './shared/redis.ts';
 
 /** The Content-Security-Policy of the app: its own scripts, WebAssembly, its own workers. */
@@ -92,6 +93,7 @@ export async function buildApp(parts: ServerParts, options: AppOptions = {}): Pr
   keyRoutes(app, parts);
   classifyRoutes(app, parts);
   adminRoutes(app, parts);
+  studyRoutes(app, parts);
   await appRoutes(app, parts);
   return app;
 }

@@ -14,7 +14,8 @@ import { SlabPool } from './http/slabs.ts';
 import { configFromEnv, type ServerConfig } from './config.ts';
 import { EvaluationPool } from './pool/pool.ts';
 import { ModelRegistry } from './registry.ts';
-import { publishedModelsDir } from './routes/admin.ts';
+import { publishedModelsDir, publishModel } from './publish.ts';
+import { StudyCoordinator } from './studies/coordinator.ts';
 import { openStores } from './shared/stores.ts';
 
 /** Free body slabs kept for reuse: room for about 64 batch bodies waiting or running at once. */
@@ -61,7 +62,14 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const pool = new EvaluationPool({ threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.taskTimeoutMs, workerKeySets: config.workerKeySets });
   const registry = new ModelRegistry(pool, config.compileTimeoutMs);
   const slabs = new SlabPool(SLAB_RETAINED_BYTES);
-  const app = await buildApp({ config, registry, pool, keys: stores.keys, answers: stores.answers, redis: stores.redis, slabs }, { logStream: options.logStream });
+  let log: (fields: Record<string, unknown>, message: string) => void = () => {};
+  const studies = new StudyCoordinator({
+    store: stores.studies,
+    publish: async (model) => (await publishModel(registry, config.dataDir, model)).served.model.id,
+    log: (fields, message) => log(fields, message),
+  });
+  const app = await buildApp({ config, registry, pool, keys: stores.keys, answers: stores.answers, redis: stores.redis, studies, slabs }, { logStream: options.logStream });
+  log = (fields, message) => app.log.info(fields, message);
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -69,6 +77,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
     // Compiles first: a publish waiting on one would otherwise hold app.close() for minutes.
     pool.stopCompiles();
     await app.close();
+    await studies.close();
     await pool.close();
     await stores.close();
   };

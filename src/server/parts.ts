@@ -6,6 +6,7 @@ import type { AnswerStore } from './idempotency/index.ts';
 import type { KeyStore } from './keys/store.ts';
 import type { EvaluationPool } from './pool/pool.ts';
 import type { ModelRegistry } from './registry.ts';
+import type { StudyCoordinator } from './studies/coordinator.ts';
 
 export interface ServerParts {
   config: ServerConfig;
@@ -16,6 +17,8 @@ export interface ServerParts {
   answers: AnswerStore;
   /** The shared store's client when instances share Redis (CIPHERCLINIC_REDIS_URL). */
   redis: Redis | null;
+  /** Private training studies (studies/coordinator.ts). */
+  studies: StudyCoordinator;
   /** Reusable shared memory for classify bodies (http/slabs.ts). */
   slabs: SlabPool;
 }

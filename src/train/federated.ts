@@ -21,8 +21,10 @@ export interface StudyRecord {
   /** Per patient record, at the manifest's δ; null for a study without differential privacy. */
   epsilon: number | null;
   delta: number | null;
-  /** Held-out metrics aggregated securely from the sites' own confusion counts, last round. */
-  heldOut: { records: number; accuracy: number; balancedAccuracy: number } | null;
+  /** Held-out metrics aggregated securely from the sites' own confusion counts, chosen round. */
+  heldOut: { records: number; accuracy: number; balancedAccuracy: number; auc: number; threshold: number } | null;
+  /** The round whose weights were published (best held-out balanced accuracy). */
+  selectedRound: number;
 }
 
 /** The latent parameters' ternary parts, in the shape fold.ts takes. */
@@ -39,10 +41,14 @@ export function partsOf(theta: Float64Array, shape: NetworkShape): TernaryParts 
   };
 }
 
-/** A sealed model file from a study's final parameters. */
-export function studyModel(manifest: StudyManifest, theta: Float64Array, record: StudyRecord): TernaryModel {
+/**
+ * A sealed model file from a study's chosen parameters; `threshold` (a logit the sites' held-out
+ * counts chose) becomes the decision line by moving the output bias.
+ */
+export function studyModel(manifest: StudyManifest, theta: Float64Array, threshold: number, record: StudyRecord): TernaryModel {
   const shape = { inputs: manifest.features.length, hidden: manifest.network.hidden };
-  const parts = partsOf(theta, shape);
+  const parts = { ...partsOf(theta, shape) };
+  parts.outputBias -= threshold;
   const input = studyInput(manifest);
   const A = chooseAmplification(parts, input, DEFAULT_LIMITS);
   const layers = foldLayers(parts, input.scale, A, DEFAULT_LIMITS);

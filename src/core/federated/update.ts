@@ -17,8 +17,15 @@ import { noiseShare, noiseShareLambda } from './noise.ts';
 import type { ChaChaRng } from './prng.ts';
 import { accumulate, poissonSample, quantizeRecord, toSigned } from './quantize.ts';
 
-/** Counts after the gradient: sampled records, then held-out TP, FP, TN, FN. */
-export const COUNTS = 5;
+/**
+ * Logit thresholds at which sites count their held-out confusion: the coordinator picks the
+ * decision threshold with the best summed balanced accuracy (the published model's bias is
+ * moved by it) and reads a ROC curve off them.
+ */
+export const THRESHOLDS: readonly number[] = Array.from({ length: 13 }, (_, k) => -3 + 0.5 * k);
+
+/** Counts after the gradient: sampled records, then held-out TP, FP, TN, FN per threshold. */
+export const COUNTS = 1 + 4 * THRESHOLDS.length;
 
 /** Records ready for the network: standardized inputs on the quantization grid, 0/1 labels. */
 export interface SiteRecords {
@@ -56,16 +63,19 @@ export function classWeights(manifest: StudyManifest): [number, number] {
   return [1 / (2 * (1 - p)), 1 / (2 * p)];
 }
 
-/** Confusion counts of the round's weights on records (positive when the logit ≥ 0). */
-export function confusion(weights: RoundWeights, records: SiteRecords): ConfusionCounts {
-  const c: ConfusionCounts = { tp: 0, fp: 0, tn: 0, fn: 0 };
+/** Confusion counts of the round's weights on records, positive when the logit ≥ each threshold. */
+export function confusion(weights: RoundWeights, records: SiteRecords, thresholds: readonly number[] = THRESHOLDS): ConfusionCounts[] {
+  const counts = thresholds.map((): ConfusionCounts => ({ tp: 0, fp: 0, tn: 0, fn: 0 }));
   records.inputs.forEach((u, k) => {
-    const positive = forward(weights, u).logit >= 0;
+    const logit = forward(weights, u).logit;
     const label = records.labels[k];
-    if (positive) label === 1 ? c.tp++ : c.fp++;
-    else label === 1 ? c.fn++ : c.tn++;
+    thresholds.forEach((threshold, i) => {
+      const c = counts[i]!;
+      if (logit >= threshold) label === 1 ? c.tp++ : c.fp++;
+      else label === 1 ? c.fn++ : c.tn++;
+    });
   });
-  return c;
+  return counts;
 }
 
 /**
@@ -85,15 +95,16 @@ export function siteUpdate(manifest: StudyManifest, weights: RoundWeights, train
   const noise = noiseShare(P, noiseShareLambda(manifest), rng);
   const out = new Float64Array(P + COUNTS);
   for (let k = 0; k < P; k++) out[k] = sum[k]! + noise[k]!;
-  const c = confusion(weights, heldOut);
-  out.set([sampled.length, c.tp, c.fp, c.tn, c.fn], P);
+  out[P] = sampled.length;
+  confusion(weights, heldOut).forEach((c, i) => out.set([c.tp, c.fp, c.tn, c.fn], P + 1 + 4 * i));
   return out;
 }
 
 /** What a round's unmasked sum says besides the gradient. */
 export interface RoundOutcome {
   sampled: number;
-  heldOut: ConfusionCounts;
+  /** Held-out confusion of the round's weights, one per threshold of THRESHOLDS. */
+  heldOut: ConfusionCounts[];
 }
 
 /**
@@ -109,5 +120,6 @@ export function applyRoundSum(manifest: StudyManifest, theta: Float64Array, adam
   const divisor = manifest.update.scale * Math.max(1, sampled);
   for (let k = 0; k < P; k++) gradient[k] = signed[k]! / divisor;
   if (sampled > 0) adamStep(theta, gradient, adam, manifest.schedule.learningRate);
-  return { sampled, heldOut: { tp: signed[P + 1]!, fp: signed[P + 2]!, tn: signed[P + 3]!, fn: signed[P + 4]! } };
+  const heldOut = THRESHOLDS.map((_, i) => ({ tp: signed[P + 1 + 4 * i]!, fp: signed[P + 2 + 4 * i]!, tn: signed[P + 3 + 4 * i]!, fn: signed[P + 4 + 4 * i]! }));
+  return { sampled, heldOut };
 }

@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   key_id_mismatch: 400,
   /** A published model file is not a valid TernaryNet. */
   invalid_model: 400,
+  /** A study manifest is not valid (the message names the field). */
+  invalid_study: 400,
   unauthorized: 401,
   /** The admin token is wrong. */
   forbidden: 403,
@@ -22,6 +24,8 @@ export const ERROR_STATUS = {
   unknown_plan: 404,
   /** No evaluation keys under this id (never registered, or expired): register them again. */
   unknown_key: 404,
+  /** No study under this id. */
+  unknown_study: 404,
   /** The message was made for another version of the model: fetch the card again. */
   model_mismatch: 409,
   /** The ciphertexts and the plan, or the keys and the plan, do not belong together. */
@@ -34,6 +38,11 @@ export const ERROR_STATUS = {
   keys_refused: 422,
   /** A published model parses but no encryption parameters can run it. */
   model_not_compilable: 422,
+  /**
+   * A site's message does not fit the study's current round: another study or round, the wrong
+   * step, late, sent twice, a signature that does not verify, a site not in the round.
+   */
+  study_refused: 409,
   /** An Idempotency-Key was already used with another request body. */
   idempotency_key_reused: 422,
   rate_limited: 429,

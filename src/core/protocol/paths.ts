@@ -7,4 +7,11 @@ export const API = {
   classify: (id: string) => `/api/models/${encodeURIComponent(id)}/classify`,
   keys: '/api/keys',
   publishModel: '/api/admin/models',
+  createStudy: '/api/admin/studies',
+  studies: '/api/studies',
+  study: (id: string) => `/api/studies/${encodeURIComponent(id)}`,
+  /** POST a site's signed message of a round: advertise, shares, masked, reveal. */
+  studyMessage: (id: string, type: 'advertise' | 'shares' | 'masked' | 'reveal') => `/api/studies/${encodeURIComponent(id)}/${type}`,
+  /** GET what the coordinator relays in a round: roster, inbox (?site=), unmask. */
+  studyRound: (id: string, round: number, what: 'roster' | 'inbox' | 'unmask') => `/api/studies/${encodeURIComponent(id)}/rounds/${round}/${what}`,
 } as const;

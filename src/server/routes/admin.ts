@@ -1,14 +1,14 @@
 /**
- * POST /api/admin/models: publishes a model file. Off (404) unless CIPHERCLINIC_ADMIN_TOKEN is
- * set; then it needs `Authorization: Bearer <token>`. The model is validated and both plans
- * compiled before it is served, and it is written to the data dir so it survives a restart.
+ * The operator's routes, off (404) unless CIPHERCLINIC_ADMIN_TOKEN is set; each needs
+ * `Authorization: Bearer <token>`. POST /api/admin/models publishes a model file (validated and
+ * both plans compiled before it is served; publish.ts). POST /api/admin/studies creates a
+ * private training study from its manifest; …/studies/:id/stop stops one.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { API, ProtocolError } from '../../core/protocol/index.ts';
 import { JSON_TYPE } from '../http/body.ts';
+import { publishModel } from '../publish.ts';
 import type { ServerParts } from '../parts.ts';
 
 /** Compares digests so the comparison takes the same time whatever the guess. */
@@ -24,24 +24,22 @@ function authorize(request: FastifyRequest, token: string): void {
   if (!tokenMatches(match[1]!, token)) throw new ProtocolError('forbidden', 'the admin token is wrong');
 }
 
-export function publishedModelsDir(dataDir: string): string {
-  return join(dataDir, 'models');
-}
-
-export function adminRoutes(app: FastifyInstance, { config, registry }: ServerParts): void {
+export function adminRoutes(app: FastifyInstance, { config, registry, studies }: ServerParts): void {
   const token = config.adminToken;
-  if (!token) return; // publishing is off: the route does not exist
-  app.post(API.publishModel, { bodyLimit: config.maxJsonBytes, config: { accepts: JSON_TYPE } }, async (request, reply) => {
+  if (!token) return; // publishing is off: the routes do not exist
+  const admin = { bodyLimit: config.maxJsonBytes, config: { accepts: JSON_TYPE } } as const;
+  app.post(API.publishModel, admin, async (request, reply) => {
     authorize(request, token);
-    const served = await registry.prepare(request.body);
-    if (registry.byId(served.model.id) === served) return reply.code(200).send(served.card); // already served, same hash
-    const dir = publishedModelsDir(config.dataDir);
-    await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.${served.model.id}.${process.pid}.tmp`);
-    await writeFile(tmp, JSON.stringify(served.model, null, 2) + '\n');
-    await rename(tmp, join(dir, `${served.model.id}.json`));
-    registry.add(served);
-    request.log.info({ model: served.model.id, modelHash: served.model.hash }, 'model published');
-    return reply.code(201).send(served.card);
+    const { served, created } = await publishModel(registry, config.dataDir, request.body);
+    if (created) request.log.info({ model: served.model.id, modelHash: served.model.hash }, 'model published');
+    return reply.code(created ? 201 : 200).send(served.card);
+  });
+  app.post(API.createStudy, admin, async (request, reply) => {
+    authorize(request, token);
+    return reply.code(201).send(await studies.create(request.body));
+  });
+  app.post<{ Params: { id: string } }>('/api/admin/studies/:id/stop', async (request) => {
+    authorize(request, token);
+    return studies.stop(request.params.id);
   });
 }

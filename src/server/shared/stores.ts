@@ -14,10 +14,12 @@ import { CachedKeyStore } from '../keys/cached.ts';
 import { DiskKeyStore } from '../keys/disk.ts';
 import { RedisKeyStore } from '../keys/redis.ts';
 import type { KeyStore } from '../keys/store.ts';
+import { DiskStudyStore, type StudyStore } from '../studies/store.ts';
 import { connectRedis, redisReady } from './redis.ts';
 
 export interface Stores {
   keys: KeyStore;
+  studies: StudyStore;
   answers: AnswerStore;
   redis: Redis | null;
   close(): Promise<void>;
@@ -27,7 +29,8 @@ export async function openStores(config: ServerConfig): Promise<Stores> {
   if (!config.redisUrl) {
     const disk = await DiskKeyStore.open(join(config.dataDir, 'keys'), { maxBytes: config.keyStoreMaxBytes, ttlSeconds: config.keyTtlSeconds });
     const keys = new CachedKeyStore(disk, config.keyCacheBytes);
-    return { keys, answers: new LocalAnswers(), redis: null, close: () => keys.close() };
+    const studies = await DiskStudyStore.open(join(config.dataDir, 'studies'));
+    return { keys, studies, answers: new LocalAnswers(), redis: null, close: () => keys.close() };
   }
   const redis = connectRedis(config.redisUrl);
   // Start only against a reachable Redis: a typo in the URL fails loudly here. Once running,
@@ -41,6 +44,8 @@ export async function openStores(config: ServerConfig): Promise<Stores> {
   const keys = new CachedKeyStore(new RedisKeyStore(redis, { ttlSeconds: config.keyTtlSeconds, maxBytes: config.keyStoreMaxBytes }), config.keyCacheBytes);
   return {
     keys,
+    // Study state stays on this instance's disk until the shared study store lands (docs/server.md).
+    studies: await DiskStudyStore.open(join(config.dataDir, 'studies')),
     answers: new RedisAnswers(redis, { waitMs: config.taskTimeoutMs }),
     redis,
     close: async () => {

@@ -1,0 +1,349 @@
+/**
+ * The coordinator of private training studies (docs/federated.md): it relays the signed
+ * messages of each round between sites, closes each step when every expected site has answered
+ * or its deadline passes with at least t, unmasks the sum, takes the optimizer step, and
+ * publishes the model when the schedule or the privacy budget ends the study. The cryptographic
+ * checks and the unmasking are src/core/federated's pure functions; this file is the state
+ * machine around them, over a StudyStore.
+ *
+ * A round that ends a step with fewer than t sites fails cleanly: nothing is revealed, the next
+ * round starts with fresh keys. Every refusal of a site's message is a ProtocolError (4xx) and
+ * leaves the round as it was.
+ */
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { CoordinatorRefusal, checkSigned, makeInboxes, makeRoster, makeUnmaskRequest, unmaskRound } from '../../core/federated/coordinator.ts';
+import { ManifestError, parseManifest, type StudyManifest } from '../../core/federated/manifest.ts';
+import { decodeFederated, encodeFederated, type Advertise, type MaskedUpload, type Reveal, type Roster, type Shares } from '../../core/federated/messages.ts';
+import { PrivacyAccountant } from '../../core/federated/accountant.ts';
+import { adamState, initialParameters, parameterCount, ternarize } from '../../core/federated/network.ts';
+import { deriveRng } from '../../core/federated/prng.ts';
+import { heldOutMetrics, weightsToWire, type RoundSummary, type StudyStatus, type StudyStep } from '../../core/federated/round.ts';
+import { applyRoundSum, shapeOf, THRESHOLDS, vectorLength } from '../../core/federated/update.ts';
+import type { TernaryModel } from '../../core/model/format.ts';
+import { ProtocolError } from '../../core/protocol/index.ts';
+import { studyModel } from '../../train/federated.ts';
+import { emptyInbox, type StudyRecord, type StudyStore } from './store.ts';
+
+type Log = (fields: Record<string, unknown>, message: string) => void;
+
+/** What the site may send at each step. */
+const STEP_OF = { advertise: 'advertising', shares: 'sharing', masked: 'uploading', reveal: 'revealing' } as const satisfies Record<string, StudyStep>;
+type SiteMessageType = keyof typeof STEP_OF;
+
+/** How often deadlines are checked. */
+const TICK_MS = 200;
+
+export interface CoordinatorOptions {
+  store: StudyStore;
+  /** Serves a finished study's model like any published model; resolves to its id. */
+  publish: (model: TernaryModel) => Promise<string>;
+  log: Log;
+  now?: () => number;
+}
+
+function refused(message: string): ProtocolError {
+  return new ProtocolError('study_refused', message);
+}
+
+function accountantOf(r: StudyRecord): PrivacyAccountant {
+  return new PrivacyAccountant(r.manifest, parameterCount(shapeOf(r.manifest)), r.charged);
+}
+
+export class StudyCoordinator {
+  readonly #store: StudyStore;
+  readonly #publish: (model: TernaryModel) => Promise<string>;
+  readonly #log: Log;
+  readonly #now: () => number;
+  readonly #timer: NodeJS.Timeout;
+  #ticking = false;
+
+  constructor(options: CoordinatorOptions) {
+    this.#store = options.store;
+    this.#publish = options.publish;
+    this.#log = options.log;
+    this.#now = options.now ?? Date.now;
+    this.#timer = setInterval(() => void this.tick(), TICK_MS).unref();
+  }
+
+  /** Creates a study from its manifest's JSON; refuses an invalid one or a taken id. */
+  async create(json: unknown): Promise<StudyStatus> {
+    let manifest: StudyManifest;
+    let hash: string;
+    try {
+      ({ manifest, hash } = parseManifest(json));
+    } catch (e) {
+      if (e instanceof ManifestError) throw new ProtocolError('invalid_study', e.message);
+      throw e;
+    }
+    const shape = shapeOf(manifest);
+    const theta = initialParameters(shape, deriveRng(hexToBytes(hash), 'coordinator/initial-parameters'));
+    const record: StudyRecord = {
+      manifest, hash, state: 'running', round: 1, step: 'advertising', deadline: this.#now() + manifest.schedule.stepSeconds * 1000,
+      inbox: emptyInbox(), roster: null, participants: [], survivors: [], theta, adam: adamState(theta.length),
+      charged: 0, chargedRound: 0, roundsDone: 0, history: [], best: null,
+    };
+    if (!accountantOf(record).canRunRound()) throw new ProtocolError('invalid_study', `one round already exceeds the privacy budget ε = ${manifest.privacy!.epsilon}: raise the noise multiplier or lower the sampling rate`);
+    if (!(await this.#store.create(record))) throw new ProtocolError('study_refused', `a study "${manifest.id}" exists already`);
+    this.#log({ study: manifest.id, hash }, 'study created');
+    return this.#statusOf(record);
+  }
+
+  async #record(id: string): Promise<StudyRecord> {
+    const record = await this.#store.get(id);
+    if (!record) throw new ProtocolError('unknown_study', `no study "${id.slice(0, 64)}" here`);
+    return record;
+  }
+
+  async status(id: string): Promise<StudyStatus> {
+    return this.#statusOf(await this.#record(id));
+  }
+
+  async list(): Promise<StudyStatus[]> {
+    const out: StudyStatus[] = [];
+    for (const id of await this.#store.ids()) {
+      const r = await this.#store.get(id);
+      if (r) out.push(this.#statusOf(r));
+    }
+    return out;
+  }
+
+  async stop(id: string): Promise<StudyStatus> {
+    await this.#record(id);
+    return this.#store.update(id, (r) => {
+      if (r.state === 'running') {
+        r.state = 'stopped';
+        r.reason = 'stopped by the operator';
+      }
+      return this.#statusOf(r);
+    });
+  }
+
+  /** Accepts a site's signed message for the current step; may close the step. */
+  async receive(id: string, type: SiteMessageType, bytes: Uint8Array): Promise<void> {
+    const message = decodeFederated(bytes, type) as Advertise | Shares | MaskedUpload | Reveal;
+    await this.#record(id);
+    await this.#store.update(id, async (r) => {
+      const study = { manifest: r.manifest, hash: r.hash };
+      if (r.state !== 'running') throw refused(`the study is ${r.state}`);
+      if (message.study !== r.hash) throw refused('the message is for another study');
+      if (message.round !== r.round) throw refused(`the message is for round ${message.round}; the study is at round ${r.round}`);
+      if (STEP_OF[type] !== r.step) throw refused(`round ${r.round} is ${r.step}, not taking "${type}" messages`);
+      if (this.#now() > r.deadline) throw refused(`the ${r.step} step of round ${r.round} has closed`);
+      const box = r.inbox[type];
+      if (box[message.site]) throw refused(`site ${message.site} already sent its "${type}" message for round ${r.round}`);
+      try {
+        checkSigned(study, r.round, message);
+        if (type === 'advertise') makeRoster(study, r.round, [message as Advertise]);
+      } catch (e) {
+        if (e instanceof CoordinatorRefusal) throw refused(e.message);
+        throw e;
+      }
+      if (type === 'shares' && !this.#rosterSites(r).includes(message.site)) throw refused(`site ${message.site} is not in round ${r.round}'s roster`);
+      if (type === 'masked') {
+        const upload = message as MaskedUpload;
+        if (!r.participants.includes(upload.site)) throw refused(`site ${upload.site} is not a participant of round ${r.round}`);
+        if (upload.length !== vectorLength(r.manifest)) throw new ProtocolError('bad_request', `the upload has ${upload.length} values; this study's updates have ${vectorLength(r.manifest)}`);
+        // Charged as soon as any masked vector of the round is accepted (docs/federated.md §7).
+        if (r.chargedRound !== r.round) {
+          r.charged++;
+          r.chargedRound = r.round;
+        }
+      }
+      if (type === 'reveal' && !r.survivors.includes(message.site)) throw refused(`site ${message.site} is not a survivor of round ${r.round}`);
+      box[message.site] = bytes.slice();
+      await this.#advance(r, false);
+    });
+  }
+
+  #rosterSites(r: StudyRecord): number[] {
+    return r.roster ? decodeFederated(r.roster, 'roster').advertisements.map((a) => a.site) : [];
+  }
+
+  /** The roster of a round, once its advertising step closed. */
+  async roster(id: string, round: number): Promise<Uint8Array> {
+    const r = await this.#record(id);
+    this.#checkRound(r, round, 'advertising');
+    return r.roster!;
+  }
+
+  /** The inbox of one participant, once the sharing step closed. */
+  async inbox(id: string, round: number, site: number): Promise<Uint8Array> {
+    const r = await this.#record(id);
+    this.#checkRound(r, round, 'advertising', 'sharing');
+    if (!r.participants.includes(site)) throw refused(`site ${site} is not a participant of round ${round}`);
+    const shares = r.participants.map((p) => decodeFederated(r.inbox.shares[p]!, 'shares'));
+    const inbox = makeInboxes({ manifest: r.manifest, hash: r.hash }, round, decodeFederated(r.roster!, 'roster'), shares).get(site)!;
+    return encodeFederated(inbox);
+  }
+
+  /** The unmask request (U₃), once the uploading step closed. */
+  async unmaskRequest(id: string, round: number): Promise<Uint8Array> {
+    const r = await this.#record(id);
+    this.#checkRound(r, round, 'advertising', 'sharing', 'uploading');
+    return encodeFederated({ type: 'unmask', federated: 1, study: r.hash, round, survivors: r.survivors });
+  }
+
+  #checkRound(r: StudyRecord, round: number, ...notYet: StudyStep[]): void {
+    if (round !== r.round || r.state !== 'running') throw refused(`round ${round} is not open (the study is ${r.state} at round ${r.round})`);
+    if (notYet.includes(r.step)) throw refused(`round ${round} is still ${r.step}`);
+  }
+
+  /** Closes steps whose deadline passed. */
+  async tick(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      for (const id of await this.#store.ids()) {
+        const r = await this.#store.get(id);
+        if (r?.state === 'running' && this.#now() > r.deadline) {
+          await this.#store.update(id, (draft) => this.#advance(draft, true)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study step failed'));
+        }
+      }
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /**
+   * Closes the current step when every expected site has answered, or when `due` (the deadline
+   * passed): with at least t the round moves on, with fewer it fails.
+   */
+  async #advance(r: StudyRecord, due: boolean): Promise<void> {
+    if (r.state !== 'running') return;
+    const t = r.manifest.threshold;
+    const received = (box: Record<number, Uint8Array>) => Object.keys(box).map(Number).sort((a, b) => a - b);
+    const study = { manifest: r.manifest, hash: r.hash };
+    const expected = r.step === 'advertising' ? r.manifest.sites.map((_, k) => k + 1) : r.step === 'sharing' ? this.#rosterSites(r) : r.step === 'uploading' ? r.participants : r.survivors;
+    const got = received(r.inbox[r.step === 'advertising' ? 'advertise' : r.step === 'sharing' ? 'shares' : r.step === 'uploading' ? 'masked' : 'reveal']);
+    const complete = expected.every((s) => got.includes(s));
+    if (!complete && !due && this.#now() <= r.deadline) return;
+    if (got.length < t) return this.#failRound(r, `${got.length} of ${expected.length} sites answered the ${r.step} step, fewer than the threshold ${t}`);
+    const next = (step: StudyStep) => {
+      r.step = step;
+      r.deadline = this.#now() + r.manifest.schedule.stepSeconds * 1000;
+    };
+    switch (r.step) {
+      case 'advertising': {
+        const roster: Roster = makeRoster(study, r.round, got.map((s) => decodeFederated(r.inbox.advertise[s]!, 'advertise')));
+        r.roster = encodeFederated(roster);
+        return next('sharing');
+      }
+      case 'sharing':
+        r.participants = got;
+        return next('uploading');
+      case 'uploading':
+        r.survivors = got;
+        return next('revealing');
+      case 'revealing':
+        return this.#closeRound(r);
+    }
+  }
+
+  async #closeRound(r: StudyRecord): Promise<void> {
+    const study = { manifest: r.manifest, hash: r.hash };
+    let sum: Uint32Array;
+    try {
+      sum = await unmaskRound({
+        study,
+        round: r.round,
+        roster: decodeFederated(r.roster!, 'roster'),
+        participants: r.participants,
+        uploads: r.survivors.map((s) => decodeFederated(r.inbox.masked[s]!, 'masked')),
+        reveals: Object.values(r.inbox.reveal).map((b) => decodeFederated(b, 'reveal')),
+      });
+    } catch (e) {
+      return this.#failRound(r, `the sum could not be unmasked: ${(e as Error).message}`);
+    }
+    const used = r.theta.slice();
+    const outcome = applyRoundSum(r.manifest, r.theta, r.adam, sum);
+    const heldOut = heldOutMetrics(outcome.heldOut, THRESHOLDS);
+    if (!r.best || heldOut.balancedAccuracy > r.best.balancedAccuracy) r.best = { round: r.round, balancedAccuracy: heldOut.balancedAccuracy, threshold: heldOut.threshold, theta: used };
+    r.roundsDone++;
+    const spent = accountantOf(r).spent();
+    const summary: RoundSummary = {
+      round: r.round,
+      advertised: this.#rosterSites(r),
+      participants: r.participants,
+      survivors: r.survivors,
+      dropped: r.participants.filter((p) => !r.survivors.includes(p)),
+      outcome: 'done',
+      epsilon: r.manifest.privacy ? spent.epsilon : null,
+      sampled: outcome.sampled,
+      heldOut,
+      uploadBytes: r.inbox.masked[r.survivors[0]!]?.length,
+    };
+    r.history.push(summary);
+    this.#log({ study: r.manifest.id, round: r.round, sites: r.survivors.length, epsilon: summary.epsilon, balancedAccuracy: summary.heldOut?.balancedAccuracy }, 'study round done');
+    await this.#nextRound(r);
+  }
+
+  async #failRound(r: StudyRecord, reason: string): Promise<void> {
+    r.history.push({ round: r.round, advertised: r.roster ? this.#rosterSites(r) : Object.keys(r.inbox.advertise).map(Number), participants: r.participants, survivors: r.survivors, dropped: [], outcome: 'failed', reason, epsilon: r.manifest.privacy ? accountantOf(r).spent().epsilon : null });
+    this.#log({ study: r.manifest.id, round: r.round, reason }, 'study round failed');
+    await this.#nextRound(r);
+  }
+
+  /** Opens the next round with fresh state, or ends the study and publishes its model. */
+  async #nextRound(r: StudyRecord): Promise<void> {
+    r.round++;
+    r.step = 'advertising';
+    r.deadline = this.#now() + r.manifest.schedule.stepSeconds * 1000;
+    r.inbox = emptyInbox();
+    r.roster = null;
+    r.participants = [];
+    r.survivors = [];
+    const scheduleDone = r.roundsDone >= r.manifest.schedule.rounds;
+    const budgetDone = !accountantOf(r).canRunRound();
+    const failures = r.history.length - r.roundsDone;
+    if (failures > Math.max(10, r.manifest.schedule.rounds)) {
+      r.state = 'stopped';
+      r.reason = `${failures} rounds failed: too few sites take part`;
+      return;
+    }
+    if (!scheduleDone && !budgetDone) return;
+    const chosen = r.history.find((h) => h.round === r.best?.round);
+    const spent = accountantOf(r).spent();
+    const model = studyModel(r.manifest, r.best?.theta ?? r.theta, r.best?.threshold ?? 0, {
+      study: r.manifest.id,
+      studyHash: r.hash,
+      sites: new Set(r.history.flatMap((h) => (h.outcome === 'done' ? h.survivors : []))).size,
+      rounds: r.roundsDone,
+      epsilon: r.manifest.privacy ? spent.epsilon : null,
+      delta: r.manifest.privacy ? spent.delta : null,
+      heldOut: chosen?.heldOut ?? null,
+      selectedRound: r.best?.round ?? r.roundsDone,
+    });
+    r.model = await this.#publish(model);
+    r.state = 'done';
+    r.reason = scheduleDone ? `the ${r.roundsDone} planned rounds are done` : `the privacy budget allows no further round after ${r.roundsDone}`;
+    this.#log({ study: r.manifest.id, model: r.model, rounds: r.roundsDone, epsilon: spent.epsilon }, 'study done');
+  }
+
+  #statusOf(r: StudyRecord): StudyStatus {
+    const privacy = r.manifest.privacy ? { epsilon: r.manifest.privacy.epsilon, delta: r.manifest.privacy.delta, spent: accountantOf(r).spent().epsilon } : null;
+    return {
+      federated: 1,
+      id: r.manifest.id,
+      study: r.hash,
+      title: r.manifest.title,
+      state: r.state,
+      round: r.round,
+      step: r.step,
+      deadline: r.deadline,
+      sites: r.manifest.sites.map((s, k) => ({ index: k + 1, id: s.id, name: s.name })),
+      threshold: r.manifest.threshold,
+      roundsPlanned: r.manifest.schedule.rounds,
+      roundsDone: r.roundsDone,
+      privacy,
+      ...(r.state === 'running' ? { weights: weightsToWire(ternarize(r.theta, shapeOf(r.manifest))) } : {}),
+      history: r.history,
+      ...(r.model ? { model: r.model } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#store.close();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * A private training study end to end: the real coordinator (the service) on loopback, five
+ * sites as in-process clients over HTTP running the same loop as `cipherclinic site join`, each
+ * holding its own part of the Framingham data. The study ends with a model the encrypted
+ * classifier serves; dropped sites are tolerated; bad messages get 4xx and harm no round.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSite, type SiteEvent } from '../src/core/federated/runner.ts';
+import { siteDataset, type SiteDataset } from '../src/core/federated/records.ts';
+import { httpTransport } from '../src/core/federated/transport.ts';
+import type { StudyStatus } from '../src/core/federated/round.ts';
+import { encodeFederated } from '../src/core/federated/messages.ts';
+import { Site } from '../src/core/federated/site.ts';
+import { parseModel } from '../src/core/model/format.ts';
+import { API } from '../src/core/protocol/index.ts';
+import { IndependentClient } from './support/independent-client.ts';
+import { startTestServer, type TestServer } from './support/server-harness.ts';
+import { framinghamStudy, framinghamTables, scoreModel, trainCentrally, type TestStudy } from './support/study.ts';
+import { randomRecords } from './support/synthetic.ts';
+import { referenceScore } from '../src/core/model/reference.ts';
+
+const TOKEN = 'study-operator-token-0123456789';
+const ROUNDS = 24;
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ adminToken: TOKEN, modelDirs: [], workers: 1 });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function createStudy(study: TestStudy): Promise<Response> {
+  return fetch(server.url + API.createStudy, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(study.manifest) });
+}
+
+function datasets(study: TestStudy, skew: 'even' | 'age'): SiteDataset[] {
+  return framinghamTables(study.identities.length, skew).siteTables.map((t, k) => siteDataset(study.manifest, t, new Uint8Array(32).fill(k + 1)));
+}
+
+/** Runs every site to the end of the study; `drop` decides per site, round and step. */
+async function runStudy(study: TestStudy, data: SiteDataset[], drop: (site: number, round: number, step: string) => boolean = () => false) {
+  const events: SiteEvent[][] = data.map(() => []);
+  const finals = await Promise.all(
+    data.map((d, k) =>
+      runSite({
+        study,
+        identitySecretKey: study.identities[k]!.secretKey,
+        data: d,
+        transport: httpTransport(server.url, study.manifest.id),
+        seed: new Uint8Array(32).fill(100 + k),
+        pollMs: 25,
+        onEvent: (e) => events[k]!.push(e),
+        shouldAct: (round, step) => !drop(k + 1, round, step),
+      }),
+    ),
+  );
+  return { finals, events };
+}
+
+describe('a study across five hospitals', () => {
+  let done: StudyStatus;
+
+  it('trains a TernaryNet across sites and publishes it to the encrypted classifier', async () => {
+    const study = framinghamStudy({ id: 'chd-even', rounds: ROUNDS });
+    const created = await createStudy(study);
+    expect(created.status, await created.clone().text()).toBe(201);
+    expect(((await created.json()) as StudyStatus).study).toBe(study.hash);
+    const { finals } = await runStudy(study, datasets(study, 'even'));
+    done = finals[0]!;
+    expect(done.state).toBe('done');
+    expect(done.roundsDone).toBe(ROUNDS);
+    expect(done.history.every((h) => h.outcome === 'done' && h.survivors.length === 5)).toBe(true);
+    expect(done.model).toBe('chd-even');
+    // Served like any model: its card, and an encrypted prediction equal to the reference.
+    const card = (await (await fetch(server.url + API.model("chd-even"))).json()) as { description: string };
+    const model = parseModel(JSON.parse(await readFile(join(server.dataDir, 'models', 'chd-even.json'), 'utf8')));
+    expect((model.training as { federated: { sites: number; rounds: number } }).federated).toMatchObject({ sites: 5, rounds: ROUNDS });
+    expect(card.description).toMatch(new RegExp(`across 5 sites in ${ROUNDS} rounds`));
+    const client = await IndependentClient.connect(server.url, 'chd-even', 'single');
+    try {
+      expect((await client.registerKeys()).status).toBe(201);
+      const record = randomRecords(model, 1, 3)[0]!;
+      expect(await client.classify([record])).toEqual([referenceScore(model, record)]);
+    } finally {
+      client.dispose();
+    }
+    // Against the same procedure on pooled data (no cryptography), scored on the same rows.
+    const { siteTables, test } = framinghamTables(5, 'even');
+    const pooled = siteDataset(study.manifest, { ...siteTables[0]!, rows: siteTables.flatMap((t) => t.rows), lines: siteTables.flatMap((t) => t.lines) }, new Uint8Array(32).fill(1));
+    const federated = scoreModel(model, test);
+    const central = scoreModel(trainCentrally(study, pooled, new Uint8Array(32).fill(100)), test);
+    console.log(`federated (5 sites, no noise): balanced accuracy ${federated.balancedAccuracy.toFixed(3)}, AUC ${federated.auc.toFixed(3)}; central, same procedure: ${central.balancedAccuracy.toFixed(3)}, ${central.auc.toFixed(3)}`);
+    expect(federated.auc).toBeGreaterThan(0.65);
+    expect(Math.abs(federated.balancedAccuracy - central.balancedAccuracy)).toBeLessThan(0.05);
+  }, 180_000);
+
+  it('completes rounds with the exact sum when sites drop at every step, and a dropped site rejoins', async () => {
+    const study = framinghamStudy({ id: 'chd-dropouts', rounds: 4, stepSeconds: 2 });
+    expect((await createStudy(study)).status).toBe(201);
+    // Round 1: site 5 never advertises. Round 2: site 4 drops after sharing (its mask key is
+    // reconstructed). Round 3: site 3 skips the reveal. Round 4: everyone.
+    const drops: Record<number, [number, string]> = { 1: [5, 'advertise'], 2: [4, 'upload'], 3: [3, 'reveal'] };
+    const { finals, events } = await runStudy(study, datasets(study, 'even'), (site, round, step) => drops[round]?.[0] === site && drops[round]?.[1] === step);
+    const status = finals[0]!;
+    expect(status.state).toBe('done');
+    const byRound = new Map(status.history.filter((h) => h.outcome === 'done').map((h) => [h.round, h]));
+    expect(byRound.get(1)!.advertised).toEqual([1, 2, 3, 4]);
+    expect(byRound.get(2)!.dropped).toEqual([4]);
+    expect(byRound.get(2)!.survivors).toEqual([1, 2, 3, 5]);
+    // The site that dropped in round 2 is back in round 3 with fresh keys.
+    expect(byRound.get(3)!.survivors).toContain(4);
+    expect(events[3]!.some((e) => e.kind === 'step' && e.round === 3 && e.step === 'uploaded')).toBe(true);
+  }, 120_000);
+
+  it('fails a round cleanly with fewer than t survivors, then goes on', async () => {
+    const study = framinghamStudy({ id: 'chd-too-few', rounds: 2, stepSeconds: 2 });
+    expect((await createStudy(study)).status).toBe(201);
+    // Round 1: three of five sites drop before uploading: 2 uploads < t = 3.
+    const { finals } = await runStudy(study, datasets(study, 'even'), (site, round, step) => round === 1 && site >= 3 && step === 'upload');
+    const failed = finals[0]!.history.find((h) => h.round === 1)!;
+    expect(failed.outcome).toBe('failed');
+    expect(failed.reason).toMatch(/fewer than the threshold 3/);
+    expect(finals[0]!.state).toBe('done');
+    expect(finals[0]!.roundsDone).toBe(2);
+  }, 120_000);
+
+  it('refuses tampered, replayed, unsigned and misdirected messages with 4xx, and the round goes on', async () => {
+    const study = framinghamStudy({ id: 'chd-refusals', rounds: 1, stepSeconds: 30 });
+    expect((await createStudy(study)).status).toBe(201);
+    const post = (type: string, body: Uint8Array) => fetch(server.url + API.studyMessage('chd-refusals', type as 'advertise'), { method: 'POST', headers: { 'content-type': 'application/msgpack' }, body });
+    const site1 = new Site({ study, identitySecretKey: study.identities[0]!.secretKey });
+    const { advertise } = site1.startRound(1);
+    const tampered = { ...advertise, maskKey: advertise.maskKey.map((b, k) => (k === 0 ? b ^ 1 : b)) };
+    expect((await post('advertise', encodeFederated(tampered))).status).toBe(409);
+    expect((await post('advertise', encodeFederated({ ...advertise, signature: new Uint8Array(64) }))).status).toBe(409);
+    expect((await post('advertise', encodeFederated({ ...advertise, round: 2 }))).status).toBe(409);
+    expect((await post('advertise', encodeFederated({ ...advertise, study: 'f'.repeat(64) }))).status).toBe(409);
+    expect((await post('shares', encodeFederated(advertise))).status).toBe(400);
+    expect((await post('advertise', new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff]))).status).toBe(400);
+    expect((await post('advertise', encodeFederated(advertise))).status).toBe(202);
+    expect((await post('advertise', encodeFederated(advertise))).status).toBe(409); // replayed
+    expect((await fetch(server.url + API.study('no-such-study'))).status).toBe(404);
+    const status = (await (await fetch(server.url + API.study('chd-refusals'))).json()) as StudyStatus;
+    expect(status.state).toBe('running');
+    expect(status.step).toBe('advertising');
+    const stop = await fetch(`${server.url}/api/admin/studies/chd-refusals/stop`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(((await stop.json()) as StudyStatus).state).toBe('stopped');
+  }, 60_000);
+});

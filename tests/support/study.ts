@@ -1,0 +1,98 @@
+/**
+ * Studies for tests: a Framingham manifest over N seeded site identities, the shared data split
+ * among the sites (evenly, or skewed by age), and the held-out rows every test scores on.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { adamState, initialParameters, ternarize } from '../../src/core/federated/network.ts';
+import { toZ32 } from '../../src/core/federated/quantize.ts';
+import { heldOutMetrics } from '../../src/core/federated/round.ts';
+import { applyRoundSum, shapeOf, siteUpdate, THRESHOLDS } from '../../src/core/federated/update.ts';
+import { studyModel } from '../../src/train/federated.ts';
+import { generateIdentity, type KeyPair } from '../../src/core/federated/agreement.ts';
+import { parseManifest, STUDY_FORMAT, STUDY_VERSION, type PinnedStudy, type StudyManifest } from '../../src/core/federated/manifest.ts';
+import { deriveRng } from '../../src/core/federated/prng.ts';
+import { readCsv, type TextTable } from '../../src/core/data/csv.ts';
+import { validateRows } from '../../src/core/data/validate.ts';
+import { parseModel, type TernaryModel } from '../../src/core/model/format.ts';
+import { quantizeRecord, referenceScore } from '../../src/core/model/reference.ts';
+import { scoreClassifier } from '../../src/core/metrics.ts';
+import { sharedDataDir } from '../../src/cli/paths.ts';
+import { DEFAULT_MODELS_DIR } from './server-harness.ts';
+
+export interface TestStudy extends PinnedStudy {
+  identities: KeyPair[];
+}
+
+/** Framingham's features and published-norm standardization, as the default model has them. */
+export function framinghamStudy(options: { id?: string; sites?: number; threshold?: number; rounds?: number; privacy?: StudyManifest['privacy']; stepSeconds?: number; hidden?: number; samplingRate?: number; learningRate?: number }): TestStudy {
+  const base = parseModel(JSON.parse(readFileSync(join(DEFAULT_MODELS_DIR, 'framingham-chd.json'), 'utf8')));
+  const n = options.sites ?? 5;
+  const rng = deriveRng(new Uint8Array(32).fill(7), 'test-study/identities');
+  const identities = Array.from({ length: n }, () => generateIdentity(rng));
+  const manifest: StudyManifest = {
+    format: STUDY_FORMAT,
+    version: STUDY_VERSION,
+    id: options.id ?? 'chd-private',
+    title: '10-year coronary heart disease, trained privately',
+    features: base.features.map(({ name, label, unit, min, max, kind, loinc }) => ({ name, label, unit, min, max, kind, ...(loinc ? { loinc } : {}) })),
+    standardization: { mean: base.input.mean, std: base.input.std },
+    label: 'label',
+    prevalence: 0.152,
+    classes: base.classes,
+    network: { hidden: options.hidden ?? 4 },
+    schedule: { rounds: options.rounds ?? 20, learningRate: options.learningRate ?? 0.1, samplingRate: options.samplingRate ?? 0.3, stepSeconds: options.stepSeconds ?? 5 },
+    update: { clip: 5, scale: 256, bits: 32 },
+    privacy: options.privacy === undefined ? null : options.privacy,
+    threshold: options.threshold ?? Math.floor(n / 2) + 1,
+    sites: identities.map((id, k) => ({ id: `hospital-${k + 1}`, name: `Hospital ${k + 1}`, identityKey: bytesToHex(id.publicKey) })),
+  };
+  return { ...parseManifest(manifest), identities };
+}
+
+/** The Framingham file; every fifth row is kept out of every site for the test's own scoring. */
+export function framinghamTables(sites: number, skew: 'even' | 'age'): { siteTables: TextTable[]; test: TextTable } {
+  const table = readCsv(readFileSync(join(sharedDataDir(), 'framingham_chd.csv'), 'utf8'), 'framingham_chd.csv');
+  const pick = (keep: (k: number) => boolean): TextTable => ({ ...table, rows: table.rows.filter((_, k) => keep(k)), lines: table.lines.filter((_, k) => keep(k)) });
+  const test = pick((k) => k % 5 === 0);
+  const rest = table.rows.map((_, k) => k).filter((k) => k % 5 !== 0);
+  const age = table.columns.indexOf('age');
+  const order = skew === 'age' ? [...rest].sort((a, b) => Number(table.rows[a]![age]) - Number(table.rows[b]![age]) || a - b) : rest;
+  const siteTables = Array.from({ length: sites }, (_, s) => {
+    const mine = new Set(skew === 'age' ? order.slice(Math.floor((s * order.length) / sites), Math.floor(((s + 1) * order.length) / sites)) : order.filter((_, k) => k % sites === s));
+    return { ...pick((k) => mine.has(k)), source: `hospital-${s + 1}.csv` };
+  });
+  return { siteTables, test };
+}
+
+/** Balanced accuracy and AUC of a model file on a table, through the plaintext reference. */
+export function scoreModel(model: TernaryModel, table: TextTable, label = 'label'): { balancedAccuracy: number; auc: number } {
+  const column = table.columns.indexOf(label);
+  const { records } = validateRows(model.features, table);
+  const y = records.map((r) => Number(table.rows[r.index]![column]));
+  const p = records.map((r) => 1 / (1 + Math.exp(-(model.output.scale * referenceScore(model, quantizeRecord(model, r.values)) + model.output.bias))));
+  const s = scoreClassifier(y, p);
+  return { balancedAccuracy: s.balancedAccuracy, auc: s.auc };
+}
+
+/**
+ * The same procedure without the cryptography and on pooled data: one dataset, the same site
+ * update (sampling, clipping, rounding, noise) and coordinator step, the same selection of the
+ * best round on the held-out rows. What "trained centrally" means for the comparison.
+ */
+export function trainCentrally(study: TestStudy, data: import('../../src/core/federated/records.ts').SiteDataset, seed: Uint8Array): TernaryModel {
+  const { manifest } = study;
+  const shape = shapeOf(manifest);
+  const theta = initialParameters(shape, deriveRng(hexToBytes(study.hash), 'coordinator/initial-parameters'));
+  const adam = adamState(theta.length);
+  let best: { b: number; t: number; theta: Float64Array; round: number } | null = null;
+  for (let round = 1; round <= manifest.schedule.rounds; round++) {
+    const used = theta.slice();
+    const update = siteUpdate(manifest, ternarize(theta, shape), data.train, data.heldOut, deriveRng(seed, `site-update/round-${round}`));
+    const outcome = applyRoundSum(manifest, theta, adam, toZ32(update));
+    const m = heldOutMetrics(outcome.heldOut, THRESHOLDS);
+    if (!best || m.balancedAccuracy > best.b) best = { b: m.balancedAccuracy, t: m.threshold, theta: used, round };
+  }
+  return studyModel(manifest, best!.theta, best!.t, { study: manifest.id, studyHash: study.hash, sites: 1, rounds: manifest.schedule.rounds, epsilon: null, delta: null, heldOut: null, selectedRound: best!.round });
+}
