@@ -10,7 +10,11 @@ const USAGE = `usage:
   cipherclinic serve                      (HOST, PORT and more from the environment: docs/server.md)
   cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--epochs N] [--batch-size N] [--seed S] [--repeats N] [--spec spec.json] [--json]
   cipherclinic plan <model.json> [--layout batch|single] [--json]
-  cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--label label] [--json]`;
+  cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--label label] [--json]
+  cipherclinic study create <manifest.json> --url <service>   (CIPHERCLINIC_ADMIN_TOKEN in the environment)
+  cipherclinic study status|stop <id> --url <service> [--json]
+  cipherclinic site keygen --out <site.key>
+  cipherclinic site join <service> --study <id> --data <site.csv> --identity <site.key> [--study-hash <hash>]`;
 
 function layoutOf(value: string | undefined): LayoutName {
   const layout = value ?? 'batch';
@@ -27,6 +31,9 @@ function integerOf(name: string, value: string | undefined, min = 0): number | u
 }
 
 async function main(argv: string[]): Promise<void> {
+  // Studies and sites parse their own options (src/cli/study.ts).
+  if (argv[0] === 'study') return (await import('./study.ts')).studyCommand(argv.slice(1));
+  if (argv[0] === 'site') return (await import('./study.ts')).siteCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

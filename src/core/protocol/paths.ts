@@ -10,6 +10,8 @@ export const API = {
   createStudy: '/api/admin/studies',
   studies: '/api/studies',
   study: (id: string) => `/api/studies/${encodeURIComponent(id)}`,
+  studyManifest: (id: string) => `/api/studies/${encodeURIComponent(id)}/manifest`,
+  stopStudy: (id: string) => `/api/admin/studies/${encodeURIComponent(id)}/stop`,
   /** POST a site's signed message of a round: advertise, shares, masked, reveal. */
   studyMessage: (id: string, type: 'advertise' | 'shares' | 'masked' | 'reveal') => `/api/studies/${encodeURIComponent(id)}/${type}`,
   /** GET what the coordinator relays in a round: roster, inbox (?site=), unmask. */

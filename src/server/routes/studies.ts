@@ -27,6 +27,7 @@ export function studyRoutes(app: FastifyInstance, { studies }: ServerParts): voi
     reply.header('cache-control', 'no-store');
     return studies.status(request.params.id);
   });
+  app.get<{ Params: { id: string } }>('/api/studies/:id/manifest', async (request) => studies.manifest(request.params.id));
   for (const type of ['advertise', 'shares', 'masked', 'reveal'] as const) {
     app.post<{ Params: { id: string } }>(`/api/studies/:id/${type}`, { bodyLimit: STUDY_MESSAGE_BYTES, config: { accepts: MSGPACK_TYPE } }, async (request, reply) => {
       const body = msgpackBody(request);

@@ -98,6 +98,11 @@ export class StudyCoordinator {
     return this.#statusOf(await this.#record(id));
   }
 
+  /** The manifest as created: sites hash it and compare with the operator's hash. */
+  async manifest(id: string): Promise<StudyManifest> {
+    return (await this.#record(id)).manifest;
+  }
+
   async list(): Promise<StudyStatus[]> {
     const out: StudyStatus[] = [];
     for (const id of await this.#store.ids()) {
