@@ -63,6 +63,7 @@ async function runStudy(study: TestStudy, data: SiteDataset[], drop: (site: numb
 
 describe('a study across five hospitals', () => {
   let done: StudyStatus;
+  let noiseless = NaN;
 
   it('trains a TernaryNet across sites and publishes it to the encrypted classifier', async () => {
     const study = framinghamStudy({ id: 'chd-even', rounds: ROUNDS });
@@ -93,10 +94,46 @@ describe('a study across five hospitals', () => {
     const pooled = siteDataset(study.manifest, { ...siteTables[0]!, rows: siteTables.flatMap((t) => t.rows), lines: siteTables.flatMap((t) => t.lines) }, new Uint8Array(32).fill(1));
     const federated = scoreModel(model, test);
     const central = scoreModel(trainCentrally(study, pooled, new Uint8Array(32).fill(100)), test);
-    console.log(`federated (5 sites, no noise): balanced accuracy ${federated.balancedAccuracy.toFixed(3)}, AUC ${federated.auc.toFixed(3)}; central, same procedure: ${central.balancedAccuracy.toFixed(3)}, ${central.auc.toFixed(3)}`);
+    console.log(`federated (5 sites, even split, no noise): balanced accuracy ${federated.balancedAccuracy.toFixed(3)}, AUC ${federated.auc.toFixed(3)}; central, same procedure: ${central.balancedAccuracy.toFixed(3)}, ${central.auc.toFixed(3)}`);
+    noiseless = federated.balancedAccuracy;
     expect(federated.auc).toBeGreaterThan(0.65);
     expect(Math.abs(federated.balancedAccuracy - central.balancedAccuracy)).toBeLessThan(0.05);
   }, 180_000);
+
+  it('trains on a split skewed by age (each hospital a different age band) as well as centrally', async () => {
+    const study = framinghamStudy({ id: 'chd-skewed', rounds: ROUNDS });
+    expect((await createStudy(study)).status).toBe(201);
+    const { finals } = await runStudy(study, datasets(study, 'age'));
+    expect(finals[0]!.state).toBe('done');
+    const model = parseModel(JSON.parse(await readFile(join(server.dataDir, 'models', 'chd-skewed.json'), 'utf8')));
+    const { siteTables, test } = framinghamTables(5, 'age');
+    const pooled = siteDataset(study.manifest, { ...siteTables[0]!, rows: siteTables.flatMap((t) => t.rows), lines: siteTables.flatMap((t) => t.lines) }, new Uint8Array(32).fill(1));
+    const federated = scoreModel(model, test);
+    const central = scoreModel(trainCentrally(study, pooled, new Uint8Array(32).fill(100)), test);
+    console.log(`federated (5 sites, skewed by age, no noise): balanced accuracy ${federated.balancedAccuracy.toFixed(3)}, AUC ${federated.auc.toFixed(3)}; central: ${central.balancedAccuracy.toFixed(3)}, ${central.auc.toFixed(3)}`);
+    expect(federated.auc).toBeGreaterThan(0.6);
+    expect(Math.abs(federated.balancedAccuracy - central.balancedAccuracy)).toBeLessThan(0.06);
+  }, 180_000);
+
+  it('with distributed noise stops at its privacy budget, and the card says the ε the accountant spent', async () => {
+    const study = framinghamStudy({ id: 'chd-private-dp', rounds: 500, samplingRate: 0.1, privacy: { epsilon: 3, delta: 1e-5, noiseMultiplier: 2 } });
+    expect((await createStudy(study)).status).toBe(201);
+    const { finals } = await runStudy(study, datasets(study, 'even'));
+    const status = finals[0]!;
+    expect(status.state).toBe('done');
+    expect(status.reason).toMatch(/privacy budget allows no further round/);
+    expect(status.roundsDone).toBeLessThan(500);
+    expect(status.privacy!.spent).toBeLessThanOrEqual(3);
+    const model = parseModel(JSON.parse(await readFile(join(server.dataDir, 'models', 'chd-private-dp.json'), 'utf8')));
+    const record = (model.training as { federated: { epsilon: number; delta: number } }).federated;
+    expect(record.epsilon).toBe(status.privacy!.spent);
+    expect(record.delta).toBe(1e-5);
+    expect(model.description).toContain(`ε = ${status.privacy!.spent.toFixed(2)}`);
+    const { test } = framinghamTables(5, 'even');
+    const noisy = scoreModel(model, test);
+    console.log(`federated with noise (ε = ${status.privacy!.spent.toFixed(3)}, δ = 1e-5, ${status.roundsDone} rounds): balanced accuracy ${noisy.balancedAccuracy.toFixed(3)}, AUC ${noisy.auc.toFixed(3)}; without noise ${noiseless.toFixed(3)}`);
+    expect(noisy.auc).toBeGreaterThan(0.55);
+  }, 300_000);
 
   it('completes rounds with the exact sum when sites drop at every step, and a dropped site rejoins', async () => {
     const study = framinghamStudy({ id: 'chd-dropouts', rounds: 4, stepSeconds: 2 });
@@ -114,6 +151,24 @@ describe('a study across five hospitals', () => {
     // The site that dropped in round 2 is back in round 3 with fresh keys.
     expect(byRound.get(3)!.survivors).toContain(4);
     expect(events[3]!.some((e) => e.kind === 'step' && e.round === 3 && e.step === 'uploaded')).toBe(true);
+  }, 120_000);
+
+  it('gives a bit-identical model file for the same seeds and participants', async () => {
+    const study = framinghamStudy({ id: 'chd-twice', rounds: 5 });
+    const files: string[] = [];
+    for (const run of [0, 1]) {
+      const other = run === 0 ? server : await startTestServer({ adminToken: TOKEN, modelDirs: [], workers: 1 });
+      try {
+        const created = await fetch(other.url + API.createStudy, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(study.manifest) });
+        expect(created.status).toBe(201);
+        const data = datasets(study, 'even');
+        await Promise.all(data.map((d, k) => runSite({ study, identitySecretKey: study.identities[k]!.secretKey, data: d, transport: httpTransport(other.url, study.manifest.id), seed: new Uint8Array(32).fill(100 + k), pollMs: 25 })));
+        files.push(await readFile(join(other.dataDir, 'models', 'chd-twice.json'), 'utf8'));
+      } finally {
+        if (other !== server) await other.stop();
+      }
+    }
+    expect(files[1]).toBe(files[0]);
   }, 120_000);
 
   it('fails a round cleanly with fewer than t survivors, then goes on', async () => {
