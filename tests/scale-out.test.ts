@@ -11,14 +11,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModel, type TernaryModel } from '../src/core/model/format.ts';
 import { referenceScore } from '../src/core/model/reference.ts';
-import { decodeMessage, MSGPACK_TYPE } from '../src/core/protocol/index.ts';
+import { API, decodeMessage, MSGPACK_TYPE } from '../src/core/protocol/index.ts';
 import { IndependentClient, postMsgpack } from './support/independent-client.ts';
-import { DEFAULT_MODELS_DIR } from './support/server-harness.ts';
+import { DEFAULT_MODELS_DIR, startTestServer } from './support/server-harness.ts';
+import { framinghamStudy, framinghamTables } from './support/study.ts';
+import { runSite, type StudyTransport } from '../src/core/federated/runner.ts';
+import { siteDataset } from '../src/core/federated/records.ts';
+import { httpTransport } from '../src/core/federated/transport.ts';
 import { spawnServer, type ServerProcess } from './support/server-process.ts';
 import { startNginx, startRedis, type NginxProcess, type RedisProcess } from './support/services.ts';
 import { randomRecords } from './support/synthetic.ts';
 
 const MODEL = 'pima-diabetes';
+const TOKEN = 'scale-out-operator-token-0123';
 let dir: string;
 let model: TernaryModel;
 let redis: RedisProcess;
@@ -29,7 +34,7 @@ let client: IndependentClient;
 const classifyUrl = (base: string) => `${base}/api/models/${MODEL}/classify`;
 
 function instance(): Promise<ServerProcess> {
-  return spawnServer({ modelDirs: [dir], dataDir: join(dir, `data-${instances.length}`), workers: 1, redisUrl: redis.url, trustProxy: true, taskTimeoutMs: 5000 }).then((s) => {
+  return spawnServer({ modelDirs: [dir], dataDir: join(dir, `data-${instances.length}`), workers: 1, redisUrl: redis.url, trustProxy: true, taskTimeoutMs: 5000, adminToken: TOKEN }).then((s) => {
     instances.push(s);
     return s;
   });
@@ -141,6 +146,46 @@ describe('two instances on Redis behind nginx', () => {
     }
     for (const s of [a!, b!]) await waitReady(s.url);
   }, 60_000);
+
+  it('runs a study with sites alternating between instances, ending with the same model as on one instance', async () => {
+    const [a, b] = instances;
+    const study = framinghamStudy({ id: 'chd-shared', rounds: 4, sites: 3, threshold: 2 });
+    const operator = (base: string) => fetch(base + API.createStudy, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(study.manifest) });
+    expect((await operator(a!.url)).status).toBe(201);
+    expect((await operator(b!.url)).status).toBe(409); // the id is taken, on every instance
+    const data = framinghamTables(3, 'even').siteTables.map((t, k) => siteDataset(study.manifest, t, new Uint8Array(32).fill(k + 1)));
+    /** Each request of each site goes to the next instance in turn. */
+    const alternating = (): StudyTransport => {
+      const transports = [httpTransport(a!.url, study.manifest.id), httpTransport(b!.url, study.manifest.id)];
+      let turn = 0;
+      const next = () => transports[turn++ % 2]!;
+      return { status: () => next().status(), send: (type, body) => next().send(type, body), roster: (r) => next().roster(r), inbox: (r, s) => next().inbox(r, s), unmask: (r) => next().unmask(r) };
+    };
+    const run = (transport: () => StudyTransport) => Promise.all(data.map((d, k) => runSite({ study, identitySecretKey: study.identities[k]!.secretKey, data: d, transport: transport(), seed: new Uint8Array(32).fill(50 + k), pollMs: 25 })));
+    const finals = await run(alternating);
+    expect(finals[0]!.state, JSON.stringify(finals[0]!.history.slice(0, 3)) + finals[0]!.reason).toBe('done');
+    expect(finals[0]!.history.every((h) => h.outcome === 'done')).toBe(true);
+    // Both instances serve the model (the one that did not close the study rebuilds the same file).
+    const cards = await Promise.all([a!, b!].map(async (s) => {
+      for (let k = 0; k < 50; k++) {
+        const res = await fetch(s.url + API.model('chd-shared'));
+        if (res.status === 200) return res.json();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`${s.url} never served the study's model`);
+    }));
+    expect((cards[0] as { modelHash: string }).modelHash).toBe((cards[1] as { modelHash: string }).modelHash);
+    // The same study on one instance alone, with the same seeds: the same model.
+    const single = await startTestServer({ adminToken: TOKEN, modelDirs: [], workers: 1 });
+    try {
+      expect((await operator(single.url)).status).toBe(201);
+      await run(() => httpTransport(single.url, study.manifest.id));
+      const alone = (await (await fetch(single.url + API.model('chd-shared'))).json()) as { modelHash: string };
+      expect(alone.modelHash).toBe((cards[0] as { modelHash: string }).modelHash);
+    } finally {
+      await single.stop();
+    }
+  }, 120_000);
 
   it('answers an idempotent retry once after the first instance dies mid-request', async () => {
     const [a, b] = instances;

@@ -66,6 +66,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const studies = new StudyCoordinator({
     store: stores.studies,
     publish: async (model) => (await publishModel(registry, config.dataDir, model)).served.model.id,
+    serves: (id) => registry.byId(id) !== undefined,
     log: (fields, message) => log(fields, message),
   });
   const app = await buildApp({ config, registry, pool, keys: stores.keys, answers: stores.answers, redis: stores.redis, studies, slabs }, { logStream: options.logStream });

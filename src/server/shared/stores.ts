@@ -1,6 +1,6 @@
 /**
  * The stores of one instance, chosen in one place: embedded (a folder for keys, memory for
- * idempotent answers and rate-limit counters) unless `redisUrl` is set, and then all of them in
+ * idempotent answers, rate-limit counters, study state) unless `redisUrl` is set, and then all of them in
  * Redis at once, so that instances behind a load balancer share everything a request may need
  * from an earlier one (DESIGN §9). Evaluation keys keep a small in-memory cache in front of
  * either store: key bytes never change under an id, so a cached set is never stale.
@@ -14,6 +14,7 @@ import { CachedKeyStore } from '../keys/cached.ts';
 import { DiskKeyStore } from '../keys/disk.ts';
 import { RedisKeyStore } from '../keys/redis.ts';
 import type { KeyStore } from '../keys/store.ts';
+import { RedisStudyStore } from '../studies/redis.ts';
 import { DiskStudyStore, type StudyStore } from '../studies/store.ts';
 import { connectRedis, redisReady } from './redis.ts';
 
@@ -44,8 +45,7 @@ export async function openStores(config: ServerConfig): Promise<Stores> {
   const keys = new CachedKeyStore(new RedisKeyStore(redis, { ttlSeconds: config.keyTtlSeconds, maxBytes: config.keyStoreMaxBytes }), config.keyCacheBytes);
   return {
     keys,
-    // Study state stays on this instance's disk until the shared study store lands (docs/server.md).
-    studies: await DiskStudyStore.open(join(config.dataDir, 'studies')),
+    studies: new RedisStudyStore(redis),
     answers: new RedisAnswers(redis, { waitMs: config.taskTimeoutMs }),
     redis,
     close: async () => {

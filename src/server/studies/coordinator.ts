@@ -37,6 +37,8 @@ export interface CoordinatorOptions {
   store: StudyStore;
   /** Serves a finished study's model like any published model; resolves to its id. */
   publish: (model: TernaryModel) => Promise<string>;
+  /** Whether this instance serves a model id (a study finished on another instance is published here too). */
+  serves: (id: string) => boolean;
   log: Log;
   now?: () => number;
 }
@@ -52,6 +54,7 @@ function accountantOf(r: StudyRecord): PrivacyAccountant {
 export class StudyCoordinator {
   readonly #store: StudyStore;
   readonly #publish: (model: TernaryModel) => Promise<string>;
+  readonly #serves: (id: string) => boolean;
   readonly #log: Log;
   readonly #now: () => number;
   readonly #timer: NodeJS.Timeout;
@@ -60,6 +63,7 @@ export class StudyCoordinator {
   constructor(options: CoordinatorOptions) {
     this.#store = options.store;
     this.#publish = options.publish;
+    this.#serves = options.serves;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#timer = setInterval(() => void this.tick(), TICK_MS).unref();
@@ -200,10 +204,16 @@ export class StudyCoordinator {
     try {
       for (const id of await this.#store.ids()) {
         const r = await this.#store.get(id);
+        // A study another instance finished: its model is rebuilt from the stored parameters
+        // (deterministic, the same file) and served here too.
+        if (r?.state === 'done' && r.model && !this.#serves(r.model)) await this.#publish(this.#modelOf(r)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study model not served'));
         if (r?.state === 'running' && this.#now() > r.deadline) {
           await this.#store.update(id, (draft) => this.#advance(draft, true)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study step failed'));
         }
       }
+    } catch (e) {
+      // The store is unreachable (Redis down): the next tick tries again; readiness says why.
+      this.#log({ error: (e as Error).message }, 'study deadlines not checked');
     } finally {
       this.#ticking = false;
     }
@@ -306,9 +316,18 @@ export class StudyCoordinator {
       return;
     }
     if (!scheduleDone && !budgetDone) return;
+    const spent = accountantOf(r).spent();
+    r.model = await this.#publish(this.#modelOf(r));
+    r.state = 'done';
+    r.reason = scheduleDone ? `the ${r.roundsDone} planned rounds are done` : `the privacy budget allows no further round after ${r.roundsDone}`;
+    this.#log({ study: r.manifest.id, model: r.model, rounds: r.roundsDone, epsilon: spent.epsilon }, 'study done');
+  }
+
+  /** The model file a study publishes: the best round's weights, its threshold, its record. */
+  #modelOf(r: StudyRecord): TernaryModel {
     const chosen = r.history.find((h) => h.round === r.best?.round);
     const spent = accountantOf(r).spent();
-    const model = studyModel(r.manifest, r.best?.theta ?? r.theta, r.best?.threshold ?? 0, {
+    return studyModel(r.manifest, r.best?.theta ?? r.theta, r.best?.threshold ?? 0, {
       study: r.manifest.id,
       studyHash: r.hash,
       sites: new Set(r.history.flatMap((h) => (h.outcome === 'done' ? h.survivors : []))).size,
@@ -318,10 +337,6 @@ export class StudyCoordinator {
       heldOut: chosen?.heldOut ?? null,
       selectedRound: r.best?.round ?? r.roundsDone,
     });
-    r.model = await this.#publish(model);
-    r.state = 'done';
-    r.reason = scheduleDone ? `the ${r.roundsDone} planned rounds are done` : `the privacy budget allows no further round after ${r.roundsDone}`;
-    this.#log({ study: r.manifest.id, model: r.model, rounds: r.roundsDone, epsilon: spent.epsilon }, 'study done');
   }
 
   #statusOf(r: StudyRecord): StudyStatus {
