@@ -34,7 +34,7 @@ let client: IndependentClient;
 const classifyUrl = (base: string) => `${base}/api/models/${MODEL}/classify`;
 
 function instance(): Promise<ServerProcess> {
-  return spawnServer({ modelDirs: [dir], dataDir: join(dir, `data-${instances.length}`), workers: 1, redisUrl: redis.url, trustProxy: true, taskTimeoutMs: 5000, adminToken: TOKEN }).then((s) => {
+  return spawnServer({ modelDirs: [dir], dataDir: join(dir, `data-${instances.length}`), workers: 1, redisUrl: redis.url, trustProxy: true, taskTimeoutMs: 5000, adminToken: TOKEN, rateLimitPerMinute: 100_000 }).then((s) => {
     instances.push(s);
     return s;
   });
@@ -83,6 +83,14 @@ describe('two instances on Redis behind nginx', () => {
       expect(answer.status, JSON.stringify(answer.json)).toBe(200);
       expect(client.decrypt(answer.message)).toEqual([referenceScore(model, record)]);
     }
+  });
+
+  it('counts one client\'s requests against one rate limit across instances', async () => {
+    const [a, b] = instances;
+    const remaining = async (base: string) => Number((await fetch(`${base}/api/models`, { headers: { 'x-forwarded-for': '203.0.113.7' } })).headers.get('x-ratelimit-remaining'));
+    const first = await remaining(a!.url);
+    expect(await remaining(b!.url)).toBe(first - 1);
+    expect(await remaining(a!.url)).toBe(first - 2);
   });
 
   it('evaluates concurrent identical requests on two instances once', async () => {
