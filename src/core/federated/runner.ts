@@ -16,7 +16,8 @@ import { siteUpdate } from './update.ts';
 
 /** How the site reaches the coordinator; every method rejects with a message for people. */
 export interface StudyTransport {
-  status(): Promise<StudyStatus>;
+  /** The study's status; `brief`: with the last round of its history only (for polling). */
+  status(brief?: boolean): Promise<StudyStatus>;
   send(type: 'advertise' | 'shares' | 'masked' | 'reveal', body: Uint8Array): Promise<void>;
   roster(round: number): Promise<Uint8Array>;
   inbox(round: number, site: number): Promise<Uint8Array>;
@@ -73,7 +74,7 @@ export async function runSite(options: RunSiteOptions): Promise<StudyStatus> {
     if (signal?.aborted) throw new Error('stopped');
     let status: StudyStatus;
     try {
-      status = await transport.status();
+      status = await transport.status(true);
     } catch {
       await sleep(options.pollMs ?? 200, signal);
       continue;
@@ -81,7 +82,7 @@ export async function runSite(options: RunSiteOptions): Promise<StudyStatus> {
     if (status.study !== study.hash) throw new Error(`the coordinator serves study ${status.study.slice(0, 12)}…, not the pinned ${study.hash.slice(0, 12)}…`);
     if (status.round > lastRoundSeen && lastRoundSeen > 0) onEvent?.({ kind: 'round', status });
     lastRoundSeen = Math.max(lastRoundSeen, status.round);
-    if (status.state !== 'running') return status;
+    if (status.state !== 'running') return transport.status();
     try {
       if (!current || current.number !== status.round) {
         if (current && !current.done.has('revealed')) onEvent?.({ kind: 'missed', round: current.number, reason: 'the round moved on before this site finished it' });

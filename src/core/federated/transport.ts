@@ -39,7 +39,7 @@ export function httpTransport(base: string, id: string, fetchFn: typeof fetch = 
   const bytes = async (path: string) => new Uint8Array(await (await check(await fetchFn(url(path)))).arrayBuffer());
   const transport = {
     bytesSent: 0,
-    status: async () => (await (await check(await fetchFn(url(API.study(id)), { cache: 'no-store' }))).json()) as StudyStatus,
+    status: async (brief?: boolean) => (await (await check(await fetchFn(url(API.study(id) + (brief ? '?history=last' : '')), { cache: 'no-store' }))).json()) as StudyStatus,
     send: async (type: 'advertise' | 'shares' | 'masked' | 'reveal', body: Uint8Array) => {
       await check(await fetchFn(url(API.studyMessage(id, type)), { method: 'POST', headers: { 'content-type': MSGPACK_TYPE }, body: body as Uint8Array<ArrayBuffer> }));
       transport.bytesSent += body.length;
