@@ -13,20 +13,20 @@
  */
 import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeClient, parsePlan, type LayoutName } from '../src/core/he/index.ts';
 import type { ModelCard } from '../src/core/model/card.ts';
 import { parseModel } from '../src/core/model/format.ts';
-import { API, encodeMessage, inputToWire, keysToWire, MSGPACK_TYPE } from '../src/core/protocol/index.ts';
+import { API, encodeMessage, inputToWire, keysToWire } from '../src/core/protocol/index.ts';
 import { LocalAnswers } from '../src/server/idempotency/index.ts';
 import { RedisAnswers } from '../src/server/idempotency/redis.ts';
 import { DiskKeyStore } from '../src/server/keys/disk.ts';
 import { RedisKeyStore } from '../src/server/keys/redis.ts';
 import { connectRedis, redisReady } from '../src/server/shared/redis.ts';
 import { freePort, startNginx, startRedis } from '../tests/support/services.ts';
+import { agent, post } from './http.ts';
 import { randomRecords } from './records.ts';
 
 const MODEL = process.env.BENCH_MODEL ?? 'framingham-chd';
@@ -36,19 +36,6 @@ const STORE_RUNS = Number(process.env.BENCH_STORE_RUNS ?? 200);
 const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-
-function post(url: string, body: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': MSGPACK_TYPE, 'content-length': body.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => ((res.statusCode ?? 500) >= 300 ? reject(new Error(`${url}: ${res.statusCode} ${Buffer.concat(chunks)}`)) : resolve(new Uint8Array(Buffer.concat(chunks)))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** `cipherclinic serve` in its own process; resolves once ready. */
 async function serve(dir: string, name: string, env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {

@@ -14,7 +14,6 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,8 @@ import { HeClient, parsePlan, type LayoutName } from '../src/core/he/index.ts';
 import type { ModelCard } from '../src/core/model/card.ts';
 import { parseModel, type TernaryModel } from '../src/core/model/format.ts';
 import { referenceScore } from '../src/core/model/reference.ts';
-import { API, decodeMessage, encodeMessage, inputToWire, keysToWire, MSGPACK_TYPE, resultFromWire } from '../src/core/protocol/index.ts';
+import { API, decodeMessage, encodeMessage, inputToWire, keysToWire, resultFromWire } from '../src/core/protocol/index.ts';
+import { agent, post } from './http.ts';
 import { randomRecords } from './records.ts';
 
 const MODEL = process.env.BENCH_MODEL ?? 'framingham-chd';
@@ -34,25 +34,6 @@ const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-// node:http with keep-alive rather than fetch: the benchmark client shares this machine's two
-// cores with the server, so its own cost per request (copies, web streams) is kept low.
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-
-function post(url: string, body: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': MSGPACK_TYPE, 'content-length': body.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const bytes = new Uint8Array(Buffer.concat(chunks));
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${url}: ${res.statusCode} ${new TextDecoder().decode(bytes)}`));
-        else resolve(bytes);
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 interface ServerUnderTest {
   url: string;

@@ -11,7 +11,8 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
-import { BoundsError, checkMsgpack, type MsgpackLimits } from '../protocol/bounds.ts';
+import type { MsgpackLimits } from '../protocol/bounds.ts';
+import { decodeMap } from '../protocol/codec.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { sign, verify } from './agreement.ts';
 import { MAX_SITES } from './manifest.ts';
@@ -139,18 +140,8 @@ export function encodeFederated(message: FederatedMessage): Uint8Array {
 
 /** Reads a message of the expected type, or throws ProtocolError saying what was wrong. */
 export function decodeFederated<T extends FederatedMessageType>(bytes: Uint8Array, expected: T): FederatedMessageOf<T> {
-  let raw: unknown;
-  try {
-    checkMsgpack(bytes, FEDERATED_LIMITS);
-    raw = decoder.decode(bytes);
-  } catch (e) {
-    if (e instanceof BoundsError) throw new ProtocolError('bad_request', `the body is refused before decoding: ${e.message}`);
-    throw new ProtocolError('bad_request', `the body is not a MessagePack message: ${(e as Error).message}`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array) {
-    throw new ProtocolError('bad_request', 'the body must be a MessagePack map');
-  }
-  const { federated, type } = raw as Record<string, unknown>;
+  const raw = decodeMap(bytes, FEDERATED_LIMITS, decoder);
+  const { federated, type } = raw;
   if (federated !== FEDERATED_VERSION) {
     throw new ProtocolError('unsupported_protocol', `the message speaks federated protocol ${JSON.stringify(federated ?? null)}; this side speaks ${FEDERATED_VERSION}`);
   }

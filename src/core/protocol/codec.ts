@@ -10,7 +10,7 @@
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { EncryptedInput, EncryptedResult, EvaluationKeyBundle } from '../he/types.ts';
-import { BoundsError, checkMsgpack, MESSAGE_LIMITS } from './bounds.ts';
+import { BoundsError, checkMsgpack, MESSAGE_LIMITS, type MsgpackLimits } from './bounds.ts';
 import { ProtocolError } from './errors.ts';
 import { MessageSchema, PROTOCOL_VERSION, type ClassifyRequest, type ClassifyResult, type KeyRegistration, type Message, type MessageOf, type MessageType } from './messages.ts';
 
@@ -26,12 +26,15 @@ export function encodeMessage(message: Message): Uint8Array {
   return encoder.encode(message);
 }
 
-/** Reads a message of the expected type, or throws ProtocolError saying what was wrong. */
-export function decodeMessage<T extends MessageType>(bytes: Uint8Array, expected: T): MessageOf<T> {
+/**
+ * Untrusted bytes as a MessagePack map: bounds checked before the decoder allocates, then
+ * decoded; ProtocolError `bad_request` saying what was wrong. Every message codec starts here.
+ */
+export function decodeMap(bytes: Uint8Array, limits: MsgpackLimits, withDecoder: Decoder = decoder): Record<string, unknown> {
   let raw: unknown;
   try {
-    checkMsgpack(bytes, MESSAGE_LIMITS);
-    raw = decoder.decode(bytes);
+    checkMsgpack(bytes, limits);
+    raw = withDecoder.decode(bytes);
   } catch (e) {
     if (e instanceof BoundsError) throw new ProtocolError('bad_request', `the body is refused before decoding: ${e.message}`);
     throw new ProtocolError('bad_request', `the body is not a MessagePack message: ${(e as Error).message}`);
@@ -39,7 +42,13 @@ export function decodeMessage<T extends MessageType>(bytes: Uint8Array, expected
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array) {
     throw new ProtocolError('bad_request', 'the body must be a MessagePack map');
   }
-  const { protocol, type } = raw as Record<string, unknown>;
+  return raw as Record<string, unknown>;
+}
+
+/** Reads a message of the expected type, or throws ProtocolError saying what was wrong. */
+export function decodeMessage<T extends MessageType>(bytes: Uint8Array, expected: T): MessageOf<T> {
+  const raw = decodeMap(bytes, MESSAGE_LIMITS);
+  const { protocol, type } = raw;
   if (protocol !== PROTOCOL_VERSION) {
     throw new ProtocolError('unsupported_protocol', `the message speaks protocol ${JSON.stringify(protocol ?? null)}; this side speaks protocol ${PROTOCOL_VERSION}`);
   }
