@@ -16,7 +16,7 @@ import { EvaluationPool } from './pool/pool.ts';
 import { ModelRegistry } from './registry.ts';
 import { publishedModelsDir, publishModel } from './publish.ts';
 import { StudyCoordinator } from './studies/coordinator.ts';
-import { openStores } from './shared/stores.ts';
+import { openStores } from './stores.ts';
 
 /** Free body slabs kept for reuse: room for about 64 batch bodies waiting or running at once. */
 const SLAB_RETAINED_BYTES = 64 * 1024 * 1024;

@@ -7,16 +7,16 @@
  */
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import type { ServerConfig } from '../config.ts';
-import { LocalAnswers, type AnswerStore } from '../idempotency/index.ts';
-import { RedisAnswers } from '../idempotency/redis.ts';
-import { CachedKeyStore } from '../keys/cached.ts';
-import { DiskKeyStore } from '../keys/disk.ts';
-import { RedisKeyStore } from '../keys/redis.ts';
-import type { KeyStore } from '../keys/store.ts';
-import { RedisStudyStore } from '../studies/redis.ts';
-import { DiskStudyStore, type StudyStore } from '../studies/store.ts';
-import { connectRedis, redisReady } from './redis.ts';
+import type { ServerConfig } from './config.ts';
+import { LocalAnswers, type AnswerStore } from './idempotency/index.ts';
+import { RedisAnswers } from './idempotency/redis.ts';
+import { CachedKeyStore } from './keys/cached.ts';
+import { DiskKeyStore } from './keys/disk.ts';
+import { RedisKeyStore } from './keys/redis.ts';
+import type { KeyStore } from './keys/store.ts';
+import { RedisStudyStore } from './studies/redis.ts';
+import { DiskStudyStore, type StudyStore } from './studies/store.ts';
+import { connectRedis, redisReady } from './shared/redis.ts';
 
 export interface Stores {
   keys: KeyStore;
