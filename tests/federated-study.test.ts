@@ -7,7 +7,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSite, type SiteEvent } from '../src/core/federated/runner.ts';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { runSite, type SiteEvent, type StudyTransport } from '../src/core/federated/runner.ts';
+import { decodeFederated, vectorFromBytes } from '../src/core/federated/messages.ts';
+import { initialParameters, ternarize } from '../src/core/federated/network.ts';
+import { deriveRng } from '../src/core/federated/prng.ts';
+import { toZ32 } from '../src/core/federated/quantize.ts';
+import { shapeOf, siteUpdate } from '../src/core/federated/update.ts';
 import { siteDataset, type SiteDataset } from '../src/core/federated/records.ts';
 import { httpTransport } from '../src/core/federated/transport.ts';
 import type { StudyStatus } from '../src/core/federated/round.ts';
@@ -169,6 +175,40 @@ describe('a study across five hospitals', () => {
       }
     }
     expect(files[1]).toBe(files[0]);
+  }, 120_000);
+
+  it('shows the coordinator only masked uploads that look uniform, never an update', async () => {
+    const study = framinghamStudy({ id: 'chd-view', rounds: 2 });
+    expect((await createStudy(study)).status).toBe(201);
+    const data = datasets(study, 'even');
+    // Everything the coordinator received from the sites, as it received it.
+    const received: { type: string; body: Uint8Array }[] = [];
+    await Promise.all(
+      data.map((d, k) => {
+        const inner = httpTransport(server.url, study.manifest.id);
+        const transport: StudyTransport = { ...inner, send: (type, body) => (received.push({ type, body }), inner.send(type, body)) };
+        return runSite({ study, identitySecretKey: study.identities[k]!.secretKey, data: d, transport, seed: new Uint8Array(32).fill(100 + k), pollMs: 25 });
+      }),
+    );
+    const bytesOf = (words: Uint32Array[]) => new Uint8Array(words.flatMap((w) => [...new Uint8Array(w.buffer, w.byteOffset, w.byteLength)]));
+    const chi2 = (bytes: Uint8Array) => {
+      const counts = new Array<number>(256).fill(0);
+      for (const b of bytes) counts[b]!++;
+      const expected = bytes.length / 256;
+      return counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
+    };
+    const masked = received.filter((m) => m.type === 'masked').map((m) => vectorFromBytes(decodeFederated(m.body, 'masked').vector));
+    expect(masked).toHaveLength(10);
+    // The same sites' plain updates of round 1, recomputed here: what the coordinator must not see.
+    const status = (await (await fetch(server.url + API.study('chd-view'))).json()) as StudyStatus;
+    expect(status.state).toBe('done');
+    const plain = data.map((d, k) => toZ32(siteUpdate(study.manifest, ternarize(initialParameters(shapeOf(study.manifest), deriveRng(hexToBytes(study.hash), 'coordinator/initial-parameters')), shapeOf(study.manifest)), d.train, d.heldOut, deriveRng(new Uint8Array(32).fill(100 + k), 'site-update/round-1'))));
+    // 255 degrees of freedom: the 0.1 % critical value is 330.5.
+    expect(chi2(bytesOf(masked))).toBeLessThan(330.5);
+    expect(chi2(bytesOf(plain))).toBeGreaterThan(1000);
+    // And no received message carries a plain update's bytes.
+    const needle = Buffer.from(bytesOf([plain[0]!.subarray(0, 16)]));
+    expect(received.some((m) => Buffer.from(m.body).includes(needle))).toBe(false);
   }, 120_000);
 
   it('fails a round cleanly with fewer than t survivors, then goes on', async () => {
