@@ -20,6 +20,7 @@ import type { StudyStatus } from '../src/core/federated/round.ts';
 import { encodeFederated } from '../src/core/federated/messages.ts';
 import { Site } from '../src/core/federated/site.ts';
 import { parseModel } from '../src/core/model/format.ts';
+import { verifyMonotone } from '../src/core/model/monotone.ts';
 import { API } from '../src/core/protocol/index.ts';
 import { IndependentClient } from './support/independent-client.ts';
 import { startTestServer, type TestServer } from './support/server-harness.ts';
@@ -175,6 +176,18 @@ describe('a study across five hospitals', () => {
       }
     }
     expect(files[1]).toBe(files[0]);
+  }, 120_000);
+
+  it('keeps the monotone constraints the manifest declares, proved on the published model', async () => {
+    const study = framinghamStudy({ id: 'chd-monotone', rounds: 4, monotone: true });
+    expect(study.manifest.features.filter((f) => f.monotone).length).toBeGreaterThan(0);
+    expect((await createStudy(study)).status).toBe(201);
+    const { finals } = await runStudy(study, datasets(study, 'even'));
+    expect(finals[0]!.state, finals[0]!.reason).toBe('done');
+    const model = parseModel(JSON.parse(await readFile(join(server.dataDir, 'models', 'chd-monotone.json'), 'utf8')));
+    expect(model.features.filter((f) => f.monotone)).toHaveLength(study.manifest.features.filter((f) => f.monotone).length);
+    expect(verifyMonotone(model).holds).toBe(true);
+    expect((await fetch(server.url + API.model('chd-monotone'))).status).toBe(200);
   }, 120_000);
 
   it('shows the coordinator only masked uploads that look uniform, never an update', async () => {

@@ -9,7 +9,8 @@ import type { StudyManifest } from '../core/federated/manifest.ts';
 import { ternarize, type NetworkShape } from '../core/federated/network.ts';
 import { studyInput } from '../core/federated/update.ts';
 import { MODEL_FORMAT, MODEL_VERSION, sealModel, type ModelBody, type TernaryModel } from '../core/model/format.ts';
-import { chooseAmplification, DEFAULT_LIMITS, foldLayers } from './fold.ts';
+import { verifyMonotone } from '../core/model/monotone.ts';
+import { chooseAmplification, DEFAULT_LIMITS, foldLayers, type IntegerLayers } from './fold.ts';
 import type { TernaryParts } from './ternary.ts';
 
 /** What the card tells people about a privately trained model. */
@@ -51,7 +52,7 @@ export function studyModel(manifest: StudyManifest, theta: Float64Array, thresho
   parts.outputBias -= threshold;
   const input = studyInput(manifest);
   const A = chooseAmplification(parts, input, DEFAULT_LIMITS);
-  const layers = foldLayers(parts, input.scale, A, DEFAULT_LIMITS);
+  const { layers, repairs } = keepMonotone(foldLayers(parts, input.scale, A, DEFAULT_LIMITS), manifest, input);
   const privacy = record.epsilon === null ? 'secure aggregation, without differential privacy' : `(ε = ${record.epsilon.toFixed(2)}, δ = ${record.delta}) differential privacy per patient record`;
   const body: ModelBody = {
     format: MODEL_FORMAT,
@@ -64,7 +65,28 @@ export function studyModel(manifest: StudyManifest, theta: Float64Array, thresho
     input,
     hidden: layers.hidden,
     output: { ...layers.output, ...(manifest.prevalence !== undefined ? { prior: manifest.prevalence } : {}) },
-    training: { federated: { ...record } },
+    training: { federated: { ...record, ...(repairs > 0 ? { monotoneRepairs: repairs } : {}) } },
   };
   return sealModel(body);
+}
+
+/**
+ * Makes the folded layers provably keep the manifest's monotone constraints over the whole
+ * input box (core/model/monotone.ts): while one fails, the hidden weight of the unit that pulls
+ * hardest against it at the failing corner is set to 0. Each repair removes a nonzero weight,
+ * so this ends, at worst with the feature having no effect. The coordinator holds no records, so
+ * the decoding is not refitted (central training refits it: src/train/monotone.ts).
+ */
+function keepMonotone(layers: IntegerLayers, manifest: StudyManifest, input: ModelBody['input']): { layers: IntegerLayers; repairs: number } {
+  let current = layers;
+  let repairs = 0;
+  for (;;) {
+    const broken = verifyMonotone({ features: manifest.features, input, ...current }).checks.find((c) => !c.holds);
+    if (!broken || broken.unit === undefined) return { layers: current, repairs };
+    const j = broken.unit;
+    if (current.hidden.weights[j]![broken.index] === 0) throw new Error(`monotone repair made no progress on feature ${broken.feature}`);
+    const weights = current.hidden.weights.map((row, r) => (r === j ? row.map((w, i) => (i === broken.index ? 0 : w)) : row.slice()));
+    current = { ...current, hidden: { ...current.hidden, weights } };
+    repairs++;
+  }
 }

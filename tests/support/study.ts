@@ -26,7 +26,7 @@ export interface TestStudy extends PinnedStudy {
 }
 
 /** Framingham's features and published-norm standardization, as the default model has them. */
-export function framinghamStudy(options: { id?: string; sites?: number; threshold?: number; rounds?: number; privacy?: StudyManifest['privacy']; stepSeconds?: number; hidden?: number; samplingRate?: number; learningRate?: number }): TestStudy {
+export function framinghamStudy(options: { id?: string; sites?: number; threshold?: number; rounds?: number; privacy?: StudyManifest['privacy']; stepSeconds?: number; hidden?: number; samplingRate?: number; learningRate?: number; monotone?: boolean }): TestStudy {
   const base = parseModel(JSON.parse(readFileSync(join(DEFAULT_MODELS_DIR, 'framingham-chd.json'), 'utf8')));
   const n = options.sites ?? 5;
   const rng = deriveRng(new Uint8Array(32).fill(7), 'test-study/identities');
@@ -36,7 +36,8 @@ export function framinghamStudy(options: { id?: string; sites?: number; threshol
     version: STUDY_VERSION,
     id: options.id ?? 'chd-private',
     title: '10-year coronary heart disease, trained privately',
-    features: base.features.map(({ name, label, unit, min, max, kind, loinc }) => ({ name, label, unit, min, max, kind, ...(loinc ? { loinc } : {}) })),
+    // The default model's specs; its monotone constraints only when asked for.
+    features: base.features.map(({ name, label, unit, min, max, kind, loinc, monotone }) => ({ name, label, unit, min, max, kind, ...(loinc ? { loinc } : {}), ...(options.monotone && monotone ? { monotone } : {}) })),
     standardization: { mean: base.input.mean, std: base.input.std },
     label: 'label',
     prevalence: 0.152,

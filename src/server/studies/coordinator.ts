@@ -317,7 +317,15 @@ export class StudyCoordinator {
     }
     if (!scheduleDone && !budgetDone) return;
     const spent = accountantOf(r).spent();
-    r.model = await this.#publish(this.#modelOf(r));
+    try {
+      r.model = await this.#publish(this.#modelOf(r));
+    } catch (e) {
+      // Nothing to retry: the same parameters give the same model. The operator reads why.
+      r.state = 'stopped';
+      r.reason = `the study's model could not be served: ${(e as Error).message}`;
+      this.#log({ study: r.manifest.id, error: (e as Error).message }, 'study model not published');
+      return;
+    }
     r.state = 'done';
     r.reason = scheduleDone ? `the ${r.roundsDone} planned rounds are done` : `the privacy budget allows no further round after ${r.roundsDone}`;
     this.#log({ study: r.manifest.id, model: r.model, rounds: r.roundsDone, epsilon: spent.epsilon }, 'study done');
