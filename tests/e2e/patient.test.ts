@@ -3,6 +3,8 @@
  * registration and one record by the form; timed), range checks with clear messages, the
  * keyboard, and FHIR bundles imported with their provenance. Every shown result must equal the
  * plaintext integer reference computed here, and every request body the browser sent is checked.
+ * The browser runs in America/Los_Angeles, west of Greenwich, where a date read as midnight UTC
+ * shows as the day before.
  */
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -15,10 +17,17 @@ import { field, focusedId, predictAndWait, visitAndPredict, waitForNewResult } f
 import { useAppSession } from './support/harness.ts';
 import { SentRecords, secretKeysInBrowser, whatLeftTheBrowser } from './support/privacy.ts';
 
-const app = useAppSession({ name: 'patient' });
+const TIME_ZONE = 'America/Los_Angeles';
+const app = useAppSession({ name: 'patient', browser: { timezoneId: TIME_ZONE, locale: 'en-US' } });
 const { timings } = app;
 const framingham = await loadModel('framingham-chd');
 const sent = new SentRecords();
+
+/** "1964-08-30" or "2021-03-22T00:48:33+00:00" as an en-US reader expects it: "Aug 30, 1964", the date as written. */
+function writtenDate(fhir: string): string {
+  const [y, m, d] = fhir.slice(0, 10).split('-').map(Number);
+  return new Date(Date.UTC(y!, m! - 1, d!, 12)).toLocaleDateString('en-US', { dateStyle: 'medium', timeZone: 'UTC' });
+}
 
 describe('patient', () => {
   it('first visit: keys, registration and one record by the form, equal to the reference', async () => {
@@ -88,6 +97,13 @@ describe('patient', () => {
       const v = mapping.values[i];
       await expect(field(page, f.label).inputValue(), f.name).resolves.toBe(v === null ? '' : String(v));
     }
+    // Dates are calendar dates, as the record writes them, whatever the browser's time zone.
+    await expect(page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone)).resolves.toBe(TIME_ZONE);
+    const birthDate = mapping.patient.birthDate!;
+    await expect(page.getByTestId('fhir-summary').innerText()).resolves.toContain(`born ${writtenDate(birthDate)}`);
+    await expect(page.locator('#f-age-source').innerText()).resolves.toContain(`From the record, ${writtenDate(birthDate)}.`);
+    const systolicFill = mapping.fills.find((f) => f.feature === 'systolic_bp')!;
+    await expect(page.locator('#f-systolic_bp-source').innerText()).resolves.toContain(`From the record, ${writtenDate(systolicFill.date!)}.`);
     const systolic = await page.locator('#f-systolic_bp-source').innerText();
     expect(systolic).toContain('LOINC 8480-6');
     expect(systolic).toMatch(/blood-pressure panel (85354-9|55284-4)/);

@@ -27,9 +27,27 @@ export function dateTime(iso: string | number | Date): string {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** An instant (ISO 8601 with a time) as a date in this browser's time zone. */
 export function date(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { dateStyle: 'medium' });
+}
+
+/**
+ * A FHIR date or dateTime as the calendar date it names, as written: "1963-09-27" is
+ * 27 Sep 1963 in every time zone (never read as midnight UTC and shown in local time, which is
+ * the day before west of Greenwich), and "2021-03-22T00:48:33+00:00" is 22 Mar 2021, the date
+ * where it was recorded. "1963-09" and "1963" stay a month and a year.
+ */
+export function calendarDate(fhir: string): string {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(fhir);
+  if (!m) return fhir;
+  const [, y, mo, d] = m;
+  const day = new Date(0);
+  day.setUTCFullYear(Number(y), mo ? Number(mo) - 1 : 0, d ? Number(d) : 1);
+  if (Number.isNaN(day.getTime())) return fhir;
+  const options: Intl.DateTimeFormatOptions = d ? { dateStyle: 'medium' } : mo ? { year: 'numeric', month: 'short' } : { year: 'numeric' };
+  return day.toLocaleDateString(undefined, { ...options, timeZone: 'UTC' });
 }
 
 export function seconds(ms: number): string {

@@ -64,6 +64,10 @@ export interface BrowserOptions {
   args?: string[];
   /** Service workers are blocked unless a test is about them (they answer requests page.route would see). */
   serviceWorkers?: 'allow' | 'block';
+  /** The browser's time zone (IANA name, e.g. America/Los_Angeles); default: the machine's. */
+  timezoneId?: string;
+  /** The browser's locale (e.g. en-US), which sets how dates and numbers are written; default: Chromium's. */
+  locale?: string;
 }
 
 /** A browser with a profile on disk, so that closing and relaunching it is a real restart. */
@@ -89,6 +93,8 @@ export class Browser {
       acceptDownloads: true,
       serviceWorkers: this.#options.serviceWorkers ?? 'block',
       offline: launch.offline ?? false,
+      ...(this.#options.timezoneId ? { timezoneId: this.#options.timezoneId } : {}),
+      ...(this.#options.locale ? { locale: this.#options.locale } : {}),
     });
     this.context.on('request', (r) => {
       const body = r.postDataBuffer();
