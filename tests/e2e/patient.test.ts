@@ -7,14 +7,14 @@
  * shows as the day before.
  */
 import { readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sharedDataDir } from '../../src/cli/paths.ts';
 import { mapFhirBundle } from '../../src/core/data/fhir.ts';
 import { expectReference, framinghamRow, loadModel, reference } from './support/data.ts';
-import { field, focusedId, predictAndWait, visitAndPredict, waitForNewResult } from './support/forms.ts';
-import { useAppSession } from './support/harness.ts';
+import { field, focusedId, predictAndWait, sidewaysOverflow, visitAndPredict, waitForNewResult } from './support/forms.ts';
+import { screenshot, useAppSession } from './support/harness.ts';
 import { SentRecords, secretKeysInBrowser, whatLeftTheBrowser } from './support/privacy.ts';
 
 const TIME_ZONE = 'America/Los_Angeles';
@@ -85,6 +85,28 @@ describe('patient', () => {
     sent.remember(framingham, record);
   });
 
+  it.each([1280, 390])('marks the result out of date as soon as a value changes, beside the result and the button (%i px)', async (width) => {
+    const { page } = app;
+    await page.setViewportSize({ width, height: width < 600 ? 844 : 900 });
+    const result = page.getByTestId('result');
+    await expect(result.getAttribute('data-stale')).resolves.toBe('false');
+    const age = field(page, 'Age');
+    const was = await age.inputValue();
+    await age.fill(String(Number(was) + 1));
+    await page.getByTestId('stale').waitFor();
+    await expect(result.getAttribute('data-stale')).resolves.toBe('true');
+    await expect(page.getByTestId('stale').innerText()).resolves.toContain('you changed Age after this result');
+    await expect(page.getByTestId('stale-form').isVisible()).resolves.toBe(true);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+    await screenshot(page, 'patient-stale', width);
+    // Back to the value it was computed from: the result is current again.
+    await age.fill(was);
+    await page.getByTestId('stale').waitFor({ state: 'detached' });
+    await expect(result.getAttribute('data-stale')).resolves.toBe('false');
+    await expect(page.getByTestId('stale-form').count()).resolves.toBe(0);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   const bundles = ['Ardath226_Maude482_Feeney44_611bb297-2f51-beea-a7ec-4df0b59cb135.json', 'Bryan_Breitenberg_8ce561ed-8bf7-4b0b-b1cd-e26775a8a8f8.json'];
   it.each(bundles)('imports the FHIR bundle %s, shows provenance, and predicts the reference', async (file) => {
     const { page } = app;
@@ -113,6 +135,22 @@ describe('patient', () => {
     expectReference(r, reference(framingham, mapping.values), file);
     sent.remember(framingham, mapping.values);
     // Nothing logged an error on the way (app.test.ts checked this once, at its end, for all its flows).
+    expect(app.browser.errors).toEqual([]);
+  });
+
+  it('a failed import replaces the one before: no old summary, values or result beside the error', async () => {
+    const { page } = app;
+    await expect(page.getByTestId('fhir-summary').count()).resolves.toBe(1);
+    await expect(page.getByTestId('result').count()).resolves.toBe(1);
+    const broken = resolve(app.workDir, 'broken-record.json');
+    await writeFile(broken, '{"resourceType": "Bundle", "entry": [');
+    await page.setInputFiles('#fhir-input', broken);
+    const error = page.getByRole('alert').filter({ hasText: 'broken-record.json' });
+    await error.waitFor();
+    await expect(error.innerText()).resolves.toContain('could not be read');
+    await expect(page.getByTestId('fhir-summary').count()).resolves.toBe(0);
+    await expect(page.getByTestId('result').count()).resolves.toBe(0);
+    for (const f of framingham.features) await expect(field(page, f.label).inputValue(), f.name).resolves.toBe('');
     expect(app.browser.errors).toEqual([]);
   });
 });

@@ -49,7 +49,10 @@ export class PatientSession {
   #running = $state(false);
   #progress = $state('');
   #result = $state.raw<PatientResult | undefined>();
+  /** The form's text the result shown was computed from (undefined: not known, e.g. queued by another tab). */
+  #resultInputs = $state.raw<Record<string, string> | undefined>();
   #queued = $state.raw<QueuedPrediction | undefined>();
+  #queuedInputs: Record<string, string> | undefined;
   #error = $state('');
   #checked = $state(false);
   #source: 'form' | 'fhir' = 'form';
@@ -80,6 +83,15 @@ export class PatientSession {
   }
   get result() {
     return this.#result;
+  }
+  /**
+   * Labels of the fields whose text changed since the result shown was computed: non-empty means
+   * the result is out of date (it is kept on screen, marked so, until the next prediction).
+   */
+  get changedSinceResult(): string[] {
+    const inputs = this.#resultInputs;
+    if (!this.#result || !inputs) return [];
+    return this.card.features.filter((f) => (inputs[f.name] ?? '') !== this.text(f.name)).map((f) => f.label);
   }
   /** The prediction asked for last, while it waits in the outbox. */
   get queued() {
@@ -134,6 +146,7 @@ export class PatientSession {
       this.#edited = {};
       this.#source = 'fhir';
       this.#result = undefined;
+      this.#resultInputs = undefined;
       const label = (name: string) => this.card.features.find((f) => f.name === name)?.label ?? name;
       this.#imported = {
         file: file.name,
@@ -143,7 +156,10 @@ export class PatientSession {
         warnings: mapping.warnings,
       };
     } catch (e) {
-      this.#importError = e instanceof SyntaxError ? `${file.name} is not JSON: ${e.message}` : (e as Error).message;
+      // A failed import replaces what was there: no summary, values or result of an earlier file
+      // stay beside the error, as if they came from this one.
+      this.clear();
+      this.#importError = e instanceof SyntaxError ? `${file.name} could not be read: it is not a JSON file, or it is cut short. A health record from a patient portal is a FHIR R4 Bundle in JSON.` : `${file.name} could not be read: ${(e as Error).message}`;
     }
   }
 
@@ -152,7 +168,9 @@ export class PatientSession {
     this.#fills = {};
     this.#edited = {};
     this.#imported = undefined;
+    this.#importError = '';
     this.#result = undefined;
+    this.#resultInputs = undefined;
     this.#error = '';
     this.#checked = false;
     this.#source = 'form';
@@ -165,13 +183,14 @@ export class PatientSession {
     const card = this.card;
     const record = card.features.map((f) => readField(f, this.text(f.name)).value);
     const imputed = card.features.filter((_, i) => record[i] === null).map((f) => f.label);
+    const inputs = Object.fromEntries(card.features.map((f) => [f.name, this.text(f.name)]));
     this.#running = true;
     this.#error = '';
     this.#result = undefined;
     this.#queued = undefined;
     const t0 = performance.now();
     // Without the service, the record is encrypted now and sent when the service is back.
-    if (!navigator.onLine || this.#app.catalog.status === 'offline') return this.#queue(record, imputed);
+    if (!navigator.onLine || this.#app.catalog.status === 'offline') return this.#queue(record, imputed, inputs);
     try {
       const { predictions, key } = await predict(this.#app.bridge, card, 'single', [record], { onProgress: (p) => (this.#progress = PHASE_WORDS[p.phase]) });
       this.#app.keys.noteKey(key);
@@ -184,9 +203,10 @@ export class PatientSession {
         origin: this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand', fingerprint: key.fingerprint,
       });
       this.#result = { ...p, label, at: new Date().toISOString(), fingerprint: key.fingerprint, imputed, ms };
+      this.#resultInputs = inputs;
       return true;
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'network') return this.#queue(record, imputed);
+      if (e instanceof ApiError && e.code === 'network') return this.#queue(record, imputed, inputs);
       this.#error = `The prediction did not complete: ${(e as Error).message}`;
       return false;
     } finally {
@@ -195,12 +215,13 @@ export class PatientSession {
     }
   }
 
-  async #queue(record: (number | null)[], imputed: string[]): Promise<boolean> {
+  async #queue(record: (number | null)[], imputed: string[], inputs: Record<string, string>): Promise<boolean> {
     this.#running = true;
     this.#progress = 'Encrypting on this device, to send when the service can be reached…';
     try {
       const origin = this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand';
       this.#queued = await this.#app.outbox.queue(this.card, record, { imputed, source: this.#source, origin });
+      this.#queuedInputs = inputs;
       return true;
     } catch (e) {
       this.#error = `The prediction could not be queued: ${(e as Error).message}`;
@@ -213,7 +234,9 @@ export class PatientSession {
 
   /** A queued prediction's answer, delivered when the service was reached again. */
   receive(entry: QueuedPrediction, prediction: DecodedScore): void {
-    if (this.#queued?.id === entry.id) this.#queued = undefined;
+    const mine = this.#queued?.id === entry.id;
+    if (mine) this.#queued = undefined;
+    this.#resultInputs = mine ? this.#queuedInputs : undefined;
     const label = classLabel(entry.classes, prediction);
     this.#result = { ...prediction, label, at: new Date().toISOString(), fingerprint: entry.fingerprint, imputed: entry.imputed, ms: Date.now() - Date.parse(entry.queuedAt), queuedAt: entry.queuedAt };
   }
