@@ -20,12 +20,12 @@ export class CoordinatorRefusal extends Error {
 }
 
 /** Checks study, round and the sender's signature against its pinned identity. */
-export function checkSigned(study: PinnedStudy, round: number, message: SignedMessage): void {
+export async function checkSigned(study: PinnedStudy, round: number, message: SignedMessage): Promise<void> {
   if (message.study !== study.hash) throw new CoordinatorRefusal('the message is for another study');
   if (message.round !== round) throw new CoordinatorRefusal(`the message is for round ${message.round}, not ${round}`);
   const site = study.manifest.sites[message.site - 1];
   if (!site) throw new CoordinatorRefusal(`no site ${message.site} in this study`);
-  if (!verifyMessage(message, hexToBytes(site.identityKey))) throw new CoordinatorRefusal(`the signature of site ${message.site} does not verify`);
+  if (!(await verifyMessage(message, hexToBytes(site.identityKey)))) throw new CoordinatorRefusal(`the signature of site ${message.site} does not verify`);
 }
 
 function envelope(study: PinnedStudy, round: number) {
@@ -33,12 +33,12 @@ function envelope(study: PinnedStudy, round: number) {
 }
 
 /** The roster (U₁) from the advertisements received, each checked. */
-export function makeRoster(study: PinnedStudy, round: number, adverts: readonly Advertise[]): Roster {
+export async function makeRoster(study: PinnedStudy, round: number, adverts: readonly Advertise[]): Promise<Roster> {
   const seen = new Set<number>();
   const advertisements: Advertisement[] = [];
   for (const a of adverts) {
-    checkSigned(study, round, a);
-    if (!verifyAdvertisement(study, round, a)) throw new CoordinatorRefusal(`the key signature of site ${a.site} does not verify`);
+    await checkSigned(study, round, a);
+    if (!(await verifyAdvertisement(study, round, a))) throw new CoordinatorRefusal(`the key signature of site ${a.site} does not verify`);
     if (seen.has(a.site)) throw new CoordinatorRefusal(`site ${a.site} advertised twice`);
     seen.add(a.site);
     advertisements.push({ site: a.site, encryptionKey: a.encryptionKey, maskKey: a.maskKey, keySignature: a.keySignature });
@@ -48,11 +48,11 @@ export function makeRoster(study: PinnedStudy, round: number, adverts: readonly 
 }
 
 /** One inbox per site of U₂ (the senders of `shares`), with the ciphertexts addressed to it. */
-export function makeInboxes(study: PinnedStudy, round: number, roster: Roster, shares: readonly Shares[]): Map<number, Inbox> {
+export async function makeInboxes(study: PinnedStudy, round: number, roster: Roster, shares: readonly Shares[]): Promise<Map<number, Inbox>> {
   const members = new Set(roster.advertisements.map((a) => a.site));
   const participants = [...new Set(shares.map((s) => s.site))].sort((a, b) => a - b);
   for (const s of shares) {
-    checkSigned(study, round, s);
+    await checkSigned(study, round, s);
     if (!members.has(s.site)) throw new CoordinatorRefusal(`site ${s.site} sent shares but was not in the roster`);
   }
   const inboxes = new Map<number, Inbox>(participants.map((p) => [p, { type: 'inbox', ...envelope(study, round), site: p, participants, shares: [] }]));
@@ -88,7 +88,7 @@ export async function unmaskRound(input: UnmaskRoundInput): Promise<Uint32Array>
   const survivors = new Map<number, Uint32Array>();
   let length = -1;
   for (const u of uploads) {
-    checkSigned(study, round, u);
+    await checkSigned(study, round, u);
     if (!participants.includes(u.site)) throw new CoordinatorRefusal(`site ${u.site} uploaded but is not a participant`);
     if (length === -1) length = u.length;
     if (u.length !== length) throw new CoordinatorRefusal(`site ${u.site} uploaded ${u.length} values, others ${length}`);
@@ -99,7 +99,7 @@ export async function unmaskRound(input: UnmaskRoundInput): Promise<Uint32Array>
   const keyShares = new Map<number, Uint8Array[]>();
   const revealers = new Set<number>();
   for (const r of reveals) {
-    checkSigned(study, round, r);
+    await checkSigned(study, round, r);
     if (!survivors.has(r.site) || revealers.has(r.site)) continue;
     revealers.add(r.site);
     for (const { of, share } of r.selfMask) if (survivors.has(of)) push(selfShares, of, share);

@@ -7,7 +7,7 @@ import { ChaChaRng, deriveRng } from './prng.ts';
 const STUDY = 'ab'.repeat(32);
 
 /** Sites 1..n with round keys, seeds and updates from one seed; everyone is in U₂. */
-function roundOf(n: number, length: number, seed: number) {
+async function roundOf(n: number, length: number, seed: number) {
   const rng = deriveRng(new Uint8Array(32).fill(seed), 'masking.test');
   const sites = Array.from({ length: n }, (_, k) => {
     const update = new Uint32Array(length);
@@ -16,25 +16,25 @@ function roundOf(n: number, length: number, seed: number) {
   });
   const maskKeys = new Map(sites.map((s) => [s.index, s.mask.publicKey]));
   const masked = new Map(
-    sites.map((s) => [s.index, maskUpdate({ studyHash: STUDY, round: 4, site: s.index, update: s.update, selfSeed: s.seed, maskSecretKey: s.mask.secretKey, peers: maskKeys })]),
+    await Promise.all(sites.map(async (s) => [s.index, await maskUpdate({ studyHash: STUDY, round: 4, site: s.index, update: s.update, selfSeed: s.seed, maskSecretKey: s.mask.secretKey, peers: maskKeys })] as const)),
   );
   return { sites, maskKeys, masked };
 }
 
 describe('pairwise masking in Z_2^32', () => {
-  it('masks cancel for every subset of survivors of size ≥ t: the sum is exactly the survivors\' updates', () => {
-    fc.assert(
-      fc.property(
+  it('masks cancel for every subset of survivors of size ≥ t: the sum is exactly the survivors\' updates', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 3, max: 7 }).chain((n) =>
           fc.tuple(fc.constant(n), fc.subarray(Array.from({ length: n }, (_, k) => k + 1), { minLength: Math.floor(n / 2) + 1 }), fc.integer({ min: 1, max: 200 })),
         ),
-        ([n, survivors, seed]) => {
+        async ([n, survivors, seed]) => {
           const length = 33;
-          const { sites, maskKeys, masked } = roundOf(n, length, seed);
+          const { sites, maskKeys, masked } = await roundOf(n, length, seed);
           const alive = new Set(survivors);
           const expected = new Uint32Array(length);
           for (const s of sites) if (alive.has(s.index)) addInto(expected, s.update);
-          const sum = unmaskSum({
+          const sum = await unmaskSum({
             studyHash: STUDY,
             round: 4,
             length,
@@ -50,21 +50,21 @@ describe('pairwise masking in Z_2^32', () => {
     );
   });
 
-  it('does not unmask with a wrong seed, a forged mask key, or a missing piece', () => {
-    const { sites, maskKeys, masked } = roundOf(4, 8, 9);
+  it('does not unmask with a wrong seed, a forged mask key, or a missing piece', async () => {
+    const { sites, maskKeys, masked } = await roundOf(4, 8, 9);
     const base = { studyHash: STUDY, round: 4, length: 8, maskKeys };
     const survivors = new Map([...masked].filter(([v]) => v !== 4));
     const seeds = new Map(sites.slice(0, 3).map((s) => [s.index, s.seed]));
     const dropped = new Map([[4, sites[3]!.mask.secretKey]]);
-    expect(() => unmaskSum({ ...base, masked: survivors, selfSeeds: seeds, droppedMaskKeys: dropped })).not.toThrow();
-    expect(() => unmaskSum({ ...base, masked: survivors, selfSeeds: seeds, droppedMaskKeys: new Map([[4, sites[0]!.mask.secretKey]]) })).toThrow(/not the one it advertised/);
-    expect(() => unmaskSum({ ...base, masked: survivors, selfSeeds: seeds, droppedMaskKeys: new Map() })).toThrow(/neither uploaded/);
-    expect(() => unmaskSum({ ...base, masked: survivors, selfSeeds: new Map([...seeds].slice(1)), droppedMaskKeys: dropped })).toThrow(/no self-mask seed/);
+    await expect(unmaskSum({ ...base, masked: survivors, selfSeeds: seeds, droppedMaskKeys: dropped })).resolves.toBeInstanceOf(Uint32Array);
+    await expect(unmaskSum({ ...base, masked: survivors, selfSeeds: seeds, droppedMaskKeys: new Map([[4, sites[0]!.mask.secretKey]]) })).rejects.toThrow(/not the one it advertised/);
+    await expect(unmaskSum({ ...base, masked: survivors, selfSeeds: seeds, droppedMaskKeys: new Map() })).rejects.toThrow(/neither uploaded/);
+    await expect(unmaskSum({ ...base, masked: survivors, selfSeeds: new Map([...seeds].slice(1)), droppedMaskKeys: dropped })).rejects.toThrow(/no self-mask seed/);
     // Both secrets of one site would unmask it: the function itself refuses that combination.
-    expect(() => unmaskSum({ ...base, masked, selfSeeds: new Map(sites.map((s) => [s.index, s.seed])), droppedMaskKeys: dropped })).toThrow(/must not be reconstructed/);
+    await expect(unmaskSum({ ...base, masked, selfSeeds: new Map(sites.map((s) => [s.index, s.seed])), droppedMaskKeys: dropped })).rejects.toThrow(/must not be reconstructed/);
   });
 
-  it('masked uploads look uniform: χ² on byte values, while the plain update is far from it', () => {
+  it('masked uploads look uniform: χ² on byte values, while the plain update is far from it', async () => {
     const length = 4096;
     const rng = deriveRng(new Uint8Array(32).fill(3), 'uniformity');
     const mine = generateAgreementKeys(rng);
@@ -72,7 +72,7 @@ describe('pairwise masking in Z_2^32', () => {
     // A typical quantized update: small integers, mostly zero.
     const update = new Uint32Array(length);
     for (let i = 0; i < length; i++) update[i] = (rng.uint32() % 7) - 3 >>> 0;
-    const y = maskUpdate({ studyHash: STUDY, round: 1, site: 1, update, selfSeed: rng.bytes(32), maskSecretKey: mine.secretKey, peers: new Map([[2, peer.publicKey]]) });
+    const y = await maskUpdate({ studyHash: STUDY, round: 1, site: 1, update, selfSeed: rng.bytes(32), maskSecretKey: mine.secretKey, peers: new Map([[2, peer.publicKey]]) });
     const chi2 = (words: Uint32Array) => {
       const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
       const counts = new Array(256).fill(0);
@@ -85,11 +85,11 @@ describe('pairwise masking in Z_2^32', () => {
     expect(chi2(update)).toBeGreaterThan(10_000);
   });
 
-  it('is deterministic: the same keys, seeds and round give the same upload', () => {
-    const a = roundOf(3, 16, 5).masked.get(2)!;
-    const b = roundOf(3, 16, 5).masked.get(2)!;
+  it('is deterministic: the same keys, seeds and round give the same upload', async () => {
+    const a = (await roundOf(3, 16, 5)).masked.get(2)!;
+    const b = (await roundOf(3, 16, 5)).masked.get(2)!;
     expect([...a]).toEqual([...b]);
-    expect([...roundOf(3, 16, 6).masked.get(2)!]).not.toEqual([...a]);
+    expect([...(await roundOf(3, 16, 6)).masked.get(2)!]).not.toEqual([...a]);
   });
 });
 

@@ -44,9 +44,9 @@ export function subtractInto(acc: Uint32Array, v: Uint32Array): Uint32Array {
 }
 
 /** Key of the pairwise mask of sites i and j (symmetric: both sites derive the same key). */
-export function pairwiseMaskKey(ownMaskSecretKey: Uint8Array, peerMaskKey: Uint8Array, studyHash: string, round: number, i: number, j: number): Uint8Array {
+export async function pairwiseMaskKey(ownMaskSecretKey: Uint8Array, peerMaskKey: Uint8Array, studyHash: string, round: number, i: number, j: number): Promise<Uint8Array> {
   if (i === j) throw new RangeError('a site has no pairwise mask with itself');
-  return deriveKey(agree(ownMaskSecretKey, peerMaskKey), studyHash, 'pairwise-mask', round, Math.min(i, j), Math.max(i, j));
+  return deriveKey(await agree(ownMaskSecretKey, peerMaskKey), studyHash, 'pairwise-mask', round, Math.min(i, j), Math.max(i, j));
 }
 
 /** Key of site i's self mask in a round, from its seed. */
@@ -70,13 +70,13 @@ export interface MaskInput {
 }
 
 /** y_i: the update under its self mask and its pairwise masks with every peer in U₂. */
-export function maskUpdate(input: MaskInput): Uint32Array {
+export async function maskUpdate(input: MaskInput): Promise<Uint32Array> {
   const { studyHash, round, site, update } = input;
   const y = Uint32Array.from(update);
   addInto(y, maskStream(selfMaskKey(input.selfSeed, studyHash, round, site), y.length));
   for (const [j, peerKey] of input.peers) {
     if (j === site) continue;
-    const mask = maskStream(pairwiseMaskKey(input.maskSecretKey, peerKey, studyHash, round, site, j), y.length);
+    const mask = maskStream(await pairwiseMaskKey(input.maskSecretKey, peerKey, studyHash, round, site, j), y.length);
     if (site < j) addInto(y, mask);
     else subtractInto(y, mask);
   }
@@ -103,7 +103,7 @@ export interface UnmaskInput {
  * and the dropped sites' mask secret keys. Throws when the inputs do not fit together (a seed
  * missing, a reconstructed key that is not the advertised one, a wrong length).
  */
-export function unmaskSum(input: UnmaskInput): Uint32Array {
+export async function unmaskSum(input: UnmaskInput): Promise<Uint32Array> {
   const { studyHash, round, length, masked, maskKeys, selfSeeds, droppedMaskKeys } = input;
   const sum = new Uint32Array(length);
   for (const [v, y] of masked) {
@@ -123,7 +123,7 @@ export function unmaskSum(input: UnmaskInput): Uint32Array {
     if (!derived.every((b, k) => b === advertised[k])) throw new Error(`the reconstructed mask key of site ${u} is not the one it advertised`);
     for (const v of masked.keys()) {
       // y_v carries +PRG(s_vu) when v < u and −PRG(s_vu) when v > u: take it back out.
-      const mask = maskStream(pairwiseMaskKey(secret, maskKeys.get(v)!, studyHash, round, u, v), length);
+      const mask = maskStream(await pairwiseMaskKey(secret, maskKeys.get(v)!, studyHash, round, u, v), length);
       if (v < u) subtractInto(sum, mask);
       else addInto(sum, mask);
     }

@@ -169,12 +169,12 @@ function signingBytes(message: SignedMessage): Uint8Array {
 }
 
 /** The message with its `signature` set by the site's identity key. */
-export function signMessage<M extends SignedMessage>(message: M, identitySecretKey: Uint8Array): M {
-  return { ...message, signature: sign(signingBytes(message), identitySecretKey) };
+export async function signMessage<M extends SignedMessage>(message: M, identitySecretKey: Uint8Array): Promise<M> {
+  return { ...message, signature: await sign(signingBytes(message), identitySecretKey) };
 }
 
 /** True when `message.signature` is the identity key's signature of the message. */
-export function verifyMessage(message: SignedMessage, identityPublicKey: Uint8Array): boolean {
+export function verifyMessage(message: SignedMessage, identityPublicKey: Uint8Array): Promise<boolean> {
   return verify(message.signature, signingBytes(message), identityPublicKey);
 }
 

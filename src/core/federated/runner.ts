@@ -88,7 +88,7 @@ export async function runSite(options: RunSiteOptions): Promise<StudyStatus> {
         if (current && !current.done.has('revealed')) onEvent?.({ kind: 'missed', round: current.number, reason: 'the round moved on before this site finished it' });
         current = null;
         if (status.step === 'advertising' && act(status.round, 'advertise')) {
-          const { round, advertise } = site.startRound(status.round);
+          const { round, advertise } = await site.startRound(status.round);
           current = { number: status.round, round, status, done: new Set() };
           await send('advertise', advertise, 'advertised');
         }
@@ -99,9 +99,9 @@ export async function runSite(options: RunSiteOptions): Promise<StudyStatus> {
         const inbox = decode(await transport.inbox(current.number, site.index), 'inbox');
         const weights = weightsFromWire(current.status.weights, study.manifest.features.length, study.manifest.network.hidden);
         const update = siteUpdate(study.manifest, weights, data.train, data.heldOut, deriveRng(options.seed, `site-update/round-${current.number}`));
-        await send('masked', current.round.upload(inbox, toZ32(update)), 'uploaded');
+        await send('masked', await current.round.upload(inbox, toZ32(update)), 'uploaded');
       } else if (status.step === 'revealing' && current.done.has('uploaded') && !current.done.has('revealed') && act(current.number, 'reveal')) {
-        await send('reveal', current.round.reveal(decode(await transport.unmask(current.number), 'unmask')), 'revealed');
+        await send('reveal', await current.round.reveal(decode(await transport.unmask(current.number), 'unmask')), 'revealed');
       }
     } catch (e) {
       if (current) onEvent?.({ kind: 'missed', round: current.number, reason: (e as Error).message });

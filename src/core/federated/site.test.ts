@@ -53,29 +53,31 @@ async function runRound(study: ExampleStudy, sites: Site[], round: number, drops
     return d === undefined || order.indexOf(d) > order.indexOf(step);
   };
   const rounds = new Map<number, SiteRound>();
-  const adverts = sites.flatMap((s, k) => {
-    if (!alive(k, 'advertise')) return [];
-    const { round: r, advertise } = s.startRound(round);
+  const adverts = [];
+  for (const [k, s] of sites.entries()) {
+    if (!alive(k, 'advertise')) continue;
+    const { round: r, advertise } = await s.startRound(round);
     rounds.set(s.index, r);
-    return [wire(advertise)];
-  });
+    adverts.push(wire(advertise));
+  }
   const expected = new Uint32Array(LENGTH);
   if (adverts.length < t) return { expected, uploads: [], failedAt: 'advertise' };
-  const roster = wire(makeRoster(study, round, adverts));
+  const roster = wire(await makeRoster(study, round, adverts));
   const shares = [];
   for (const [index, r] of rounds) if (alive(index - 1, 'share')) shares.push(wire(await r.share(roster)));
   if (shares.length < t) return { expected, uploads: [], failedAt: 'share' };
-  const inboxes = makeInboxes(study, round, roster, shares);
+  const inboxes = await makeInboxes(study, round, roster, shares);
   const uploads: MaskedUpload[] = [];
   for (const [index, inbox] of inboxes) {
     if (!alive(index - 1, 'upload')) continue;
     const x = siteInput(study, index, round, seed);
     addInto(expected, x);
-    uploads.push(wire(rounds.get(index)!.upload(wire(inbox), x)));
+    uploads.push(wire(await rounds.get(index)!.upload(wire(inbox), x)));
   }
   if (uploads.length < t) return { expected, uploads, failedAt: 'upload' };
   const request = wire(makeUnmaskRequest(study, round, uploads));
-  const reveals = uploads.filter((u) => alive(u.site - 1, 'reveal')).map((u) => wire(rounds.get(u.site)!.reveal(request)));
+  const reveals = [];
+  for (const u of uploads.filter((u) => alive(u.site - 1, 'reveal'))) reveals.push(wire(await rounds.get(u.site)!.reveal(request)));
   if (reveals.length < t) return { expected, uploads, failedAt: 'reveal' };
   const sum = await unmaskRound({ study, round, roster, participants: inboxes.values().next().value!.participants, uploads, reveals });
   return { sum, expected, uploads };
@@ -112,7 +114,7 @@ describe('a round of secure aggregation, simulated in memory', () => {
     const second = await runRound(study, sites, 2);
     expect([...second.sum!]).toEqual([...second.expected]);
     // And never re-keys an old round.
-    expect(() => sites[4]!.startRound(2)).toThrow(SiteRefusal);
+    await expect(sites[4]!.startRound(2)).rejects.toThrow(SiteRefusal);
   });
 
   it('is deterministic: the same seeds and participants give the same uploads and sum', async () => {
@@ -127,11 +129,11 @@ describe('what honest sites refuse', () => {
   const study = exampleStudy();
 
   async function toUpload(sites: Site[]) {
-    const rounds = sites.map((s) => s.startRound(1));
-    const roster = makeRoster(study, 1, rounds.map((r) => r.advertise));
+    const rounds = await Promise.all(sites.map((s) => s.startRound(1)));
+    const roster = await makeRoster(study, 1, rounds.map((r) => r.advertise));
     const shares = await Promise.all(rounds.map((r) => r.round.share(roster)));
-    const inboxes = makeInboxes(study, 1, roster, shares);
-    const uploads = rounds.map((r, k) => r.round.upload(inboxes.get(k + 1)!, new Uint32Array(LENGTH).fill(k)));
+    const inboxes = await makeInboxes(study, 1, roster, shares);
+    const uploads = await Promise.all(rounds.map((r, k) => r.round.upload(inboxes.get(k + 1)!, new Uint32Array(LENGTH).fill(k))));
     return { rounds, roster, inboxes, uploads };
   }
 
@@ -139,24 +141,24 @@ describe('what honest sites refuse', () => {
     const { rounds, uploads } = await toUpload(makeSites(study));
     // It claims site 5 dropped: sites 1–3 reveal shares of site 5's mask key...
     const claimDropped = makeUnmaskRequest(study, 1, uploads.slice(0, 4));
-    for (const k of [0, 1, 2]) expect(rounds[k]!.round.reveal(claimDropped).maskKey.map((s) => s.of)).toEqual([5]);
+    for (const k of [0, 1, 2]) expect((await rounds[k]!.round.reveal(claimDropped)).maskKey.map((s) => s.of)).toEqual([5]);
     // ...then claims it survived, to get shares of its self-mask seed too: refused.
     const claimSurvived = makeUnmaskRequest(study, 1, uploads);
-    for (const k of [0, 1, 2]) expect(() => rounds[k]!.round.reveal(claimSurvived)).toThrow(RevealRefused);
+    for (const k of [0, 1, 2]) await expect(rounds[k]!.round.reveal(claimSurvived)).rejects.toThrow(RevealRefused);
     // Sites 4 never revealed for round 1 yet: it may answer one of the two, not both.
-    rounds[3]!.round.reveal(claimSurvived);
-    expect(() => rounds[3]!.round.reveal(claimDropped)).toThrow(RevealRefused);
+    await rounds[3]!.round.reveal(claimSurvived);
+    await expect(rounds[3]!.round.reveal(claimDropped)).rejects.toThrow(RevealRefused);
   });
 
   it('a reveal naming fewer than t survivors is refused', async () => {
     const { rounds, uploads } = await toUpload(makeSites(study));
-    expect(() => rounds[0]!.round.reveal(makeUnmaskRequest(study, 1, uploads.slice(0, 2)))).toThrow(/fewer than the threshold/);
+    await expect(rounds[0]!.round.reveal(makeUnmaskRequest(study, 1, uploads.slice(0, 2)))).rejects.toThrow(/fewer than the threshold/);
   });
 
   it('a roster with a swapped key fails signature verification', async () => {
     const sites = makeSites(study);
-    const rounds = sites.map((s) => s.startRound(1));
-    const roster = makeRoster(study, 1, rounds.map((r) => r.advertise));
+    const rounds = await Promise.all(sites.map((s) => s.startRound(1)));
+    const roster = await makeRoster(study, 1, rounds.map((r) => r.advertise));
     const evil = generateAgreementKeys(deriveRng(new Uint8Array(32), 'evil'));
     const swapped = structuredClone(roster);
     swapped.advertisements[1]!.encryptionKey = evil.publicKey;
@@ -166,16 +168,16 @@ describe('what honest sites refuse', () => {
     swappedMask.advertisements[2]!.maskKey = evil.publicKey;
     await expect(rounds[1]!.round.share(swappedMask)).rejects.toThrow(SiteRefusal);
     // The coordinator's own check refuses the same forgery at the door.
-    expect(() => makeRoster(study, 1, [{ ...rounds[3]!.advertise, maskKey: evil.publicKey }])).toThrow(CoordinatorRefusal);
+    await expect(makeRoster(study, 1, [{ ...rounds[3]!.advertise, maskKey: evil.publicKey }])).rejects.toThrow(CoordinatorRefusal);
   });
 
   it('messages for another study or round, or out of order, are refused', async () => {
     const sites = makeSites(study);
-    const rounds = sites.map((s) => s.startRound(1));
-    const roster = makeRoster(study, 1, rounds.map((r) => r.advertise));
+    const rounds = await Promise.all(sites.map((s) => s.startRound(1)));
+    const roster = await makeRoster(study, 1, rounds.map((r) => r.advertise));
     await expect(rounds[0]!.round.share({ ...roster, round: 2 })).rejects.toThrow(/round 2/);
     await expect(rounds[1]!.round.share({ ...roster, study: 'ab'.repeat(32) })).rejects.toThrow(/another study/);
-    expect(() => rounds[2]!.round.upload({ type: 'inbox', federated: 1, study: study.hash, round: 1, site: 3, participants: [1, 2, 3], shares: [] }, new Uint32Array(1))).toThrow(/cannot upload in state "advertised"/);
+    await expect(rounds[2]!.round.upload({ type: 'inbox', federated: 1, study: study.hash, round: 1, site: 3, participants: [1, 2, 3], shares: [] }, new Uint32Array(1))).rejects.toThrow(/cannot upload in state "advertised"/);
   });
 
   it('the coordinator refuses tampered, unsigned or misdirected messages', async () => {
@@ -192,9 +194,9 @@ describe('what honest sites refuse', () => {
 describe('wire format', () => {
   const study = exampleStudy();
 
-  it('refuses a wrong version, a wrong type, malformed fields and inconsistent vectors with ProtocolError', () => {
+  it('refuses a wrong version, a wrong type, malformed fields and inconsistent vectors with ProtocolError', async () => {
     const [site] = makeSites(study);
-    const { advertise } = site!.startRound(1);
+    const { advertise } = await site!.startRound(1);
     const bytes = encodeFederated(advertise);
     expect(decodeFederated(bytes, 'advertise').site).toBe(1);
     expect(() => decodeFederated(bytes, 'shares')).toThrow(/expected a "shares" message/);

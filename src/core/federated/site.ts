@@ -30,9 +30,9 @@ export interface SiteOptions {
 }
 
 /** Checks an advertisement's key signature against the identity pinned in the manifest. */
-export function verifyAdvertisement(study: PinnedStudy, round: number, ad: Advertisement): boolean {
+export function verifyAdvertisement(study: PinnedStudy, round: number, ad: Advertisement): Promise<boolean> {
   const site = study.manifest.sites[ad.site - 1];
-  if (!site) return false;
+  if (!site) return Promise.resolve(false);
   return verify(ad.keySignature, advertisementBytes(study.hash, round, ad.site, ad.encryptionKey, ad.maskKey), hexToBytes(site.identityKey));
 }
 
@@ -57,15 +57,15 @@ export class Site {
    * Starts a round with fresh keys and seed and returns it with its signed advertisement.
    * Round numbers only go up: a round is never re-keyed, so nothing revealed in it is reused.
    */
-  startRound(round: number): { round: SiteRound; advertise: Advertise } {
+  async startRound(round: number): Promise<{ round: SiteRound; advertise: Advertise }> {
     if (!Number.isInteger(round) || round <= this.#lastRound) throw new SiteRefusal(`round ${round} is not after round ${this.#lastRound}, the last this site started`);
     this.#lastRound = round;
     const siteRound = new SiteRound(this, round, this.#rng, this.#guard, this.#identity);
-    return { round: siteRound, advertise: siteRound.advertisement() };
+    return { round: siteRound, advertise: await siteRound.advertisement() };
   }
 
   /** Signs a message with the identity key. */
-  sign<M extends Advertise | Shares | MaskedUpload | Reveal>(message: M): M {
+  sign<M extends Advertise | Shares | MaskedUpload | Reveal>(message: M): Promise<M> {
     return signMessage(message, this.#identity);
   }
 }
@@ -125,9 +125,9 @@ export class SiteRound {
     return new SiteRefusal(`round ${this.round}: ${reason}`);
   }
 
-  advertisement(): Advertise {
+  async advertisement(): Promise<Advertise> {
     const { index, study } = this.#site;
-    const keySignature = sign(advertisementBytes(study.hash, this.round, index, this.#encryption.publicKey, this.#mask.publicKey), this.#identity);
+    const keySignature = await sign(advertisementBytes(study.hash, this.round, index, this.#encryption.publicKey, this.#mask.publicKey), this.#identity);
     return this.#site.sign({ type: 'advertise', ...this.#envelope(), site: index, encryptionKey: this.#encryption.publicKey, maskKey: this.#mask.publicKey, keySignature, signature: new Uint8Array(64) });
   }
 
@@ -140,7 +140,7 @@ export class SiteRound {
     for (const ad of roster.advertisements) {
       if (members.has(ad.site)) throw this.#fail(`site ${ad.site} appears twice in the roster`);
       siteAt(manifest, ad.site);
-      if (!verifyAdvertisement(this.#site.study, this.round, ad)) throw this.#fail(`the keys advertised for site ${ad.site} are not signed by its identity in the manifest`);
+      if (!(await verifyAdvertisement(this.#site.study, this.round, ad))) throw this.#fail(`the keys advertised for site ${ad.site} are not signed by its identity in the manifest`);
       members.set(ad.site, ad);
     }
     const own = members.get(this.#site.index);
@@ -153,23 +153,23 @@ export class SiteRound {
     const selfMask = await shareSecret(this.#seed, order.length, manifest.threshold);
     const maskKey = await shareSecret(this.#mask.secretKey, order.length, manifest.threshold);
     const shares: Shares['shares'] = [];
-    order.forEach((j, k) => {
+    for (const [k, j] of order.entries()) {
       if (j === this.#site.index) {
         this.#held.set(j, { selfMask: selfMask[k]!, maskKey: maskKey[k]! });
-        return;
+        continue;
       }
       const plaintext = new Uint8Array(2 * SHARE_BYTES);
       plaintext.set(selfMask[k]!, 0);
       plaintext.set(maskKey[k]!, SHARE_BYTES);
       let shared: Uint8Array;
       try {
-        shared = agree(this.#encryption.secretKey, members.get(j)!.encryptionKey);
+        shared = await agree(this.#encryption.secretKey, members.get(j)!.encryptionKey);
       } catch {
         throw this.#fail(`site ${j} advertised a low-order encryption key`);
       }
       this.#shared.set(j, shared);
       shares.push({ to: j, ciphertext: sealForPeer(plaintext, shared, this.#site.study.hash, this.round, this.#site.index, j) });
-    });
+    }
     this.#state = 'shared';
     return this.#site.sign({ type: 'shares', ...this.#envelope(), site: this.#site.index, shares, signature: new Uint8Array(64) });
   }
@@ -178,7 +178,7 @@ export class SiteRound {
    * Opens the shares addressed to this site, then masks `update` (x_i in Z_{2^32}: quantized
    * update plus noise share) with the self mask and the pairwise masks of U₂.
    */
-  upload(inbox: Inbox, update: Uint32Array): MaskedUpload {
+  async upload(inbox: Inbox, update: Uint32Array): Promise<MaskedUpload> {
     this.#expect('shared', 'upload');
     this.#check(inbox, 'inbox');
     const me = this.#site.index;
@@ -207,7 +207,7 @@ export class SiteRound {
     const peers = new Map(participants.filter((j) => j !== me).map((j) => [j, this.#roster.get(j)!.maskKey]));
     let masked: Uint32Array;
     try {
-      masked = maskUpdate({ studyHash: this.#site.study.hash, round: this.round, site: me, update, selfSeed: this.#seed, maskSecretKey: this.#mask.secretKey, peers });
+      masked = await maskUpdate({ studyHash: this.#site.study.hash, round: this.round, site: me, update, selfSeed: this.#seed, maskSecretKey: this.#mask.secretKey, peers });
     } catch (e) {
       throw this.#fail(`cannot mask: ${(e as Error).message}`);
     }
@@ -220,7 +220,7 @@ export class SiteRound {
    * survive, its mask-key share — after the reveal guard admits the request. This site derives
    * the dropped set itself (U₂ \ U₃); it never takes it from the coordinator.
    */
-  reveal(request: UnmaskRequest): Reveal {
+  async reveal(request: UnmaskRequest): Promise<Reveal> {
     if (this.#state !== 'uploaded' && this.#state !== 'revealed') throw new SiteRefusal(`round ${this.round}: cannot reveal in state "${this.#state}"`);
     this.#check(request, 'unmask request');
     const me = this.#site.index;
