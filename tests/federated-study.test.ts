@@ -13,7 +13,7 @@ import { decodeFederated, vectorFromBytes } from '../src/core/federated/messages
 import { initialParameters, ternarize } from '../src/core/federated/network.ts';
 import { deriveRng } from '../src/core/federated/prng.ts';
 import { toZ32 } from '../src/core/federated/quantize.ts';
-import { shapeOf, siteUpdate } from '../src/core/federated/update.ts';
+import { shapeOf, siteUpdate, vectorLength } from '../src/core/federated/update.ts';
 import { siteDataset, type SiteDataset } from '../src/core/federated/records.ts';
 import { httpTransport } from '../src/core/federated/transport.ts';
 import type { StudyStatus } from '../src/core/federated/round.ts';
@@ -236,12 +236,33 @@ describe('a study across five hospitals', () => {
     expect(finals[0]!.roundsDone).toBe(2);
   }, 120_000);
 
+  it('refuses an upload of the wrong length, and a body over the limit, with 4xx', async () => {
+    const study = framinghamStudy({ id: 'chd-oversized', rounds: 1, stepSeconds: 30 });
+    expect((await createStudy(study)).status).toBe(201);
+    const post = (type: string, body: Uint8Array) => fetch(server.url + API.studyMessage('chd-oversized', type as 'masked'), { method: 'POST', headers: { 'content-type': 'application/msgpack' }, body });
+    const sites = study.identities.map((id) => new Site({ study, identitySecretKey: id.secretKey }));
+    // Everyone advertises and shares, so the round reaches its uploading step.
+    const started = await Promise.all(sites.map((s) => s.startRound(1)));
+    for (const s of started) expect((await post('advertise', encodeFederated(s.advertise))).status).toBe(202);
+    const roster = decodeFederated(new Uint8Array(await (await fetch(server.url + API.studyRound('chd-oversized', 1, 'roster'))).arrayBuffer()), 'roster');
+    for (const s of started) expect((await post('shares', encodeFederated(await s.round.share(roster)))).status).toBe(202);
+    const inbox = decodeFederated(new Uint8Array(await (await fetch(`${server.url}${API.studyRound('chd-oversized', 1, 'inbox')}?site=1`)).arrayBuffer()), 'inbox');
+    const tooLong = await started[0]!.round.upload(inbox, new Uint32Array(vectorLength(study.manifest) + 1));
+    const refused = await post('masked', encodeFederated(tooLong));
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/this study's updates have/);
+    expect((await post('masked', new Uint8Array(9 * 1024 * 1024))).status).toBe(413);
+    const status = (await (await fetch(server.url + API.study('chd-oversized'))).json()) as StudyStatus;
+    expect(status.step).toBe('uploading');
+    await fetch(`${server.url}/api/admin/studies/chd-oversized/stop`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+  }, 60_000);
+
   it('refuses tampered, replayed, unsigned and misdirected messages with 4xx, and the round goes on', async () => {
     const study = framinghamStudy({ id: 'chd-refusals', rounds: 1, stepSeconds: 30 });
     expect((await createStudy(study)).status).toBe(201);
     const post = (type: string, body: Uint8Array) => fetch(server.url + API.studyMessage('chd-refusals', type as 'advertise'), { method: 'POST', headers: { 'content-type': 'application/msgpack' }, body });
     const site1 = new Site({ study, identitySecretKey: study.identities[0]!.secretKey });
-    const { advertise } = site1.startRound(1);
+    const { advertise } = await site1.startRound(1);
     const tampered = { ...advertise, maskKey: advertise.maskKey.map((b, k) => (k === 0 ? b ^ 1 : b)) };
     expect((await post('advertise', encodeFederated(tampered))).status).toBe(409);
     expect((await post('advertise', encodeFederated({ ...advertise, signature: new Uint8Array(64) }))).status).toBe(409);
