@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { sharedDataDir } from '../../src/cli/paths.ts';
 import { mapFhirBundle } from '../../src/core/data/fhir.ts';
 import { expectReference, framinghamRow, loadModel, reference } from './support/data.ts';
-import { field, focusedId, predictAndWait, sidewaysOverflow, visitAndPredict, waitForNewResult } from './support/forms.ts';
+import { field, fillForm, focusedId, nav, predictAndWait, sidewaysOverflow, visitAndPredict, waitForNewResult } from './support/forms.ts';
 import { screenshot, useAppSession } from './support/harness.ts';
 import { SentRecords, secretKeysInBrowser, whatLeftTheBrowser } from './support/privacy.ts';
 
@@ -39,7 +39,13 @@ describe('patient', () => {
     const ref = reference(framingham, record);
     expectReference(r, ref, 'first record');
     expect(r.text).toBe(`${Math.round(ref.probability * 100)}%`);
-    await expect(page.getByTestId('class').innerText()).resolves.toBe(framingham.classes[ref.positive ? 1 : 0]);
+    // A risk with its population and meaning, never a class label read as a diagnosis.
+    const shown = await page.getByTestId('result').innerText();
+    expect(shown).not.toContain('Predicted class');
+    for (const c of framingham.classes) expect(shown).not.toContain(c);
+    expect(shown).toContain('estimated risk of coronary heart disease within ten years');
+    await expect(page.getByTestId('meaning').innerText()).resolves.toMatch(/^Out of 100 people like those the model learned from \(4,240 adults .*\) with values like yours, the model expects about \d+ to develop coronary heart disease within ten years\./);
+    await expect(page.getByTestId('per100').innerText()).resolves.toBe(`about ${Math.round(ref.probability * 100)}`);
     // The gauge marks the training data's average, where the model's decision lies.
     await expect(page.getByTestId('average').textContent()).resolves.toBe(`average ${Math.round(framingham.output.prior! * 100)}%`);
     sent.remember(framingham, record);
@@ -83,6 +89,37 @@ describe('patient', () => {
     const record = framinghamRow(framingham, '1,61,4,1,20,0,0,0,0,195,106,70,26.97,80,95,0');
     expect(Number(await page.getByTestId('probability').getAttribute('data-score'))).toBe(reference(framingham, record).score);
     sent.remember(framingham, record);
+  });
+
+  it.each([1280, 390])('a near-certain risk reads "more than 99 in 100", never 100, here and in History (%i px)', async (width) => {
+    const { page } = app;
+    await page.setViewportSize({ width, height: width < 600 ? 844 : 900 });
+    const values: Record<string, number> = { male: 1, age: 80, current_smoker: 1, cigs_per_day: 60, bp_meds: 1, prevalent_stroke: 1, prevalent_hypertension: 1, diabetes: 1, total_cholesterol: 450, systolic_bp: 250, diastolic_bp: 140, bmi: 45, heart_rate: 120, glucose: 400 };
+    const record = framingham.features.map((f) => values[f.name]!);
+    const ref = reference(framingham, record);
+    expect(ref.probability).toBeGreaterThan(0.995);
+    await fillForm(page, framingham, record);
+    const r = await predictAndWait(page);
+    expectReference(r, ref, `near-certain record at ${width} px`);
+    sent.remember(framingham, record);
+    expect(r.text).toBe('>99%');
+    await expect(page.getByTestId('per100').innerText()).resolves.toBe('more than 99');
+    const meaning = await page.getByTestId('meaning').innerText();
+    expect(meaning).toContain('the model expects more than 99 to develop coronary heart disease within ten years.');
+    expect(meaning).not.toMatch(/expects (about )?100\b/);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+    await screenshot(page, 'patient-result', width);
+
+    await nav(page, 'History');
+    const entry = page.getByTestId('history').locator('li').first();
+    await expect(entry.innerText()).resolves.toContain('>99% estimated risk of coronary heart disease within ten years');
+    await expect(entry.getByTestId('history-meaning').innerText()).resolves.toBe('Out of 100 people like those the model learned from (4,240 adults followed by the Framingham Heart Study in Massachusetts) with those values, it expected more than 99 to develop coronary heart disease within ten years. Not a diagnosis.');
+    for (const c of framingham.classes) await expect(page.getByTestId('history').innerText()).resolves.not.toContain(c);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+    await screenshot(page, 'history', width);
+    await nav(page, 'My prediction');
+    await page.getByTestId('result').waitFor();
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it.each([1280, 390])('marks the result out of date as soon as a value changes, beside the result and the button (%i px)', async (width) => {

@@ -6,11 +6,23 @@ export function bytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(2)} MB`;
 }
 
+/**
+ * A risk as a percentage, never a flat 0% or 100%: a statistical model is never that sure, and
+ * its decoding rounds to those values only far outside the data it learned from.
+ */
 export function percent(p: number): string {
   const v = p * 100;
-  if (v > 0 && v < 1) return '<1%';
-  if (v < 100 && v > 99) return '>99%';
+  if (v < 1) return '<1%';
+  if (v > 99) return '>99%';
   return `${Math.round(v)}%`;
+}
+
+/** A risk as a count of 100 people: "about 16", "fewer than 1", "more than 99" (never "100"). */
+export function per100(p: number): string {
+  const v = p * 100;
+  if (v < 1) return 'fewer than 1';
+  if (v > 99) return 'more than 99';
+  return `about ${Math.round(v)}`;
 }
 
 /** "ab12 cd34 ef56 7890": a fingerprint people can read aloud and compare. */
