@@ -11,17 +11,16 @@
  * leaves the round as it was.
  */
 import { hexToBytes } from '@noble/hashes/utils.js';
-import { CoordinatorRefusal, checkSigned, makeInboxes, makeRoster, makeUnmaskRequest, unmaskRound } from '../../core/federated/coordinator.ts';
+import { CoordinatorRefusal, checkSigned, makeInboxes, makeRoster, unmaskRound } from '../../core/federated/coordinator.ts';
 import { ManifestError, parseManifest, type StudyManifest } from '../../core/federated/manifest.ts';
 import { decodeFederated, encodeFederated, type Advertise, type MaskedUpload, type Reveal, type Roster, type Shares } from '../../core/federated/messages.ts';
-import { PrivacyAccountant } from '../../core/federated/accountant.ts';
-import { adamState, initialParameters, parameterCount, ternarize } from '../../core/federated/network.ts';
+import { adamState, initialParameters } from '../../core/federated/network.ts';
 import { deriveRng } from '../../core/federated/prng.ts';
-import { heldOutMetrics, weightsToWire, type RoundSummary, type StudyStatus, type StudyStep } from '../../core/federated/round.ts';
+import { heldOutMetrics, type RoundSummary, type StudyStatus, type StudyStep } from '../../core/federated/round.ts';
 import { applyRoundSum, shapeOf, THRESHOLDS, vectorLength } from '../../core/federated/update.ts';
 import type { TernaryModel } from '../../core/model/format.ts';
 import { ProtocolError } from '../../core/protocol/index.ts';
-import { studyModel } from '../../train/federated.ts';
+import { accountantOf, modelOf, rosterSites, statusOf } from './status.ts';
 import { emptyInbox, type StudyRecord, type StudyStore } from './store.ts';
 
 type Log = (fields: Record<string, unknown>, message: string) => void;
@@ -47,9 +46,6 @@ function refused(message: string): ProtocolError {
   return new ProtocolError('study_refused', message);
 }
 
-function accountantOf(r: StudyRecord): PrivacyAccountant {
-  return new PrivacyAccountant(r.manifest, parameterCount(shapeOf(r.manifest)), r.charged);
-}
 
 export class StudyCoordinator {
   readonly #store: StudyStore;
@@ -89,7 +85,7 @@ export class StudyCoordinator {
     if (!accountantOf(record).canRunRound()) throw new ProtocolError('invalid_study', `one round already exceeds the privacy budget ε = ${manifest.privacy!.epsilon}: raise the noise multiplier or lower the sampling rate`);
     if (!(await this.#store.create(record))) throw new ProtocolError('study_refused', `a study "${manifest.id}" exists already`);
     this.#log({ study: manifest.id, hash }, 'study created');
-    return this.#statusOf(record);
+    return statusOf(record);
   }
 
   async #record(id: string): Promise<StudyRecord> {
@@ -99,7 +95,7 @@ export class StudyCoordinator {
   }
 
   async status(id: string): Promise<StudyStatus> {
-    return this.#statusOf(await this.#record(id));
+    return statusOf(await this.#record(id));
   }
 
   /** The manifest as created: sites hash it and compare with the operator's hash. */
@@ -111,7 +107,7 @@ export class StudyCoordinator {
     const out: StudyStatus[] = [];
     for (const id of await this.#store.ids()) {
       const r = await this.#store.get(id);
-      if (r) out.push(this.#statusOf(r));
+      if (r) out.push(statusOf(r));
     }
     return out;
   }
@@ -123,7 +119,7 @@ export class StudyCoordinator {
         r.state = 'stopped';
         r.reason = 'stopped by the operator';
       }
-      return this.#statusOf(r);
+      return statusOf(r);
     });
   }
 
@@ -141,13 +137,13 @@ export class StudyCoordinator {
       const box = r.inbox[type];
       if (box[message.site]) throw refused(`site ${message.site} already sent its "${type}" message for round ${r.round}`);
       try {
-        checkSigned(study, r.round, message);
-        if (type === 'advertise') makeRoster(study, r.round, [message as Advertise]);
+        await checkSigned(study, r.round, message);
+        if (type === 'advertise') await makeRoster(study, r.round, [message as Advertise]);
       } catch (e) {
         if (e instanceof CoordinatorRefusal) throw refused(e.message);
         throw e;
       }
-      if (type === 'shares' && !this.#rosterSites(r).includes(message.site)) throw refused(`site ${message.site} is not in round ${r.round}'s roster`);
+      if (type === 'shares' && !rosterSites(r).includes(message.site)) throw refused(`site ${message.site} is not in round ${r.round}'s roster`);
       if (type === 'masked') {
         const upload = message as MaskedUpload;
         if (!r.participants.includes(upload.site)) throw refused(`site ${upload.site} is not a participant of round ${r.round}`);
@@ -164,10 +160,6 @@ export class StudyCoordinator {
     });
   }
 
-  #rosterSites(r: StudyRecord): number[] {
-    return r.roster ? decodeFederated(r.roster, 'roster').advertisements.map((a) => a.site) : [];
-  }
-
   /** The roster of a round, once its advertising step closed. */
   async roster(id: string, round: number): Promise<Uint8Array> {
     const r = await this.#record(id);
@@ -181,7 +173,7 @@ export class StudyCoordinator {
     this.#checkRound(r, round, 'advertising', 'sharing');
     if (!r.participants.includes(site)) throw refused(`site ${site} is not a participant of round ${round}`);
     const shares = r.participants.map((p) => decodeFederated(r.inbox.shares[p]!, 'shares'));
-    const inbox = makeInboxes({ manifest: r.manifest, hash: r.hash }, round, decodeFederated(r.roster!, 'roster'), shares).get(site)!;
+    const inbox = (await makeInboxes({ manifest: r.manifest, hash: r.hash }, round, decodeFederated(r.roster!, 'roster'), shares)).get(site)!;
     return encodeFederated(inbox);
   }
 
@@ -206,7 +198,7 @@ export class StudyCoordinator {
         const r = await this.#store.get(id);
         // A study another instance finished: its model is rebuilt from the stored parameters
         // (deterministic, the same file) and served here too.
-        if (r?.state === 'done' && r.model && !this.#serves(r.model)) await this.#publish(this.#modelOf(r)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study model not served'));
+        if (r?.state === 'done' && r.model && !this.#serves(r.model)) await this.#publish(modelOf(r)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study model not served'));
         if (r?.state === 'running' && this.#now() > r.deadline) {
           await this.#store.update(id, (draft) => this.#advance(draft, true)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study step failed'));
         }
@@ -228,7 +220,7 @@ export class StudyCoordinator {
     const t = r.manifest.threshold;
     const received = (box: Record<number, Uint8Array>) => Object.keys(box).map(Number).sort((a, b) => a - b);
     const study = { manifest: r.manifest, hash: r.hash };
-    const expected = r.step === 'advertising' ? r.manifest.sites.map((_, k) => k + 1) : r.step === 'sharing' ? this.#rosterSites(r) : r.step === 'uploading' ? r.participants : r.survivors;
+    const expected = r.step === 'advertising' ? r.manifest.sites.map((_, k) => k + 1) : r.step === 'sharing' ? rosterSites(r) : r.step === 'uploading' ? r.participants : r.survivors;
     const got = received(r.inbox[r.step === 'advertising' ? 'advertise' : r.step === 'sharing' ? 'shares' : r.step === 'uploading' ? 'masked' : 'reveal']);
     const complete = expected.every((s) => got.includes(s));
     if (!complete && !due && this.#now() <= r.deadline) return;
@@ -239,7 +231,7 @@ export class StudyCoordinator {
     };
     switch (r.step) {
       case 'advertising': {
-        const roster: Roster = makeRoster(study, r.round, got.map((s) => decodeFederated(r.inbox.advertise[s]!, 'advertise')));
+        const roster: Roster = await makeRoster(study, r.round, got.map((s) => decodeFederated(r.inbox.advertise[s]!, 'advertise')));
         r.roster = encodeFederated(roster);
         return next('sharing');
       }
@@ -277,7 +269,7 @@ export class StudyCoordinator {
     const spent = accountantOf(r).spent();
     const summary: RoundSummary = {
       round: r.round,
-      advertised: this.#rosterSites(r),
+      advertised: rosterSites(r),
       participants: r.participants,
       survivors: r.survivors,
       dropped: r.participants.filter((p) => !r.survivors.includes(p)),
@@ -293,7 +285,7 @@ export class StudyCoordinator {
   }
 
   async #failRound(r: StudyRecord, reason: string): Promise<void> {
-    r.history.push({ round: r.round, advertised: r.roster ? this.#rosterSites(r) : Object.keys(r.inbox.advertise).map(Number), participants: r.participants, survivors: r.survivors, dropped: [], outcome: 'failed', reason, epsilon: r.manifest.privacy ? accountantOf(r).spent().epsilon : null });
+    r.history.push({ round: r.round, advertised: r.roster ? rosterSites(r) : Object.keys(r.inbox.advertise).map(Number), participants: r.participants, survivors: r.survivors, dropped: [], outcome: 'failed', reason, epsilon: r.manifest.privacy ? accountantOf(r).spent().epsilon : null });
     this.#log({ study: r.manifest.id, round: r.round, reason }, 'study round failed');
     await this.#nextRound(r);
   }
@@ -318,7 +310,7 @@ export class StudyCoordinator {
     if (!scheduleDone && !budgetDone) return;
     const spent = accountantOf(r).spent();
     try {
-      r.model = await this.#publish(this.#modelOf(r));
+      r.model = await this.#publish(modelOf(r));
     } catch (e) {
       // Nothing to retry: the same parameters give the same model. The operator reads why.
       r.state = 'stopped';
@@ -329,45 +321,6 @@ export class StudyCoordinator {
     r.state = 'done';
     r.reason = scheduleDone ? `the ${r.roundsDone} planned rounds are done` : `the privacy budget allows no further round after ${r.roundsDone}`;
     this.#log({ study: r.manifest.id, model: r.model, rounds: r.roundsDone, epsilon: spent.epsilon }, 'study done');
-  }
-
-  /** The model file a study publishes: the best round's weights, its threshold, its record. */
-  #modelOf(r: StudyRecord): TernaryModel {
-    const chosen = r.history.find((h) => h.round === r.best?.round);
-    const spent = accountantOf(r).spent();
-    return studyModel(r.manifest, r.best?.theta ?? r.theta, r.best?.threshold ?? 0, {
-      study: r.manifest.id,
-      studyHash: r.hash,
-      sites: new Set(r.history.flatMap((h) => (h.outcome === 'done' ? h.survivors : []))).size,
-      rounds: r.roundsDone,
-      epsilon: r.manifest.privacy ? spent.epsilon : null,
-      delta: r.manifest.privacy ? spent.delta : null,
-      heldOut: chosen?.heldOut ?? null,
-      selectedRound: r.best?.round ?? r.roundsDone,
-    });
-  }
-
-  #statusOf(r: StudyRecord): StudyStatus {
-    const privacy = r.manifest.privacy ? { epsilon: r.manifest.privacy.epsilon, delta: r.manifest.privacy.delta, spent: accountantOf(r).spent().epsilon } : null;
-    return {
-      federated: 1,
-      id: r.manifest.id,
-      study: r.hash,
-      title: r.manifest.title,
-      state: r.state,
-      round: r.round,
-      step: r.step,
-      deadline: r.deadline,
-      sites: r.manifest.sites.map((s, k) => ({ index: k + 1, id: s.id, name: s.name })),
-      threshold: r.manifest.threshold,
-      roundsPlanned: r.manifest.schedule.rounds,
-      roundsDone: r.roundsDone,
-      privacy,
-      ...(r.state === 'running' ? { weights: weightsToWire(ternarize(r.theta, shapeOf(r.manifest))) } : {}),
-      history: r.history,
-      ...(r.model ? { model: r.model } : {}),
-      ...(r.reason ? { reason: r.reason } : {}),
-    };
   }
 
   async close(): Promise<void> {
