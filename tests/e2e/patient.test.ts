@@ -190,6 +190,39 @@ describe('patient', () => {
     for (const f of framingham.features) await expect(field(page, f.label).inputValue(), f.name).resolves.toBe('');
     expect(app.browser.errors).toEqual([]);
   });
+
+  it.each([1280, 390])('does not predict from an empty form, nor without the values the model needs (%i px)', async (width) => {
+    const { page } = app;
+    await page.setViewportSize({ width, height: width < 600 ? 844 : 900 });
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    const classify = () => app.browser.postsTo('/api/models/framingham-chd/classify');
+    const before = classify();
+    await page.getByTestId('predict').click();
+    const shortfall = page.getByTestId('shortfall');
+    await shortfall.waitFor();
+    await expect(shortfall.innerText()).resolves.toContain('It needs at least 7 of its 14 values; none is filled in.');
+    await expect(focusedId(page)).resolves.toBe('f-age');
+    // Seven values, half of them, but none of the risk factors the model is constrained on.
+    const some: Record<string, number> = { male: 1, current_smoker: 0, bp_meds: 0, prevalent_stroke: 0, diastolic_bp: 80, bmi: 26, heart_rate: 75 };
+    await fillForm(page, framingham, framingham.features.map((f) => some[f.name] ?? null));
+    await page.getByTestId('predict').click();
+    await expect(shortfall.innerText()).resolves.toContain('Fill in Age, Cigarettes per day, Hypertension, Diabetes, Total cholesterol, Systolic blood pressure, Glucose: this model does not predict without them.');
+    await expect(shortfall.isVisible()).resolves.toBe(true);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+    await screenshot(page, 'patient-shortfall', width);
+    await page.waitForTimeout(300);
+    await expect(page.getByTestId('result').count()).resolves.toBe(0);
+    expect(classify()).toBe(before);
+    // With the values it needs it predicts; the one left blank is filled with a typical value.
+    const record = framinghamRow(framingham, '1,50,4,0,0,0,0,0,0,220,130,80,26,,90,0');
+    await fillForm(page, framingham, record);
+    await expect(shortfall.count()).resolves.toBe(0);
+    const r = await predictAndWait(page);
+    expectReference(r, reference(framingham, record), `minimum record at ${width} px`);
+    sent.remember(framingham, record);
+    expect(classify()).toBe(before + 1);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
 });
 
 whatLeftTheBrowser(app, sent, { secretKeys: () => secretKeysInBrowser(app), atLeast: { posts: 6, records: 5 } });

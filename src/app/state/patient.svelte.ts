@@ -7,6 +7,7 @@ import type { ModelCard } from '../../core/model/card.ts';
 import { classLabel, type DecodedScore } from '../../core/model/reference.ts';
 import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
+import { shortfallOf, type Shortfall } from '../lib/minimum.ts';
 import type { QueuedPrediction } from '../lib/outbox.ts';
 import { predict, prepareKeys, type Phase } from '../lib/predict.ts';
 import type { AppState } from './app.svelte.ts';
@@ -115,6 +116,11 @@ export class PatientSession {
     return out;
   }
 
+  /** What the record lacks before this model may predict from it (undefined: nothing). */
+  get shortfall(): Shortfall | undefined {
+    return shortfallOf(this.card.features, this.card.features.map((f) => readField(f, this.text(f.name)).value));
+  }
+
   setText(name: string, text: string): void {
     this.#text[name] = text;
     if (this.#fills[name]) this.#edited[name] = true;
@@ -179,7 +185,7 @@ export class PatientSession {
   /** Encrypts, sends, decrypts. Returns false (and shows why) when the form has problems. */
   async predict(): Promise<boolean> {
     this.#checked = true;
-    if (Object.keys(this.problems).length > 0) return false;
+    if (Object.keys(this.problems).length > 0 || this.shortfall) return false;
     const card = this.card;
     const record = card.features.map((f) => readField(f, this.text(f.name)).value);
     const imputed = card.features.filter((_, i) => record[i] === null).map((f) => f.label);
