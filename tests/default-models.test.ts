@@ -10,8 +10,20 @@ import { decodeProbability, decodeRisk, quantizeRecord, referenceScore } from '.
 import { describeViolations, inputBox, verifyMonotone } from '../src/core/model/monotone.ts';
 import { scoreClassifier } from '../src/core/metrics.ts';
 import { defaultModels, heldOut } from './support/defaults.ts';
+import { type RepeatedEvaluation, betterFloat } from '../src/train/repeated.ts';
+import { readFile } from 'node:fs/promises';
 
 const models = await defaultModels();
+const benchResults = await readFile(new URL('../bench/training-results.json', import.meta.url), 'utf8').then(
+  (text) => (JSON.parse(text) as { results: Record<string, Pick<RepeatedEvaluation, 'summary'>> }).results,
+  () => undefined,
+);
+
+/**
+ * Galois steps of each default's single-record plan before retraining for issue 11 (commit
+ * dd0b530): the keys grow with every step, and the retrained models must not need more.
+ */
+const SINGLE_LAYOUT_STEPS: Record<string, number> = { 'breast-cancer': 9, 'pima-diabetes': 6, 'framingham-chd': 8, 'liver-patient': 7 };
 
 describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
   it.each(LAYOUTS)('decrypts to the reference on every held-out record (%s layout)', async (layout) => {
@@ -19,6 +31,7 @@ describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
     expect(records.length).toBeGreaterThan(100);
     const plan = await compilePlan(model, layout);
     expect(plan.report.noiseMarginBits).toBeGreaterThanOrEqual(REQUIRED_MARGIN_BITS);
+    if (layout === 'single') expect(plan.galoisSteps.length).toBeLessThanOrEqual(SINGLE_LAYOUT_STEPS[model.id]!);
     const run = await encryptedScores(model, plan, records);
     const reference = records.map((q) => referenceScore(model, q));
     const disagreeing = run.scores.filter((y, i) => y !== reference[i]).length;
@@ -30,8 +43,12 @@ describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
     const { records, labels } = await heldOut(model);
     const probabilities = records.map((q) => decodeProbability(model.output, referenceScore(model, q)));
     const ternary = scoreClassifier(labels, probabilities);
-    const float = (model.training?.metrics as { float: { balancedAccuracy: number } }).float;
-    expect(ternary.balancedAccuracy).toBeGreaterThanOrEqual(float.balancedAccuracy - 0.02);
+    // One split is luck either way (issue 11): where bench/training.ts has the ten-split table,
+    // this split is held to the issue's worst-split target (the better float baseline's mean
+    // − 4 points); without it, to the float MLP on this same split − 2 points.
+    const repeated = benchResults?.[model.id];
+    if (repeated) expect(ternary.balancedAccuracy).toBeGreaterThanOrEqual(repeated.summary[betterFloat(repeated.summary)].balancedAccuracy.mean - 0.04);
+    else expect(ternary.balancedAccuracy).toBeGreaterThanOrEqual((model.training?.metrics as { float: { balancedAccuracy: number } }).float.balancedAccuracy - 0.02);
     if (model.id === 'breast-cancer') expect(ternary.accuracy).toBeGreaterThanOrEqual(0.95);
   });
 

@@ -8,15 +8,16 @@
  *    small margin — over the box, not the training rows — and its gradient flows to the
  *    weights (through the straight-through ternarizer), the biases and the output weights.
  * 2. An exact repair after folding: the integer model is verified (verifyMonotone); while a
- *    constraint fails, the hidden weight W_jk of the unit that pulls hardest against it at the
- *    failing corner is set to 0 and the decoding refitted. Each repair removes a nonzero
- *    weight, so this ends, at worst with the feature having no effect: a model that breaks a
- *    declared constraint is never returned.
+ *    constraint fails, one hidden weight of the unit that pulls hardest against it at the
+ *    failing corner is set to 0 (see repairMonotone for which) and the decoding refitted. Each
+ *    repair removes a nonzero weight, so this ends, at worst with the feature having no effect:
+ *    a model that breaks a declared constraint is never returned.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { FeatureSpec, ModelBody } from '../core/model/format.ts';
 import { inputBox, verifyMonotone } from '../core/model/monotone.ts';
-import type { QuantizedRecord } from '../core/model/reference.ts';
+import { type QuantizedRecord, decodeProbability, referenceScore } from '../core/model/reference.ts';
+import { balancedLogLoss } from '../core/metrics.ts';
 import { type IntegerLayers } from './fold.ts';
 import { refitDecoding } from './finetune.ts';
 
@@ -74,6 +75,14 @@ export function monotonePenalty(setup: MonotoneSetup, W: tf.Tensor2D, b: tf.Tens
 /**
  * Makes folded integer layers provably monotone (see the module comment); returns them with
  * the number of weights set to zero. `refit` rows refit the decoding after each change.
+ *
+ * A failing constraint on feature k names the unit j that pulls hardest against it at the
+ * failing corner: its pre-activation takes the wrong sign there. Either W_jk goes (feature k
+ * leaves the unit) or another weight W_ji of the unit goes (the unit's range over the box
+ * shrinks). Each candidate is refitted; among those that raise feature k's margin, the one with
+ * the least balanced log-loss on the refit rows is kept — but a constrained feature's last
+ * nonzero weight is removed only when nothing else helps, so a repair does not silently drop a
+ * feature the constraint is about (zeroing W_jk alone once took every age weight of Pima).
  */
 export function repairMonotone(
   layers: IntegerLayers,
@@ -82,14 +91,29 @@ export function repairMonotone(
 ): { layers: IntegerLayers; repairs: number } {
   let current = layers;
   let repairs = 0;
+  const constrained = new Set(constraintsOf(model.features).map((c) => c.index));
   for (;;) {
     const report = verifyMonotone({ ...model, ...current });
     const broken = report.checks.find((c) => !c.holds);
     if (!broken) return { layers: current, repairs };
     const j = broken.unit!;
-    const weights = current.hidden.weights.map((row, r) => (r === j ? row.map((w, i) => (i === broken.index ? 0 : w)) : row.slice()));
-    if (weights[j]![broken.index] === current.hidden.weights[j]![broken.index]) throw new Error(`monotone repair made no progress on feature ${broken.feature}`);
-    current = refitDecoding({ ...current, hidden: { ...current.hidden, weights } }, refit.q, refit.labels);
+    const k = broken.index;
+    const row = current.hidden.weights[j]!;
+    if (row[k] === 0) throw new Error(`monotone repair made no progress on feature ${broken.feature}`);
+    let best: { layers: IntegerLayers; rank: [number, number, number] } | undefined;
+    row.forEach((w, i) => {
+      if (w === 0) return;
+      const weights = current.hidden.weights.map((r, rj) => (rj === j ? r.map((v, ri) => (ri === i ? 0 : v)) : r.slice()));
+      const candidate = refitDecoding({ ...current, hidden: { ...current.hidden, weights } }, refit.q, refit.labels);
+      const after = verifyMonotone({ ...model, ...candidate }).checks.find((c) => c.index === k)!;
+      const improves = i === k || after.margin > broken.margin;
+      const dropsFeature = constrained.has(i) && weights.every((r) => r[i] === 0);
+      const loss = balancedLogLoss(refit.labels, refit.q.map((q) => decodeProbability(candidate.output, referenceScore(candidate, q))));
+      // Lexicographic: helps the broken margin, keeps every constrained feature, least loss.
+      const rank: [number, number, number] = [improves ? 0 : 1, dropsFeature ? 1 : 0, loss];
+      if (!best || rank[0] < best.rank[0] || (rank[0] === best.rank[0] && (rank[1] < best.rank[1] || (rank[1] === best.rank[1] && rank[2] < best.rank[2])))) best = { layers: candidate, rank };
+    });
+    current = best!.layers;
     repairs++;
   }
 }

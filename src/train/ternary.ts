@@ -15,23 +15,43 @@ import { type MonotoneSetup, monotonePenalty } from './monotone.ts';
 export interface TernaryOptions {
   hiddenThreshold: number;
   outputThreshold: number;
+  /**
+   * At most this many output weights of each sign are kept (the largest latent ones). The
+   * single-record layout gives each sign a group of slots, a power of two at least this large,
+   * and folds it with log2(group) + 1 rotations (core/he/layout.ts): this caps the Galois keys.
+   */
+  outputPerSign?: number;
+}
+
+/** 0/1 mask of the `k` largest entries of each column of a non-negative matrix w ([rows, cols]). */
+function topPerColumn(w: tf.Tensor2D, k: number): tf.Tensor {
+  const rows = w.shape[0];
+  if (k >= rows) return tf.onesLike(w);
+  const { indices } = tf.topk(w.transpose(), k); // [cols, k]
+  return tf.oneHot(indices, rows).sum(1).transpose(); // [rows, cols]
 }
 
 /** T ∘ s: ternary pattern times the per-column scale (mean |w| over kept entries). */
-function ternaryValue(w: tf.Tensor, ratio: number): tf.Tensor {
+function ternaryValue(w: tf.Tensor, ratio: number, perSign?: number): tf.Tensor {
   return tf.tidy(() => {
     const magnitude = tf.abs(w);
     const threshold = tf.mean(magnitude, 0, true).mul(ratio);
-    const kept = tf.cast(tf.greater(magnitude, threshold), 'float32');
+    let kept = tf.cast(tf.greater(magnitude, threshold), 'float32');
+    if (perSign !== undefined) {
+      const w2 = w as tf.Tensor2D;
+      const positive = topPerColumn(tf.relu(w2), perSign).mul(tf.cast(tf.greater(w2, 0), 'float32'));
+      const negative = topPerColumn(tf.relu(tf.neg(w2)), perSign).mul(tf.cast(tf.less(w2, 0), 'float32'));
+      kept = kept.mul(positive.add(negative));
+    }
     const scale = tf.sum(magnitude.mul(kept), 0, true).div(tf.maximum(tf.sum(kept, 0, true), 1));
     return tf.sign(w).mul(kept).mul(scale);
   });
 }
 
 /** Ternarizes in the forward pass; passes gradients straight through to the latent weights. */
-function ternarizer(ratio: number): (w: tf.Tensor) => tf.Tensor {
+function ternarizer(ratio: number, perSign?: number): (w: tf.Tensor) => tf.Tensor {
   return tf.customGrad((...inputs) => ({
-    value: ternaryValue(inputs[0] as tf.Tensor, ratio),
+    value: ternaryValue(inputs[0] as tf.Tensor, ratio, perSign),
     gradFunc: (dy) => dy,
   }));
 }
@@ -61,7 +81,7 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
   const v = glorotVariable([hidden, 1], seed + 1);
   const d = zerosVariable([1]);
   const hiddenT = ternarizer(options.hiddenThreshold);
-  const outputT = ternarizer(options.outputThreshold);
+  const outputT = ternarizer(options.outputThreshold, options.outputPerSign);
   const net: TernaryTrainable = {
     w, b, v, d, options,
     quantized: true,
@@ -100,14 +120,14 @@ export interface TernaryParts {
 
 /** Reads the ternary pattern and scales out of a trained network. */
 export async function readTernaryParts(net: TernaryTrainable): Promise<TernaryParts> {
-  const [wq, vq, b, d] = tf.tidy(() => [ternaryValue(net.w, net.options.hiddenThreshold), ternaryValue(net.v, net.options.outputThreshold), net.b.clone(), net.d.clone()]);
+  const [wq, vq, b, d] = tf.tidy(() => [ternaryValue(net.w, net.options.hiddenThreshold), ternaryValue(net.v, net.options.outputThreshold, net.options.outputPerSign), net.b.clone(), net.d.clone()]);
   const [wValues, vValues, bValues, dValues] = await Promise.all([wq!.array() as Promise<number[][]>, vq!.array() as Promise<number[][]>, b!.data(), d!.data()]);
   tf.dispose([wq!, vq!, b!, d!]);
   const H = bValues.length;
   const inputs = wValues.length;
   const pattern = Array.from({ length: H }, (_, j) => Array.from({ length: inputs }, (_, i) => Math.sign(wValues[i]![j]!)));
   const unitScale = Array.from({ length: H }, (_, j) => Math.max(0, ...wValues.map((row) => Math.abs(row[j]!))));
-  const outputPattern = vValues.map((row) => Math.sign(row[0]!));
+  const outputPattern = vValues.map((row) => Math.sign(row[0]!) || 0); // never -0
   const outputScale = Math.max(0, ...vValues.map((row) => Math.abs(row[0]!)));
   return { pattern, unitScale, bias: Array.from(bValues), outputPattern, outputScale, outputBias: dValues[0]! };
 }
