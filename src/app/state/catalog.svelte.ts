@@ -13,6 +13,19 @@ interface Saved {
   cards: ModelCard[];
 }
 
+/**
+ * The model a person sees before choosing one: Framingham, whose values a patient knows or
+ * imports from a health record. Without it, the model with the most LOINC-coded features (the
+ * most a FHIR import can fill); never by list order, which put breast cancer first (30
+ * image-analysis values no patient has).
+ */
+export const DEFAULT_MODEL_ID = 'framingham-chd';
+
+function defaultCard(cards: readonly ModelCard[]): ModelCard | undefined {
+  const coded = (c: ModelCard) => c.features.filter((f) => f.loinc).length / Math.max(1, c.features.length);
+  return cards.find((c) => c.id === DEFAULT_MODEL_ID) ?? [...cards].sort((a, b) => coded(b) - coded(a))[0];
+}
+
 const OFFLINE_MESSAGE = 'The service cannot be reached, so the models saved on this device are shown. Predictions made now are encrypted and queued on this device, and sent when the service can be reached.';
 
 export class ModelCatalog {
@@ -41,12 +54,12 @@ export class ModelCatalog {
     return this.#chosen;
   }
   /**
-   * The model in use for a layout: the chosen one when it offers that layout, else the first
-   * that does. The picker, the screens and the key chip all ask here, so they agree.
+   * The model in use for a layout: the chosen one when it offers that layout, else the default
+   * among those that do. The picker, the screens and the key chip all ask here, so they agree.
    */
   selectedFor(layout: LayoutName): ModelCard | undefined {
-    const chosen = this.#cards.find((c) => c.id === this.#selectedId) ?? this.#cards[0];
-    return chosen?.plans[layout] ? chosen : this.#cards.find((c) => c.plans[layout]);
+    const chosen = this.#cards.find((c) => c.id === this.#selectedId) ?? defaultCard(this.#cards);
+    return chosen?.plans[layout] ? chosen : defaultCard(this.#cards.filter((c) => c.plans[layout]));
   }
   byId(id: string): ModelCard | undefined {
     return this.#cards.find((c) => c.id === id);
