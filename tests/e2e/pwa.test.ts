@@ -44,7 +44,7 @@ interface PageGlobals {
   };
 }
 
-/** A Framingham record from a few named values (others left blank: the model imputes them). */
+/** A Framingham record from named values: the ones the model needs (lib/minimum.ts) and a few more; the rest left blank, for the model to impute. */
 function record(values: Record<string, number>): PlainRecord {
   return framingham.features.map((f) => values[f.name] ?? null);
 }
@@ -182,7 +182,7 @@ describe('installable, with everything precached', () => {
 
 describe('offline', () => {
   let fingerprint = '';
-  const first = () => record({ male: 1, age: 52, current_smoker: 1, cigs_per_day: 20, systolic_bp: 138, total_cholesterol: 240 });
+  const first = () => record({ male: 1, age: 52, current_smoker: 1, cigs_per_day: 20, prevalent_hypertension: 0, diabetes: 0, systolic_bp: 138, total_cholesterol: 240, glucose: 85 });
 
   it('a first prediction online makes keys and a history entry', async () => {
     const { page } = app;
@@ -227,7 +227,7 @@ describe('offline', () => {
   it('a prediction made offline is queued, then sent once the network returns, exactly once, with the right result', async () => {
     const { page, browser } = app;
     await nav(page, 'My prediction');
-    const r = record({ male: 0, age: 63, diabetes: 1, glucose: 160, systolic_bp: 150, bmi: 31 });
+    const r = record({ male: 0, age: 63, cigs_per_day: 0, prevalent_hypertension: 1, diabetes: 1, total_cholesterol: 210, glucose: 160, systolic_bp: 150, bmi: 31 });
     const id = await predictQueued(page, r);
     await page.locator(`[data-testid=queued-item][data-id="${id}"][data-status=queued]`).waitFor();
     const historyBefore = await historyIds(page);
@@ -244,7 +244,7 @@ describe('offline', () => {
   it('an answer lost on the way is asked for again and replayed by the service, not evaluated twice', async () => {
     const { page, browser } = app;
     await browser.context.setOffline(true);
-    const r = record({ male: 1, age: 45, systolic_bp: 122, heart_rate: 70 });
+    const r = record({ male: 1, age: 45, cigs_per_day: 0, prevalent_hypertension: 0, diabetes: 0, total_cholesterol: 190, systolic_bp: 122, glucose: 80, heart_rate: 70 });
     const id = await predictQueued(page, r);
     const answers: string[] = [];
     // The first attempt reaches the service (which evaluates and keeps the answer) but its answer never arrives.
@@ -271,7 +271,7 @@ describe('offline', () => {
   it('a queued prediction survives a browser restart before the network returns', async () => {
     const { browser, url } = app;
     await browser.context.setOffline(true);
-    const r = record({ male: 0, age: 70, prevalent_hypertension: 1, systolic_bp: 170, diastolic_bp: 95 });
+    const r = record({ male: 0, age: 70, cigs_per_day: 0, prevalent_hypertension: 1, diabetes: 0, total_cholesterol: 230, glucose: 95, systolic_bp: 170, diastolic_bp: 95 });
     const id = await predictQueued(app.page, r);
     const page = await app.restartBrowser({ offline: true });
     const res = await page.goto(`${url}/#/patient`);
