@@ -9,8 +9,9 @@ import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { breastCancerCsv, clinicCsv, expectedBatch, expectReference, loadModel } from './support/data.ts';
-import { field, nav } from './support/forms.ts';
-import { useAppSession } from './support/harness.ts';
+import { sharedDataDir } from '../../src/cli/paths.ts';
+import { field, nav, sidewaysOverflow } from './support/forms.ts';
+import { screenshot, useAppSession } from './support/harness.ts';
 import { SentRecords, secretKeysInBrowser, whatLeftTheBrowser } from './support/privacy.ts';
 
 const app = useAppSession({ name: 'clinic' });
@@ -119,6 +120,32 @@ describe('clinic', () => {
     expect(timings.clinic4096DropToTable).toBeLessThan(45_000);
     // Nothing logged an error on the way (app.test.ts checked this once, at its end, for all its flows).
     expect(app.browser.errors).toEqual([]);
+  });
+
+  it('refuses a file without the columns the model needs, and sends nothing (1280 and 390 px)', async () => {
+    const { page } = app;
+    const posts = app.browser.requests.filter((r) => r.method === 'POST').length;
+    await field(page, 'Model').selectOption('pima-diabetes');
+    // The liver file has age, and none of glucose, BMI or the other Pima columns.
+    await page.setInputFiles('#csv-input', resolve(sharedDataDir(), 'indian_liver_patient.csv'));
+    const refusal = page.getByRole('alert').filter({ hasText: 'indian_liver_patient.csv cannot be used with this model' });
+    await refusal.waitFor();
+    const text = await refusal.innerText();
+    expect(text).toContain('it has no glucose, bmi column');
+    expect(text).toContain('it has 1 of the 8 columns the model reads, and the model needs at least 4');
+    await expect(page.getByTestId('valid-count').innerText()).resolves.toBe('0');
+    const report = await page.getByTestId('validation').innerText();
+    expect(report).not.toContain('filled with typical values');
+    expect(report).not.toContain('the rest still run');
+    await expect(page.getByTestId('results').count()).resolves.toBe(0);
+    for (const width of [390, 1280]) {
+      await screenshot(page, 'clinic-refused', width);
+      expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+      await expect(refusal.isVisible()).resolves.toBe(true);
+    }
+    await page.waitForTimeout(300);
+    expect(app.browser.requests.filter((r) => r.method === 'POST').length).toBe(posts);
+    await field(page, 'Model').selectOption('framingham-chd');
   });
 });
 

@@ -40,3 +40,19 @@ export function shortfallText(s: Shortfall, total: number): string {
   if (s.present < s.atLeast) parts.push(`It needs at least ${s.atLeast} of its ${total} values; ${s.present === 0 ? 'none is' : s.present === 1 ? '1 is' : `${s.present} are`} filled in.`);
   return `Not enough values for a prediction. ${parts.join(' ')} A blank value is replaced by a typical one, so a record with too few values would give the risk of a typical person, not yours.`;
 }
+
+/**
+ * A CSV file checked by the same rule over its columns: a column the file lacks is blank in
+ * every row. Undefined when the file has the columns the model needs.
+ */
+export function columnShortfallOf(features: readonly FeatureSpec[], missingColumns: readonly string[]): Shortfall | undefined {
+  return shortfallOf(features, features.map((f) => (missingColumns.includes(f.name) ? null : 0)));
+}
+
+/** Why a file is refused, in words for the Clinic. */
+export function columnShortfallText(file: string, s: Shortfall, total: number): string {
+  const parts: string[] = [];
+  if (s.missing.length) parts.push(`it has no ${s.missing.map((f) => f.name).join(', ')} column${s.missing.length === 1 ? '' : 's'}, which the model does not predict without`);
+  if (s.present < s.atLeast) parts.push(`it has ${s.present} of the ${total} columns the model reads, and the model needs at least ${s.atLeast}`);
+  return `${file} cannot be used with this model: ${parts.join('; ')}. Filling the missing columns with typical values for every row would give the risks of typical people, not of these patients. Check that the right model is chosen.`;
+}

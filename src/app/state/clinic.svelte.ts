@@ -7,6 +7,7 @@
 import Papa from 'papaparse';
 import { readCsv, type TextTable } from '../../core/data/csv.ts';
 import { validateRows, type RowProblem } from '../../core/data/validate.ts';
+import { columnShortfallOf, columnShortfallText } from '../lib/minimum.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import { classLabel } from '../../core/model/reference.ts';
 import { CancelledError } from '../lib/he-bridge.ts';
@@ -34,6 +35,8 @@ interface Loaded {
   /** Rows with at least one problem. */
   badRows: number;
   missingColumns: string[];
+  /** Why the whole file was refused (it lacks columns the model needs). */
+  refused?: string;
   idColumn: string | undefined;
 }
 
@@ -133,6 +136,16 @@ export class ClinicBatch {
       const idIndex = idColumn ? table.columns.indexOf(idColumn) : -1;
       this.#records = records.map((r) => ({ line: r.row, values: [...r.values], id: idIndex >= 0 ? (table.rows[r.index]![idIndex] ?? '') : '' }));
       const badRows = new Set(problems.filter((p) => p.row !== undefined).map((p) => p.row)).size;
+      // A file without the columns the model needs is refused whole: nothing is encrypted or sent.
+      const shortfall = columnShortfallOf(card.features, missingColumns);
+      if (shortfall) {
+        this.#records = [];
+        const refused = columnShortfallText(file.name, shortfall, card.features.length);
+        this.#loaded = { name: file.name, table, valid: 0, problems, badRows, missingColumns, idColumn, refused };
+        this.#phase = 'error';
+        this.#error = refused;
+        return;
+      }
       this.#loaded = { name: file.name, table, valid: records.length, problems, badRows, missingColumns, idColumn };
       this.#phase = records.length > 0 ? 'ready' : 'error';
       if (records.length === 0) this.#error = 'No row of this file can be used; see the problems listed.';
