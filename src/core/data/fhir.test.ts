@@ -197,9 +197,12 @@ describe('hand-made bundles', () => {
 
 describe('helpers', () => {
   it('computes age in whole years', () => {
-    expect(ageInYears('1960-07-01', new Date('2025-06-30T00:00:00Z'))).toBe(64);
-    expect(ageInYears('1960-07-01', new Date('2025-07-01T00:00:00Z'))).toBe(65);
-    expect(ageInYears('1960', new Date('2025-07-01T00:00:00Z'))).toBe(65);
+    // Days are the device's calendar days (local time), whatever its time zone.
+    expect(ageInYears('1960-07-01', new Date(2025, 5, 30, 23, 30))).toBe(64);
+    expect(ageInYears('1960-07-01', new Date(2025, 6, 1, 0, 30))).toBe(65);
+    expect(ageInYears('1960', new Date(2025, 6, 1))).toBe(65);
+    // A recorded date (a date of death) is read as written.
+    expect(ageInYears('1960-07-01', '2025-06-30T23:30:00-08:00')).toBe(64);
     expect(ageInYears('n/a', new Date())).toBeUndefined();
   });
 

@@ -189,24 +189,38 @@ function fromGender(ix: Indexed, feature: FeatureSpec): FilledValue {
   return { ...base, value: null, status: 'missing', note: g ? `gender "${g}" does not say male or female, which this model needs` : 'the record has no gender' };
 }
 
-/** Whole years between a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD) and a day. */
-export function ageInYears(birthDate: string, asOf: Date): number | undefined {
-  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?/.exec(birthDate);
-  if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[2] ?? 1), Number(m[3] ?? 1)];
-  let age = asOf.getUTCFullYear() - y;
-  const beforeBirthday = asOf.getUTCMonth() + 1 < mo || (asOf.getUTCMonth() + 1 === mo && asOf.getUTCDate() < d);
-  if (beforeBirthday) age--;
+/** A FHIR date (YYYY, YYYY-MM or YYYY-MM-DD, or the date part of a dateTime) as a calendar day. */
+function calendarDayOf(text: string): { y: number; m: number; d: number } | undefined {
+  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?/.exec(text);
+  return m ? { y: Number(m[1]), m: Number(m[2] ?? 1), d: Number(m[3] ?? 1) } : undefined;
+}
+
+/**
+ * Whole years between a FHIR date and a day. `asOf` is read as the device's own calendar day
+ * (local time): on the evening before a birthday west of Greenwich the UTC day is already the
+ * birthday, and the age would come out a year high. A string is a calendar date as written.
+ */
+export function ageInYears(birthDate: string, asOf: Date | string): number | undefined {
+  const born = calendarDayOf(birthDate);
+  const on = typeof asOf === 'string' ? calendarDayOf(asOf) : { y: asOf.getFullYear(), m: asOf.getMonth() + 1, d: asOf.getDate() };
+  if (!born || !on) return undefined;
+  let age = on.y - born.y;
+  if (on.m < born.m || (on.m === born.m && on.d < born.d)) age--;
   return age;
+}
+
+function isoDay(asOf: Date): string {
+  return `${asOf.getFullYear()}-${String(asOf.getMonth() + 1).padStart(2, '0')}-${String(asOf.getDate()).padStart(2, '0')}`;
 }
 
 function fromBirthDate(ix: Indexed, feature: FeatureSpec, asOf: Date): FilledValue {
   const p = ix.patient;
   const base = { feature: feature.name, source: ref(p), code: { code: 'Patient.birthDate', display: p.birthDate } };
-  const end = p.deceasedDateTime ? new Date(p.deceasedDateTime) : asOf;
+  // A date of death is a calendar date as recorded; today is the device's calendar day.
+  const end = p.deceasedDateTime ? p.deceasedDateTime.slice(0, 10) : isoDay(asOf);
   const age = p.birthDate ? ageInYears(p.birthDate, end) : undefined;
   if (age === undefined) return { ...base, value: null, status: 'missing', note: 'the record has no usable birth date' };
-  return { ...base, value: age, status: 'derived', date: p.birthDate, note: `age on ${end.toISOString().slice(0, 10)} from the birth date ${p.birthDate}` };
+  return { ...base, value: age, status: 'derived', date: p.birthDate, note: `age on ${end} from the birth date ${p.birthDate}` };
 }
 
 function smokingStatus(ix: Indexed): { value: 0 | 1 | null; o: ObservationLike; answer: Coding } | undefined {
