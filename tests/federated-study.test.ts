@@ -84,10 +84,11 @@ describe('a study across five hospitals', () => {
     expect(done.history.every((h) => h.outcome === 'done' && h.survivors.length === 5)).toBe(true);
     expect(done.model).toBe('chd-even');
     // Served like any model: its card, and an encrypted prediction equal to the reference.
-    const card = (await (await fetch(server.url + API.model("chd-even"))).json()) as { description: string };
+    const card = (await (await fetch(server.url + API.model("chd-even"))).json()) as { description: string; trainedPrivately: { sites: number; rounds: number; epsilon: number | null } };
     const model = parseModel(JSON.parse(await readFile(join(server.dataDir, 'models', 'chd-even.json'), 'utf8')));
     expect((model.training as { federated: { sites: number; rounds: number } }).federated).toMatchObject({ sites: 5, rounds: ROUNDS });
     expect(card.description).toMatch(new RegExp(`across 5 sites in ${ROUNDS} rounds`));
+    expect(card.trainedPrivately).toMatchObject({ sites: 5, rounds: ROUNDS, epsilon: null });
     const client = await IndependentClient.connect(server.url, 'chd-even', 'single');
     try {
       expect((await client.registerKeys()).status).toBe(201);
@@ -136,6 +137,8 @@ describe('a study across five hospitals', () => {
     expect(record.epsilon).toBe(status.privacy!.spent);
     expect(record.delta).toBe(1e-5);
     expect(model.description).toContain(`ε = ${status.privacy!.spent.toFixed(2)}`);
+    const card = (await (await fetch(server.url + API.model('chd-private-dp'))).json()) as { trainedPrivately: { epsilon: number; delta: number; sites: number } };
+    expect(card.trainedPrivately).toMatchObject({ epsilon: status.privacy!.spent, delta: 1e-5, sites: 5 });
     const { test } = framinghamTables(5, 'even');
     const noisy = scoreModel(model, test);
     console.log(`federated with noise (ε = ${status.privacy!.spent.toFixed(3)}, δ = 1e-5, ${status.roundsDone} rounds): balanced accuracy ${noisy.balancedAccuracy.toFixed(3)}, AUC ${noisy.auc.toFixed(3)}; without noise ${noiseless.toFixed(3)}`);

@@ -27,7 +27,39 @@ export interface ModelCard {
   missingAsZero: string[];
   /** Held-out metrics from training, when known. */
   metrics?: Record<string, unknown>;
+  /**
+   * For a model trained in a private training study (docs/federated.md): how many sites and
+   * rounds, the (ε, δ) spent per patient record (null without differential privacy), and the
+   * held-out metrics the sites' summed counts gave.
+   */
+  trainedPrivately?: PrivateTraining;
   plans: Partial<Record<LayoutName, HePlan>>;
+}
+
+export interface PrivateTraining {
+  study: string;
+  studyHash: string;
+  sites: number;
+  rounds: number;
+  epsilon: number | null;
+  delta: number | null;
+  heldOut: { records: number; accuracy: number; balancedAccuracy: number; auc: number } | null;
+}
+
+/** The study record a model file carries, as the card shows it; undefined for other models. */
+function privateTrainingOf(training: Record<string, unknown>): PrivateTraining | undefined {
+  const f = training.federated as Partial<PrivateTraining> | undefined;
+  if (!f || typeof f.sites !== 'number' || typeof f.rounds !== 'number' || typeof f.study !== 'string') return undefined;
+  const h = f.heldOut;
+  return {
+    study: f.study,
+    studyHash: String(f.studyHash ?? ''),
+    sites: f.sites,
+    rounds: f.rounds,
+    epsilon: typeof f.epsilon === 'number' ? f.epsilon : null,
+    delta: typeof f.delta === 'number' ? f.delta : null,
+    heldOut: h ? { records: h.records, accuracy: h.accuracy, balancedAccuracy: h.balancedAccuracy, auc: h.auc } : null,
+  };
 }
 
 /** The card for a model and its compiled plans. */
@@ -49,6 +81,7 @@ export function makeModelCard(model: TernaryModel, plans: Partial<Record<LayoutN
     output: { scale: model.output.scale, bias: model.output.bias, ...(model.output.prior === undefined ? {} : { prior: model.output.prior }) },
     missingAsZero: provenanceOf(model).missingAsZero,
     metrics: (training.metrics as Record<string, unknown> | undefined) ?? undefined,
+    ...(privateTrainingOf(training) ? { trainedPrivately: privateTrainingOf(training) } : {}),
     plans,
   };
 }
