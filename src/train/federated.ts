@@ -12,19 +12,15 @@ import { MODEL_FORMAT, MODEL_VERSION, sealModel, type ModelBody, type TernaryMod
 import { verifyMonotone } from '../core/model/monotone.ts';
 import { chooseAmplification, DEFAULT_LIMITS, foldLayers, type IntegerLayers } from './fold.ts';
 import type { TernaryParts } from './ternary.ts';
+import type { PrivateTraining } from '../core/model/card.ts';
 
-/** What the card tells people about a privately trained model. */
-export interface StudyRecord {
-  study: string;
-  studyHash: string;
-  sites: number;
-  rounds: number;
-  /** Per patient record, at the manifest's δ; null for a study without differential privacy. */
-  epsilon: number | null;
-  delta: number | null;
-  /** Held-out metrics aggregated securely from the sites' own confusion counts, chosen round. */
-  heldOut: { records: number; accuracy: number; balancedAccuracy: number; auc: number; threshold: number } | null;
-  /** The round whose weights were published (best held-out balanced accuracy). */
+/**
+ * The `training.federated` record a study's model file carries: what its card shows
+ * (`PrivateTraining`), with the decision threshold the sites' counts chose and the round whose
+ * weights were published (best held-out balanced accuracy).
+ */
+export interface StudyRecord extends PrivateTraining {
+  heldOut: (NonNullable<PrivateTraining['heldOut']> & { threshold: number }) | null;
   selectedRound: number;
 }
 

@@ -36,13 +36,16 @@ export interface ModelCard {
   plans: Partial<Record<LayoutName, HePlan>>;
 }
 
+/** How a model was trained privately, as its card tells people. */
 export interface PrivateTraining {
   study: string;
   studyHash: string;
   sites: number;
   rounds: number;
+  /** Per patient record, at the manifest's δ; null for a study without differential privacy. */
   epsilon: number | null;
   delta: number | null;
+  /** Held-out metrics aggregated securely from the sites' own confusion counts. */
   heldOut: { records: number; accuracy: number; balancedAccuracy: number; auc: number } | null;
 }
 
