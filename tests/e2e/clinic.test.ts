@@ -122,6 +122,33 @@ describe('clinic', () => {
     expect(app.browser.errors).toEqual([]);
   });
 
+  it('reads a semicolon CSV with decimal commas: all 50 rows usable, each equal to the reference', async () => {
+    const { page } = app;
+    const lines = (await readFile(resolve(sharedDataDir(), 'framingham_chd.csv'), 'utf8')).replace(/\r/g, '').trim().split('\n').slice(0, 51);
+    const pointText = lines.join('\n') + '\n';
+    const commaText = lines.map((l) => l.split(',').map((c) => c.replace('.', ',')).join(';')).join('\n') + '\n';
+    expect(commaText).toMatch(/;\d+,\d+/);
+    const file = resolve(workDir, 'framingham-eu.csv');
+    await writeFile(file, commaText);
+    // The reference reads the decimal-point version of the same rows: the values must be the same.
+    const expected = expectedBatch(framingham, pointText, 'framingham-eu.csv');
+    expect(expected.rows).toHaveLength(50);
+    await nav(page, 'Clinic');
+    await field(page, 'Model').selectOption('framingham-chd');
+    await page.setInputFiles('#csv-input', file);
+    await page.getByTestId('results-table').waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('valid-count').innerText()).resolves.toBe('50');
+    await expect(page.getByTestId('bad-count').count()).resolves.toBe(0);
+    const shown = await readResultRows(page);
+    expect(shown.size).toBe(50);
+    for (const row of expected.rows) expectReference(shown.get(row.line), row, `line ${row.line}`);
+    sent.rememberBatch(framingham, expected.rows, commaText, 10);
+    for (const width of [390, 1280]) {
+      await screenshot(page, 'clinic-decimal-comma', width);
+      expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+    }
+  });
+
   it('refuses a file without the columns the model needs, and sends nothing (1280 and 390 px)', async () => {
     const { page } = app;
     const posts = app.browser.requests.filter((r) => r.method === 'POST').length;

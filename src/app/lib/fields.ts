@@ -3,7 +3,7 @@
  * typed value must pass, with a message that says what to do.
  */
 import type { FeatureSpec } from '../../core/model/format.ts';
-import { readNumber } from '../../core/data/csv.ts';
+import { decimalPoint, readNumber } from '../../core/data/csv.ts';
 
 const UNIT_WORDS: Record<string, string> = {
   'mm[Hg]': 'mmHg',
@@ -35,7 +35,7 @@ export interface FieldValue {
 
 /** Reads a field's text: '' is "not known" (the model imputes it); otherwise a number in range. */
 export function readField(spec: FeatureSpec, text: string): FieldValue {
-  const t = text.trim().replace(/,(?=\d+$)/, '.');
+  const t = decimalPoint(text.trim());
   if (t === '') return { value: null };
   const v = readNumber(t);
   if (v === undefined || v === null) return { value: null, error: `${spec.label} must be a number, like ${number(spec.min)}.` };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv, readCsv } from './csv.ts';
+import { decimalPoint, parseCsv, readCsv } from './csv.ts';
 import { DataError } from './errors.ts';
 
 /** The DataError a call throws, for asserting on its fields. */
@@ -77,5 +77,44 @@ describe('parseCsv', () => {
   it('keeps ragged rows as text in readCsv (validation reports them per row)', () => {
     const table = readCsv('a,b\n1\n2,3\n', 'x.csv');
     expect(table.rows).toEqual([['1'], ['2', '3']]);
+  });
+});
+
+describe('readCsv: decimal commas and semicolons', () => {
+  it('reads a semicolon-delimited file with decimal commas as numbers', () => {
+    const table = readCsv('age;chol;bmi\n52;5,2;27,25\n61;-0,5;,5\n', 'eu.csv');
+    expect(table.columns).toEqual(['age', 'chol', 'bmi']);
+    expect(table.rows).toEqual([['52', '5.2', '27.25'], ['61', '-0.5', '.5']]);
+    expect(table.delimiter).toBe(';');
+    expect(table.decimalComma).toBe(true);
+    expect(parseCsv('age;chol\n52;5,2\n', 'eu.csv').rows).toEqual([[52, 5.2]]);
+  });
+
+  it('reads a tab-delimited file with decimal commas', () => {
+    expect(parseCsv('a\tb\n1,5\t2\n', 'x.tsv').rows).toEqual([[1.5, 2]]);
+  });
+
+  it('leaves a comma-delimited file and a semicolon file with decimal points as written', () => {
+    const comma = readCsv('a,b\n1.5,2\n', 'x.csv');
+    expect(comma.decimalComma).toBe(false);
+    expect(comma.rows).toEqual([['1.5', '2']]);
+    const points = readCsv('a;b\n1.5;2\n', 'x.csv');
+    expect(points.delimiter).toBe(';');
+    expect(points.rows).toEqual([['1.5', '2']]);
+  });
+
+  it('names the row and column of a cell that is still not a number', () => {
+    const error = dataErrorOf(() => parseCsv('a;b\n1,5;2\n3;1.234,5\n', 'eu.csv'));
+    expect(error.row).toBe(3);
+    expect(error.column).toBe('b');
+    expect(error.message).toContain('"1.234,5" is not a number');
+  });
+});
+
+describe('decimalPoint', () => {
+  it('turns a decimal comma into a point and leaves other text alone', () => {
+    expect(decimalPoint('1,5')).toBe('1.5');
+    expect(decimalPoint('abc')).toBe('abc');
+    expect(decimalPoint('1,2,3')).toBe('1,2,3');
   });
 });

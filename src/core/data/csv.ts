@@ -20,6 +20,10 @@ export interface TextTable {
   rows: TextCell[][];
   /** File line number of each data row (header = line 1), for messages. */
   lines: number[];
+  /** The delimiter the file uses (',', ';' or a tab). */
+  delimiter?: string;
+  /** True when the file writes decimals with a comma ("5,2"); such cells are read as "5.2". */
+  decimalComma?: boolean;
 }
 
 /** A rectangular table of numbers: what training reads. */
@@ -38,6 +42,31 @@ export function readNumber(cell: TextCell): NumericCell | undefined {
   return NUMBER.test(cell) ? Number(cell) : undefined;
 }
 
+const DECIMAL_COMMA = /^[+-]?(\d+,\d+|,\d+)$/;
+
+/**
+ * A number written with a decimal comma ("5,2", "-0,5", ",5") in its decimal-point form; any other
+ * text unchanged. The form and the CSV reader share it, so "1,5" means 1.5 everywhere.
+ */
+export function decimalPoint(cell: TextCell): TextCell {
+  return DECIMAL_COMMA.test(cell) ? cell.replace(',', '.') : cell;
+}
+
+/**
+ * The delimiter of a file, from its header line (the first line that is not blank): the one of
+ * ',', ';' and tab that it holds most often outside quotes; ',' when it holds none. The header is
+ * used, not the data, because a data row written with decimal commas ("52;5,2") holds more commas
+ * than semicolons.
+ */
+export function detectDelimiter(text: string): string {
+  const header = text.split(/\r\n|\r|\n/).find((l) => l.trim() !== '') ?? '';
+  const unquoted = header.replace(/"[^"]*"/g, '');
+  const count = (d: string) => unquoted.split(d).length - 1;
+  let best = ',';
+  for (const d of [';', '\t']) if (count(d) > count(best)) best = d;
+  return best;
+}
+
 /** Counts line breaks (\n, \r\n or a lone \r) in text. */
 function countLineBreaks(text: string): number {
   return text.match(/\r\n|\r|\n/g)?.length ?? 0;
@@ -52,8 +81,9 @@ export function readCsv(text: string, source: string): TextTable {
   const records: { cells: string[]; line: number }[] = [];
   let line = 1;
   let cursor = 0;
+  const delimiter = detectDelimiter(body);
   Papa.parse<string[]>(body, {
-    delimitersToGuess: [',', ';', '\t'],
+    delimiter,
     skipEmptyLines: false,
     step: (result) => {
       const cells = result.data.map((c) => c.trim());
@@ -73,7 +103,11 @@ export function readCsv(text: string, source: string): TextTable {
     seen.set(name, i);
   });
   if (data.length === 0) throw new DataError(source, undefined, undefined, 'has a header but no data rows');
-  return { source, columns, rows: data.map((r) => r.cells), lines: data.map((r) => r.line) };
+  // A file delimited by ';' or a tab can use the comma as its decimal mark (as spreadsheets do in
+  // much of Europe): "52;5,2". A comma-delimited file cannot, so its cells are read as written.
+  const decimalComma = delimiter !== ',' && data.some((r) => r.cells.some((c) => DECIMAL_COMMA.test(c)));
+  const rows = decimalComma ? data.map((r) => r.cells.map(decimalPoint)) : data.map((r) => r.cells);
+  return { source, columns, rows, lines: data.map((r) => r.line), delimiter, decimalComma };
 }
 
 /** The problem with a row's length, or undefined when it matches the header. */
