@@ -79,9 +79,9 @@ describe('clinic', () => {
     await page.getByLabel('Class', { exact: true }).selectOption('all');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
     const exported = (await readFile(await download.path())).toString('utf8').trim().split('\n');
-    expect(exported[0]).toBe(`${text.split('\n')[0]},predicted_probability,predicted_class`);
+    expect(exported[0]).toBe(`${text.split('\n')[0]},predicted_probability,predicted_class,filled`);
     expect(exported).toHaveLength(1001);
-    expect(exported.filter((l) => l.endsWith('not predicted (see validation report)'))).toHaveLength(10);
+    expect(exported.filter((l) => l.endsWith('not predicted (see validation report),'))).toHaveLength(10);
     console.log(`clinic 1,000 rows (990 valid), drop → table: ${Math.round(timings.clinic1000DropToTable)} ms`);
   });
 
@@ -145,6 +145,40 @@ describe('clinic', () => {
     sent.rememberBatch(framingham, expected.rows, commaText, 10);
     for (const width of [390, 1280]) {
       await screenshot(page, 'clinic-decimal-comma', width);
+      expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+    }
+  });
+
+  it('counts rows with blank cells honestly and marks each filled cell in the table and the export', async () => {
+    const { page } = app;
+    const path = resolve(sharedDataDir(), 'framingham_chd.csv');
+    const text = (await readFile(path, 'utf8')).replace(/\r/g, '');
+    const expected = expectedBatch(framingham, text, 'framingham_chd.csv');
+    const filledOf = (values: readonly (number | null)[]) => framingham.features.filter((_, i) => values[i] === null).map((f) => f.name);
+    const withBlanks = expected.rows.filter((r) => filledOf(r.values).length > 0);
+    expect(withBlanks.length).toBeGreaterThan(400); // 489: blanks in the columns this model reads (582 rows have a blank somewhere)
+    await nav(page, 'Clinic');
+    await field(page, 'Model').selectOption('framingham-chd');
+    await page.setInputFiles('#csv-input', path);
+    await page.getByTestId('results-table').waitFor({ timeout: 60_000 });
+    const total = expected.rows.length;
+    await expect(page.getByTestId('complete-count').innerText()).resolves.toBe(String(total - withBlanks.length));
+    await expect(page.getByTestId('filled-count').innerText()).resolves.toBe(String(withBlanks.length));
+    await expect(page.getByTestId('valid-count').innerText()).resolves.toBe(String(total));
+    const report = await page.getByTestId('validation').innerText();
+    expect(report).toContain(`${total - withBlanks.length} of ${total} rows complete`);
+    expect(report).not.toContain(`${total} of ${total} rows can be used`);
+    // Every row's marks, as the table shows them.
+    await page.getByLabel('Rows per page').selectOption('0');
+    const marks = new Map(await page.$$eval('[data-testid=results-table] tbody tr', (trs) => trs.map((tr) => [Number(tr.getAttribute('data-line')), tr.querySelector('[data-filled]')!.getAttribute('data-filled')!] as const)));
+    await page.getByLabel('Rows per page').selectOption('50');
+    for (const row of expected.rows) expect(marks.get(row.line), `line ${row.line}`).toBe(filledOf(row.values).join(' '));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    const exported = (await readFile(await download.path())).toString('utf8').trim().split('\n');
+    expect(exported[0]!.endsWith(',filled')).toBe(true);
+    for (const row of expected.rows) expect(exported[row.line - 1]!.split(',').at(-1), `export line ${row.line}`).toBe(filledOf(row.values).join(' '));
+    for (const width of [390, 1280]) {
+      await screenshot(page, 'clinic-filled', width);
       expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     }
   });

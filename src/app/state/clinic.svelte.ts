@@ -23,6 +23,8 @@ export interface ResultRow {
   label: string;
   positive: boolean;
   score: number;
+  /** The features this row left blank, run with typical values in their place. */
+  filled: string[];
 }
 
 export type SortKey = 'line' | 'id' | 'probability';
@@ -31,6 +33,10 @@ interface Loaded {
   name: string;
   table: TextTable;
   valid: number;
+  /** Usable rows with every feature given. */
+  complete: number;
+  /** Usable rows with at least one blank feature, run with typical values in its place. */
+  filledRows: number;
   problems: RowProblem[];
   /** Rows with at least one problem. */
   badRows: number;
@@ -61,7 +67,7 @@ export class ClinicBatch {
   #error = $state('');
   #elapsedMs = $state(0);
   #controller: AbortController | undefined;
-  #records: { line: number; values: (number | null)[]; id: string }[] = [];
+  #records: { line: number; values: (number | null)[]; id: string; filled: string[] }[] = [];
 
   sortKey = $state<SortKey>('line');
   sortDir = $state<'asc' | 'desc'>('asc');
@@ -134,19 +140,27 @@ export class ClinicBatch {
       const names = new Set(card.features.map((f) => f.name));
       const idColumn = table.columns.find((c) => ID_COLUMNS.includes(c.toLowerCase()) && !names.has(c));
       const idIndex = idColumn ? table.columns.indexOf(idColumn) : -1;
-      this.#records = records.map((r) => ({ line: r.row, values: [...r.values], id: idIndex >= 0 ? (table.rows[r.index]![idIndex] ?? '') : '' }));
+      this.#records = records.map((r) => ({
+        line: r.row,
+        values: [...r.values],
+        id: idIndex >= 0 ? (table.rows[r.index]![idIndex] ?? '') : '',
+        // A null value is one the model replaces with a typical value: a blank cell, a missing column.
+        filled: card.features.filter((_, i) => r.values[i] === null).map((f) => f.name),
+      }));
+      const filledRows = this.#records.filter((r) => r.filled.length > 0).length;
+      const complete = this.#records.length - filledRows;
       const badRows = new Set(problems.filter((p) => p.row !== undefined).map((p) => p.row)).size;
       // A file without the columns the model needs is refused whole: nothing is encrypted or sent.
       const shortfall = columnShortfallOf(card.features, missingColumns);
       if (shortfall) {
         this.#records = [];
         const refused = columnShortfallText(file.name, shortfall, card.features.length);
-        this.#loaded = { name: file.name, table, valid: 0, problems, badRows, missingColumns, idColumn, refused };
+        this.#loaded = { name: file.name, table, valid: 0, complete: 0, filledRows: 0, problems, badRows, missingColumns, idColumn, refused };
         this.#phase = 'error';
         this.#error = refused;
         return;
       }
-      this.#loaded = { name: file.name, table, valid: records.length, problems, badRows, missingColumns, idColumn };
+      this.#loaded = { name: file.name, table, valid: records.length, complete, filledRows, problems, badRows, missingColumns, idColumn };
       this.#phase = records.length > 0 ? 'ready' : 'error';
       if (records.length === 0) this.#error = 'No row of this file can be used; see the problems listed.';
     } catch (e) {
@@ -178,7 +192,7 @@ export class ClinicBatch {
         modelId: card.id, modelTitle: card.title, source: 'csv', origin: this.#loaded?.name ?? 'CSV file', fingerprint: key.fingerprint,
         rows: predictions.length, positives: predictions.filter((p) => p.positive).length, label: card.classes[1],
       });
-      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: classLabel(card.classes, p) }));
+      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: classLabel(card.classes, p), filled: this.#records[i]!.filled }));
       this.#phase = 'done';
     } catch (e) {
       if (signal.aborted || e instanceof CancelledError) this.#phase = 'cancelled';
@@ -206,8 +220,9 @@ export class ClinicBatch {
       const r = byLine.get(table.lines[i]!);
       // Ragged rows (never predicted) are cut or padded so the prediction stays in its column.
       const aligned = table.columns.map((_, c) => cells[c] ?? '');
-      return [...aligned, r ? r.probability.toFixed(4) : '', r ? r.label : 'not predicted (see validation report)'];
+      return [...aligned, r ? r.probability.toFixed(4) : '', r ? r.label : 'not predicted (see validation report)', r ? r.filled.join(' ') : ''];
     });
-    return Papa.unparse({ fields: [...table.columns, 'predicted_probability', 'predicted_class'], data: rows }, { newline: '\n' });
+    // `filled`: the features a row left blank, which ran with typical values (space-separated).
+    return Papa.unparse({ fields: [...table.columns, 'predicted_probability', 'predicted_class', 'filled'], data: rows }, { newline: '\n' });
   }
 }
