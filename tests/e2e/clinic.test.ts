@@ -72,15 +72,29 @@ describe('clinic', () => {
     await page.getByRole('button', { name: 'Risk' }).click();
     const top = Number(await page.locator('[data-testid=results-table] tbody tr').first().getAttribute('data-score'));
     expect(top).toBe(Math.max(...expected.rows.map((r) => r.score)));
-    await page.getByLabel('Class', { exact: true }).selectOption('positive');
+    await page.getByLabel('Risk level', { exact: true }).selectOption('positive');
     const positives = expected.rows.filter((r) => r.positive).length;
     await expect(page.getByTestId('result-count').innerText()).resolves.toBe(`${positives} of 990 rows shown`);
-    await expect(page.getByTestId('positives').innerText()).resolves.toContain(`risk ${Math.round(framingham.output.prior! * 100)}% or more`);
-    await page.getByLabel('Class', { exact: true }).selectOption('all');
+    const positivesText = await page.getByTestId('positives').innerText();
+    expect(positivesText).toContain(`risk ${Math.round(framingham.output.prior! * 100)}% or more`);
+    // Risk words, never a class name presented as a diagnosis.
+    expect(positivesText).toContain('of coronary heart disease within ten years');
+    expect(positivesText).not.toContain('predicted “');
+    const tableText = await page.getByTestId('results').innerText();
+    for (const c of framingham.classes ?? []) expect(tableText).not.toContain(c);
+    expect(tableText).not.toContain('Predicted class');
+    await page.getByLabel('Risk level', { exact: true }).selectOption('all');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
     const exported = (await readFile(await download.path())).toString('utf8').trim().split('\n');
-    expect(exported[0]).toBe(`${text.split('\n')[0]},predicted_probability,predicted_class,filled`);
+    expect(exported[0]).toBe(`${text.split('\n')[0]},estimated_risk,risk_vs_average,filled`);
     expect(exported).toHaveLength(1001);
+    expect(exported.filter((l) => l.includes(',at or above average risk,') || l.includes(',below average risk,'))).toHaveLength(990);
+    // The History entry speaks of risk too.
+    await nav(page, 'History');
+    const entry = await page.getByTestId('history-batch').first().innerText();
+    expect(entry).toContain('at or above the average estimated risk of coronary heart disease within ten years');
+    expect(entry).not.toContain('predicted “');
+    await nav(page, 'Clinic');
     expect(exported.filter((l) => l.endsWith('not predicted (see validation report),'))).toHaveLength(10);
     console.log(`clinic 1,000 rows (990 valid), drop → table: ${Math.round(timings.clinic1000DropToTable)} ms`);
   });

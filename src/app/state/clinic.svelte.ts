@@ -9,7 +9,6 @@ import { readCsv, type TextTable } from '../../core/data/csv.ts';
 import { validateRows, type RowProblem } from '../../core/data/validate.ts';
 import { columnShortfallOf, columnShortfallText } from '../lib/minimum.ts';
 import type { ModelCard } from '../../core/model/card.ts';
-import { classLabel } from '../../core/model/reference.ts';
 import { CancelledError } from '../lib/he-bridge.ts';
 import { predict, type Phase } from '../lib/predict.ts';
 import type { AppState } from './app.svelte.ts';
@@ -53,6 +52,10 @@ const PHASE_WORDS: Record<Phase, string> = {
   decrypting: 'Decrypting',
   done: 'Done',
 };
+
+/** A row's risk against the model's average: the words, never a class name (not a diagnosis). */
+export const ABOVE = 'at or above average risk';
+export const BELOW = 'below average risk';
 
 const ID_COLUMNS = ['id', 'patient_id', 'patient', 'mrn', 'name', 'record'];
 
@@ -192,7 +195,7 @@ export class ClinicBatch {
         modelId: card.id, modelTitle: card.title, source: 'csv', origin: this.#loaded?.name ?? 'CSV file', fingerprint: key.fingerprint,
         rows: predictions.length, positives: predictions.filter((p) => p.positive).length, label: card.classes[1],
       });
-      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: classLabel(card.classes, p), filled: this.#records[i]!.filled }));
+      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: p.positive ? ABOVE : BELOW, filled: this.#records[i]!.filled }));
       this.#phase = 'done';
     } catch (e) {
       if (signal.aborted || e instanceof CancelledError) this.#phase = 'cancelled';
@@ -223,6 +226,6 @@ export class ClinicBatch {
       return [...aligned, r ? r.probability.toFixed(4) : '', r ? r.label : 'not predicted (see validation report)', r ? r.filled.join(' ') : ''];
     });
     // `filled`: the features a row left blank, which ran with typical values (space-separated).
-    return Papa.unparse({ fields: [...table.columns, 'predicted_probability', 'predicted_class', 'filled'], data: rows }, { newline: '\n' });
+    return Papa.unparse({ fields: [...table.columns, 'estimated_risk', 'risk_vs_average', 'filled'], data: rows }, { newline: '\n' });
   }
 }
