@@ -14,7 +14,6 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import type { ModelCard } from '../src/core/model/card.ts';
 import { parseModel, type TernaryModel } from '../src/core/model/format.ts';
 import { referenceScore } from '../src/core/model/reference.ts';
 import { API, decodeMessage, encodeMessage, inputToWire, keysToWire, resultFromWire } from '../src/core/protocol/index.ts';
+import { freePort } from '../tests/support/services.ts';
 import { agent, post } from './http.ts';
 import { randomRecords } from './records.ts';
 
@@ -40,16 +40,6 @@ interface ServerUnderTest {
   pid: number;
 }
 
-/** A free loopback port (the server is then started on it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
 
 /** The server as `npm start` runs it, in its own process, with the benchmark model only. */
 async function withServer<T>(workers: number, run: (server: ServerUnderTest) => Promise<T>): Promise<T> {

@@ -11,7 +11,7 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { randomFrom, type RandomSource } from './prng.ts';
 
 /** Domain prefix of every label, so keys here never collide with another protocol's. */
@@ -71,15 +71,10 @@ function importOnce(id: string, load: () => Promise<CryptoKey>): Promise<CryptoK
   return key;
 }
 
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
-}
 
 export async function sign(message: Uint8Array, identitySecretKey: Uint8Array): Promise<Uint8Array> {
   if (!(await hasNative('Ed25519'))) return ed25519.sign(message, identitySecretKey);
-  const key = await importOnce(`ed-sk:${hex(sha256(identitySecretKey))}`, () =>
+  const key = await importOnce(`ed-sk:${bytesToHex(sha256(identitySecretKey))}`, () =>
     subtle!.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', d: b64url(identitySecretKey), x: b64url(ed25519.getPublicKey(identitySecretKey)) }, 'Ed25519', false, ['sign']),
   );
   return new Uint8Array(await subtle!.sign('Ed25519', key, message as Uint8Array<ArrayBuffer>));
@@ -90,7 +85,7 @@ export async function verify(signature: Uint8Array, message: Uint8Array, identit
   try {
     if (!(await hasNative('Ed25519'))) return ed25519.verify(signature, message, identityPublicKey);
     if (signature.length !== 64 || identityPublicKey.length !== 32) return false;
-    const key = await importOnce(`ed-pk:${hex(identityPublicKey)}`, () => subtle!.importKey('raw', identityPublicKey as Uint8Array<ArrayBuffer>, 'Ed25519', false, ['verify']));
+    const key = await importOnce(`ed-pk:${bytesToHex(identityPublicKey)}`, () => subtle!.importKey('raw', identityPublicKey as Uint8Array<ArrayBuffer>, 'Ed25519', false, ['verify']));
     return await subtle!.verify('Ed25519', key, signature as Uint8Array<ArrayBuffer>, message as Uint8Array<ArrayBuffer>);
   } catch {
     return false;
@@ -114,7 +109,7 @@ export async function agree(secretKey: Uint8Array, peerPublicKey: Uint8Array): P
   if (!(await hasNative('X25519'))) shared = x25519.getSharedSecret(secretKey, peerPublicKey);
   else {
     if (peerPublicKey.length !== 32) throw new Error('an X25519 public key is 32 bytes');
-    const own = await importOnce(`x-sk:${hex(sha256(secretKey))}`, () =>
+    const own = await importOnce(`x-sk:${bytesToHex(sha256(secretKey))}`, () =>
       subtle!.importKey('jwk', { kty: 'OKP', crv: 'X25519', d: b64url(secretKey), x: b64url(x25519.getPublicKey(secretKey)) }, 'X25519', false, ['deriveBits']),
     );
     const peer = await subtle!.importKey('raw', peerPublicKey as Uint8Array<ArrayBuffer>, 'X25519', false, []);

@@ -13,10 +13,10 @@
 import { link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
+import type { EvaluationKeyBundle } from '../../core/he/index.ts';
 import { ProtocolError } from '../../core/protocol/index.ts';
 import { keyRecordFromBytes, keyRecordToBytes } from './record.ts';
-import { KEY_ID, slotOf, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
+import { checkedSize, KEY_ID, slotOf, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
 
 const SUFFIX = '.keys';
 /** <planHash>.<keyId>.keys; files of older versions were <keyId>.keys and are renamed on sweep. */
@@ -77,9 +77,12 @@ export class DiskKeyStore implements KeyStore {
   }
 
   put(bundle: EvaluationKeyBundle): Promise<KeyReceiptOf> {
-    if (!KEY_ID.test(bundle.keyId) || !KEY_ID.test(bundle.planHash)) return Promise.reject(new ProtocolError('bad_request', 'key ids and plan hashes are 64 lowercase hex digits'));
-    const size = keyBytesOf(bundle);
-    if (size > this.#maxBytes) return Promise.reject(new ProtocolError('payload_too_large', `the keys are ${size} bytes; this store holds at most ${this.#maxBytes}`));
+    let size: number;
+    try {
+      size = checkedSize(bundle, this.#maxBytes);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const slot = slotOf(bundle.planHash, bundle.keyId);
     const before = this.#writing.get(slot) ?? Promise.resolve();
     const mine = before.catch(() => {}).then(() => this.#register(bundle, size));

@@ -6,11 +6,10 @@
  * AOF persistence keeps confirmed registrations across a restart.
  */
 import type { Redis } from 'ioredis';
-import { keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
-import { ProtocolError } from '../../core/protocol/index.ts';
+import type { EvaluationKeyBundle } from '../../core/he/index.ts';
 import { keyRecordFromBytes, keyRecordToBytes } from './record.ts';
 import { KEY_PREFIX, redisProblem, redisRefusal } from '../shared/redis.ts';
-import { KEY_ID, slotOf, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
+import { checkedSize, KEY_ID, slotOf, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
 
 export class RedisKeyStore implements KeyStore {
   readonly #redis: Redis;
@@ -28,9 +27,7 @@ export class RedisKeyStore implements KeyStore {
   }
 
   async put(bundle: EvaluationKeyBundle): Promise<KeyReceiptOf> {
-    if (!KEY_ID.test(bundle.keyId) || !KEY_ID.test(bundle.planHash)) throw new ProtocolError('bad_request', 'key ids and plan hashes are 64 lowercase hex digits');
-    const size = keyBytesOf(bundle);
-    if (size > this.#maxBytes) throw new ProtocolError('payload_too_large', `the keys are ${size} bytes; this store holds at most ${this.#maxBytes}`);
+    checkedSize(bundle, this.#maxBytes);
     const key = this.#key(bundle.planHash, bundle.keyId);
     const record = keyRecordToBytes(bundle);
     try {

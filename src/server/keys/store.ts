@@ -8,7 +8,8 @@
  * allkeys-lru for the size bound) or an S3/MinIO bucket with a lifecycle rule fits this
  * interface as it is; see docs/server.md.
  */
-import type { EvaluationKeyBundle } from '../../core/he/index.ts';
+import { keyBytesOf, type EvaluationKeyBundle } from '../../core/he/index.ts';
+import { ProtocolError } from '../../core/protocol/index.ts';
 
 export interface StoredKeys {
   bundle: EvaluationKeyBundle;
@@ -44,6 +45,17 @@ export interface KeyStore {
 
 /** Key ids and plan hashes are SHA-256 hex: anything else never reaches a file name or a store key. */
 export const KEY_ID = /^[0-9a-f]{64}$/;
+
+/**
+ * What every store checks before it writes: ids that can name a file or a store key, and the
+ * store's size bound. Returns the bundle's size in bytes.
+ */
+export function checkedSize(bundle: EvaluationKeyBundle, maxBytes: number): number {
+  if (!KEY_ID.test(bundle.keyId) || !KEY_ID.test(bundle.planHash)) throw new ProtocolError('bad_request', 'key ids and plan hashes are 64 lowercase hex digits');
+  const size = keyBytesOf(bundle);
+  if (size > maxBytes) throw new ProtocolError('payload_too_large', `the keys are ${size} bytes; this store holds at most ${maxBytes}`);
+  return size;
+}
 
 /** One name for a (plan, keys) pair, used by every store and cache. */
 export function slotOf(planHash: string, keyId: string): string {

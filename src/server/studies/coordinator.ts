@@ -20,8 +20,8 @@ import { heldOutMetrics, type RoundSummary, type StudyStatus, type StudyStep } f
 import { applyRoundSum, shapeOf, THRESHOLDS, vectorLength } from '../../core/federated/update.ts';
 import type { TernaryModel } from '../../core/model/format.ts';
 import { ProtocolError } from '../../core/protocol/index.ts';
-import { accountantOf, modelOf, rosterSites, statusOf } from './status.ts';
-import { emptyInbox, type StudyRecord, type StudyStore } from './store.ts';
+import { budgetAllowsRound, modelOf, privacySpent, rosterSites, statusOf } from './status.ts';
+import { emptyInbox, unknownStudy, type StudyRecord, type StudyStore } from './store.ts';
 
 type Log = (fields: Record<string, unknown>, message: string) => void;
 
@@ -55,6 +55,8 @@ export class StudyCoordinator {
   readonly #now: () => number;
   readonly #timer: NodeJS.Timeout;
   #ticking = false;
+  /** Studies that ended (and whose model this instance serves): the tick reads them no more. */
+  readonly #settled = new Set<string>();
 
   constructor(options: CoordinatorOptions) {
     this.#store = options.store;
@@ -82,7 +84,7 @@ export class StudyCoordinator {
       inbox: emptyInbox(), roster: null, participants: [], survivors: [], theta, adam: adamState(theta.length),
       charged: 0, chargedRound: 0, roundsDone: 0, history: [], best: null,
     };
-    if (!accountantOf(record).canRunRound()) throw new ProtocolError('invalid_study', `one round already exceeds the privacy budget ε = ${manifest.privacy!.epsilon}: raise the noise multiplier or lower the sampling rate`);
+    if (!budgetAllowsRound(record)) throw new ProtocolError('invalid_study', `one round already exceeds the privacy budget ε = ${manifest.privacy!.epsilon}: raise the noise multiplier or lower the sampling rate`);
     if (!(await this.#store.create(record))) throw new ProtocolError('study_refused', `a study "${manifest.id}" exists already`);
     this.#log({ study: manifest.id, hash }, 'study created');
     return statusOf(record);
@@ -90,7 +92,7 @@ export class StudyCoordinator {
 
   async #record(id: string): Promise<StudyRecord> {
     const record = await this.#store.get(id);
-    if (!record) throw new ProtocolError('unknown_study', `no study "${id.slice(0, 64)}" here`);
+    if (!record) throw unknownStudy(id);
     return record;
   }
 
@@ -113,7 +115,6 @@ export class StudyCoordinator {
   }
 
   async stop(id: string): Promise<StudyStatus> {
-    await this.#record(id);
     return this.#store.update(id, (r) => {
       if (r.state === 'running') {
         r.state = 'stopped';
@@ -126,7 +127,6 @@ export class StudyCoordinator {
   /** Accepts a site's signed message for the current step; may close the step. */
   async receive(id: string, type: SiteMessageType, bytes: Uint8Array): Promise<void> {
     const message = decodeFederated(bytes, type) as Advertise | Shares | MaskedUpload | Reveal;
-    await this.#record(id);
     await this.#store.update(id, async (r) => {
       const study = { manifest: r.manifest, hash: r.hash };
       if (r.state !== 'running') throw refused(`the study is ${r.state}`);
@@ -195,10 +195,14 @@ export class StudyCoordinator {
     this.#ticking = true;
     try {
       for (const id of await this.#store.ids()) {
+        if (this.#settled.has(id)) continue;
         const r = await this.#store.get(id);
-        // A study another instance finished: its model is rebuilt from the stored parameters
-        // (deterministic, the same file) and served here too.
-        if (r?.state === 'done' && r.model && !this.#serves(r.model)) await this.#publish(modelOf(r)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study model not served'));
+        if (r && r.state !== 'running') {
+          // A study another instance finished: its model is rebuilt from the stored parameters
+          // (deterministic, the same file) and served here too, once; then the study is left.
+          if (r.state === 'done' && r.model && !this.#serves(r.model)) await this.#publish(modelOf(r)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study model not served'));
+          this.#settled.add(id);
+        }
         if (r?.state === 'running' && this.#now() > r.deadline) {
           await this.#store.update(id, (draft) => this.#advance(draft, true)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study step failed'));
         }
@@ -266,7 +270,7 @@ export class StudyCoordinator {
     const heldOut = heldOutMetrics(outcome.heldOut, THRESHOLDS);
     if (!r.best || heldOut.balancedAccuracy > r.best.balancedAccuracy) r.best = { round: r.round, balancedAccuracy: heldOut.balancedAccuracy, threshold: heldOut.threshold, theta: used };
     r.roundsDone++;
-    const spent = accountantOf(r).spent();
+    const spent = privacySpent(r);
     const summary: RoundSummary = {
       round: r.round,
       advertised: rosterSites(r),
@@ -285,7 +289,7 @@ export class StudyCoordinator {
   }
 
   async #failRound(r: StudyRecord, reason: string): Promise<void> {
-    r.history.push({ round: r.round, advertised: r.roster ? rosterSites(r) : Object.keys(r.inbox.advertise).map(Number), participants: r.participants, survivors: r.survivors, dropped: [], outcome: 'failed', reason, epsilon: r.manifest.privacy ? accountantOf(r).spent().epsilon : null });
+    r.history.push({ round: r.round, advertised: r.roster ? rosterSites(r) : Object.keys(r.inbox.advertise).map(Number), participants: r.participants, survivors: r.survivors, dropped: [], outcome: 'failed', reason, epsilon: r.manifest.privacy ? privacySpent(r).epsilon : null });
     this.#log({ study: r.manifest.id, round: r.round, reason }, 'study round failed');
     await this.#nextRound(r);
   }
@@ -300,7 +304,7 @@ export class StudyCoordinator {
     r.participants = [];
     r.survivors = [];
     const scheduleDone = r.roundsDone >= r.manifest.schedule.rounds;
-    const budgetDone = !accountantOf(r).canRunRound();
+    const budgetDone = !budgetAllowsRound(r);
     const failures = r.history.length - r.roundsDone;
     if (failures > Math.max(10, r.manifest.schedule.rounds)) {
       r.state = 'stopped';
@@ -308,7 +312,7 @@ export class StudyCoordinator {
       return;
     }
     if (!scheduleDone && !budgetDone) return;
-    const spent = accountantOf(r).spent();
+    const spent = privacySpent(r);
     try {
       r.model = await this.#publish(modelOf(r));
     } catch (e) {

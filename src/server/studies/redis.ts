@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX, redisRefusal } from '../shared/redis.ts';
-import { studyFromBytes, studyToBytes, type StudyRecord, type StudyStore } from './store.ts';
+import { studyFromBytes, studyToBytes, unknownStudy, type StudyRecord, type StudyStore } from './store.ts';
 
 const SET_IF_VERSION = `if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2])
@@ -59,7 +59,7 @@ export class RedisStudyStore implements StudyStore {
     const [key, versionKey] = this.#keys(id);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const [[, bytes], [, version]] = (await this.#call(() => this.#redis.multi().getBuffer(key).get(versionKey).exec())) as [[unknown, Buffer | null], [unknown, string | null]];
-      if (!bytes) throw new Error(`no study ${id}`);
+      if (!bytes) throw unknownStudy(id);
       const draft = studyFromBytes(plain(bytes));
       const result = await change(draft);
       const written = await this.#call(() => this.#redis.eval(SET_IF_VERSION, 2, key, versionKey, version ?? '0', Buffer.from(studyToBytes(draft))));

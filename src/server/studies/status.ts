@@ -3,7 +3,7 @@
  * the rounds charged), the status every site and person reads, and the model file the study
  * publishes (deterministic: every instance rebuilds the same file from the same record).
  */
-import { PrivacyAccountant } from '../../core/federated/accountant.ts';
+import { PrivacyAccountant, type PrivacySpent } from '../../core/federated/accountant.ts';
 import { decodeFederated } from '../../core/federated/messages.ts';
 import { parameterCount, ternarize } from '../../core/federated/network.ts';
 import { weightsToWire, type StudyStatus } from '../../core/federated/round.ts';
@@ -12,8 +12,31 @@ import type { TernaryModel } from '../../core/model/format.ts';
 import { studyModel } from '../../train/federated.ts';
 import type { StudyRecord } from './store.ts';
 
-export function accountantOf(r: StudyRecord): PrivacyAccountant {
-  return new PrivacyAccountant(r.manifest, parameterCount(shapeOf(r.manifest)), r.charged);
+/**
+ * One accountant per study, built once: its per-round RDP curve (a few tenths of a millisecond
+ * to compute) depends only on the manifest, and sites read the status several times a step.
+ * What a record has spent is then a lookup at its number of charged rounds.
+ */
+const accountants = new Map<string, PrivacyAccountant>();
+function accountantFor(r: StudyRecord): PrivacyAccountant {
+  let accountant = accountants.get(r.hash);
+  if (!accountant) {
+    if (accountants.size >= 256) accountants.clear();
+    accountant = new PrivacyAccountant(r.manifest, parameterCount(shapeOf(r.manifest)));
+    accountants.set(r.hash, accountant);
+  }
+  return accountant;
+}
+
+/** (ε, δ) spent over the rounds charged so far. */
+export function privacySpent(r: StudyRecord): PrivacySpent {
+  return accountantFor(r).spentAfter(r.charged);
+}
+
+/** True when one more round keeps ε within the manifest's budget (always without DP). */
+export function budgetAllowsRound(r: StudyRecord): boolean {
+  const budget = r.manifest.privacy;
+  return !budget || accountantFor(r).spentAfter(r.charged + 1).epsilon <= budget.epsilon;
 }
 
 /** The sites of the current round's roster (U₁), or none before it closed. */
@@ -24,7 +47,7 @@ export function rosterSites(r: StudyRecord): number[] {
 /** The model file a study publishes: the best round's weights, its threshold, its record. */
 export function modelOf(r: StudyRecord): TernaryModel {
   const chosen = r.history.find((h) => h.round === r.best?.round);
-  const spent = accountantOf(r).spent();
+  const spent = privacySpent(r);
   return studyModel(r.manifest, r.best?.theta ?? r.theta, r.best?.threshold ?? 0, {
     study: r.manifest.id,
     studyHash: r.hash,
@@ -39,7 +62,7 @@ export function modelOf(r: StudyRecord): TernaryModel {
 
 /** The status every site and person reads (the weights only while the study runs). */
 export function statusOf(r: StudyRecord): StudyStatus {
-  const privacy = r.manifest.privacy ? { epsilon: r.manifest.privacy.epsilon, delta: r.manifest.privacy.delta, spent: accountantOf(r).spent().epsilon } : null;
+  const privacy = r.manifest.privacy ? { epsilon: r.manifest.privacy.epsilon, delta: r.manifest.privacy.delta, spent: privacySpent(r).epsilon } : null;
   return {
     federated: 1,
     id: r.manifest.id,

@@ -13,6 +13,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StudyManifest } from '../../core/federated/manifest.ts';
+import { ProtocolError } from '../../core/protocol/index.ts';
 import type { AdamState } from '../../core/federated/network.ts';
 import type { RoundSummary, StudyState, StudyStep } from '../../core/federated/round.ts';
 
@@ -56,6 +57,11 @@ export interface StudyRecord {
   reason?: string;
 }
 
+/** The refusal for a study id no store holds. */
+export function unknownStudy(id: string): ProtocolError {
+  return new ProtocolError('unknown_study', `no study "${id.slice(0, 64)}" here`);
+}
+
 export function emptyInbox(): RoundInbox {
   return { advertise: {}, shares: {}, masked: {}, reveal: {} };
 }
@@ -64,7 +70,7 @@ export interface StudyStore {
   /** Stores a new study; false when one with its id exists. */
   create(record: StudyRecord): Promise<boolean>;
   get(id: string): Promise<StudyRecord | undefined>;
-  /** Runs `change` on the study under its lock and saves the record it leaves. */
+  /** Runs `change` on the study under its lock and saves the record it leaves (unknown_study if none). */
   update<T>(id: string, change: (record: StudyRecord) => T | Promise<T>): Promise<T>;
   ids(): Promise<string[]>;
   close(): Promise<void>;
@@ -134,7 +140,7 @@ export class DiskStudyStore implements StudyStore {
   update<T>(id: string, change: (record: StudyRecord) => T | Promise<T>): Promise<T> {
     const run = async () => {
       const record = this.#studies.get(id);
-      if (!record) throw new Error(`no study ${id}`);
+      if (!record) throw unknownStudy(id);
       // Work on a copy: a change that throws leaves the stored record as it was.
       const draft = studyFromBytes(studyToBytes(record));
       const result = await change(draft);
