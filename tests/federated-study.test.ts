@@ -7,13 +7,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hexToBytes } from '@noble/hashes/utils.js';
 import { runSite, type SiteEvent, type StudyTransport } from '../src/core/federated/runner.ts';
 import { decodeFederated, vectorFromBytes } from '../src/core/federated/messages.ts';
-import { initialParameters, ternarize } from '../src/core/federated/network.ts';
+import { ternarize } from '../src/core/federated/network.ts';
 import { deriveRng } from '../src/core/federated/prng.ts';
 import { toZ32 } from '../src/core/federated/quantize.ts';
-import { shapeOf, siteUpdate, vectorLength } from '../src/core/federated/update.ts';
+import { shapeOf, siteUpdate, studyInitialParameters, vectorLength } from '../src/core/federated/update.ts';
 import { siteDataset, type SiteDataset } from '../src/core/federated/records.ts';
 import { httpTransport } from '../src/core/federated/transport.ts';
 import type { StudyStatus } from '../src/core/federated/round.ts';
@@ -218,7 +217,7 @@ describe('a study across five hospitals', () => {
     // The same sites' plain updates of round 1, recomputed here: what the coordinator must not see.
     const status = (await (await fetch(server.url + API.study('chd-view'))).json()) as StudyStatus;
     expect(status.state).toBe('done');
-    const plain = data.map((d, k) => toZ32(siteUpdate(study.manifest, ternarize(initialParameters(shapeOf(study.manifest), deriveRng(hexToBytes(study.hash), 'coordinator/initial-parameters')), shapeOf(study.manifest)), d.train, d.heldOut, deriveRng(new Uint8Array(32).fill(100 + k), 'site-update/round-1'))));
+    const plain = data.map((d, k) => toZ32(siteUpdate(study.manifest, ternarize(studyInitialParameters(study.manifest, study.hash), shapeOf(study.manifest)), d.train, d.heldOut, deriveRng(new Uint8Array(32).fill(100 + k), 'site-update/round-1'))));
     // 255 degrees of freedom: the 0.1 % critical value is 330.5.
     expect(chi2(bytesOf(masked))).toBeLessThan(330.5);
     expect(chi2(bytesOf(plain))).toBeGreaterThan(1000);

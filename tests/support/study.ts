@@ -4,11 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { adamState, initialParameters, ternarize } from '../../src/core/federated/network.ts';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { adamState, ternarize } from '../../src/core/federated/network.ts';
 import { toZ32 } from '../../src/core/federated/quantize.ts';
-import { heldOutMetrics } from '../../src/core/federated/round.ts';
-import { applyRoundSum, shapeOf, siteUpdate, THRESHOLDS } from '../../src/core/federated/update.ts';
+import { applyRoundSum, keepBest, shapeOf, siteUpdate, studyInitialParameters, type ChosenRound } from '../../src/core/federated/update.ts';
 import { studyModel } from '../../src/train/federated.ts';
 import { generateIdentity, type KeyPair } from '../../src/core/federated/agreement.ts';
 import { parseManifest, STUDY_FORMAT, STUDY_VERSION, type PinnedStudy, type StudyManifest } from '../../src/core/federated/manifest.ts';
@@ -85,15 +84,13 @@ export function scoreModel(model: TernaryModel, table: TextTable, label = 'label
 export function trainCentrally(study: TestStudy, data: import('../../src/core/federated/records.ts').SiteDataset, seed: Uint8Array): TernaryModel {
   const { manifest } = study;
   const shape = shapeOf(manifest);
-  const theta = initialParameters(shape, deriveRng(hexToBytes(study.hash), 'coordinator/initial-parameters'));
+  const theta = studyInitialParameters(manifest, study.hash);
   const adam = adamState(theta.length);
-  let best: { b: number; t: number; theta: Float64Array; round: number } | null = null;
+  let best: ChosenRound | null = null;
   for (let round = 1; round <= manifest.schedule.rounds; round++) {
     const used = theta.slice();
     const update = siteUpdate(manifest, ternarize(theta, shape), data.train, data.heldOut, deriveRng(seed, `site-update/round-${round}`));
-    const outcome = applyRoundSum(manifest, theta, adam, toZ32(update));
-    const m = heldOutMetrics(outcome.heldOut, THRESHOLDS);
-    if (!best || m.balancedAccuracy > best.b) best = { b: m.balancedAccuracy, t: m.threshold, theta: used, round };
+    best = keepBest(best, round, used, applyRoundSum(manifest, theta, adam, toZ32(update)));
   }
-  return studyModel(manifest, best!.theta, best!.t, { study: manifest.id, studyHash: study.hash, sites: 1, rounds: manifest.schedule.rounds, epsilon: null, delta: null, heldOut: null, selectedRound: best!.round });
+  return studyModel(manifest, best!.theta, best!.threshold, { study: manifest.id, studyHash: study.hash, sites: 1, rounds: manifest.schedule.rounds, epsilon: null, delta: null, heldOut: null, selectedRound: best!.round });
 }

@@ -12,9 +12,11 @@
 import { qMax } from '../model/reference.ts';
 import type { InputQuantization } from '../model/format.ts';
 import type { StudyManifest } from './manifest.ts';
-import { adamStep, forward, parameterCount, recordGradient, type AdamState, type NetworkShape, type RoundWeights } from './network.ts';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { adamStep, forward, initialParameters, parameterCount, recordGradient, type AdamState, type NetworkShape, type RoundWeights } from './network.ts';
+import { heldOutMetrics } from './round.ts';
 import { noiseShare, noiseShareLambda } from './noise.ts';
-import type { ChaChaRng } from './prng.ts';
+import { deriveRng, type ChaChaRng } from './prng.ts';
 import { accumulate, poissonSample, quantizeRecord, toSigned } from './quantize.ts';
 
 /**
@@ -42,6 +44,11 @@ export interface ConfusionCounts {
 
 export function shapeOf(manifest: StudyManifest): NetworkShape {
   return { inputs: manifest.features.length, hidden: manifest.network.hidden };
+}
+
+/** θ where a study starts: drawn from a generator seeded with the study hash (reproducible). */
+export function studyInitialParameters(manifest: StudyManifest, studyHash: string): Float64Array {
+  return initialParameters(shapeOf(manifest), deriveRng(hexToBytes(studyHash), 'coordinator/initial-parameters'));
 }
 
 /** Length of every site's vector in a study. */
@@ -122,4 +129,21 @@ export function applyRoundSum(manifest: StudyManifest, theta: Float64Array, adam
   if (sampled > 0) adamStep(theta, gradient, adam, manifest.schedule.learningRate);
   const heldOut = THRESHOLDS.map((_, i) => ({ tp: signed[P + 1 + 4 * i]!, fp: signed[P + 2 + 4 * i]!, tn: signed[P + 3 + 4 * i]!, fn: signed[P + 4 + 4 * i]! }));
   return { sampled, heldOut };
+}
+
+/** The round a study publishes: its weights (θ as the sites used them) and decision threshold. */
+export interface ChosenRound {
+  round: number;
+  balancedAccuracy: number;
+  threshold: number;
+  theta: Float64Array;
+}
+
+/**
+ * Keeps the round with the best summed held-out balanced accuracy (the earlier one on a tie):
+ * selection on the sites' own held-out rows, never on anyone's test rows.
+ */
+export function keepBest(best: ChosenRound | null, round: number, used: Float64Array, outcome: RoundOutcome): ChosenRound {
+  const m = heldOutMetrics(outcome.heldOut, THRESHOLDS);
+  return best && best.balancedAccuracy >= m.balancedAccuracy ? best : { round, balancedAccuracy: m.balancedAccuracy, threshold: m.threshold, theta: used };
 }

@@ -10,14 +10,12 @@
  * round starts with fresh keys. Every refusal of a site's message is a ProtocolError (4xx) and
  * leaves the round as it was.
  */
-import { hexToBytes } from '@noble/hashes/utils.js';
 import { CoordinatorRefusal, checkSigned, makeInboxes, makeRoster, unmaskRound } from '../../core/federated/coordinator.ts';
 import { ManifestError, parseManifest, type StudyManifest } from '../../core/federated/manifest.ts';
 import { decodeFederated, encodeFederated, type Advertise, type MaskedUpload, type Reveal, type Roster, type Shares } from '../../core/federated/messages.ts';
-import { adamState, initialParameters } from '../../core/federated/network.ts';
-import { deriveRng } from '../../core/federated/prng.ts';
+import { adamState } from '../../core/federated/network.ts';
 import { heldOutMetrics, type RoundSummary, type StudyStatus, type StudyStep } from '../../core/federated/round.ts';
-import { applyRoundSum, shapeOf, THRESHOLDS, vectorLength } from '../../core/federated/update.ts';
+import { applyRoundSum, keepBest, studyInitialParameters, THRESHOLDS, vectorLength } from '../../core/federated/update.ts';
 import type { TernaryModel } from '../../core/model/format.ts';
 import { ProtocolError } from '../../core/protocol/index.ts';
 import { budgetAllowsRound, modelOf, privacySpent, rosterSites, statusOf } from './status.ts';
@@ -77,8 +75,7 @@ export class StudyCoordinator {
       if (e instanceof ManifestError) throw new ProtocolError('invalid_study', e.message);
       throw e;
     }
-    const shape = shapeOf(manifest);
-    const theta = initialParameters(shape, deriveRng(hexToBytes(hash), 'coordinator/initial-parameters'));
+    const theta = studyInitialParameters(manifest, hash);
     const record: StudyRecord = {
       manifest, hash, state: 'running', round: 1, step: 'advertising', deadline: this.#now() + manifest.schedule.stepSeconds * 1000,
       inbox: emptyInbox(), roster: null, participants: [], survivors: [], theta, adam: adamState(theta.length),
@@ -268,7 +265,7 @@ export class StudyCoordinator {
     const used = r.theta.slice();
     const outcome = applyRoundSum(r.manifest, r.theta, r.adam, sum);
     const heldOut = heldOutMetrics(outcome.heldOut, THRESHOLDS);
-    if (!r.best || heldOut.balancedAccuracy > r.best.balancedAccuracy) r.best = { round: r.round, balancedAccuracy: heldOut.balancedAccuracy, threshold: heldOut.threshold, theta: used };
+    r.best = keepBest(r.best, r.round, used, outcome);
     r.roundsDone++;
     const spent = privacySpent(r);
     const summary: RoundSummary = {
