@@ -4,7 +4,7 @@
  * start (the defaults, then those published into the data dir) and from the admin route.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LAYOUTS, type HePlan, type LayoutName } from '../core/he/index.ts';
 import { ModelFormatError, parseModel, type TernaryModel } from '../core/model/format.ts';
 import { makeModelCard, type ModelCard } from '../core/model/card.ts';
@@ -60,7 +60,7 @@ export class ModelRegistry {
   }
 
   /** Compiles both plans at once; the first failure cancels the other (its worker is freed). */
-  async #compile(model: TernaryModel): Promise<ServedModel> {
+  async #compile(model: TernaryModel, spec?: Record<string, unknown>): Promise<ServedModel> {
     const modelText = JSON.stringify(model);
     const siblings = new AbortController();
     const compiled = await Promise.all(
@@ -72,7 +72,7 @@ export class ModelRegistry {
       ),
     );
     const plans = Object.fromEntries(LAYOUTS.map((l, i) => [l, compiled[i]!])) as Record<LayoutName, HePlan>;
-    return { model, modelText, plans, card: makeModelCard(model, plans) };
+    return { model, modelText, plans, card: makeModelCard(model, plans, spec) };
   }
 
   /** Serves a prepared model, replacing any model with the same id. */
@@ -108,7 +108,7 @@ export class ModelRegistry {
         for (const { file, model } of latestFirst) {
           const t0 = performance.now();
           try {
-            this.add(await this.#compile(model));
+            this.add(await this.#compile(model, await specBeside(file, model.id)));
             log({ file, model: model.id, ms: Math.round(performance.now() - t0) }, 'model compiled');
             return;
           } catch (e) {
@@ -119,6 +119,11 @@ export class ModelRegistry {
     );
     this.#loaded = true;
   }
+}
+
+/** The dataset spec beside a model file (specs/<id>.json), whose outcome and population words its card carries; none: undefined. */
+async function specBeside(file: string, id: string): Promise<Record<string, unknown> | undefined> {
+  return readFile(join(dirname(file), 'specs', `${id}.json`), 'utf8').then((text) => JSON.parse(text) as Record<string, unknown>, () => undefined);
 }
 
 /** A model file's JSON as a model, or a ProtocolError saying what is wrong with it. */

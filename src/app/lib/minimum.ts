@@ -2,14 +2,27 @@
  * The least a record must hold before a model may predict from it: a blank value is filled with
  * a typical one, so an empty form would otherwise give a confident-looking risk of nobody.
  *
- * The cards declare no minimum yet (it belongs in each model's spec). Until they do, the rule
- * is: every feature with a monotone constraint (the ones the model's spec names as risk factors
- * whose direction is known, e.g. age, blood pressure, cholesterol, glucose), and at least half
- * of all the features, rounded up. For Framingham that is 7 named values and 7 of 14 in all;
- * for Pima diabetes glucose, BMI and age and 4 of 8; for a model with no monotone constraints
- * (breast cancer, liver) half its values.
+ * A card declares its model's minimum (`minimum` in its spec: the features it needs and how
+ * many values in all). A card without one gets the general rule: every feature with a monotone
+ * constraint (the risk factors whose direction is known, e.g. age, blood pressure, cholesterol,
+ * glucose), and at least half of all the features, rounded up. For Framingham that is 7 named
+ * values and 7 of 14 in all; for Pima diabetes glucose, BMI and age and 4 of 8; for a model
+ * with no monotone constraints (breast cancer, liver) half its values.
  */
+import type { ModelCard } from '../../core/model/card.ts';
 import type { FeatureSpec } from '../../core/model/format.ts';
+
+/** A card, or only its features (the general rule then applies). */
+export type MinimumSource = readonly FeatureSpec[] | Pick<ModelCard, 'features' | 'minimum'>;
+
+type CardMinimum = Pick<ModelCard, 'features' | 'minimum'>;
+const featuresOf = (source: MinimumSource): readonly FeatureSpec[] => (Array.isArray(source) ? (source as readonly FeatureSpec[]) : (source as CardMinimum).features);
+const declaredOf = (source: MinimumSource) => (Array.isArray(source) ? undefined : (source as CardMinimum).minimum);
+
+/** How many values a model needs at least. */
+export function atLeastOf(source: MinimumSource): number {
+  return declaredOf(source)?.atLeast ?? Math.ceil(featuresOf(source).length / 2);
+}
 
 export interface Shortfall {
   /** Features the model needs that are blank. */
@@ -20,16 +33,19 @@ export interface Shortfall {
 }
 
 /** The features a model always needs. */
-export function neededFeatures(features: readonly FeatureSpec[]): FeatureSpec[] {
-  return features.filter((f) => f.monotone !== undefined);
+export function neededFeatures(source: MinimumSource): FeatureSpec[] {
+  const features = featuresOf(source);
+  const declared = declaredOf(source);
+  return declared ? features.filter((f) => declared.features.includes(f.name)) : features.filter((f) => f.monotone !== undefined);
 }
 
 /** How far a record falls short of the model's minimum; undefined when it meets it. */
-export function shortfallOf(features: readonly FeatureSpec[], record: readonly (number | null)[]): Shortfall | undefined {
+export function shortfallOf(source: MinimumSource, record: readonly (number | null)[]): Shortfall | undefined {
+  const features = featuresOf(source);
   const given = (f: FeatureSpec) => record[features.indexOf(f)] !== null && record[features.indexOf(f)] !== undefined;
-  const missing = neededFeatures(features).filter((f) => !given(f));
+  const missing = neededFeatures(source).filter((f) => !given(f));
   const present = features.filter(given).length;
-  const atLeast = Math.ceil(features.length / 2);
+  const atLeast = atLeastOf(source);
   return missing.length === 0 && present >= atLeast ? undefined : { missing, present, atLeast };
 }
 
@@ -45,8 +61,9 @@ export function shortfallText(s: Shortfall, total: number): string {
  * A CSV file checked by the same rule over its columns: a column the file lacks is blank in
  * every row. Undefined when the file has the columns the model needs.
  */
-export function columnShortfallOf(features: readonly FeatureSpec[], missingColumns: readonly string[]): Shortfall | undefined {
-  return shortfallOf(features, features.map((f) => (missingColumns.includes(f.name) ? null : 0)));
+export function columnShortfallOf(source: MinimumSource, missingColumns: readonly string[]): Shortfall | undefined {
+  const features = featuresOf(source);
+  return shortfallOf(source, features.map((f) => (missingColumns.includes(f.name) ? null : 0)));
 }
 
 /** Why a file is refused, in words for the Clinic. */

@@ -1,20 +1,14 @@
 /**
  * What a model's risk is a risk of, and of whom, in words a patient reads: never built from
  * its class names ("CHD in 10 years" is a data set's label, not a sentence, and not a
- * diagnosis). The cards do not carry these words yet (they belong in each model's spec, beside
- * its feature labels); until they do, the four default models' are written here, and any other
- * model (one published from the lab) gets neutral words that quote its label.
+ * diagnosis). A card carries them from its model's spec (`outcome`); a card without them (from
+ * an older service, or a model published without them) gets the default models' words kept
+ * here, or neutral words that quote its label.
  */
+import type { Outcome } from '../../core/model/about.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 
-export interface Outcome {
-  /** Follows "estimated risk": "of coronary heart disease within ten years". */
-  risk: string;
-  /** Follows "the model expects about 16": "to develop coronary heart disease within ten years". */
-  expects: string;
-  /** The people the model learned from: "4,240 adults in the Framingham Heart Study". */
-  population: string;
-}
+export type { Outcome };
 
 const OUTCOMES: Record<string, Outcome> = {
   'framingham-chd': {
@@ -39,7 +33,7 @@ const OUTCOMES: Record<string, Outcome> = {
   },
 };
 
-/** The words for a model; `classes` (its card's) quote the label of a model not listed here. */
+/** The fallback words for a model; `classes` (its card's) quote the label of a model not listed here. */
 export function outcomeOf(modelId: string, classes?: readonly [string, string]): Outcome {
   const known = OUTCOMES[modelId];
   if (known) return known;
@@ -47,4 +41,5 @@ export function outcomeOf(modelId: string, classes?: readonly [string, string]):
   return { risk: `of ${label}`, expects: `to be in the group its data labels ${label}`, population: 'the people in its training data' };
 }
 
-export const cardOutcome = (card: Pick<ModelCard, 'id' | 'classes'>): Outcome => outcomeOf(card.id, card.classes);
+/** The words for a card: its own, else the fallback. */
+export const cardOutcome = (card: Pick<ModelCard, 'id' | 'classes' | 'outcome'>): Outcome => card.outcome ?? outcomeOf(card.id, card.classes);

@@ -3,6 +3,7 @@
  * from `models/specs/<id>.json`; a model builder's own CSV gets one from the training screen.
  */
 import { z } from 'zod';
+import { MinimumSchema, OutcomeSchema, PopulationSchema } from '../model/about.ts';
 import { FeatureSpecSchema } from '../model/format.ts';
 
 export const DatasetSpecSchema = z.object({
@@ -19,6 +20,12 @@ export const DatasetSpecSchema = z.object({
   /** Columns whose 0 means "not measured" in this data set. */
   missingAsZero: z.array(z.string()).optional(),
   features: z.array(FeatureSpecSchema).min(1),
+  /** What the risk is a risk of and of whom, in words; carried into the card. */
+  outcome: OutcomeSchema.optional(),
+  /** The least a record must hold before the model predicts; carried into the card. */
+  minimum: MinimumSchema.optional(),
+  /** Who the data came from (sex, ages), checked against a record before predicting. */
+  population: PopulationSchema.optional(),
 });
 export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
 
@@ -29,5 +36,9 @@ export function parseDatasetSpec(json: unknown): DatasetSpec {
   for (const column of spec.missingAsZero ?? []) {
     if (!names.has(column)) throw new Error(`dataset spec ${spec.id}: missingAsZero names "${column}", which is not a feature`);
   }
+  for (const name of spec.minimum?.features ?? []) {
+    if (!names.has(name)) throw new Error(`dataset spec ${spec.id}: minimum names "${name}", which is not a feature`);
+  }
+  if (spec.minimum && spec.minimum.atLeast > spec.features.length) throw new Error(`dataset spec ${spec.id}: minimum asks for ${spec.minimum.atLeast} values of ${spec.features.length}`);
   return spec;
 }

@@ -5,6 +5,7 @@
  */
 import type { HePlan } from '../he/plan.ts';
 import type { LayoutName } from '../he/layout.ts';
+import { aboutOf, type Minimum, type Outcome, type Population } from './about.ts';
 import { provenanceOf } from './provenance.ts';
 import type { FeatureSpec, InputQuantization, OutputDecoding, TernaryModel } from './format.ts';
 
@@ -33,6 +34,12 @@ export interface ModelCard {
    * held-out metrics the sites' summed counts gave.
    */
   trainedPrivately?: PrivateTraining;
+  /** What its risk is a risk of, and of whom, in words (from its spec); absent: neutral words. */
+  outcome?: Outcome;
+  /** The least a record must hold before it predicts (from its spec); absent: the general rule. */
+  minimum?: Minimum;
+  /** Who it learned from, checkable against a record (sex, ages); absent: not declared. */
+  population?: Population;
   plans: Partial<Record<LayoutName, HePlan>>;
 }
 
@@ -65,12 +72,18 @@ function privateTrainingOf(training: Record<string, unknown>): PrivateTraining |
   };
 }
 
-/** The card for a model and its compiled plans. */
-export function makeModelCard(model: TernaryModel, plans: Partial<Record<LayoutName, HePlan>>): ModelCard {
+/**
+ * The card for a model and its compiled plans. `spec` is the model's dataset spec when the
+ * server has it (models/specs/<id>.json beside a default model): its outcome, minimum and
+ * population declarations win over those a model file's `training` block carries (the lab's).
+ */
+export function makeModelCard(model: TernaryModel, plans: Partial<Record<LayoutName, HePlan>>, spec?: Record<string, unknown>): ModelCard {
   for (const plan of Object.values(plans)) {
     if (plan.modelHash !== model.hash) throw new Error(`plan ${plan.hash.slice(0, 12)}… belongs to another model`);
   }
   const training = model.training ?? {};
+  const names = model.features.map((f) => f.name);
+  const about = { ...aboutOf(training, names), ...aboutOf(spec?.id === model.id ? spec : undefined, names) };
   return {
     format: CARD_FORMAT,
     version: CARD_VERSION,
@@ -85,6 +98,7 @@ export function makeModelCard(model: TernaryModel, plans: Partial<Record<LayoutN
     missingAsZero: provenanceOf(model).missingAsZero,
     metrics: (training.metrics as Record<string, unknown> | undefined) ?? undefined,
     ...(privateTrainingOf(training) ? { trainedPrivately: privateTrainingOf(training) } : {}),
+    ...about,
     plans,
   };
 }
