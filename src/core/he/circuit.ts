@@ -9,7 +9,7 @@
  */
 import type { ModelBody } from '../model/format.ts';
 import type { Ciphertext, Plaintext, Seal, SEALContext, RelinKeys, GaloisKeys } from './seal.ts';
-import { singleBiasVector, singleWeightMask, type SingleLayout, type LayoutName } from './layout.ts';
+import { singleBiasVector, singleSlotsUsed, singleWeightMask, type SingleLayout, type LayoutName } from './layout.ts';
 import type { OpTimer } from './types.ts';
 
 export interface CircuitShape {
@@ -107,7 +107,7 @@ export class TernaryCircuit implements Disposable {
   #prepareSingle(model: Pick<ModelBody, 'hidden' | 'output' | 'features'>): void {
     const layout = this.#shape.single!;
     this.#mask = this.#encode(singleWeightMask(model, layout, this.slotCount));
-    this.#bias = this.#encode(singleBiasVector(model, this.slotCount));
+    this.#bias = this.#encode(singleBiasVector(model, layout, this.slotCount));
   }
 
   /**
@@ -217,8 +217,8 @@ export class TernaryCircuit implements Disposable {
       op('rotate', () => ev.rotateRows(x, layout.groupSize, galois, tmp));
       op('sub', () => ev.subInplace(x, tmp));
       this.#finish(x, keys, op);
-      // Slots other than 0 hold partial sums of hidden activations; blind them.
-      const blind = this.#blinding();
+      // Slots other than each region's first hold partial sums of hidden activations; blind them.
+      const blind = this.#blinding(singleSlotsUsed(layout));
       op('addPlain', () => ev.addPlainInplace(x, blind));
       blind.delete();
       done = true;
@@ -229,8 +229,12 @@ export class TernaryCircuit implements Disposable {
     }
   }
 
-  /** A fresh plaintext, uniform mod t in every slot but 0, which is zero. */
-  #blinding(): Plaintext {
+  /**
+   * A fresh plaintext, uniform mod t in every slot but the first of each region of `period`
+   * slots, which is zero: a region's output is the model's answer for the record the client put
+   * there, the same answer one request per record would give.
+   */
+  #blinding(period: number): Plaintext {
     const n = this.slotCount;
     const t = this.#plainModulus;
     const words = new BigUint64Array(n);
@@ -238,6 +242,7 @@ export class TernaryCircuit implements Disposable {
     const v = new BigInt64Array(n);
     // Centered representatives: the encoder takes values in [-(t-1)/2, (t-1)/2].
     for (let s = 1; s < n; s++) {
+      if (s % period === 0) continue;
       const r = words[s]! % t;
       v[s] = r > t / 2n ? r - t : r;
     }

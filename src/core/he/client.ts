@@ -11,7 +11,7 @@ import { hashParts } from '../hash.ts';
 import type { QuantizedRecord } from '../model/reference.ts';
 import { contextFor } from './params.ts';
 import { loadSeal, sealErrorText, type Seal, type SEALContext, type SecretKey, type Ciphertext } from './seal.ts';
-import { packBatch, packSingle } from './layout.ts';
+import { packBatch, packSingle, packSingleRegions, singleRegions, singleSlotsUsed } from './layout.ts';
 import { ciphertextBytesBound, readSealHeader, type SealCompression } from './serialized.ts';
 import type { HePlan } from './plan.ts';
 import { HeInputError, keyIdOf, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle } from './types.ts';
@@ -119,6 +119,25 @@ export class HeClient implements Disposable {
     return this.#envelope(1, [this.#encrypt(packSingle(this.plan.circuit.single, record, this.slotCount))]);
   }
 
+  /**
+   * Regions of a single-layout ciphertext (layout.ts): how many records `encryptVariants` can
+   * carry in the one ciphertext a single prediction sends.
+   */
+  get regions(): number {
+    if (this.plan.layout !== 'single' || !this.plan.circuit.single) throw new Error('regions exist in single-record plans only');
+    return singleRegions(this.plan.circuit.single, this.slotCount);
+  }
+
+  /**
+   * Single layout: a record and variants of it, record r in region r, in one ciphertext of the
+   * same size as `encryptRecord`'s. The server runs the same circuit; `decryptVariants` reads
+   * each region's output.
+   */
+  encryptVariants(records: readonly QuantizedRecord[]): EncryptedInput {
+    if (this.plan.layout !== 'single' || !this.plan.circuit.single) throw new Error('encryptVariants needs a single-record plan');
+    return this.#envelope(1, [this.#encrypt(packSingleRegions(this.plan.circuit.single, records, this.slotCount))]);
+  }
+
   /** Encrypts any number of records, split into as many inputs as the plan needs. */
   encryptRecords(records: readonly QuantizedRecord[]): EncryptedInput[] {
     if (this.plan.layout === 'single') return records.map((r) => this.encryptRecord(r));
@@ -158,6 +177,23 @@ export class HeClient implements Disposable {
       this.#decryptor.decrypt(ct, pt);
       const slots = this.#encoder.decodeBigInt64(pt) as BigInt64Array;
       return Array.from(slots.subarray(0, result.layout === 'single' ? 1 : result.count), Number);
+    } finally {
+      pt.delete();
+      ct.delete();
+    }
+  }
+
+  /** The outputs of the first `count` regions of a single-layout result, region 0 first. */
+  decryptVariants(result: EncryptedResult, count: number): number[] {
+    if (this.plan.layout !== 'single' || !this.plan.circuit.single) throw new Error('decryptVariants needs a single-record plan');
+    if (!Number.isInteger(count) || count < 1 || count > this.regions) throw new RangeError(`a result holds 1 to ${this.regions} region outputs, asked for ${count}`);
+    const R = singleSlotsUsed(this.plan.circuit.single);
+    const ct = this.#load(result);
+    const pt = new this.#seal.Plaintext();
+    try {
+      this.#decryptor.decrypt(ct, pt);
+      const slots = this.#encoder.decodeBigInt64(pt) as BigInt64Array;
+      return Array.from({ length: count }, (_, r) => Number(slots[r * R]!));
     } finally {
       pt.delete();
       ct.delete();

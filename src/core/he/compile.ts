@@ -7,7 +7,10 @@
  * 2. Walk a short list of candidate parameter sets, cheapest first. Each one is built with SEAL's
  *    128-bit check, then a throwaway key pair encrypts sample records (random and extreme), the
  *    real circuit runs from evaluation keys only, and the result is decrypted: every score must
- *    equal the integer reference and the noise budget left must keep a margin.
+ *    equal the integer reference and the noise budget left must keep a margin. Single-record
+ *    plans are proven on fully packed ciphertexts (a record in every region, layout.ts): one
+ *    with the extreme records cycled through all regions, then random ones, since a client may
+ *    fill every region with a variant of its record.
  * 3. The first candidate that passes becomes the plan; the ones refused are listed with why.
  */
 import type { TernaryModel } from '../model/format.ts';
@@ -16,11 +19,11 @@ import { outputBound, referenceScore, type QuantizedRecord } from '../model/refe
 import { describeViolations, verifyMonotone } from '../model/monotone.ts';
 import { HeClient } from './client.ts';
 import { HeEvaluator } from './evaluator.ts';
-import { singleLayout, singleSlotsUsed, type LayoutName } from './layout.ts';
+import { singleLayout, singleRegions, singleSlotsUsed, type LayoutName } from './layout.ts';
 import { chooseParameters, contextFor, describeParameters, type SchemeName } from './params.ts';
 import { loadSeal, sealErrorText } from './seal.ts';
 import { planHash, PLAN_FORMAT, PLAN_VERSION, type HePlan, type PlanBody, type PlanReport } from './plan.ts';
-import { keyBytesOf } from './types.ts';
+import { keyBytesOf, type EncryptedInput } from './types.ts';
 
 /** Bits of noise budget a result must keep: 2^10 times the noise seen, against unlucky draws. */
 export const REQUIRED_MARGIN_BITS = 10;
@@ -113,8 +116,20 @@ export async function verifyPlan(model: TernaryModel, plan: HePlan, samples = 8)
   try {
     const keys = client.evaluationKeys();
     using loaded = evaluator.loadKeys(keys);
-    const records = sampleRecords(model, plan.layout === 'batch' ? Math.max(samples, 16) : samples);
-    const inputs = client.encryptRecords(records);
+    const regions = plan.layout === 'single' ? singleRegions(plan.circuit.single!, client.slotCount) : 0;
+    let records: QuantizedRecord[];
+    let inputs: EncryptedInput[];
+    if (plan.layout === 'single') {
+      const extremes = sampleRecords(model, 2 + model.hidden.weights.length);
+      const fills = Math.max(1, Math.ceil(samples / regions));
+      const random = sampleRecords(model, extremes.length + fills * regions).slice(extremes.length);
+      records = [...Array.from({ length: regions }, (_, r) => extremes[r % extremes.length]!), ...random];
+      inputs = [];
+      for (let i = 0; i < records.length; i += regions) inputs.push(client.encryptVariants(records.slice(i, i + regions)));
+    } else {
+      records = sampleRecords(model, Math.max(samples, 16));
+      inputs = client.encryptRecords(records);
+    }
     let margin = Infinity;
     let exact = true;
     let download = 0;
@@ -123,7 +138,7 @@ export async function verifyPlan(model: TernaryModel, plan: HePlan, samples = 8)
       const result = evaluator.evaluate(input, loaded);
       margin = Math.min(margin, client.noiseBudget(result));
       download = Math.max(download, result.ciphertext.length);
-      scores.push(...client.decryptScores(result));
+      scores.push(...(plan.layout === 'single' ? client.decryptVariants(result, regions) : client.decryptScores(result)));
     }
     records.forEach((q, r) => {
       if (scores[r] !== referenceScore(model, q)) exact = false;

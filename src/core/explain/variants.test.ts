@@ -1,0 +1,114 @@
+/**
+ * The variant planner on the default models' cards: every region asks what it says it asks,
+ * nothing overflows the ciphertext, sweeps cover each modifiable feature's range level by level,
+ * and the risks read back are the model's own decoding of each region.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseModel, type TernaryModel } from '../model/format.ts';
+import { decodeRisk, qMax, quantizeRecord, referenceScore, type PlainRecord } from '../model/reference.ts';
+import { modifiableFeatures, planVariants, readExplanation } from './index.ts';
+
+const modelsDir = resolve(import.meta.dirname, '../../../models');
+const models: TernaryModel[] = await Promise.all(
+  (await readdir(modelsDir)).filter((f) => f.endsWith('.json')).sort().map(async (f) => parseModel(JSON.parse(await readFile(resolve(modelsDir, f), 'utf8')))),
+);
+const byId = (id: string) => models.find((m) => m.id === id)!;
+
+/** Records anywhere in each feature's range, some values missing. */
+function records(model: TernaryModel) {
+  return fc.tuple(...model.features.map((f) => fc.option(f.kind === 'binary' ? fc.constantFrom(0, 1) : fc.double({ min: f.min, max: f.max, noNaN: true }), { freq: 6 }))) as fc.Arbitrary<PlainRecord>;
+}
+
+describe('modifiable features', () => {
+  it('are blood pressure, cholesterol, smoking and BMI for Framingham; BMI and glucose for Pima; none for the others', () => {
+    const names = (id: string) => modifiableFeatures(byId(id)).map((i) => byId(id).features[i]!.name);
+    expect(names('framingham-chd')).toEqual(['systolic_bp', 'total_cholesterol', 'cigs_per_day', 'bmi']);
+    expect(names('pima-diabetes')).toEqual(['bmi', 'glucose']);
+    expect(names('breast-cancer')).toEqual([]);
+    expect(names('liver-patient')).toEqual([]);
+  });
+});
+
+describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
+  // Regions of each default single plan (n = 8192 slots, R = blocks · unitStride; docs/protocol.md).
+  const regions = 8192 / (2 ** Math.ceil(Math.log2(model.features.length)) * 8);
+
+  it('plans regions that ask what they say, within the ciphertext', () => {
+    fc.assert(
+      fc.property(records(model), (record) => {
+        const plan = planVariants(model, record, regions);
+        expect(plan.records.length).toBeLessThanOrEqual(regions);
+        expect(plan.records[0]).toEqual(quantizeRecord(model, record));
+        // Each region's quantized record is its plain record, and no two regions ask the same.
+        plan.plain.forEach((p, r) => expect(quantizeRecord(model, p)).toEqual(plan.records[r]));
+        expect(new Set(plan.records.map((q) => q.join(','))).size).toBe(plan.records.length);
+        const entered = record.flatMap((v, i) => (v === null ? [] : [i]));
+        expect(plan.averages.map((a) => a.feature)).toEqual(entered);
+        // A region shared by equal variants asks, after quantization, what each of them asks.
+        const asking = (i: number, value: number) => quantizeRecord(model, record.map((v, k) => (k === i ? value : v)));
+        for (const a of plan.averages) {
+          expect(a.value).toBe(model.input.mean[a.feature]);
+          expect(plan.records[a.region]).toEqual(asking(a.feature, a.value));
+        }
+        expect(plan.sweeps.map((s) => s.feature)).toEqual(modifiableFeatures(model));
+        for (const s of plan.sweeps) {
+          const f = model.features[s.feature]!;
+          const levels = s.points.map((p) => plan.records[p.region]![s.feature]!);
+          // One point per level, ascending, from the range's lowest level to its highest.
+          expect(levels).toEqual(Array.from({ length: levels.length }, (_, k) => levels[0]! + k));
+          expect(levels[0]).toBe(quantizeRecord(model, model.features.map((_, i) => (i === s.feature ? f.min : null)))[s.feature]);
+          expect(levels.at(-1)).toBe(quantizeRecord(model, model.features.map((_, i) => (i === s.feature ? f.max : null)))[s.feature]);
+          for (const p of s.points) {
+            expect(p.value >= f.min && p.value <= f.max).toBe(true);
+            expect(plan.records[p.region]).toEqual(asking(s.feature, p.value));
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('reads each region as the model decodes it', () => {
+    fc.assert(
+      fc.property(records(model), (record) => {
+        const plan = planVariants(model, record, regions);
+        const scores = plan.records.map((q) => referenceScore(model, q));
+        const read = readExplanation(plan, model.output, scores);
+        expect(read.risk).toBe(decodeRisk(model.output, scores[0]!));
+        for (const c of read.contributions) {
+          expect(c.change).toBeCloseTo(read.risk - decodeRisk(model.output, referenceScore(model, quantizeRecord(model, record.map((v, i) => (i === c.feature ? model.input.mean[i]! : v))))), 12);
+        }
+        for (const w of read.whatIfs) {
+          for (const p of w.points) expect(p.risk).toBe(decodeRisk(model.output, referenceScore(model, quantizeRecord(model, record.map((v, i) => (i === w.feature ? p.value : v))))));
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
+it('thins sweeps evenly, keeping both ends and the own level, when regions run short', () => {
+  const model = byId('framingham-chd');
+  const record = model.input.mean.map((m, i) => (model.features[i]!.kind === 'binary' ? 1 : m + model.input.std[i]! / model.input.scale));
+  const full = planVariants(model, record, 64);
+  const tight = planVariants(model, record, 32);
+  expect(tight.records.length).toBeLessThanOrEqual(32);
+  expect(tight.averages).toHaveLength(model.features.length);
+  tight.sweeps.forEach((s, k) => {
+    const all = full.sweeps[k]!.points.map((p) => p.value);
+    const kept = s.points.map((p) => p.value);
+    expect(kept.length).toBeLessThan(all.length);
+    expect(kept[0]).toBe(all[0]);
+    expect(kept.at(-1)).toBe(all.at(-1));
+    expect(s.points.some((p) => p.region === 0)).toBe(true);
+  });
+  // With one region, only the record itself.
+  const one = planVariants(model, record, 1);
+  expect(one.records).toHaveLength(1);
+  expect(one.averages).toEqual([]);
+  expect(one.sweeps).toEqual([]);
+  expect(qMax(model.input)).toBe(7);
+});
