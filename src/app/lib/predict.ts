@@ -16,6 +16,8 @@ export type Phase = 'keys' | 'encrypting' | 'evaluating' | 'decrypting' | 'done'
 
 export interface PredictProgress {
   phase: Phase;
+  /** In the 'keys' phase, when evaluation keys are being made and sent: their size in bytes. */
+  keyBytes?: number;
   /** Records finished. */
   done: number;
   total: number;
@@ -29,6 +31,12 @@ export interface PredictOptions {
 export interface PredictOutcome {
   predictions: DecodedScore[];
   key: KeyInfo;
+}
+
+/** What a person is told when a prediction must first send this model's evaluation keys. */
+export function keysWords(keyBytes: number): string {
+  const mb = keyBytes / 1e6;
+  return `This model needs ${mb >= 0.1 ? mb.toFixed(1) : '<0.1'} MB of keys, sent once`;
 }
 
 function planOf(card: ModelCard, layout: LayoutName): HePlan {
@@ -51,7 +59,8 @@ export async function predict(bridge: HeBridge, card: ModelCard, layout: LayoutN
   const total = records.length;
   onProgress?.({ phase: 'keys', done: 0, total });
   const key = await bridge.prepare(plan, signal);
-  let registration = await ensureRegistered(bridge, plan, key, { signal });
+  const onSending = (keyBytes: number) => onProgress?.({ phase: 'keys', keyBytes, done: 0, total });
+  let registration = await ensureRegistered(bridge, plan, key, { signal, onSending });
 
   // One classify request per chunk, so the next chunk is encrypted while the service evaluates this one.
   const step = plan.recordsPerInput;
@@ -70,7 +79,7 @@ export async function predict(bridge: HeBridge, card: ModelCard, layout: LayoutN
     } catch (e) {
       if (!(e instanceof ApiError) || e.code !== 'unknown_key') throw e;
       // Inputs encrypted ahead name the forgotten keys too: renew once, not once per input.
-      if (body.keyId === registration.keyId) registration = await ensureRegistered(bridge, plan, key, { renew: true, signal });
+      if (body.keyId === registration.keyId) registration = await ensureRegistered(bridge, plan, key, { renew: true, signal, onSending });
       const again = await encryptChunk(i);
       return classify(card.id, again.body, content(again), { signal });
     }
@@ -99,11 +108,3 @@ export async function predict(bridge: HeBridge, card: ModelCard, layout: LayoutN
 }
 
 const content = (b: WireBody) => ({ kind: 'ciphertexts' as const, hash: b.contentHash, bytes: b.contentBytes, records: b.count });
-
-/** Makes the key and registers evaluation keys ahead of the first prediction (no record involved). */
-export async function prepareKeys(bridge: HeBridge, card: ModelCard, layout: LayoutName, signal?: AbortSignal): Promise<KeyInfo> {
-  const plan = planOf(card, layout);
-  const key = await bridge.prepare(plan, signal);
-  await ensureRegistered(bridge, plan, key, { signal });
-  return key;
-}

@@ -1,6 +1,7 @@
 /**
- * Evaluation keys are registered with the service once per key pair and plan, and remembered
- * here (public facts only: key id, plan, expiry). A registration the service has forgotten
+ * Evaluation keys are registered with the service once per key pair and plan, when a person
+ * asks for a prediction (never while browsing models: they are megabytes), and remembered here
+ * (public facts only: key id, plan, expiry). A registration the service has forgotten
  * (expired, or a new server) is made again on demand.
  */
 import { clear, del, get, set } from 'idb-keyval';
@@ -26,7 +27,7 @@ const MARGIN_MS = 10 * 60 * 1000;
  * The registration of this key for this plan: the stored one while it is fresh, else a new one
  * (fresh evaluation keys made in the worker and sent). `renew` forces a new one.
  */
-export function ensureRegistered(bridge: HeBridge, plan: HePlan, key: KeyInfo, options: { renew?: boolean; signal?: AbortSignal } = {}): Promise<Registration> {
+export function ensureRegistered(bridge: HeBridge, plan: HePlan, key: KeyInfo, options: { renew?: boolean; signal?: AbortSignal; onSending?: (bytes: number) => void } = {}): Promise<Registration> {
   const id = storeKey(key, plan);
   const pending = inFlight.get(id);
   if (pending && !options.renew) return pending;
@@ -37,6 +38,8 @@ export function ensureRegistered(bridge: HeBridge, plan: HePlan, key: KeyInfo, o
     } else {
       await del(id, registrationStore);
     }
+    // Said before the keys are made: making them takes a moment too.
+    options.onSending?.(plan.report?.evaluationKeyBytes ?? 0);
     const wire = await bridge.registration(plan, options.signal);
     return sendRegistration(wire, plan.hash, key.fingerprint, options.signal);
   })();

@@ -10,7 +10,7 @@ import { validateRows, type RowProblem } from '../../core/data/validate.ts';
 import { columnShortfallOf, columnShortfallText } from '../lib/minimum.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import { CancelledError } from '../lib/he-bridge.ts';
-import { predict, type Phase } from '../lib/predict.ts';
+import { keysWords, predict, type Phase } from '../lib/predict.ts';
 import type { AppState } from './app.svelte.ts';
 
 export interface ResultRow {
@@ -186,7 +186,7 @@ export class ClinicBatch {
     try {
       const { predictions, key } = await predict(this.#app.bridge, card, 'batch', this.#records.map((r) => r.values), {
         signal,
-        onProgress: (p) => (this.#progress = { done: p.done, total, words: PHASE_WORDS[p.phase] }),
+        onProgress: (p) => (this.#progress = { done: p.done, total, words: p.keyBytes ? keysWords(p.keyBytes) : PHASE_WORDS[p.phase] }),
       });
       this.#app.keys.noteKey(key);
       this.#elapsedMs = performance.now() - t0;

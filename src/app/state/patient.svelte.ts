@@ -9,7 +9,7 @@ import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
 import { shortfallOf, type Shortfall } from '../lib/minimum.ts';
 import type { QueuedPrediction } from '../lib/outbox.ts';
-import { predict, prepareKeys, type Phase } from '../lib/predict.ts';
+import { keysWords, predict, type Phase } from '../lib/predict.ts';
 import type { AppState } from './app.svelte.ts';
 
 export interface PatientResult extends DecodedScore {
@@ -57,7 +57,6 @@ export class PatientSession {
   #error = $state('');
   #checked = $state(false);
   #source: 'form' | 'fhir' = 'form';
-  #keysReady: Promise<unknown> | undefined;
 
   constructor(app: AppState, card: ModelCard) {
     this.#app = app;
@@ -126,18 +125,9 @@ export class PatientSession {
     if (this.#fills[name]) this.#edited[name] = true;
   }
 
-  /** Makes keys and registers evaluation keys in the background, before the first click. */
-  warmUp(): void {
-    if (this.#keysReady || this.#app.catalog.status !== 'online') return;
-    this.#keysReady = prepareKeys(this.#app.bridge, this.card, 'single')
-      .then((key) => this.#app.keys.noteKey(key))
-      .catch(() => (this.#keysReady = undefined));
-  }
-
   /** Reads a FHIR R4 Bundle file into the form, keeping each value's provenance. */
   async importFhir(file: File): Promise<void> {
     this.#importError = '';
-    this.warmUp();
     try {
       const json = JSON.parse(await file.text());
       const mapping = mapFhirBundle(json, this.card.features, { source: file.name });
@@ -198,7 +188,7 @@ export class PatientSession {
     // Without the service, the record is encrypted now and sent when the service is back.
     if (!navigator.onLine || this.#app.catalog.status === 'offline') return this.#queue(record, imputed, inputs);
     try {
-      const { predictions, key } = await predict(this.#app.bridge, card, 'single', [record], { onProgress: (p) => (this.#progress = PHASE_WORDS[p.phase]) });
+      const { predictions, key } = await predict(this.#app.bridge, card, 'single', [record], { onProgress: (p) => (this.#progress = p.keyBytes ? `${keysWords(p.keyBytes)}. Making and sending them…` : PHASE_WORDS[p.phase]) });
       this.#app.keys.noteKey(key);
       const p = predictions[0]!;
       const label = classLabel(card.classes, p);

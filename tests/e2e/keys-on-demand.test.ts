@@ -1,0 +1,77 @@
+/**
+ * Evaluation keys are megabytes: they go to the service when a person asks for a prediction,
+ * with their size said, and never while someone browses the models. A real Chromium against
+ * the real server on loopback browses every model on both screens and opens "About this
+ * model" on each (no key leaves), then predicts once (exactly one key registration, whose
+ * size the page stated), then predicts again (none).
+ */
+import { describe, expect, it } from 'vitest';
+import { expectReference, framinghamRow, loadModel, reference } from './support/data.ts';
+import { field, fillForm, nav, predictAndWait } from './support/forms.ts';
+import { useAppSession } from './support/harness.ts';
+import { SentRecords, secretKeysInBrowser, whatLeftTheBrowser } from './support/privacy.ts';
+
+const app = useAppSession({ name: 'keys-on-demand' });
+const framingham = await loadModel('framingham-chd');
+const sent = new SentRecords();
+const keyPosts = () => app.browser.postsTo('/api/keys');
+
+/** Picks every model the screen's picker offers and opens its "About this model"; returns the ids. */
+async function browseEveryModel(): Promise<string[]> {
+  const { page } = app;
+  const ids = await field(page, 'Model').locator('option').evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value));
+  for (const id of ids) {
+    await field(page, 'Model').selectOption(id);
+    // The box stays open from one model to the next once opened; open it where it is closed.
+    if ((await page.locator('details[open] .description').count()) === 0) await page.getByText('About this model').click();
+    await page.locator('details[open] .description').waitFor();
+    // Give any background work the picking might start the time to send something.
+    await page.waitForTimeout(300);
+  }
+  return ids;
+}
+
+describe('keys on demand', () => {
+  it('browsing and picking every model and reading about it sends no key', async () => {
+    const { page } = app;
+    await page.goto(`${app.url}/#/patient`);
+    const single = await browseEveryModel();
+    await nav(page, 'Clinic');
+    const batch = await browseEveryModel();
+    await nav(page, 'My prediction');
+    await field(page, 'Model').selectOption('framingham-chd');
+    // Typing a record is not asking for a prediction either.
+    await field(page, 'Age').fill('39');
+    await page.waitForTimeout(1000);
+    expect(single.length).toBeGreaterThanOrEqual(2);
+    expect(batch.length).toBeGreaterThanOrEqual(1);
+    expect(keyPosts()).toBe(0);
+    expect(app.browser.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+  });
+
+  it('the first prediction registers the keys once, saying their size; the next sends none', async () => {
+    const { page } = app;
+    const record = framinghamRow(framingham, '1,39,4,0,0,0,0,0,0,195,106,70,26.97,80,77,0');
+    await fillForm(page, framingham, record);
+    // The size is said while the keys are made and sent (read from the page as it happens).
+    const said = page.getByText(/^This model needs \d+\.\d MB of keys, sent once\. Making and sending them…$/).waitFor({ timeout: 30_000 });
+    const r = await predictAndWait(page);
+    await said;
+    expectReference(r, reference(framingham, record), 'first record');
+    sent.remember(framingham, record);
+    expect(keyPosts()).toBe(1);
+    // The stated size is the size sent: the registration body carries the keys (and a few hashes).
+    const body = app.browser.requests.find((q) => new URL(q.url).pathname === '/api/keys')!.body.byteLength;
+    const plan = (await (await fetch(`${app.url}/api/models`)).json()).cards.find((c: { id: string }) => c.id === 'framingham-chd').plans.single;
+    expect(Math.abs(body - plan.report.evaluationKeyBytes) / plan.report.evaluationKeyBytes).toBeLessThan(0.01);
+    console.log(`keys registered with the first prediction: ${(body / 1e6).toFixed(2)} MB in one request`);
+
+    await field(page, 'Age').fill('61');
+    const again = framinghamRow(framingham, '1,61,4,0,0,0,0,0,0,195,106,70,26.97,80,77,0');
+    expectReference(await predictAndWait(page), reference(framingham, again), 'second record');
+    sent.remember(framingham, again);
+    expect(keyPosts()).toBe(1);
+  });
+});
+
+whatLeftTheBrowser(app, sent, { secretKeys: () => secretKeysInBrowser(app), atLeast: { posts: 3, records: 2 } });
