@@ -135,10 +135,12 @@ describe('keys', () => {
     await page.setInputFiles('#backup-input', backupFile);
     await page.getByLabel('Passphrase of the backup').fill('wrong passphrase');
     await page.getByTestId('import-backup').click();
+    await page.getByTestId('confirm-restore').click();
     await page.getByRole('alert').filter({ hasText: 'the passphrase is wrong' }).waitFor();
     await page.setInputFiles('#backup-input', backupFile);
     await page.getByLabel('Passphrase of the backup').fill(PASSPHRASE);
     await page.getByTestId('import-backup').click();
+    await page.getByTestId('confirm-restore').click();
     await page.getByText(/Restored \d+ keys? from keys-backup.json/).waitFor();
     await nav(page, 'My prediction');
     expect(await fingerprintShown(page)).toBe(fingerprint);

@@ -36,3 +36,13 @@ describe('words', () => {
     expect(fieldText(null)).toBe('');
   });
 });
+
+describe('readField in a chosen unit', () => {
+  const cholesterol: FeatureSpec = { name: 'total_cholesterol', label: 'Total cholesterol', unit: 'mg/dL', min: 107, max: 696, kind: 'number' };
+  it('converts mmol/L to the model’s mg/dL once, and says the range in mmol/L', () => {
+    expect(readField(cholesterol, '5,2', 'mmol/L').value).toBeCloseTo(201.084, 9);
+    expect(readField(cholesterol, '201', 'mg/dL')).toEqual({ value: 201 });
+    expect(readField(cholesterol, '25', 'mmol/L').error).toBe('Total cholesterol must be from 2.8 to 18 mmol/L; 25 mmol/L is outside that range.');
+    expect(rangeText(cholesterol, 'mmol/L')).toBe('2.8 to 18 mmol/L');
+  });
+});

@@ -4,6 +4,7 @@
  */
 import type { FeatureSpec } from '../../core/model/format.ts';
 import { decimalPoint, readNumber } from '../../core/data/csv.ts';
+import { fromModelUnit, toModelUnit } from '../../core/data/units.ts';
 
 const UNIT_WORDS: Record<string, string> = {
   'mm[Hg]': 'mmHg',
@@ -20,11 +21,14 @@ export function displayUnit(unit: string): string {
 
 const number = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))));
 
-/** "18 to 110 years", "0 or 1" */
-export function rangeText(spec: FeatureSpec): string {
+/** A limit in another unit, to 2 significant decimals: "2.6" mmol/L for 100 mg/dL. */
+const inUnit = (spec: FeatureSpec, v: number, unit: string) => (unit === spec.unit ? number(v) : String(Number(fromModelUnit(spec, v, unit).toFixed(1))));
+
+/** "18 to 110 years", "0 or 1"; in `unit` when the value is entered in another unit than the model's. */
+export function rangeText(spec: FeatureSpec, unit = spec.unit): string {
   if (spec.kind === 'binary') return 'yes or no';
-  const u = displayUnit(spec.unit);
-  return `${number(spec.min)} to ${number(spec.max)}${u ? ` ${u}` : ''}`;
+  const u = displayUnit(unit);
+  return `${inUnit(spec, spec.min, unit)} to ${inUnit(spec, spec.max, unit)}${u ? ` ${u}` : ''}`;
 }
 
 export interface FieldValue {
@@ -33,16 +37,21 @@ export interface FieldValue {
   error?: string;
 }
 
-/** Reads a field's text: '' is "not known" (the model imputes it); otherwise a number in range. */
-export function readField(spec: FeatureSpec, text: string): FieldValue {
+/**
+ * Reads a field's text: '' is "not known" (the model imputes it); otherwise a number in range.
+ * `unit` is the unit the person chose (mmol/L for cholesterol, say): the value is converted to
+ * the model's unit here, once, and the range is checked there but told in the chosen unit.
+ */
+export function readField(spec: FeatureSpec, text: string, unit = spec.unit): FieldValue {
   const t = decimalPoint(text.trim());
   if (t === '') return { value: null };
-  const v = readNumber(t);
-  if (v === undefined || v === null) return { value: null, error: `${spec.label} must be a number, like ${number(spec.min)}.` };
-  if (spec.kind === 'binary' && v !== 0 && v !== 1) return { value: null, error: `${spec.label} must be yes or no.` };
+  const typed = readNumber(t);
+  if (typed === undefined || typed === null) return { value: null, error: `${spec.label} must be a number, like ${inUnit(spec, spec.min, unit)}.` };
+  if (spec.kind === 'binary' && typed !== 0 && typed !== 1) return { value: null, error: `${spec.label} must be yes or no.` };
+  const v = toModelUnit(spec, typed, unit);
   if (v < spec.min || v > spec.max) {
-    const u = displayUnit(spec.unit);
-    return { value: null, error: `${spec.label} must be from ${rangeText(spec)}; ${number(v)}${u ? ` ${u}` : ''} is outside that range.` };
+    const u = displayUnit(unit);
+    return { value: null, error: `${spec.label} must be from ${rangeText(spec, unit)}; ${number(typed)}${u ? ` ${u}` : ''} is outside that range.` };
   }
   return { value: v };
 }

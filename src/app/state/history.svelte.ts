@@ -1,6 +1,21 @@
-/** Past predictions, kept only in this browser's IndexedDB; deletable one by one or all. */
+/**
+ * Past predictions, kept only in this browser's IndexedDB; deletable one by one or all. An entry
+ * keeps what it was made from (the values as entered, with their units; the model id and hash)
+ * and the words its risk was told in, so it reads the same after the model or its card changes.
+ */
 import { clear, del, entries, set } from 'idb-keyval';
+import type { Outcome } from '../../core/model/about.ts';
 import { historyStore } from '../lib/stores.ts';
+
+/** One value as the person entered it (or an import filled it). */
+export interface EnteredValue {
+  /** Feature name, its label, the text as entered ('' = left blank, a typical value was used). */
+  name: string;
+  label: string;
+  text: string;
+  /** The unit the text is in ('' for counts and yes/no). */
+  unit: string;
+}
 
 export interface HistoryEntry {
   id: string;
@@ -20,6 +35,14 @@ export interface HistoryEntry {
   origin: string;
   /** Key fingerprint that decrypted it. */
   fingerprint: string;
+  /** Hash of the model file that computed it (entries made before it was kept lack it). */
+  modelHash?: string;
+  /** Single prediction: the values it was computed from. */
+  inputs?: EnteredValue[];
+  /** The words the risk was told in: of what, of whom. */
+  outcome?: Outcome;
+  /** The warning shown with it when the record was of someone unlike the people the model learned from. */
+  warning?: string;
 }
 
 export class History {

@@ -4,6 +4,8 @@
  * diagnoses and RxNorm blood-pressure drugs. Code lists are public terminology, nothing more.
  */
 
+import { MOLAR_MASS_OF } from './units.ts';
+
 export const LOINC = 'http://loinc.org';
 export const SNOMED = 'http://snomed.info/sct';
 export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -23,17 +25,21 @@ export const LOINC_EQUIVALENTS: Record<string, readonly string[]> = {
   '8462-4': ['8462-4'],
 };
 
-/** Molar mass (g/mol) of the analyte a LOINC code measures, for mg/dL ⇄ mmol/L. */
+/**
+ * Molar mass (g/mol) of the analyte a LOINC code measures, for mg/dL ⇄ mmol/L. Glucose and
+ * cholesterol use the factors the form and the Clinic use (units.ts), so one value in mmol/L
+ * gives the same mg/dL whichever way it came in.
+ */
 export const MOLAR_MASS: Record<string, number> = {
-  '2339-0': 180.156,
-  '2345-7': 180.156,
-  '15074-8': 180.156,
-  '14749-6': 180.156,
-  '41653-7': 180.156,
-  '2093-3': 386.654,
-  '14647-2': 386.654,
-  '2085-9': 386.654,
-  '18262-6': 386.654,
+  '2339-0': MOLAR_MASS_OF.glucose,
+  '2345-7': MOLAR_MASS_OF.glucose,
+  '15074-8': MOLAR_MASS_OF.glucose,
+  '14749-6': MOLAR_MASS_OF.glucose,
+  '41653-7': MOLAR_MASS_OF.glucose,
+  '2093-3': MOLAR_MASS_OF.cholesterol,
+  '14647-2': MOLAR_MASS_OF.cholesterol,
+  '2085-9': MOLAR_MASS_OF.cholesterol,
+  '18262-6': MOLAR_MASS_OF.cholesterol,
   '2571-8': 885.7,
   '1975-2': 584.66,
   '1968-7': 584.66,

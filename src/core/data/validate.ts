@@ -6,6 +6,7 @@ import type { FeatureSpec } from '../model/format.ts';
 import type { PlainRecord } from '../model/reference.ts';
 import { type NumericCell, type TextTable, raggedness, readNumber } from './csv.ts';
 import { describeLocation } from './errors.ts';
+import { findColumn, toModelUnit } from './units.ts';
 
 export type ProblemKind = 'missing-column' | 'ragged' | 'not-a-number' | 'out-of-range' | 'not-binary';
 
@@ -34,6 +35,8 @@ export interface ValidationResult {
   problems: RowProblem[];
   /** Required columns absent from the file: their values are read as missing (imputed). */
   missingColumns: string[];
+  /** Columns whose header names a unit other than the model's (`total_cholesterol_mmol_l`): their values were converted. */
+  convertedColumns: { column: string; feature: string; unit: string }[];
 }
 
 export interface ValidateOptions {
@@ -65,7 +68,9 @@ function checkValue(spec: FeatureSpec, value: number): { kind: ProblemKind; deta
 export function validateRows(features: readonly FeatureSpec[], table: ValidatableTable, options: ValidateOptions = {}): ValidationResult {
   const { source } = table;
   const problems: RowProblem[] = [];
-  const columnOf = features.map((f) => table.columns.indexOf(f.name));
+  const found = features.map((f) => findColumn(table.columns, f));
+  const columnOf = found.map((c) => c?.index ?? -1);
+  const convertedColumns = features.flatMap((f, i) => (found[i] && found[i].unit !== f.unit ? [{ column: table.columns[found[i].index]!, feature: f.name, unit: found[i].unit }] : []));
   const missingColumns = features.filter((_, i) => columnOf[i]! < 0).map((f) => f.name);
   for (const column of missingColumns) problems.push(problem('missing-column', source, 'is missing from the header; its values will be imputed', { column }));
   const zeroIsMissing = features.map((f) => options.missingAsZero?.includes(f.name) ?? false);
@@ -89,14 +94,17 @@ export function validateRows(features: readonly FeatureSpec[], table: Validatabl
         return null;
       }
       if (value === null || (zeroIsMissing[i] && value === 0)) return null;
-      const bad = checkValue(spec, value);
+      const unit = found[i]!.unit;
+      const inModelUnit = unit === spec.unit ? value : toModelUnit(spec, value, unit);
+      const bad = checkValue(spec, inModelUnit);
       if (bad) {
-        problems.push(problem(bad.kind, source, bad.detail, { row, index, column: spec.name }));
+        const detail = unit === spec.unit ? bad.detail : `${value} ${unit} (${Number(inModelUnit.toPrecision(6))} ${spec.unit}) is outside the plausible range ${spec.min}–${spec.max} ${spec.unit}`;
+        problems.push(problem(bad.kind, source, detail, { row, index, column: spec.name }));
         ok = false;
       }
-      return value;
+      return inModelUnit;
     });
     if (ok) records.push({ index, row, values });
   });
-  return { records, problems, missingColumns };
+  return { records, problems, missingColumns, convertedColumns };
 }

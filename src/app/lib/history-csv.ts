@@ -1,0 +1,33 @@
+/**
+ * History as a CSV file, made on this device: one row per prediction, with what it was made
+ * from, the model (id and hash) and the risk in the words it was shown in.
+ */
+import Papa from 'papaparse';
+import type { HistoryEntry } from '../state/history.svelte.ts';
+import { displayUnit } from './fields.ts';
+
+export const HISTORY_COLUMNS = [
+  'date_time', 'model_id', 'model_title', 'model_hash', 'source', 'origin', 'estimated_risk', 'risk_of', 'population',
+  'rows', 'rows_at_or_above_average', 'inputs', 'warning', 'key_fingerprint',
+] as const;
+
+/** "Age = 54 years; Total cholesterol = 5.2 mmol/L; Glucose = blank (typical value used)". */
+export function inputsText(entry: Pick<HistoryEntry, 'inputs'>): string {
+  return (entry.inputs ?? [])
+    .map((v) => `${v.label} = ${v.text.trim() === '' ? 'blank (typical value used)' : `${v.text.trim()}${v.unit ? ` ${displayUnit(v.unit)}` : ''}`}`)
+    .join('; ');
+}
+
+/** The CSV text; `outcomeOf` gives the words of an entry saved before entries kept them. */
+export function historyCsv(items: readonly HistoryEntry[], outcomeOf: (e: HistoryEntry) => { risk: string; population: string }): string {
+  const data = items.map((e) => {
+    const outcome = e.outcome ?? outcomeOf(e);
+    return [
+      e.at, e.modelId, e.modelTitle, e.modelHash ?? '', e.source, e.origin,
+      e.probability === undefined ? '' : e.probability.toFixed(4), `estimated risk ${outcome.risk}`, outcome.population,
+      e.rows ?? '', e.positives ?? '', inputsText(e), e.warning ?? '', e.fingerprint,
+    ];
+  });
+  // escapeFormulae: a file name or value starting with = + - @ is not run as a formula by a spreadsheet.
+  return Papa.unparse({ fields: [...HISTORY_COLUMNS], data }, { newline: '\n', escapeFormulae: true });
+}
