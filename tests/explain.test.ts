@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compilePlan, HeClient, HeEvaluator, REQUIRED_MARGIN_BITS, type HePlan, type LoadedKeys } from '../src/core/he/index.ts';
+import { compilePlan, HeClient, HeEvaluator, loadSeal, REQUIRED_MARGIN_BITS, type EncryptedResult, type HePlan, type LoadedKeys } from '../src/core/he/index.ts';
+import { contextFor } from '../src/core/he/params.ts';
 import { planVariants, readExplanation } from '../src/core/explain/index.ts';
 import { decodeRisk, quantizeRecord, referenceScore, type PlainRecord } from '../src/core/model/reference.ts';
 import type { TernaryModel } from '../src/core/model/format.ts';
@@ -70,6 +71,46 @@ describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
     expect(client.decryptVariants(result, all.length)).toEqual(all.map((q) => referenceScore(model, q)));
     expect(client.noiseBudget(result)).toBeGreaterThanOrEqual(REQUIRED_MARGIN_BITS);
   }, 60_000);
+
+  it('keeps every slot but the regions\' first blinded, freshly each time', async () => {
+    const record = model.input.mean.map((m, i) => m - model.input.std[i]!);
+    const { variants, input } = explainEncrypted(record);
+    const R = plan.circuit.single!.blocks * plan.circuit.single!.unitStride;
+    const [a, b] = [await allSlots(evaluator.evaluate(input, keys)), await allSlots(evaluator.evaluate(input, keys))];
+    variants.records.forEach((q, r) => expect([a[r * R], b[r * R]]).toEqual([referenceScore(model, q), referenceScore(model, q)]));
+    // Elsewhere the two answers to one input agree only by chance (1 in t per slot).
+    const same = a.filter((y, s) => s % R !== 0 && y === b[s]).length;
+    expect(same).toBeLessThanOrEqual(2);
+    expect(a.filter((_, s) => s % R === 0)).toHaveLength(client.regions);
+  }, 60_000);
+
+  it('refuses more records than regions, and reading more regions than exist', () => {
+    const q = quantizeRecord(model, model.input.mean);
+    expect(() => client.encryptVariants(Array.from({ length: client.regions + 1 }, () => q))).toThrow(/holds 1 to \d+ records/);
+    const result = evaluator.evaluate(client.encryptVariants([q]), keys);
+    expect(() => client.decryptVariants(result, client.regions + 1)).toThrow(/1 to \d+ region outputs/);
+  });
+
+  /** Every slot of a result, decrypted with the client's secret key outside the client (as a check only). */
+  async function allSlots(result: EncryptedResult): Promise<number[]> {
+    const seal = await loadSeal();
+    const context = contextFor(seal, plan.params);
+    const sk = new seal.SecretKey();
+    const ct = new seal.Ciphertext();
+    const pt = new seal.Plaintext();
+    const decryptor = (() => {
+      sk.loadFromArray(context, client.exportSecretKey());
+      return new seal.Decryptor(context, sk);
+    })();
+    const encoder = new seal.BatchEncoder(context);
+    try {
+      ct.loadFromArray(context, result.ciphertext);
+      decryptor.decrypt(ct, pt);
+      return Array.from(encoder.decodeBigInt64(pt) as BigInt64Array, Number);
+    } finally {
+      [encoder, decryptor, pt, ct, sk].forEach((o) => o.delete()); // the context is shared (params.ts caches it)
+    }
+  }
 
   it('uploads what a single prediction uploads: one ciphertext, same size, same envelope', () => {
     const record = model.input.mean.map((m, i) => m + model.input.std[i]!);
