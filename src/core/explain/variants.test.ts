@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseModel, type TernaryModel } from '../model/format.ts';
 import { decodeRisk, qMax, quantizeRecord, referenceScore, type PlainRecord } from '../model/reference.ts';
-import { modifiableFeatures, planVariants, readExplanation } from './index.ts';
+import { averageVariant, modifiableFeatures, planVariants, readExplanation, sweepVariant } from './index.ts';
 
 const modelsDir = resolve(import.meta.dirname, '../../../models');
 const models: TernaryModel[] = await Promise.all(
@@ -48,10 +48,11 @@ describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
         const entered = record.flatMap((v, i) => (v === null ? [] : [i]));
         expect(plan.averages.map((a) => a.feature)).toEqual(entered);
         // A region shared by equal variants asks, after quantization, what each of them asks.
-        const asking = (i: number, value: number) => quantizeRecord(model, record.map((v, k) => (k === i ? value : v)));
         for (const a of plan.averages) {
           expect(a.value).toBe(model.input.mean[a.feature]);
-          expect(plan.records[a.region]).toEqual(asking(a.feature, a.value));
+          const asked = averageVariant(model, record, a.feature);
+          asked.forEach((v, i) => expect(v).toBe(i === a.feature ? a.value : record[i]));
+          expect(plan.records[a.region]).toEqual(quantizeRecord(model, asked));
         }
         expect(plan.sweeps.map((s) => s.feature)).toEqual(modifiableFeatures(model));
         for (const s of plan.sweeps) {
@@ -63,7 +64,9 @@ describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
           expect(levels.at(-1)).toBe(quantizeRecord(model, model.features.map((_, i) => (i === s.feature ? f.max : null)))[s.feature]);
           for (const p of s.points) {
             expect(p.value >= f.min && p.value <= f.max).toBe(true);
-            expect(plan.records[p.region]).toEqual(asking(s.feature, p.value));
+            const asked = sweepVariant(model, record, s.feature, p.value);
+            expect(asked[s.feature]).toBe(p.value);
+            expect(plan.records[p.region]).toEqual(quantizeRecord(model, asked));
           }
         }
       }),
@@ -79,15 +82,28 @@ describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
         const read = readExplanation(plan, model.output, scores);
         expect(read.risk).toBe(decodeRisk(model.output, scores[0]!));
         for (const c of read.contributions) {
-          expect(c.change).toBeCloseTo(read.risk - decodeRisk(model.output, referenceScore(model, quantizeRecord(model, record.map((v, i) => (i === c.feature ? model.input.mean[i]! : v))))), 12);
+          expect(c.change).toBeCloseTo(read.risk - decodeRisk(model.output, referenceScore(model, quantizeRecord(model, averageVariant(model, record, c.feature)))), 12);
         }
         for (const w of read.whatIfs) {
-          for (const p of w.points) expect(p.risk).toBe(decodeRisk(model.output, referenceScore(model, quantizeRecord(model, record.map((v, i) => (i === w.feature ? p.value : v))))));
+          for (const p of w.points) expect(p.risk).toBe(decodeRisk(model.output, referenceScore(model, quantizeRecord(model, sweepVariant(model, record, w.feature, p.value)))));
         }
       }),
       { numRuns: 30 },
     );
   });
+});
+
+it('sweeps cigarettes per day with smoking status tied to it: 0 a non-smoker, more a smoker', () => {
+  const model = byId('framingham-chd');
+  const cigs = model.features.findIndex((f) => f.name === 'cigs_per_day');
+  const smoker = model.features.findIndex((f) => f.name === 'current_smoker');
+  const record = model.features.map((f) => (f.name === 'current_smoker' || f.name === 'cigs_per_day' ? 0 : model.input.mean[model.features.indexOf(f)]!));
+  const sweep = planVariants(model, record, 64).sweeps.find((s) => s.feature === cigs)!;
+  expect(sweep.points[0]!.value).toBe(0);
+  for (const p of sweep.points) expect(sweepVariant(model, record, cigs, p.value)[smoker]).toBe(p.value > 0 ? 1 : 0);
+  // Other sweeps and the averages leave smoking status as entered.
+  expect(sweepVariant(model, record, model.features.findIndex((f) => f.name === 'bmi'), 40)[smoker]).toBe(0);
+  expect(averageVariant(model, record, cigs)[smoker]).toBe(0);
 });
 
 it('thins sweeps evenly, keeping both ends and the own level, when regions run short', () => {

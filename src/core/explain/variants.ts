@@ -7,7 +7,8 @@
  * - Averages: each entered feature set to the population average (the training mean: the
  *   quantized input 0), so risk(record) − risk(variant) says what that value contributed.
  * - Sweeps: each modifiable feature (MODIFIABLE) across its range, one point per input level
- *   the model can tell apart (the 4-bit quantization gives at most 15 in a feature's range).
+ *   the model can tell apart (the 4-bit quantization gives at most 15 in a feature's range),
+ *   with the values tied to it (TIED: smoking status follows cigarettes per day).
  *
  * Variants that quantize alike share a region (a feature already at the average needs no
  * second region, a sweep point at the person's own level is the record). When the regions do
@@ -26,6 +27,14 @@ import { qMax, quantizeRecord, type PlainRecord, type QuantizedRecord } from '..
  */
 export const MODIFIABLE: readonly string[] = ['systolic_bp', 'total_cholesterol', 'cigs_per_day', 'bmi', 'glucose'];
 export const MAX_SWEEPS = 4;
+
+/**
+ * Values a sweep sets together with the swept one, so that no point describes a person who
+ * cannot exist: cigarettes per day above 0 make a current smoker, 0 a non-smoker.
+ */
+const TIED: Record<string, (value: number) => Record<string, number>> = {
+  cigs_per_day: (value) => ({ current_smoker: value > 0 ? 1 : 0 }),
+};
 
 /** What a plan needs of a model: its card or its file alike. */
 export type ExplainableModel = { features: readonly FeatureSpec[]; input: InputQuantization };
@@ -65,6 +74,24 @@ export function modifiableFeatures(model: Pick<ExplainableModel, 'features'>): n
     if (i >= 0 && out.length < MAX_SWEEPS) out.push(i);
   }
   return out;
+}
+
+/** The record a sweep point asks about: feature i at `value`, and what goes with it (TIED). */
+export function sweepVariant(model: Pick<ExplainableModel, 'features'>, record: PlainRecord, i: number, value: number): PlainRecord {
+  const variant = record.slice();
+  variant[i] = value;
+  const tied = TIED[model.features[i]!.name]?.(value) ?? {};
+  model.features.forEach((f, k) => {
+    if (f.name in tied) variant[k] = tied[f.name]!;
+  });
+  return variant;
+}
+
+/** The record an average asks about: feature i at the population average, nothing else changed. */
+export function averageVariant(model: ExplainableModel, record: PlainRecord, i: number): PlainRecord {
+  const variant = record.slice();
+  variant[i] = model.input.mean[i]!;
+  return variant;
 }
 
 /** The quantized input level of value x of feature i (model/reference.ts, one feature). */
@@ -116,9 +143,7 @@ export function planVariants(model: ExplainableModel, record: PlainRecord, regio
     const records: QuantizedRecord[] = [own];
     const plain: PlainRecord[] = [record];
     const regionOf = new Map<string, number>([[own.join(','), 0]]);
-    const place = (i: number, value: number): number => {
-      const variant = record.slice();
-      variant[i] = value;
+    const place = (variant: PlainRecord): number => {
       const q = quantizeRecord(model, variant);
       const key = q.join(',');
       let region = regionOf.get(key);
@@ -130,8 +155,8 @@ export function planVariants(model: ExplainableModel, record: PlainRecord, regio
       }
       return region;
     };
-    const averages = entered.slice(0, averageCount).map((i) => ({ feature: i, value: model.input.mean[i]!, region: place(i, model.input.mean[i]!) }));
-    const sweeps = perSweep < 2 ? [] : swept.map(({ feature, levels }) => ({ feature, points: thin(levels, perSweep, own[feature]!).map(({ value }) => ({ value, region: place(feature, value) })) }));
+    const averages = entered.slice(0, averageCount).map((i) => ({ feature: i, value: model.input.mean[i]!, region: place(averageVariant(model, record, i)) }));
+    const sweeps = perSweep < 2 ? [] : swept.map(({ feature, levels }) => ({ feature, points: thin(levels, perSweep, own[feature]!).map(({ value }) => ({ value, region: place(sweepVariant(model, record, feature, value)) })) }));
     return { records, plain, averages, sweeps };
   };
 
