@@ -23,7 +23,7 @@ import { verifyMonotone } from '../src/core/model/monotone.ts';
 import { API } from '../src/core/protocol/index.ts';
 import { IndependentClient } from './support/independent-client.ts';
 import { startTestServer, type TestServer } from './support/server-harness.ts';
-import { framinghamStudy, framinghamTables, scoreModel, trainCentrally, type TestStudy } from './support/study.ts';
+import { framinghamStudy, framinghamTables, pooled, scoreModel, simulateStudy, type TestStudy } from './support/study.ts';
 import { randomRecords } from './support/synthetic.ts';
 import { referenceScore } from '../src/core/model/reference.ts';
 
@@ -47,6 +47,9 @@ function datasets(study: TestStudy, skew: 'even' | 'age'): SiteDataset[] {
   return framinghamTables(study.identities.length, skew).siteTables.map((t, k) => siteDataset(study.manifest, t, new Uint8Array(32).fill(k + 1)));
 }
 
+/** Site k's seed for its record sampling and rounding. */
+const siteSeed = (k: number) => new Uint8Array(32).fill(100 + k);
+
 /** Runs every site to the end of the study; `drop` decides per site, round and step. */
 async function runStudy(study: TestStudy, data: SiteDataset[], drop: (site: number, round: number, step: string) => boolean = () => false) {
   const events: SiteEvent[][] = data.map(() => []);
@@ -57,7 +60,7 @@ async function runStudy(study: TestStudy, data: SiteDataset[], drop: (site: numb
         identitySecretKey: study.identities[k]!.secretKey,
         data: d,
         transport: httpTransport(server.url, study.manifest.id),
-        seed: new Uint8Array(32).fill(100 + k),
+        seed: siteSeed(k),
         pollMs: 25,
         onEvent: (e) => events[k]!.push(e),
         shouldAct: (round, step) => !drop(k + 1, round, step),
@@ -96,11 +99,17 @@ describe('a study across five hospitals', () => {
     } finally {
       client.dispose();
     }
-    // Against the same procedure on pooled data (no cryptography), scored on the same rows.
-    const { siteTables, test } = framinghamTables(5, 'even');
-    const pooled = siteDataset(study.manifest, { ...siteTables[0]!, rows: siteTables.flatMap((t) => t.rows), lines: siteTables.flatMap((t) => t.lines) }, new Uint8Array(32).fill(1));
+    // The published weights are the sum secure aggregation revealed, bit for bit: the same study's
+    // arithmetic in process (no cryptography) gives the same layers.
+    const data = datasets(study, 'even');
+    const seeds = data.map((_, k) => siteSeed(k));
+    const simulated = simulateStudy(study, data, seeds);
+    expect({ hidden: model.hidden, output: model.output }).toEqual({ hidden: simulated.hidden, output: simulated.output });
+    // Against the same procedure on pooled data, scored on the same rows (one run each; the
+    // tolerance is the run-to-run spread: federated-parity.test.ts compares means over runs).
+    const { test } = framinghamTables(5, 'even');
     const federated = scoreModel(model, test);
-    const central = scoreModel(trainCentrally(study, pooled, new Uint8Array(32).fill(100)), test);
+    const central = scoreModel(simulateStudy(study, [pooled(data)], [siteSeed(0)]), test);
     console.log(`federated (5 sites, even split, no noise): balanced accuracy ${federated.balancedAccuracy.toFixed(3)}, AUC ${federated.auc.toFixed(3)}; central, same procedure: ${central.balancedAccuracy.toFixed(3)}, ${central.auc.toFixed(3)}`);
     noiseless = federated.balancedAccuracy;
     expect(federated.auc).toBeGreaterThan(0.65);
@@ -113,10 +122,10 @@ describe('a study across five hospitals', () => {
     const { finals } = await runStudy(study, datasets(study, 'age'));
     expect(finals[0]!.state).toBe('done');
     const model = parseModel(JSON.parse(await readFile(join(server.dataDir, 'models', 'chd-skewed.json'), 'utf8')));
-    const { siteTables, test } = framinghamTables(5, 'age');
-    const pooled = siteDataset(study.manifest, { ...siteTables[0]!, rows: siteTables.flatMap((t) => t.rows), lines: siteTables.flatMap((t) => t.lines) }, new Uint8Array(32).fill(1));
+    const data = datasets(study, 'age');
+    const { test } = framinghamTables(5, 'age');
     const federated = scoreModel(model, test);
-    const central = scoreModel(trainCentrally(study, pooled, new Uint8Array(32).fill(100)), test);
+    const central = scoreModel(simulateStudy(study, [pooled(data)], [siteSeed(0)]), test);
     console.log(`federated (5 sites, skewed by age, no noise): balanced accuracy ${federated.balancedAccuracy.toFixed(3)}, AUC ${federated.auc.toFixed(3)}; central: ${central.balancedAccuracy.toFixed(3)}, ${central.auc.toFixed(3)}`);
     expect(federated.auc).toBeGreaterThan(0.6);
     expect(Math.abs(federated.balancedAccuracy - central.balancedAccuracy)).toBeLessThan(0.06);
@@ -257,6 +266,41 @@ describe('a study across five hospitals', () => {
     const status = (await (await fetch(server.url + API.study('chd-oversized'))).json()) as StudyStatus;
     expect(status.step).toBe('uploading');
     await fetch(`${server.url}/api/admin/studies/chd-oversized/stop`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+  }, 60_000);
+
+  it('answers a long poll when the step closes, sends the weights at 2 bits a weight, and refuses bad queries', async () => {
+    const study = framinghamStudy({ id: 'chd-long-poll', rounds: 1, stepSeconds: 30 });
+    expect((await createStudy(study)).status).toBe(201);
+    const base = server.url + API.study('chd-long-poll');
+    // Nothing changes: the poll waits its full time and answers with the same step.
+    const t0 = performance.now();
+    const unchanged = (await (await fetch(`${base}?history=last&after=1.advertising&wait=300`)).json()) as StudyStatus;
+    expect(unchanged.step).toBe('advertising');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    // The last advertisement closes the step: a waiting poll answers then, not at its timeout.
+    const waiting = fetch(`${base}?history=last&after=1.advertising&wait=10000`).then(async (res) => ({ status: (await res.json()) as StudyStatus, at: performance.now() }));
+    const sites = study.identities.map((id) => new Site({ study, identitySecretKey: id.secretKey }));
+    for (const s of sites) {
+      const { advertise } = await s.startRound(1);
+      expect((await fetch(server.url + API.studyMessage('chd-long-poll', 'advertise'), { method: 'POST', headers: { 'content-type': 'application/msgpack' }, body: encodeFederated(advertise) })).status).toBe(202);
+    }
+    const closed = performance.now();
+    const woken = await waiting;
+    expect(woken.status.step).toBe('sharing');
+    expect(woken.at - closed).toBeLessThan(1000);
+    // The round's weights: one binary message, 2 bits a weight plus the scales as float64.
+    const bytes = new Uint8Array(await (await fetch(server.url + API.studyRound('chd-long-poll', 1, 'weights'))).arrayBuffer());
+    const weights = decodeFederated(bytes, 'weights');
+    const { inputs, hidden } = shapeOf(study.manifest);
+    expect(weights.patterns.length).toBe(Math.ceil((hidden * inputs + hidden) / 4));
+    expect(weights.scales.length).toBe(8 * (2 * hidden + 2));
+    expect((await fetch(server.url + API.studyRound('chd-long-poll', 2, 'weights'))).status).toBe(409);
+    for (const query of ['after=1.cooking', 'after=x.sharing', 'after=1.sharing&wait=60000', 'after=1.sharing&wait=-1']) {
+      const res = await fetch(`${base}?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/after=|wait=/);
+    }
+    await fetch(`${server.url}/api/admin/studies/chd-long-poll/stop`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
   }, 60_000);
 
   it('refuses tampered, replayed, unsigned and misdirected messages with 4xx, and the round goes on', async () => {

@@ -167,7 +167,7 @@ describe('two instances on Redis behind nginx', () => {
       const transports = [httpTransport(a!.url, study.manifest.id), httpTransport(b!.url, study.manifest.id)];
       let turn = 0;
       const next = () => transports[turn++ % 2]!;
-      return { status: (brief) => next().status(brief), send: (type, body) => next().send(type, body), roster: (r) => next().roster(r), inbox: (r, s) => next().inbox(r, s), unmask: (r) => next().unmask(r) };
+      return { status: (query) => next().status(query), weights: (r) => next().weights(r), send: (type, body) => next().send(type, body), roster: (r) => next().roster(r), inbox: (r, s) => next().inbox(r, s), unmask: (r) => next().unmask(r) };
     };
     const run = (transport: () => StudyTransport) => Promise.all(data.map((d, k) => runSite({ study, identitySecretKey: study.identities[k]!.secretKey, data: d, transport: transport(), seed: new Uint8Array(32).fill(50 + k), pollMs: 25 })));
     const finals = await run(alternating);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { adamState, ternarize } from '../../src/core/federated/network.ts';
 import { toZ32 } from '../../src/core/federated/quantize.ts';
-import { applyRoundSum, keepBest, shapeOf, siteUpdate, studyInitialParameters, type ChosenRound } from '../../src/core/federated/update.ts';
+import { applyRoundSum, keepBest, shapeOf, siteUpdate, studyInitialParameters, vectorLength, type ChosenRound } from '../../src/core/federated/update.ts';
+import type { SiteDataset } from '../../src/core/federated/records.ts';
 import { studyModel } from '../../src/train/federated.ts';
 import { generateIdentity, type KeyPair } from '../../src/core/federated/agreement.ts';
 import { parseManifest, STUDY_FORMAT, STUDY_VERSION, type PinnedStudy, type StudyManifest } from '../../src/core/federated/manifest.ts';
@@ -77,11 +78,14 @@ export function scoreModel(model: TernaryModel, table: TextTable, label = 'label
 }
 
 /**
- * The same procedure without the cryptography and on pooled data: one dataset, the same site
- * update (sampling, clipping, rounding, noise) and coordinator step, the same selection of the
- * best round on the held-out rows. What "trained centrally" means for the comparison.
+ * The study's arithmetic without the cryptography: each round every site's update (sampling,
+ * clipping, rounding, noise, held-out counts) from its own seed, summed in Z_{2^32} as the
+ * unmasking yields it, and the coordinator's step and choice of round. With all sites in every
+ * round this is bit for bit what the coordinator over HTTP computes (secure aggregation reveals
+ * exactly this sum); with one site holding the pooled data it is the same procedure trained
+ * centrally.
  */
-export function trainCentrally(study: TestStudy, data: import('../../src/core/federated/records.ts').SiteDataset, seed: Uint8Array): TernaryModel {
+export function simulateStudy(study: TestStudy, sites: readonly SiteDataset[], seeds: readonly Uint8Array[]): TernaryModel {
   const { manifest } = study;
   const shape = shapeOf(manifest);
   const theta = studyInitialParameters(manifest, study.hash);
@@ -89,8 +93,22 @@ export function trainCentrally(study: TestStudy, data: import('../../src/core/fe
   let best: ChosenRound | null = null;
   for (let round = 1; round <= manifest.schedule.rounds; round++) {
     const used = theta.slice();
-    const update = siteUpdate(manifest, ternarize(theta, shape), data.train, data.heldOut, deriveRng(seed, `site-update/round-${round}`));
-    best = keepBest(best, round, used, applyRoundSum(manifest, theta, adam, toZ32(update)));
+    const weights = ternarize(theta, shape);
+    const sum = new Uint32Array(vectorLength(manifest));
+    sites.forEach((data, k) => {
+      const update = toZ32(siteUpdate(manifest, weights, data.train, data.heldOut, deriveRng(seeds[k]!, `site-update/round-${round}`)));
+      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i]! + update[i]!) >>> 0;
+    });
+    best = keepBest(best, round, used, applyRoundSum(manifest, theta, adam, sum));
   }
-  return studyModel(manifest, best!.theta, best!.threshold, { study: manifest.id, studyHash: study.hash, sites: 1, rounds: manifest.schedule.rounds, epsilon: null, delta: null, heldOut: null, selectedRound: best!.round });
+  return studyModel(manifest, best!.theta, best!.threshold, { study: manifest.id, studyHash: study.hash, sites: sites.length, rounds: manifest.schedule.rounds, epsilon: null, delta: null, heldOut: null, selectedRound: best!.round });
+}
+
+/** The sites' rows pooled: their training rows together, their held-out rows together. */
+export function pooled(sites: readonly SiteDataset[]): SiteDataset {
+  return {
+    train: { inputs: sites.flatMap((d) => d.train.inputs), labels: sites.flatMap((d) => d.train.labels) },
+    heldOut: { inputs: sites.flatMap((d) => d.heldOut.inputs), labels: sites.flatMap((d) => d.heldOut.labels) },
+    problems: [],
+  };
 }

@@ -111,7 +111,23 @@ export const RoundStatusSchema = z.object({
   reason: z.string().max(500).optional(),
 });
 
-export const FederatedMessageSchema = z.discriminatedUnion('type', [AdvertiseSchema, RosterSchema, SharesSchema, InboxSchema, MaskedUploadSchema, UnmaskRequestSchema, RevealSchema, RoundStatusSchema]);
+/**
+ * Coordinator → sites: the round's weights, all a site's update needs and nothing of the latent
+ * parameters. Ternary patterns at 2 bits a weight (weights.ts); the per-unit scales and biases
+ * as little-endian float64 (exact: a site's gradients must be bit-identical everywhere).
+ */
+export const WeightsSchema = z.object({
+  type: z.literal('weights'),
+  ...envelope,
+  inputs: z.number().int().min(1).max(4096),
+  hidden: z.number().int().min(1).max(4096),
+  /** H × d hidden pattern then H output pattern, four weights a byte. */
+  patterns: bytes(),
+  /** float64 LE: H unit scales, H biases, the output scale, the output bias. */
+  scales: bytes(),
+});
+
+export const FederatedMessageSchema = z.discriminatedUnion('type', [AdvertiseSchema, RosterSchema, SharesSchema, InboxSchema, MaskedUploadSchema, UnmaskRequestSchema, RevealSchema, RoundStatusSchema, WeightsSchema]);
 
 export type Advertise = z.infer<typeof AdvertiseSchema>;
 export type Roster = z.infer<typeof RosterSchema>;
@@ -121,6 +137,7 @@ export type MaskedUpload = z.infer<typeof MaskedUploadSchema>;
 export type UnmaskRequest = z.infer<typeof UnmaskRequestSchema>;
 export type Reveal = z.infer<typeof RevealSchema>;
 export type RoundStatus = z.infer<typeof RoundStatusSchema>;
+export type Weights = z.infer<typeof WeightsSchema>;
 export type FederatedMessage = z.infer<typeof FederatedMessageSchema>;
 export type FederatedMessageType = FederatedMessage['type'];
 export type FederatedMessageOf<T extends FederatedMessageType> = Extract<FederatedMessage, { type: T }>;

@@ -1,26 +1,13 @@
 /**
  * Where a study stands, as the coordinator tells every site and every person who asks: the
- * round, its step and deadline, the round's weights (ternary patterns and scales: all a site
- * needs for its update, nothing of the latent parameters), and the history of rounds with the
- * privacy spent and the securely aggregated held-out metrics. JSON: small, read by the CLI,
- * the browser lab and the study page alike.
+ * round, its step and deadline, and the history of rounds with the privacy spent and the
+ * securely aggregated held-out metrics. JSON: small, read by the CLI, the browser lab and the
+ * study page alike. The round's weights are a binary message of their own (weights.ts).
  */
-import { z } from 'zod';
-import type { RoundWeights } from './network.ts';
 
 export const STUDY_STEPS = ['advertising', 'sharing', 'uploading', 'revealing'] as const;
 export type StudyStep = (typeof STUDY_STEPS)[number];
 export type StudyState = 'running' | 'done' | 'stopped';
-
-/** Weights as JSON: patterns as arrays of −1/0/1, scales as numbers (exact for float64). */
-export interface WireWeights {
-  pattern: number[];
-  unitScale: number[];
-  bias: number[];
-  outputPattern: number[];
-  outputScale: number;
-  outputBias: number;
-}
 
 export interface RoundSummary {
   round: number;
@@ -56,35 +43,10 @@ export interface StudyStatus {
   roundsPlanned: number;
   roundsDone: number;
   privacy: { epsilon: number; delta: number; spent: number } | null;
-  /** The weights of the current round (absent once the study has ended). */
-  weights?: WireWeights;
   history: RoundSummary[];
   /** The published model's id once the study is done. */
   model?: string;
   reason?: string;
-}
-
-export function weightsToWire(w: RoundWeights): WireWeights {
-  return { pattern: Array.from(w.pattern), unitScale: Array.from(w.unitScale), bias: Array.from(w.bias), outputPattern: Array.from(w.outputPattern), outputScale: w.outputScale, outputBias: w.outputBias };
-}
-
-const ternaryArray = z.array(z.union([z.literal(-1), z.literal(0), z.literal(1)]));
-const WireWeightsSchema = z.object({
-  pattern: ternaryArray,
-  unitScale: z.array(z.number().finite()),
-  bias: z.array(z.number().finite()),
-  outputPattern: ternaryArray,
-  outputScale: z.number().finite(),
-  outputBias: z.number().finite(),
-});
-
-/** Reads a round's weights, checking their shape against the study's network. */
-export function weightsFromWire(json: unknown, inputs: number, hidden: number): RoundWeights {
-  const w = WireWeightsSchema.parse(json);
-  if (w.pattern.length !== inputs * hidden || w.unitScale.length !== hidden || w.bias.length !== hidden || w.outputPattern.length !== hidden) {
-    throw new RangeError(`the round's weights do not fit a network of ${inputs} inputs and ${hidden} hidden units`);
-  }
-  return { pattern: Int8Array.from(w.pattern), unitScale: Float64Array.from(w.unitScale), bias: Float64Array.from(w.bias), outputPattern: Int8Array.from(w.outputPattern), outputScale: w.outputScale, outputBias: w.outputBias };
 }
 
 /**

@@ -1,23 +1,35 @@
 /**
  * A site taking part in a study, round after round, over any transport: the CLI's HTTP client
- * and the browser lab run this same loop. It polls the study's status, and at each step does
- * the site's part with the state machine of site.ts and the update of update.ts. A step it
+ * and the browser lab run this same loop. It long-polls the study's status (the coordinator
+ * answers when the step it last saw closes), and at each step does the site's part with the state machine of site.ts and the update of update.ts. A step it
  * cannot do in time (the coordinator moved on, the network failed) costs this site that round
  * only: it joins the next one with fresh keys.
  */
 import type { PinnedStudy } from './manifest.ts';
 import { deriveRng } from './prng.ts';
 import { toZ32 } from './quantize.ts';
-import { weightsFromWire, type StudyStatus } from './round.ts';
+import type { StudyStatus, StudyStep } from './round.ts';
+import { roundWeightsOf } from './weights.ts';
+import { shapeOf } from './update.ts';
 import { decodeFederated as decode, encodeFederated, type FederatedMessage } from './messages.ts';
 import type { SiteDataset } from './records.ts';
 import { Site, type SiteRound } from './site.ts';
 import { siteUpdate } from './update.ts';
 
+/** What a status request asks for. */
+export interface StatusQuery {
+  /** With the last round of the history only (for polling). */
+  brief?: boolean;
+  /** Answer once the study has left this round and step (a long poll), or after `waitMs`. */
+  after?: { round: number; step: StudyStep };
+  waitMs?: number;
+}
+
 /** How the site reaches the coordinator; every method rejects with a message for people. */
 export interface StudyTransport {
-  /** The study's status; `brief`: with the last round of its history only (for polling). */
-  status(brief?: boolean): Promise<StudyStatus>;
+  status(query?: StatusQuery): Promise<StudyStatus>;
+  /** The round's weights message (weights.ts). */
+  weights(round: number): Promise<Uint8Array>;
   send(type: 'advertise' | 'shares' | 'masked' | 'reveal', body: Uint8Array): Promise<void>;
   roster(round: number): Promise<Uint8Array>;
   inbox(round: number, site: number): Promise<Uint8Array>;
@@ -64,6 +76,7 @@ export async function runSite(options: RunSiteOptions): Promise<StudyStatus> {
   const act = options.shouldAct ?? (() => true);
   let current: Current | null = null;
   let lastRoundSeen = 0;
+  let seen: { round: number; step: StudyStep } | undefined;
   const send = async (type: 'advertise' | 'shares' | 'masked' | 'reveal', message: FederatedMessage, step: 'advertised' | 'shared' | 'uploaded' | 'revealed') => {
     const body = encodeFederated(message);
     await transport.send(type, body);
@@ -73,12 +86,16 @@ export async function runSite(options: RunSiteOptions): Promise<StudyStatus> {
   for (;;) {
     if (signal?.aborted) throw new Error('stopped');
     let status: StudyStatus;
+    const asked = performance.now();
     try {
-      status = await transport.status(true);
+      status = await transport.status({ brief: true, after: seen });
     } catch {
       await sleep(options.pollMs ?? 200, signal);
       continue;
     }
+    // A coordinator that answered at once with the step already seen does not long-poll: poll.
+    if (seen && status.round === seen.round && status.step === seen.step && performance.now() - asked < 20) await sleep(options.pollMs ?? 200, signal);
+    seen = { round: status.round, step: status.step };
     if (status.study !== study.hash) throw new Error(`the coordinator serves study ${status.study.slice(0, 12)}…, not the pinned ${study.hash.slice(0, 12)}…`);
     if (status.round > lastRoundSeen && lastRoundSeen > 0) onEvent?.({ kind: 'round', status });
     lastRoundSeen = Math.max(lastRoundSeen, status.round);
@@ -97,7 +114,7 @@ export async function runSite(options: RunSiteOptions): Promise<StudyStatus> {
         await send('shares', shares, 'shared');
       } else if (status.step === 'uploading' && current.done.has('shared') && !current.done.has('uploaded') && act(current.number, 'upload')) {
         const inbox = decode(await transport.inbox(current.number, site.index), 'inbox');
-        const weights = weightsFromWire(current.status.weights, study.manifest.features.length, study.manifest.network.hidden);
+        const weights = roundWeightsOf(decode(await transport.weights(current.number), 'weights'), { study: study.hash, round: current.number, shape: shapeOf(study.manifest) });
         const update = siteUpdate(study.manifest, weights, data.train, data.heldOut, deriveRng(options.seed, `site-update/round-${current.number}`));
         await send('masked', await current.round.upload(inbox, toZ32(update)), 'uploaded');
       } else if (status.step === 'revealing' && current.done.has('uploaded') && !current.done.has('revealed') && act(current.number, 'reveal')) {
@@ -107,7 +124,6 @@ export async function runSite(options: RunSiteOptions): Promise<StudyStatus> {
       if (current) onEvent?.({ kind: 'missed', round: current.number, reason: (e as Error).message });
       current = null;
     }
-    await sleep(options.pollMs ?? 200, signal);
   }
 }
 

@@ -6,7 +6,7 @@
 import { API } from '../protocol/paths.ts';
 import { MSGPACK_TYPE } from '../protocol/constants.ts';
 import type { StudyStatus } from './round.ts';
-import type { StudyTransport } from './runner.ts';
+import type { StatusQuery, StudyTransport } from './runner.ts';
 
 export class CoordinatorError extends Error {
   override name = 'CoordinatorError';
@@ -39,7 +39,17 @@ export function httpTransport(base: string, id: string, fetchFn: typeof fetch = 
   const bytes = async (path: string) => new Uint8Array(await (await check(await fetchFn(url(path)))).arrayBuffer());
   const transport = {
     bytesSent: 0,
-    status: async (brief?: boolean) => (await (await check(await fetchFn(url(API.study(id) + (brief ? '?history=last' : '')), { cache: 'no-store' }))).json()) as StudyStatus,
+    status: async (query: StatusQuery = {}) => {
+      const params = new URLSearchParams();
+      if (query.brief) params.set('history', 'last');
+      if (query.after) {
+        params.set('after', `${query.after.round}.${query.after.step}`);
+        params.set('wait', String(query.waitMs ?? 10_000));
+      }
+      const search = params.size > 0 ? `?${params}` : '';
+      return (await (await check(await fetchFn(url(API.study(id) + search), { cache: 'no-store' }))).json()) as StudyStatus;
+    },
+    weights: (round: number) => bytes(API.studyRound(id, round, 'weights')),
     send: async (type: 'advertise' | 'shares' | 'masked' | 'reveal', body: Uint8Array) => {
       await check(await fetchFn(url(API.studyMessage(id, type)), { method: 'POST', headers: { 'content-type': MSGPACK_TYPE }, body: body as Uint8Array<ArrayBuffer> }));
       transport.bytesSent += body.length;

@@ -14,6 +14,6 @@ export const API = {
   stopStudy: (id: string) => `/api/admin/studies/${encodeURIComponent(id)}/stop`,
   /** POST a site's signed message of a round: advertise, shares, masked, reveal. */
   studyMessage: (id: string, type: 'advertise' | 'shares' | 'masked' | 'reveal') => `/api/studies/${encodeURIComponent(id)}/${type}`,
-  /** GET what the coordinator relays in a round: roster, inbox (?site=), unmask. */
-  studyRound: (id: string, round: number, what: 'roster' | 'inbox' | 'unmask') => `/api/studies/${encodeURIComponent(id)}/rounds/${round}/${what}`,
+  /** GET what the coordinator sends in a round: its weights, the roster, an inbox (?site=), the unmask request. */
+  studyRound: (id: string, round: number, what: 'weights' | 'roster' | 'inbox' | 'unmask') => `/api/studies/${encodeURIComponent(id)}/rounds/${round}/${what}`,
 } as const;

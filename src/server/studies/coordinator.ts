@@ -13,9 +13,10 @@
 import { CoordinatorRefusal, checkSigned, makeInboxes, makeRoster, unmaskRound } from '../../core/federated/coordinator.ts';
 import { ManifestError, parseManifest, type StudyManifest } from '../../core/federated/manifest.ts';
 import { decodeFederated, encodeFederated, type Advertise, type MaskedUpload, type Reveal, type Roster, type Shares } from '../../core/federated/messages.ts';
-import { adamState } from '../../core/federated/network.ts';
+import { adamState, ternarize } from '../../core/federated/network.ts';
 import { heldOutMetrics, type RoundSummary, type StudyStatus, type StudyStep } from '../../core/federated/round.ts';
-import { applyRoundSum, keepBest, studyInitialParameters, THRESHOLDS, vectorLength } from '../../core/federated/update.ts';
+import { applyRoundSum, keepBest, shapeOf, studyInitialParameters, THRESHOLDS, vectorLength } from '../../core/federated/update.ts';
+import { weightsMessage } from '../../core/federated/weights.ts';
 import type { TernaryModel } from '../../core/model/format.ts';
 import { ProtocolError } from '../../core/protocol/index.ts';
 import { budgetAllowsRound, modelOf, privacySpent, rosterSites, statusOf } from './status.ts';
@@ -29,6 +30,14 @@ type SiteMessageType = keyof typeof STEP_OF;
 
 /** How often deadlines are checked. */
 const TICK_MS = 200;
+/**
+ * A status request may wait this long for the study to leave a step (a long poll: sites learn
+ * of the next step when it opens, not at their next poll). A change made through this instance
+ * wakes its waiters at once; one made through another instance (a shared store) is seen when
+ * the waiter reads the store again, every STORE_POLL_MS.
+ */
+export const MAX_WAIT_MS = 10_000;
+const STORE_POLL_MS = 50;
 
 export interface CoordinatorOptions {
   store: StudyStore;
@@ -55,6 +64,8 @@ export class StudyCoordinator {
   #ticking = false;
   /** Studies that ended (and whose model this instance serves): the tick reads them no more. */
   readonly #settled = new Set<string>();
+  /** Status requests of this instance waiting for a study to change, by study id. */
+  readonly #waiters = new Map<string, Set<() => void>>();
 
   constructor(options: CoordinatorOptions) {
     this.#store = options.store;
@@ -93,8 +104,50 @@ export class StudyCoordinator {
     return record;
   }
 
-  async status(id: string): Promise<StudyStatus> {
-    return statusOf(await this.#record(id));
+  /**
+   * The study's status; with `after`, once the study has left that round and step (or stopped),
+   * or after `waitMs` (at most MAX_WAIT_MS) with the status as it is then.
+   */
+  async status(id: string, after?: { round: number; step: StudyStep; waitMs: number }): Promise<StudyStatus> {
+    const until = performance.now() + Math.min(after?.waitMs ?? 0, MAX_WAIT_MS);
+    for (;;) {
+      const r = await this.#record(id);
+      const left = until - performance.now();
+      if (!after || r.state !== 'running' || r.round !== after.round || r.step !== after.step || left <= 0) return statusOf(r);
+      await this.#changed(id, Math.min(left, STORE_POLL_MS));
+    }
+  }
+
+  /** Resolves when a request to this instance changes study `id`, or after `ms`. */
+  #changed(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.#waiters.get(id) ?? new Set();
+      this.#waiters.set(id, waiters);
+      const wake = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        if (waiters.size === 0) this.#waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      waiters.add(wake);
+    });
+  }
+
+  /** Changes a study under its lock, then wakes this instance's status waiters. */
+  async #update<T>(id: string, change: (r: StudyRecord) => T | Promise<T>): Promise<T> {
+    try {
+      return await this.#store.update(id, change);
+    } finally {
+      for (const wake of [...(this.#waiters.get(id) ?? [])]) wake();
+    }
+  }
+
+  /** A round's weights (weights.ts), while that round is open. */
+  async weights(id: string, round: number): Promise<Uint8Array> {
+    const r = await this.#record(id);
+    this.#checkRound(r, round);
+    return encodeFederated(weightsMessage(r.hash, round, ternarize(r.theta, shapeOf(r.manifest))));
   }
 
   /** The manifest as created: sites hash it and compare with the operator's hash. */
@@ -112,7 +165,7 @@ export class StudyCoordinator {
   }
 
   async stop(id: string): Promise<StudyStatus> {
-    return this.#store.update(id, (r) => {
+    return this.#update(id, (r) => {
       if (r.state === 'running') {
         r.state = 'stopped';
         r.reason = 'stopped by the operator';
@@ -124,7 +177,7 @@ export class StudyCoordinator {
   /** Accepts a site's signed message for the current step; may close the step. */
   async receive(id: string, type: SiteMessageType, bytes: Uint8Array): Promise<void> {
     const message = decodeFederated(bytes, type) as Advertise | Shares | MaskedUpload | Reveal;
-    await this.#store.update(id, async (r) => {
+    await this.#update(id, async (r) => {
       const study = { manifest: r.manifest, hash: r.hash };
       if (r.state !== 'running') throw refused(`the study is ${r.state}`);
       if (message.study !== r.hash) throw refused('the message is for another study');
@@ -201,7 +254,7 @@ export class StudyCoordinator {
           this.#settled.add(id);
         }
         if (r?.state === 'running' && this.#now() > r.deadline) {
-          await this.#store.update(id, (draft) => this.#advance(draft, true)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study step failed'));
+          await this.#update(id, (draft) => this.#advance(draft, true)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study step failed'));
         }
       }
     } catch (e) {
@@ -326,6 +379,7 @@ export class StudyCoordinator {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    for (const waiters of this.#waiters.values()) for (const wake of [...waiters]) wake();
     await this.#store.close();
   }
 }

@@ -5,8 +5,8 @@
  */
 import { PrivacyAccountant, type PrivacySpent } from '../../core/federated/accountant.ts';
 import { decodeFederated } from '../../core/federated/messages.ts';
-import { parameterCount, ternarize } from '../../core/federated/network.ts';
-import { weightsToWire, type StudyStatus } from '../../core/federated/round.ts';
+import { parameterCount } from '../../core/federated/network.ts';
+import type { StudyStatus } from '../../core/federated/round.ts';
 import { shapeOf } from '../../core/federated/update.ts';
 import type { TernaryModel } from '../../core/model/format.ts';
 import { studyModel } from '../../train/federated.ts';
@@ -60,7 +60,7 @@ export function modelOf(r: StudyRecord): TernaryModel {
   });
 }
 
-/** The status every site and person reads (the weights only while the study runs). */
+/** The status every site and person reads. */
 export function statusOf(r: StudyRecord): StudyStatus {
   const privacy = r.manifest.privacy ? { epsilon: r.manifest.privacy.epsilon, delta: r.manifest.privacy.delta, spent: privacySpent(r).epsilon } : null;
   return {
@@ -77,7 +77,6 @@ export function statusOf(r: StudyRecord): StudyStatus {
     roundsPlanned: r.manifest.schedule.rounds,
     roundsDone: r.roundsDone,
     privacy,
-    ...(r.state === 'running' ? { weights: weightsToWire(ternarize(r.theta, shapeOf(r.manifest))) } : {}),
     history: r.history,
     ...(r.model ? { model: r.model } : {}),
     ...(r.reason ? { reason: r.reason } : {}),
