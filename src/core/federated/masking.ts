@@ -74,12 +74,14 @@ export async function maskUpdate(input: MaskInput): Promise<Uint32Array> {
   const { studyHash, round, site, update } = input;
   const y = Uint32Array.from(update);
   addInto(y, maskStream(selfMaskKey(input.selfSeed, studyHash, round, site), y.length));
-  for (const [j, peerKey] of input.peers) {
-    if (j === site) continue;
-    const mask = maskStream(await pairwiseMaskKey(input.maskSecretKey, peerKey, studyHash, round, site, j), y.length);
+  // The key agreements are independent: started together, native X25519 runs them in parallel.
+  const peers = [...input.peers].filter(([j]) => j !== site);
+  const keys = await Promise.all(peers.map(([j, peerKey]) => pairwiseMaskKey(input.maskSecretKey, peerKey, studyHash, round, site, j)));
+  peers.forEach(([j], k) => {
+    const mask = maskStream(keys[k]!, y.length);
     if (site < j) addInto(y, mask);
     else subtractInto(y, mask);
-  }
+  });
   return y;
 }
 

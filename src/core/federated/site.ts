@@ -140,9 +140,12 @@ export class SiteRound {
     for (const ad of roster.advertisements) {
       if (members.has(ad.site)) throw this.#fail(`site ${ad.site} appears twice in the roster`);
       siteAt(manifest, ad.site);
-      if (!(await verifyAdvertisement(this.#site.study, this.round, ad))) throw this.#fail(`the keys advertised for site ${ad.site} are not signed by its identity in the manifest`);
       members.set(ad.site, ad);
     }
+    // Independent signature checks, started together (native Ed25519 runs them in parallel).
+    const verified = await Promise.all(roster.advertisements.map((ad) => verifyAdvertisement(this.#site.study, this.round, ad)));
+    const forged = roster.advertisements.find((_, k) => !verified[k]);
+    if (forged) throw this.#fail(`the keys advertised for site ${forged.site} are not signed by its identity in the manifest`);
     const own = members.get(this.#site.index);
     if (!own || !equal(own.encryptionKey, this.#encryption.publicKey) || !equal(own.maskKey, this.#mask.publicKey)) {
       throw this.#fail('the roster does not carry this site\'s own keys');
@@ -153,6 +156,7 @@ export class SiteRound {
     const selfMask = await shareSecret(this.#seed, order.length, manifest.threshold);
     const maskKey = await shareSecret(this.#mask.secretKey, order.length, manifest.threshold);
     const shares: Shares['shares'] = [];
+    const agreed = await Promise.all(order.map((j) => (j === this.#site.index ? null : agree(this.#encryption.secretKey, members.get(j)!.encryptionKey).catch(() => undefined))));
     for (const [k, j] of order.entries()) {
       if (j === this.#site.index) {
         this.#held.set(j, { selfMask: selfMask[k]!, maskKey: maskKey[k]! });
@@ -161,12 +165,8 @@ export class SiteRound {
       const plaintext = new Uint8Array(2 * SHARE_BYTES);
       plaintext.set(selfMask[k]!, 0);
       plaintext.set(maskKey[k]!, SHARE_BYTES);
-      let shared: Uint8Array;
-      try {
-        shared = await agree(this.#encryption.secretKey, members.get(j)!.encryptionKey);
-      } catch {
-        throw this.#fail(`site ${j} advertised a low-order encryption key`);
-      }
+      const shared = agreed[k];
+      if (!shared) throw this.#fail(`site ${j} advertised a low-order encryption key`);
       this.#shared.set(j, shared);
       shares.push({ to: j, ciphertext: sealForPeer(plaintext, shared, this.#site.study.hash, this.round, this.#site.index, j) });
     }
