@@ -13,6 +13,7 @@
  * sites receive only what the forward pass needs (`RoundWeights`: the ternary patterns and the
  * scales, 2 bits a weight plus H + 2 numbers) and return per-record gradients with respect to θ.
  */
+import { OUTPUT_PER_SIGN } from '../model/budget.ts';
 import type { ChaChaRng } from './prng.ts';
 
 export interface NetworkShape {
@@ -52,23 +53,35 @@ export interface RoundWeights {
   outputBias: number;
 }
 
-/** Ternary pattern and scale of a vector of latent weights (TWN: Li, Zhang, Liu 2016). */
-function ternary(latent: ArrayLike<number>, ratio: number): { pattern: Int8Array; scale: number } {
+/**
+ * Ternary pattern and scale of a vector of latent weights (TWN: Li, Zhang, Liu 2016); with
+ * `perSign`, only that many of the largest of each sign are kept (the others' latent weights
+ * still learn: their gradient does not pass through the pattern).
+ */
+function ternary(latent: ArrayLike<number>, ratio: number, perSign = Infinity): { pattern: Int8Array; scale: number } {
   const n = latent.length;
   let meanAbs = 0;
   for (let k = 0; k < n; k++) meanAbs += Math.abs(latent[k]!);
   meanAbs /= Math.max(1, n);
   const threshold = ratio * meanAbs;
   const pattern = new Int8Array(n);
+  // Largest magnitude first, the lower index on a tie: deterministic on every platform.
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => Math.abs(latent[b]!) - Math.abs(latent[a]!) || a - b);
+  const taken = { [1]: 0, [-1]: 0 } as Record<number, number>;
+  for (const k of order) {
+    const w = latent[k]!;
+    const sign = w > 0 ? 1 : -1;
+    if (Math.abs(w) > threshold && taken[sign]! < perSign) {
+      pattern[k] = sign;
+      taken[sign]!++;
+    }
+  }
   let kept = 0;
   let keptSum = 0;
   for (let k = 0; k < n; k++) {
-    const w = latent[k]!;
-    if (Math.abs(w) > threshold) {
-      pattern[k] = w > 0 ? 1 : -1;
-      kept++;
-      keptSum += Math.abs(w);
-    }
+    if (pattern[k] === 0) continue;
+    kept++;
+    keptSum += Math.abs(latent[k]!);
   }
   return { pattern, scale: kept > 0 ? keptSum / kept : 0 };
 }
@@ -83,7 +96,7 @@ export function ternarize(theta: Float64Array, shape: NetworkShape): RoundWeight
     pattern.set(unit.pattern, j * d);
     unitScale[j] = unit.scale;
   }
-  const output = ternary(theta.subarray(H * d + H, H * d + 2 * H), OUTPUT_THRESHOLD);
+  const output = ternary(theta.subarray(H * d + H, H * d + 2 * H), OUTPUT_THRESHOLD, OUTPUT_PER_SIGN);
   return { pattern, unitScale, bias: theta.slice(H * d, H * d + H), outputPattern: output.pattern, outputScale: output.scale, outputBias: theta[H * d + 2 * H]! };
 }
 
