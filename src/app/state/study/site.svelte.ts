@@ -1,0 +1,281 @@
+/**
+ * This browser as a hospital in a study: its identity, its CSV and how the columns map onto the
+ * manifest's features, the manifest it pinned (hash compared with the operator's), and the
+ * rounds it takes part in, run by the site worker. Kept for the app's lifetime, and in IndexedDB
+ * (by the worker) across reloads: a reopened page takes part again in the study it had joined.
+ */
+import { proxy, wrap, type Remote } from 'comlink';
+import { readCsv } from '../../../core/data/csv.ts';
+import { parseManifest, type PinnedStudy } from '../../../core/federated/manifest.ts';
+import type { StudyStatus } from '../../../core/federated/round.ts';
+import type { SiteWorkerApi } from '../../../../workers/site.worker.ts';
+import type { DataCheck, SentMessage, SiteProgress } from '../../../../workers/site/run.ts';
+import type { ColumnMapping, DataInfo, IdentityInfo, JoinedStudy } from '../../../../workers/site/vault.ts';
+import { saveFile } from '../../lib/download.ts';
+import { studyManifest } from './coordinator.ts';
+
+export type { DataCheck, SentMessage };
+
+/** Where the rounds run, said on screen. */
+export const SITE_BACKEND = 'float64 JavaScript in a Web Worker (the same code as the command-line site; no GPU needed)';
+
+export interface SiteRound {
+  round: number;
+  /** Bytes this device sent in the round, and how many messages. */
+  bytes: number;
+  messages: number;
+  steps: string[];
+  /** 'pending' until the coordinator's history says how the round ended. */
+  outcome: 'pending' | 'done' | 'failed' | 'missed';
+  reason?: string;
+  participants?: number;
+  epsilon?: number | null;
+  /** This site's own held-out metrics for the round's weights (computed on this device). */
+  local?: { records: number; balancedAccuracy: number; auc: number };
+  /** The securely aggregated held-out metrics over every participant. */
+  aggregate?: { records: number; balancedAccuracy: number; auc: number };
+}
+
+export type SitePhase = 'idle' | 'running' | 'ended';
+
+/** Column names as people and files tend to write them: lowercase letters and digits only. */
+const normal = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+export class SiteSession {
+  readonly #api: Remote<SiteWorkerApi> = wrap<SiteWorkerApi>(new Worker(new URL('../../../../workers/site.worker.ts', import.meta.url), { type: 'module', name: 'site' }));
+  identity = $state.raw<IdentityInfo | undefined>();
+  data = $state.raw<DataInfo | undefined>();
+  /** The manifest as served, once fetched; `pinned` once its hash was compared. */
+  offered = $state.raw<(PinnedStudy & { base: string; id: string; json: unknown }) | undefined>();
+  pinnedHash = $state('');
+  check = $state.raw<DataCheck | undefined>();
+  checkError = $state('');
+  phase = $state<SitePhase>('idle');
+  error = $state('');
+  notice = $state('');
+  status = $state.raw<StudyStatus | undefined>();
+  rounds = $state.raw<SiteRound[]>([]);
+  sent = $state.raw<SentMessage[]>([]);
+  #started: Promise<void> | undefined;
+
+  /** Loads what the worker kept; resumes a study this browser had joined and not left. */
+  start(): Promise<void> {
+    return (this.#started ??= (async () => {
+      [this.identity, this.data] = await Promise.all([this.#api.identityInfo(), this.#api.dataInfo()]);
+      const joined = await this.#api.joinedStudy();
+      if (joined?.active) await this.#resume(joined);
+    })().catch((e: unknown) => void (this.error = (e as Error).message)));
+  }
+
+  get pinned(): boolean {
+    return !!this.offered && this.pinnedHash === this.offered.hash;
+  }
+
+  /** The manifest's features and label with the CSV column each is read from ('' when none). */
+  get mapping(): ColumnMapping {
+    return this.data?.mapping ?? {};
+  }
+
+  async createIdentity(): Promise<void> {
+    await this.#try(async () => void (this.identity = await this.#api.createIdentity()));
+  }
+
+  async exportIdentity(passphrase: string): Promise<void> {
+    await this.#try(async () => saveFile(await this.#api.exportIdentity(passphrase), 'cipherclinic-site-identity.json', 'application/json'));
+  }
+
+  async importIdentity(file: File, passphrase: string): Promise<void> {
+    await this.#try(async () => void (this.identity = await this.#api.importIdentity(new Uint8Array(await file.arrayBuffer()), passphrase)));
+  }
+
+  async forgetIdentity(): Promise<void> {
+    await this.#try(async () => {
+      await this.#api.forgetIdentity();
+      this.identity = undefined;
+    });
+  }
+
+  /** Reads the CSV's header here (the rows go to the worker, never to the network). */
+  async loadFile(file: File): Promise<void> {
+    await this.#try(async () => {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const { columns } = readCsv(new TextDecoder().decode(bytes), file.name);
+      this.data = await this.#api.saveData(file.name, bytes, columns, this.#autoMap(columns));
+      await this.recheck();
+    });
+  }
+
+  /** Maps each feature and the label to the column of the same name, written alike. */
+  #autoMap(columns: string[]): ColumnMapping {
+    const mapping: ColumnMapping = {};
+    const m = this.offered?.manifest;
+    if (!m) return mapping;
+    for (const f of [...m.features.map((f) => ({ name: f.name, label: f.label })), { name: m.label, label: undefined }]) {
+      const column = columns.find((c) => normal(c) === normal(f.name)) ?? (f.label ? columns.find((c) => normal(c) === normal(f.label!)) : undefined);
+      if (column) mapping[f.name] = column;
+    }
+    return mapping;
+  }
+
+  async setMapping(name: string, column: string): Promise<void> {
+    if (!this.data) return;
+    const mapping = { ...this.data.mapping };
+    if (column) mapping[name] = column;
+    else delete mapping[name];
+    this.data = { ...this.data, mapping };
+    await this.#api.saveMapping(mapping);
+    await this.recheck();
+  }
+
+  /** Fetches the manifest the coordinator serves for this study and hashes it here. */
+  async offer(base: string, id: string): Promise<void> {
+    await this.#try(async () => {
+      const json = await studyManifest(base, id);
+      const pinned = parseManifest(json);
+      if (this.offered?.hash !== pinned.hash) this.pinnedHash = '';
+      this.offered = { ...pinned, base, id, json };
+      if (this.data) {
+        const auto = { ...this.#autoMap(this.data.columns), ...this.data.mapping };
+        this.data = { ...this.data, mapping: auto };
+        await this.#api.saveMapping(auto);
+      }
+      await this.recheck();
+    });
+  }
+
+  /** The person pastes the hash the operator gave them; it must be the manifest's. */
+  pin(hash: string): void {
+    this.pinnedHash = hash.trim().toLowerCase();
+  }
+
+  /** Validates the CSV against the manifest, row by row, in the worker. */
+  async recheck(): Promise<void> {
+    this.check = undefined;
+    this.checkError = '';
+    if (!this.offered || !this.data) return;
+    try {
+      this.check = await this.#api.checkData(this.offered.json, this.offered.hash);
+    } catch (e) {
+      this.checkError = (e as Error).message;
+    }
+  }
+
+  /** Takes part in the pinned study until it ends or the person leaves. */
+  async join(): Promise<void> {
+    const offered = this.offered;
+    if (!offered || !this.pinned) return;
+    await this.#api.keepJoinedStudy({ base: offered.base, id: offered.id, hash: offered.hash, active: true });
+    await this.#run(offered);
+  }
+
+  async leave(): Promise<void> {
+    await this.#api.leave();
+    const joined = await this.#api.joinedStudy();
+    if (joined) await this.#api.keepJoinedStudy({ ...joined, active: false });
+    this.phase = 'idle';
+    this.notice = 'This site left the study; the round in progress goes on without it.';
+  }
+
+  async #resume(joined: JoinedStudy): Promise<void> {
+    await this.offer(joined.base, joined.id);
+    if (!this.offered) return;
+    if (this.offered.hash !== joined.hash) {
+      this.error = `The coordinator now serves a different manifest for “${joined.id}” (hash ${this.offered.hash.slice(0, 12)}…, not the ${joined.hash.slice(0, 12)}… this site joined): not taking part again.`;
+      return;
+    }
+    this.pin(joined.hash);
+    this.notice = 'This browser had joined this study: it takes part again from the next round, with fresh round keys.';
+    await this.#run(this.offered);
+  }
+
+  async #run(offered: PinnedStudy & { base: string; id: string; json: unknown }): Promise<void> {
+    this.phase = 'running';
+    this.error = '';
+    try {
+      const final = await this.#api.join({ base: offered.base, id: offered.id, manifest: offered.json, hash: offered.hash }, proxy((p: SiteProgress) => this.#progress(p)));
+      this.status = final;
+      for (const h of final.history) this.#fromHistory(h);
+      this.phase = 'ended';
+      await this.#api.keepJoinedStudy({ base: offered.base, id: offered.id, hash: offered.hash, active: false });
+    } catch (e) {
+      const message = (e as Error).message;
+      if (this.phase === 'running' && message !== 'stopped') this.error = message;
+      if (this.phase === 'running') this.phase = 'idle';
+    }
+  }
+
+  #row(round: number): SiteRound {
+    const rows = this.rounds;
+    let row = rows.find((r) => r.round === round);
+    if (!row) {
+      row = { round, bytes: 0, messages: 0, steps: [], outcome: 'pending' };
+      this.rounds = [...rows, row].sort((a, b) => a.round - b.round);
+    }
+    return row;
+  }
+
+  #update(round: number, change: (row: SiteRound) => SiteRound): void {
+    const row = change({ ...this.#row(round) });
+    this.rounds = this.rounds.map((r) => (r.round === round ? row : r));
+  }
+
+  #fromHistory(h: StudyStatus['history'][number]): void {
+    if (!this.rounds.some((r) => r.round === h.round)) return;
+    const took = h.survivors.includes(this.#index());
+    this.#update(h.round, (r) => ({
+      ...r,
+      outcome: took || h.outcome === 'failed' ? h.outcome : 'missed',
+      reason: h.reason ?? r.reason ?? (took ? undefined : 'the round went on without this site'),
+      participants: h.survivors.length,
+      epsilon: h.epsilon,
+      ...(h.heldOut ? { aggregate: { records: h.heldOut.records, balancedAccuracy: h.heldOut.balancedAccuracy, auc: h.heldOut.auc } } : {}),
+    }));
+  }
+
+  #index(): number {
+    const key = this.identity?.publicKey;
+    return (this.offered?.manifest.sites.findIndex((s) => s.identityKey === key) ?? -1) + 1;
+  }
+
+  #progress(p: SiteProgress): void {
+    switch (p.kind) {
+      case 'status': {
+        const s = this.status;
+        if (!s || s.round !== p.status.round || s.step !== p.status.step || s.state !== p.status.state) this.status = p.status;
+        const last = p.status.history.at(-1);
+        if (last) this.#fromHistory(last);
+        return;
+      }
+      case 'round': {
+        const last = p.status.history.at(-1);
+        if (last) this.#fromHistory(last);
+        return;
+      }
+      case 'step':
+        return this.#update(p.round, (r) => ({ ...r, steps: [...r.steps, p.step] }));
+      case 'missed':
+        return this.#update(p.round, (r) => ({ ...r, outcome: 'missed', reason: p.reason }));
+      case 'sent':
+        this.sent = [...this.sent, p.message];
+        return this.#update(p.message.round, (r) => ({ ...r, bytes: r.bytes + p.message.bytes, messages: r.messages + 1 }));
+      case 'local':
+        return this.#update(p.round, (r) => ({ ...r, local: p.heldOut }));
+    }
+  }
+
+  async #try(work: () => Promise<void>): Promise<void> {
+    this.error = '';
+    try {
+      await work();
+    } catch (e) {
+      this.error = (e as Error).message;
+    }
+  }
+}
+
+let session: SiteSession | undefined;
+
+/** One site session for the app's lifetime (its worker runs the rounds while other screens show). */
+export function siteSession(): SiteSession {
+  return (session ??= new SiteSession());
+}

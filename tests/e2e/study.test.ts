@@ -1,0 +1,313 @@
+/**
+ * A private training study joined from the browser: three Chromium profiles (three hospitals)
+ * and one `cipherclinic site join` process train a small Framingham study against the real
+ * coordinator on loopback. The operator creates the study from the study page; the hospitals
+ * make their identities in the browser, open the invitation link, compare the study hash, map
+ * their CSV (one file names a column differently) and join. One hospital closes its tab
+ * mid-study and comes back: it misses rounds, the study goes on with the other three, and the
+ * reopened tab takes part again. The published model serves encrypted predictions equal to its
+ * reference, its card says how it was trained, and no request any site sent held a value of
+ * its CSV or an unmasked update. Time per round and bytes per site are printed.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../src/cli/paths.ts';
+import { PrivacyAccountant } from '../../src/core/federated/accountant.ts';
+import { parseManifest } from '../../src/core/federated/manifest.ts';
+import { decodeFederated } from '../../src/core/federated/messages.ts';
+import { parameterCount } from '../../src/core/federated/network.ts';
+import type { StudyStatus } from '../../src/core/federated/round.ts';
+import { shapeOf } from '../../src/core/federated/update.ts';
+import type { TextTable } from '../../src/core/data/csv.ts';
+import { validateRows } from '../../src/core/data/validate.ts';
+import { parseModel } from '../../src/core/model/format.ts';
+import { quantizeRecord, referenceScore } from '../../src/core/model/reference.ts';
+import { API } from '../../src/core/protocol/paths.ts';
+import type { RunningServer } from '../../src/server/main.ts';
+import { IndependentClient } from '../support/independent-client.ts';
+import { DEFAULT_MODELS_DIR } from '../support/server-harness.ts';
+import { framinghamStudy, framinghamTables } from '../support/study.ts';
+import { randomRecords } from '../support/synthetic.ts';
+import { Browser, buildApp, resultsDir, screenshot, startAppServer } from './support/harness.ts';
+import { leaksIn, probes } from './support/leaks.ts';
+
+const run = promisify(execFile);
+const bin = resolve(repoRoot, 'bin/cipherclinic.mjs');
+const TOKEN = 'e2e-study-operator-token-0123';
+const ID = 'chd-browser';
+const ROUNDS = 8;
+/** Rows per hospital: a small study, to keep the file fast on two cores. */
+const ROWS = 400;
+const workDir = resolve(resultsDir, 'e2e-study');
+/** Browser 3's file names the systolic pressure column its own way; the person maps it. */
+const RENAMED = { feature: 'systolic_bp', column: 'SBP (mmHg)' };
+
+let server: RunningServer;
+let dataDir = '';
+let base = '';
+const browsers: Browser[] = [];
+const pages: Page[] = [];
+const tables: TextTable[] = [];
+let hash = '';
+let cli: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+/** When each round finished, seen by polling the status as anyone may. */
+const roundEnded = new Map<number, number>();
+let watching = true;
+let joinedAt = 0;
+
+beforeAll(async () => {
+  const t0 = performance.now();
+  await rm(workDir, { recursive: true, force: true });
+  await mkdir(workDir, { recursive: true });
+  const staticDir = await buildApp('app-study');
+  ({ server, dataDir } = await startAppServer(staticDir, { adminToken: TOKEN }));
+  base = server.url;
+  for (let k = 0; k < 3; k++) {
+    const b = new Browser();
+    await b.launch();
+    browsers.push(b);
+    pages.push(await b.page());
+  }
+  console.log(`study e2e setup (build, server, three browsers): ${Math.round(performance.now() - t0)} ms`);
+}, 240_000);
+
+afterAll(async () => {
+  watching = false;
+  for (const b of browsers) await b.dispose();
+  await server?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+function csvOf(t: TextTable, columns = t.columns): string {
+  return [columns.join(','), ...t.rows.map((r) => r.join(','))].join('\n') + '\n';
+}
+
+async function status(): Promise<StudyStatus> {
+  return (await (await fetch(base + API.study(ID))).json()) as StudyStatus;
+}
+
+/** Records when each round ends, as the study page would see it. */
+async function watchRounds(): Promise<void> {
+  while (watching) {
+    const s = await status().catch(() => undefined);
+    for (const h of s?.history ?? []) if (!roundEnded.has(h.round)) roundEnded.set(h.round, performance.now());
+    if (s && s.state !== 'running') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Pins the hash the operator gave in a hospital's browser, and maps its columns. */
+async function prepareSite(page: Page, k: number) {
+  await page.getByTestId('study-hash').filter({ hasText: hash }).waitFor({ timeout: 10_000 }).catch(async (e: unknown) => {
+    console.log(`browser ${k + 1}:`, browsers[k]!.errors, await page.locator('main').innerText());
+    throw e;
+  });
+  await page.locator('#pin-hash').fill(hash);
+  await page.getByTestId('hash-matches').waitFor();
+  if (k === 2) {
+    // The renamed column is not matched by name: read as missing until the person maps it.
+    await page.getByTestId('unmapped').waitFor();
+    await page.locator(`#map-${RENAMED.feature}`).selectOption(RENAMED.column);
+    await page.getByTestId('unmapped').waitFor({ state: 'detached' });
+  }
+  await page.getByTestId('site-check').waitFor();
+}
+
+describe('a study joined from the browser', () => {
+  it('three browsers and one command-line site train a study to the end; one tab closes and comes back', async () => {
+    // Each hospital makes its identity: three in the browser, one on the command line.
+    const keys: string[] = [];
+    for (const page of pages) {
+      await page.goto(`${base}/#/study`);
+      await page.getByTestId('create-identity').click();
+      keys.push((await page.getByTestId('identity-public-key').textContent())!.trim());
+    }
+    const cliKey = join(workDir, 'hospital-4.key');
+    const made = await run(process.execPath, [bin, 'site', 'keygen', '--out', cliKey], { cwd: repoRoot });
+    keys.push(/public key\s+([0-9a-f]{64})/.exec(made.stdout)![1]!);
+    expect(new Set(keys).size).toBe(4);
+    for (const k of keys) expect(k).toMatch(/^[0-9a-f]{64}$/);
+
+    // Their CSVs: small even splits of Framingham, written where the browsers pick them up.
+    const { siteTables } = framinghamTables(4, 'even');
+    const files: string[] = [];
+    for (const [k, t] of siteTables.entries()) {
+      const table = { ...t, rows: t.rows.slice(0, ROWS), lines: t.lines.slice(0, ROWS) };
+      tables.push(table);
+      const file = join(workDir, `hospital-${k + 1}.csv`);
+      await writeFile(file, csvOf(table, k === 2 ? table.columns.map((c) => (c === RENAMED.feature ? RENAMED.column : c)) : table.columns));
+      files.push(file);
+    }
+    // Each hospital chooses its file: it stays in the browser (IndexedDB, wrapped) until the study is known.
+    for (const [k, page] of pages.entries()) {
+      await page.setInputFiles('#site-csv-input', files[k]!);
+      await page.getByTestId('site-data').waitFor();
+    }
+
+    // The operator's manifest: a privacy budget that allows exactly the planned rounds.
+    const draft = framinghamStudy({ id: ID, sites: 4, threshold: 3, rounds: ROUNDS, stepSeconds: 6, samplingRate: 0.3, privacy: { epsilon: 1000, delta: 1e-5, noiseMultiplier: 1.5 } });
+    const spent = new PrivacyAccountant(draft.manifest, parameterCount(shapeOf(draft.manifest))).spentAfter(ROUNDS).epsilon;
+    const manifest = { ...draft.manifest, privacy: { ...draft.manifest.privacy!, epsilon: Math.ceil(spent * 100) / 100 }, sites: draft.manifest.sites.map((s, k) => ({ ...s, identityKey: keys[k]! })) };
+
+    // The operator creates it from the study page of browser 1, with the admin token.
+    const operator = pages[0]!;
+    await operator.getByTestId('operator').locator('summary').click();
+    await operator.locator('#operator-token').fill(TOKEN);
+    await operator.locator('#manifest-text').fill(JSON.stringify(manifest, null, 2));
+    await operator.getByTestId('create-study').click();
+    const created = (await operator.getByTestId('operator-message').textContent())!;
+    hash = /([0-9a-f]{64})/.exec(created)![1]!;
+    expect(hash).toBe(parseManifest(manifest).hash);
+    expect((await status()).study).toBe(hash);
+    const link = (await operator.getByTestId('invitation-link').textContent())!.trim();
+    expect(link).toBe(`${base}/#/study?url=${encodeURIComponent(base)}&id=${ID}`);
+
+    // The fourth hospital joins from the command line, with the hash it was given.
+    cli = new Promise((done) => {
+      const child = spawn(process.execPath, [bin, 'site', 'join', base, '--study', ID, '--data', files[3]!, '--identity', cliKey, '--study-hash', hash], { cwd: repoRoot });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => done({ code, stdout, stderr }));
+    });
+
+    // Browser 1 shows the manifest of the study it made; browsers 2 and 3 open the invitation.
+    await operator.getByTestId('show-manifest').click();
+    for (const page of pages.slice(1)) await page.goto(link);
+    for (const [k, page] of pages.entries()) {
+      await prepareSite(page, k);
+      await expect.poll(async () => page.getByTestId('site-name').textContent()).toBe(`Hospital ${k + 1}`);
+      expect(Number(await page.getByTestId('site-check').getAttribute('data-train'))).toBeGreaterThan(250);
+    }
+    joinedAt = performance.now();
+    void watchRounds();
+    for (const page of pages) {
+      await page.getByTestId('join-study').click();
+      await page.locator('[data-testid="site-phase"][data-phase="running"]').waitFor();
+    }
+    // Browser 2 closes its tab once two rounds are done, stays away until a round is summed
+    // without it, and opens the study page again: it takes part again by itself.
+    await expect.poll(async () => (await status()).roundsDone, { timeout: 90_000, interval: 200 }).toBeGreaterThanOrEqual(2);
+    const closedAt = (await status()).round;
+    await pages[1]!.close();
+    await expect.poll(async () => (await status()).history.some((h) => h.round >= closedAt && h.outcome === 'done' && h.survivors.length === 3 && !h.survivors.includes(2)), { timeout: 90_000, interval: 200 }).toBe(true);
+    const back = await browsers[1]!.context.newPage();
+    pages[1] = back;
+    await back.goto(`${base}/#/study`);
+    await back.locator('[data-testid="site-phase"][data-phase="running"]').waitFor({ timeout: 30_000 });
+    await expect(back.getByTestId('identity-public-key').textContent()).resolves.toBe(keys[1]);
+
+    // Everyone to the end.
+    for (const page of pages) await page.locator('[data-testid="site-phase"][data-phase="ended"]').waitFor({ timeout: 150_000 });
+    const cliRun = await cli;
+    expect(cliRun.code, cliRun.stderr).toBe(0);
+    expect(cliRun.stdout).toMatch(new RegExp(`model "${ID}" is served`));
+    const final = await status();
+    expect(final.state).toBe('done');
+    expect(final.roundsDone).toBe(ROUNDS);
+    expect(final.privacy!.spent).toBeLessThanOrEqual(final.privacy!.epsilon);
+    // The dropout shows in the history, and so does the return.
+    const without = final.history.filter((h) => h.outcome === 'done' && !h.survivors.includes(2));
+    const afterReturn = final.history.filter((h) => h.outcome === 'done' && h.round > without.at(-1)!.round && h.survivors.includes(2));
+    expect(without.length).toBeGreaterThan(0);
+    expect(afterReturn.length).toBeGreaterThan(0);
+    // The reopened tab's own table says which rounds it took part in.
+    for (const h of afterReturn) await back.locator(`[data-testid="site-rounds"] tr[data-round="${h.round}"][data-outcome="done"]`).waitFor();
+
+    // The study page, for everyone, shows the rounds, the dropout and the privacy spent.
+    const viewer = pages[2]!;
+    await viewer.reload();
+    await viewer.locator(`[data-testid="study-progress"][data-state="done"][data-rounds-done="${ROUNDS}"]`).waitFor();
+    expect(await viewer.getByTestId('study-rounds').locator('tbody tr[data-outcome="done"]').count()).toBe(ROUNDS);
+    expect(await viewer.getByTestId('study-epsilon').textContent()).toContain(`ε = ${final.privacy!.spent.toFixed(3)} spent of ${final.privacy!.epsilon}`);
+    expect(await viewer.getByTestId('study-rounds').locator(`tr[data-round="${without[0]!.round}"]`).textContent()).toContain('Hospital 2');
+    await screenshot(viewer, 'study-done', 1280);
+    await screenshot(viewer, 'study-done', 390);
+
+    // Time per round and bytes per site, as measured here.
+    const ends = [...roundEnded.entries()].sort((a, b) => a[0] - b[0]);
+    const perRound = ends.map(([r, t], i) => ({ round: r, ms: Math.round(t - (i ? ends[i - 1]![1] : joinedAt)), sites: final.history.find((h) => h.round === r)!.survivors.length }));
+    const full = perRound.filter((r) => r.sites === 4 && r.round > 1).map((r) => r.ms).sort((a, b) => a - b);
+    console.log('study rounds (ms, sites summed):', JSON.stringify(perRound));
+    if (full.length) console.log(`rounds with all four sites: median ${full[Math.floor(full.length / 2)]} ms, max ${full.at(-1)} ms`);
+    for (const [k, b] of browsers.entries()) {
+      const posts = b.requests.filter((r) => r.method === 'POST' && /\/api\/studies\/[^/]+\/(advertise|shares|masked|reveal)$/.test(new URL(r.url).pathname));
+      const rounds = final.history.filter((h) => h.survivors.includes(k + 1)).length;
+      const byType = Object.fromEntries(['advertise', 'shares', 'masked', 'reveal'].map((t) => [t, posts.filter((p) => p.url.endsWith(`/${t}`)).reduce((s, p) => s + p.body.length, 0)]));
+      console.log(`browser site ${k + 1}: ${posts.length} messages, ${posts.reduce((s, p) => s + p.body.length, 0)} bytes up in ${rounds} summed rounds; by type ${JSON.stringify(byType)}`);
+    }
+  }, 300_000);
+
+  it('publishes a model that serves encrypted predictions equal to its reference, and says how it was trained', async () => {
+    const model = parseModel(JSON.parse(await readFile(join(dataDir, 'models', `${ID}.json`), 'utf8')));
+    expect((model.training as { federated: { sites: number; rounds: number } }).federated).toMatchObject({ sites: 4, rounds: ROUNDS });
+    const client = await IndependentClient.connect(base, ID, 'single');
+    try {
+      expect((await client.registerKeys()).status).toBe(201);
+      for (const record of randomRecords(model, 2, 11)) expect(await client.classify([record])).toEqual([referenceScore(model, record)]);
+    } finally {
+      client.dispose();
+    }
+    // "About this model" on the patient screen.
+    const page = pages[0]!;
+    await page.goto(`${base}/#/patient`);
+    await page.reload();
+    await page.locator('#model-single').selectOption(ID);
+    await page.locator('details', { hasText: 'About this model' }).locator('summary').click();
+    const told = (await page.getByTestId('trained-privately').textContent())!;
+    expect(told).toContain('across 4 hospitals');
+    expect(told).toContain(`${ROUNDS} rounds`);
+    expect(told).toMatch(/ε = \d+\.\d\d, δ = 0\.00001|ε = \d+\.\d\d, δ = 1e-5/);
+  }, 120_000);
+});
+
+describe('what left each hospital browser', () => {
+  const sitePosts = (k: number) => browsers[k]!.requests.filter((r) => r.method === 'POST' && new URL(r.url).pathname !== API.createStudy);
+
+  it('was only the study messages of its rounds', () => {
+    for (const k of [0, 1, 2]) {
+      const posts = sitePosts(k);
+      expect(posts.length).toBeGreaterThanOrEqual(4 * 3);
+      for (const p of posts) expect(new URL(p.url).pathname).toMatch(new RegExp(`^/api/studies/${ID}/(advertise|shares|masked|reveal)$`));
+    }
+  });
+
+  it('never held a value of its CSV in any readable encoding', () => {
+    const base = parseModel(JSON.parse(readFileSync(join(DEFAULT_MODELS_DIR, 'framingham-chd.json'), 'utf8')));
+    for (const k of [0, 1, 2]) {
+      const table = tables[k]!;
+      const { records } = validateRows(base.features, table);
+      const checked = records.filter((_, i) => i % 10 === 0);
+      expect(sitePosts(k).length).toBeGreaterThanOrEqual(4 * 3);
+      expect(checked.length).toBeGreaterThan(20);
+      for (const r of checked) {
+        const list = probes({ values: r.values, quantized: quantizeRecord(base, r.values), line: table.rows[r.index]!.join(',') }, base.features.map((f) => f.name));
+        for (const p of sitePosts(k)) expect(leaksIn(p.body, list), `${p.url} holds row ${r.row} of hospital ${k + 1}`).toEqual([]);
+      }
+    }
+  });
+
+  it('sent its update only masked: every word of every upload looks uniformly random', () => {
+    let uploads = 0;
+    for (const k of [0, 1, 2]) {
+      for (const p of sitePosts(k).filter((p) => p.url.endsWith('/masked'))) {
+        const message = decodeFederated(new Uint8Array(p.body.buffer, p.body.byteOffset, p.body.byteLength), 'masked');
+        const words = new Int32Array(message.vector.slice().buffer);
+        expect(words.length).toBe(message.length);
+        // An unmasked quantized update is small integers (gradients in units of 1/scale, counts);
+        // a masked one is uniform in Z_2^32, where |v| < 2^16 has probability 2^-15 per word.
+        const small = words.filter((v) => Math.abs(v) < 1 << 16).length;
+        expect(small, `${p.url}: ${small} of ${words.length} words are small integers`).toBeLessThanOrEqual(2);
+        uploads++;
+      }
+    }
+    expect(uploads).toBeGreaterThanOrEqual(3 * 4);
+  });
+});
+

@@ -1,0 +1,155 @@
+/**
+ * The site's part of a study, run in the site worker: the same loop as `cipherclinic site join`
+ * (runSite over the HTTP transport), fed with the hospital's CSV as the manifest's features.
+ * The page gets progress events only: steps, rounds, this site's own held-out metrics, and
+ * every message sent (its size and hash) — never a row or an unmasked update.
+ */
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { readCsv, type TextTable } from '../../src/core/data/csv.ts';
+import { hashBytes } from '../../src/core/hash.ts';
+import { pinManifest, siteIndexOf, type StudyManifest } from '../../src/core/federated/manifest.ts';
+import { siteDataset, type SiteDataset } from '../../src/core/federated/records.ts';
+import { heldOutMetrics, type StudyStatus } from '../../src/core/federated/round.ts';
+import { decodeFederated } from '../../src/core/federated/messages.ts';
+import { roundWeightsOf } from '../../src/core/federated/weights.ts';
+import { runSite, type SiteEvent, type StudyTransport } from '../../src/core/federated/runner.ts';
+import { CoordinatorError, httpTransport } from '../../src/core/federated/transport.ts';
+import { confusion, shapeOf, THRESHOLDS } from '../../src/core/federated/update.ts';
+import { identityPublicKey } from '../../src/core/federated/agreement.ts';
+import { loadData, loadIdentitySecret, type ColumnMapping } from './vault.ts';
+
+/** What the page learns of the site's data: counts and the first problems, in words. */
+export interface DataCheck {
+  source: string;
+  rows: number;
+  train: number;
+  heldOut: number;
+  positives: number;
+  problems: number;
+  firstProblems: string[];
+}
+
+/** One message this device sent, for the "what left this device" panel. */
+export interface SentMessage {
+  round: number;
+  type: 'advertise' | 'shares' | 'masked' | 'reveal';
+  bytes: number;
+  /** SHA-256 of the body, hex. */
+  hash: string;
+  at: number;
+}
+
+export type SiteProgress =
+  | SiteEvent
+  | { kind: 'sent'; message: SentMessage }
+  | { kind: 'local'; round: number; heldOut: { records: number; accuracy: number; balancedAccuracy: number; auc: number } }
+  | { kind: 'status'; status: StudyStatus };
+
+export interface JoinRequest {
+  base: string;
+  id: string;
+  /** The manifest's JSON as the coordinator served it, and the hash the person compared. */
+  manifest: unknown;
+  hash: string;
+  pollMs?: number;
+}
+
+/** The CSV with the mapped columns renamed to the manifest's names (the file itself untouched). */
+function mapped(table: TextTable, manifest: StudyManifest, mapping: ColumnMapping): TextTable {
+  const rename = new Map<string, string>();
+  for (const name of [...manifest.features.map((f) => f.name), manifest.label]) {
+    const column = mapping[name];
+    if (column && column !== name && table.columns.includes(column)) rename.set(column, name);
+  }
+  const taken = new Set(rename.values());
+  // A column whose own name is a feature mapped elsewhere is hidden, so the mapping decides.
+  const columns = table.columns.map((c) => rename.get(c) ?? (taken.has(c) ? `(unmapped) ${c}` : c));
+  return { ...table, columns };
+}
+
+async function dataset(manifest: StudyManifest, hash: string): Promise<SiteDataset & { source: string; rows: number }> {
+  const { info, bytes } = await loadData();
+  const table = mapped(readCsv(new TextDecoder().decode(bytes), info.name), manifest, info.mapping);
+  bytes.fill(0);
+  // The held-out split is seeded with the study hash, as the command-line site seeds it.
+  return { ...siteDataset(manifest, table, hexToBytes(hash)), source: info.name, rows: table.rows.length };
+}
+
+/** Validates the stored CSV against the manifest; throws DataError in words when it cannot train. */
+export async function checkData(manifestJson: unknown, hash: string): Promise<DataCheck> {
+  const { manifest } = pinManifest(manifestJson, hash);
+  const d = await dataset(manifest, hash);
+  return {
+    source: d.source,
+    rows: d.rows,
+    train: d.train.inputs.length,
+    heldOut: d.heldOut.inputs.length,
+    positives: [...d.train.labels, ...d.heldOut.labels].filter((l) => l === 1).length,
+    problems: d.problems.length,
+    firstProblems: d.problems.slice(0, 5).map((p) => p.message),
+  };
+}
+
+let running: AbortController | undefined;
+
+/** Stops taking part at the next poll (the round in flight is missed, nothing is corrupted). */
+export function leave(): void {
+  running?.abort();
+  running = undefined;
+}
+
+/**
+ * Takes part until the study ends or `leave` is called; resolves with the final status.
+ * Refusals from the coordinator reject with its own words.
+ */
+export async function join(request: JoinRequest, onProgress: (p: SiteProgress) => void): Promise<StudyStatus> {
+  leave();
+  const study = pinManifest(request.manifest, request.hash);
+  const secretKey = await loadIdentitySecret();
+  const controller = (running = new AbortController());
+  try {
+    siteIndexOf(study.manifest, bytesToHex(identityPublicKey(secretKey)));
+    const data = await dataset(study.manifest, study.hash);
+    const http = httpTransport(request.base, request.id);
+    let round = 0;
+    const transport: StudyTransport = {
+      ...http,
+      status: async (query) => {
+        const status = await http.status(query);
+        round = status.round;
+        onProgress({ kind: 'status', status });
+        return status;
+      },
+      // This site's own held-out metrics for the round's weights: computed and shown here only.
+      weights: async (r) => {
+        const bytes = await http.weights(r);
+        if (data.heldOut.inputs.length) {
+          const weights = roundWeightsOf(decodeFederated(bytes, 'weights'), { study: study.hash, round: r, shape: shapeOf(study.manifest) });
+          const { records, accuracy, balancedAccuracy, auc } = heldOutMetrics(confusion(weights, data.heldOut), THRESHOLDS);
+          onProgress({ kind: 'local', round: r, heldOut: { records, accuracy, balancedAccuracy, auc } });
+        }
+        return bytes;
+      },
+      send: async (type, body) => {
+        await http.send(type, body);
+        onProgress({ kind: 'sent', message: { round, type, bytes: body.length, hash: hashBytes(body), at: Date.now() } });
+      },
+    };
+    return await runSite({
+      study,
+      identitySecretKey: secretKey,
+      data,
+      transport,
+      seed: crypto.getRandomValues(new Uint8Array(32)),
+      pollMs: request.pollMs,
+      signal: controller.signal,
+      onEvent: onProgress,
+    });
+  } catch (e) {
+    if (e instanceof CoordinatorError) throw new Error(`the coordinator refused: ${e.message}`);
+    throw e;
+  } finally {
+    secretKey.fill(0);
+    if (running === controller) running = undefined;
+  }
+}
