@@ -1,9 +1,12 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // Node-side tests: unit tests beside their source and boundary tests under tests/.
 // SEAL work is CPU-bound; two forks match the 2-core CI machine.
 // The browser tests (tests/e2e, real Chromium against the real server) run after the rest,
 // alone, so that the timings they print are not taken while other tests load the CPU.
+// The app's state classes use Svelte runes: their tests (*.test.svelte.ts beside them) are
+// compiled by the Svelte plugin, for the browser, on fake-indexeddb's in-memory IndexedDB.
 export default defineConfig({
   test: {
     environment: 'node',
@@ -19,6 +22,17 @@ export default defineConfig({
           name: 'node',
           include: ['src/**/*.test.ts', 'workers/**/*.test.ts', 'tests/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'tests/e2e/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        plugins: [svelte()],
+        resolve: { conditions: ['browser'] },
+        test: {
+          name: 'state',
+          include: ['src/**/*.test.svelte.ts'],
+          setupFiles: ['fake-indexeddb/auto'],
           sequence: { groupOrder: 0 },
         },
       },

@@ -1,5 +1,6 @@
 /** Uniformly random quantized records for a model (unseeded: benchmarks need no fixed rows). */
-import { qMax, type TernaryModel } from '../src/core/model/format.ts';
+import type { TernaryModel } from '../src/core/model/format.ts';
+import { qMax } from '../src/core/model/reference.ts';
 import type { QuantizedRecord } from '../src/core/model/reference.ts';
 
 export function randomRecords(model: TernaryModel, n: number): QuantizedRecord[] {

@@ -4,15 +4,15 @@
  * code (and no SEAL) lands in the main bundle.
  */
 import { expose } from 'comlink';
-import { decrypt, encrypt, prepare, registration } from './he/requests.ts';
+import { decryptResults, encryptRecords, prepare, registration } from './he/requests.ts';
 import { deleteAll, exportBackup, importBackup, listKeys, rotate } from './he/keyring.ts';
 import { compile } from './he/compile.ts';
 
 const api = {
   prepare,
   registration,
-  encrypt,
-  decrypt,
+  encryptRecords,
+  decryptResults,
   listKeys,
   rotate,
   deleteAll,

@@ -3,7 +3,7 @@
  * not leak into imputation or standardization).
  */
 import type { InputQuantization } from '../core/model/format.ts';
-import { qMax } from '../core/model/format.ts';
+import { qMax } from '../core/model/reference.ts';
 import { type PlainRecord, type QuantizedRecord, quantizeRecord } from '../core/model/reference.ts';
 
 export interface QuantizationOptions {

@@ -19,6 +19,8 @@ const keyPosts = () => app.browser.postsTo('/api/keys');
 /** Picks every model the screen's picker offers and opens its "About this model"; returns the ids. */
 async function browseEveryModel(): Promise<string[]> {
   const { page } = app;
+  // The picker fills in once the cards have come.
+  await field(page, 'Model').locator('option').first().waitFor({ state: 'attached' });
   const ids = await field(page, 'Model').locator('option').evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value));
   for (const id of ids) {
     await field(page, 'Model').selectOption(id);

@@ -1,7 +1,8 @@
 /**
  * Worker operations that make or read wire messages: evaluation-key registration, encrypted
- * classify requests and their results. The page only ever holds the encoded bodies (opaque
- * bytes) and the decrypted scores; ciphertexts are made and read here.
+ * classify requests and their results, as two mirrored verbs (quantize + encrypt + serialize;
+ * deserialize + decrypt + decode). The page only ever holds its records' values, the encoded
+ * bodies (opaque bytes) and the decoded predictions; quantized values and ciphertexts exist here.
  */
 import { transfer } from 'comlink';
 import { hashParts } from '../../src/core/hash.ts';
@@ -9,6 +10,8 @@ import { decodeMessage, encodeMessage, inputToWire, keysToWire, resultFromWire }
 import { sessionFor } from './session.ts';
 import type { KeyInfo } from './vault.ts';
 import { keyBytesOf } from '../../src/core/he/types.ts';
+import type { ModelBody, OutputDecoding } from '../../src/core/model/format.ts';
+import { decodeScore, quantizeRecord, type DecodedScore, type PlainRecord } from '../../src/core/model/reference.ts';
 
 /** A request body ready to send, with what the "left this device" panel shows about it. */
 export interface WireBody {
@@ -47,31 +50,52 @@ export async function registration(plan: unknown): Promise<WireBody & { keyId: s
 }
 
 /**
- * Encrypts quantized records (`flat`: count × featureCount integers, row-major) into as many
- * classify requests as the plan needs.
+ * Room for what an encryption may carry besides the records (e.g. what-if variants packed
+ * beside each record); empty today, so callers already pass it.
  */
-export async function encrypt(plan: unknown, keyId: string, flat: Int32Array): Promise<WireBody[]> {
+export type EncryptOptions = Record<never, never>;
+
+/** Room for what a decryption may read besides the records' scores (e.g. variants' scores). */
+export type DecryptOptions = Record<never, never>;
+
+/** One result message, read: a prediction per record it carried, in order. */
+export interface DecryptedResult {
+  predictions: DecodedScore[];
+}
+
+/**
+ * Quantizes records with the card's public statistics, encrypts them and serializes them into
+ * as many classify requests as the plan needs. The page hands over values and gets opaque
+ * bytes back: it never holds a quantized record.
+ */
+export async function encryptRecords(plan: unknown, model: Pick<ModelBody, 'input'>, keyId: string, records: readonly PlainRecord[], _options: EncryptOptions = {}): Promise<WireBody[]> {
   const { client } = await sessionFor(plan);
   const d = client.plan.featureCount;
-  if (flat.length % d !== 0) throw new RangeError(`${flat.length} values do not split into records of ${d} features`);
-  const records = Array.from({ length: flat.length / d }, (_, r) => flat.subarray(r * d, (r + 1) * d));
-  const out = client.encryptRecords(records).map((input) => ({
+  const quantized = records.map((r) => {
+    if (r.length !== d) throw new RangeError(`a record has ${r.length} values; the model expects ${d}`);
+    return quantizeRecord(model, r);
+  });
+  const out = client.encryptRecords(quantized).map((input) => ({
     body: encodeMessage(inputToWire(input, keyId)),
     count: input.count,
     contentHash: hashParts(input.ciphertexts),
     contentBytes: input.ciphertexts.reduce((s, c) => s + c.length, 0),
   }));
+  for (const q of quantized) q.fill(0);
   return moved(out);
 }
 
-/** Decrypts result messages into integer scores, one array per message, checking each fits the plan. */
-export async function decrypt(plan: unknown, results: Uint8Array[]): Promise<number[][]> {
+/**
+ * Deserializes result messages, decrypts them and decodes each score into the risk shown (the
+ * card's public decoding), checking each was computed for this plan and model.
+ */
+export async function decryptResults(plan: unknown, output: OutputDecoding, results: Uint8Array[], _options: DecryptOptions = {}): Promise<DecryptedResult[]> {
   const { client } = await sessionFor(plan);
   return results.map((bytes, i) => {
     const message = decodeMessage(bytes, 'result');
     if (message.planHash !== client.plan.hash || message.modelHash !== client.plan.modelHash) {
       throw new Error(`result ${i + 1} was computed for another model or plan`);
     }
-    return client.decryptScores(resultFromWire(message));
+    return { predictions: client.decryptScores(resultFromWire(message)).map((score) => decodeScore(output, score)) };
   });
 }

@@ -9,7 +9,7 @@
  * Additional data binds each wrapped blob to its parameter set, so blobs cannot be swapped.
  */
 import { createStore, del, get, set, update, delMany } from 'idb-keyval';
-import { namesWithPrefix, valuesWithPrefix } from '../../src/core/idb.ts';
+import { namesWithPrefix, valuesWithPrefix } from '../../src/app/lib/idb.ts';
 import type { SecretKeyEntry } from '../../src/core/vault/backup.ts';
 
 const store = createStore('cipherclinic-vault', 'keys');

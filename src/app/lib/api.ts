@@ -45,6 +45,14 @@ export interface SentRequest {
   ms: number;
 }
 
+/** Where the service is: '' (the page's own origin) unless set, e.g. by a test in Node. */
+let serviceOrigin = '';
+
+/** Sends every later request to the service at `origin` (e.g. http://127.0.0.1:8080) instead of the page's own origin. */
+export function useService(origin: string): void {
+  serviceOrigin = origin.replace(/\/$/, '');
+}
+
 type Observer = (request: SentRequest) => void;
 let observer: Observer | undefined;
 
@@ -85,7 +93,7 @@ async function send(method: 'GET' | 'POST', path: string, body: Uint8Array | und
     const t0 = performance.now();
     let res: Response;
     try {
-      res = await fetch(path, {
+      res = await fetch(serviceOrigin + path, {
         method,
         signal,
         body: body as BodyInit | undefined,
@@ -108,10 +116,13 @@ async function send(method: 'GET' | 'POST', path: string, body: Uint8Array | und
   }
 }
 
-/** The public model cards the service offers, and when they were cached if they did not come from the service just now. */
-export async function fetchCards(signal?: AbortSignal): Promise<{ cards: ModelCard[]; cachedAt?: string }> {
+/**
+ * The public model cards the service offers, as sent (lib/stored.ts checks each before use),
+ * and when they were cached if they did not come from the service just now.
+ */
+export async function fetchCards(signal?: AbortSignal): Promise<{ cards: unknown[]; cachedAt?: string }> {
   const res = await send('GET', API.models, undefined, { signal });
-  const json = (await res.json()) as { cards?: ModelCard[] };
+  const json = (await res.json()) as { cards?: unknown[] };
   if (!Array.isArray(json.cards)) throw new ApiError('bad_request', 'the service sent no model cards');
   return { cards: json.cards, cachedAt: res.headers.get(CACHED_AT_HEADER) ?? undefined };
 }

@@ -7,11 +7,15 @@ import { transfer, type Remote } from 'comlink';
 import { CancelledError, WorkerBridge } from './worker-bridge.ts';
 import type { HeWorkerApi } from '../../../workers/he.worker.ts';
 import type { KeyInfo } from '../../../workers/he/vault.ts';
-import type { WireBody } from '../../../workers/he/requests.ts';
+import type { DecryptedResult, DecryptOptions, EncryptOptions, WireBody } from '../../../workers/he/requests.ts';
 import type { CompiledPlans } from '../../../workers/he/compile.ts';
 import type { HePlan } from '../../core/he/plan.ts';
+import type { ModelCard } from '../../core/model/card.ts';
+import type { OutputDecoding } from '../../core/model/format.ts';
+import type { PlainRecord } from '../../core/model/reference.ts';
 
-export type { CompiledPlans, KeyInfo, WireBody };
+export type { CompiledPlans, DecryptedResult, DecryptOptions, EncryptOptions, KeyInfo, WireBody };
+
 
 export { CancelledError };
 
@@ -33,14 +37,17 @@ export class HeBridge {
     return this.#call(signal, (api) => api.registration(plan));
   }
 
-  /** Encrypts quantized records (row-major, the buffer is moved to the worker) into request bodies. */
-  encrypt(plan: HePlan, keyId: string, flat: Int32Array, signal?: AbortSignal): Promise<WireBody[]> {
-    return this.#call(signal, (api) => api.encrypt(plan, keyId, transfer(flat, [flat.buffer as ArrayBuffer])));
+  /**
+   * Encrypts records (values as entered, null where missing) into request bodies: the worker
+   * quantizes them with the card's public statistics, so the page never holds quantized values.
+   */
+  encryptRecords(plan: HePlan, model: Pick<ModelCard, 'input'>, keyId: string, records: readonly PlainRecord[], options: EncryptOptions = {}, signal?: AbortSignal): Promise<WireBody[]> {
+    return this.#call(signal, (api) => api.encryptRecords(plan, { input: model.input }, keyId, records, options));
   }
 
-  /** Decrypts result bodies (moved to the worker) into integer scores. */
-  decrypt(plan: HePlan, results: Uint8Array[], signal?: AbortSignal): Promise<number[][]> {
-    return this.#call(signal, (api) => api.decrypt(plan, transfer(results, results.map((r) => r.buffer as ArrayBuffer))));
+  /** Decrypts result bodies (moved to the worker) into each record's decoded prediction. */
+  decryptResults(plan: HePlan, output: OutputDecoding, results: Uint8Array[], options: DecryptOptions = {}, signal?: AbortSignal): Promise<DecryptedResult[]> {
+    return this.#call(signal, (api) => api.decryptResults(plan, output, transfer(results, results.map((r) => r.buffer as ArrayBuffer)), options));
   }
 
   listKeys(): Promise<KeyInfo[]> {

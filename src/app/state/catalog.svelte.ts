@@ -6,12 +6,8 @@ import { get, set } from 'idb-keyval';
 import type { LayoutName } from '../../core/he/layout.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import { fetchCards } from '../lib/api.ts';
+import { SavedCardsSchema, validCards, validRecords, type DropNotice } from '../lib/stored.ts';
 import { cardStore } from '../lib/stores.ts';
-
-interface Saved {
-  savedAt: string;
-  cards: ModelCard[];
-}
 
 /**
  * The model a person sees before choosing one: Framingham, whose values a patient knows or
@@ -35,6 +31,12 @@ export class ModelCatalog {
   #savedAt = $state<string | undefined>();
   #message = $state('');
   #chosen = $state(false);
+  readonly #drop: DropNotice;
+
+  /** `drop` is told about cards, sent or saved, that this version cannot read. */
+  constructor(drop: DropNotice) {
+    this.#drop = drop;
+  }
 
   get cards(): readonly ModelCard[] {
     return this.#cards;
@@ -75,11 +77,14 @@ export class ModelCatalog {
   async load(): Promise<void> {
     this.#status = 'loading';
     if (this.#selectedId === undefined) {
-      this.#selectedId = await get<string>('selected', cardStore);
+      const selected = await get<unknown>('selected', cardStore);
+      this.#selectedId = typeof selected === 'string' ? selected : undefined;
       this.#chosen ||= this.#selectedId !== undefined;
     }
     try {
-      const { cards, cachedAt } = await fetchCards();
+      const sent = await fetchCards();
+      const { cachedAt } = sent;
+      const cards = validCards(sent.cards, this.#drop);
       this.#cards = cards;
       if (cachedAt) {
         // The service worker answered from its cache: the service itself was not reached.
@@ -91,11 +96,13 @@ export class ModelCatalog {
       this.#savedAt = undefined;
       this.#status = 'online';
       this.#message = '';
-      await set('cards', { savedAt: new Date().toISOString(), cards } satisfies Saved, cardStore);
+      await set('cards', { v: 1, savedAt: new Date().toISOString(), cards }, cardStore);
     } catch (e) {
-      const saved = await get<Saved>('cards', cardStore);
-      if (saved?.cards.length) {
-        this.#cards = saved.cards;
+      const stored = await get<unknown>('cards', cardStore);
+      const [saved] = stored === undefined ? [] : validRecords(SavedCardsSchema, [stored], () => 'The list of models saved on this device', this.#drop);
+      const cards = saved ? validCards(saved.cards, this.#drop) : [];
+      if (saved && cards.length) {
+        this.#cards = cards;
         this.#savedAt = saved.savedAt;
         this.#status = 'offline';
         this.#message = OFFLINE_MESSAGE;

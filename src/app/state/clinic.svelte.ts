@@ -10,8 +10,17 @@ import { validateRows, type RowProblem } from '../../core/data/validate.ts';
 import { columnShortfallOf, columnShortfallText } from '../lib/minimum.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import { CancelledError } from '../lib/he-bridge.ts';
-import { keysWords, predict, type Phase } from '../lib/predict.ts';
-import type { AppState } from './app.svelte.ts';
+import { keysWords, type Phase } from '../lib/predict.ts';
+import type { Sender } from '../lib/sender.ts';
+import type { History } from './history.svelte.ts';
+import type { KeyRing } from './keys.svelte.ts';
+
+/** What a clinic batch works with: it is handed these, never the whole app. */
+export interface ClinicParts {
+  sender: Pick<Sender, 'predict'>;
+  history: Pick<History, 'add'>;
+  keys: Pick<KeyRing, 'noteKey'>;
+}
 
 export interface ResultRow {
   /** File line (header = 1). */
@@ -60,7 +69,7 @@ export const BELOW = 'below average risk';
 const ID_COLUMNS = ['id', 'patient_id', 'patient', 'mrn', 'name', 'record'];
 
 export class ClinicBatch {
-  readonly #app: AppState;
+  readonly #parts: ClinicParts;
   #card = $state.raw<ModelCard | undefined>();
   #loaded = $state.raw<Loaded | undefined>();
   #readError = $state('');
@@ -78,8 +87,8 @@ export class ClinicBatch {
   filterClass = $state<'all' | 'positive' | 'negative'>('all');
   minRisk = $state(0);
 
-  constructor(app: AppState) {
-    this.#app = app;
+  constructor(parts: ClinicParts) {
+    this.#parts = parts;
   }
 
   get card() {
@@ -184,14 +193,14 @@ export class ClinicBatch {
     const total = this.#records.length;
     this.#progress = { done: 0, total, words: PHASE_WORDS.keys };
     try {
-      const { predictions, key } = await predict(this.#app.bridge, card, 'batch', this.#records.map((r) => r.values), {
+      const { predictions, key } = await this.#parts.sender.predict(card, 'batch', this.#records.map((r) => r.values), {
         signal,
         onProgress: (p) => (this.#progress = { done: p.done, total, words: p.keyBytes ? keysWords(p.keyBytes) : PHASE_WORDS[p.phase] }),
       });
-      this.#app.keys.noteKey(key);
+      this.#parts.keys.noteKey(key);
       this.#elapsedMs = performance.now() - t0;
       // Saved before it is shown: a table on screen is one a reload keeps in History.
-      await this.#app.history.add({
+      await this.#parts.history.add({
         modelId: card.id, modelTitle: card.title, source: 'csv', origin: this.#loaded?.name ?? 'CSV file', fingerprint: key.fingerprint,
         rows: predictions.length, positives: predictions.filter((p) => p.positive).length, label: card.classes[1],
       });

@@ -6,17 +6,22 @@ import { parametersHash } from '../../core/he/params.ts';
 import type { HePlan } from '../../core/he/plan.ts';
 import { saveFile } from '../lib/download.ts';
 import type { HeBridge, KeyInfo } from '../lib/he-bridge.ts';
-import { forgetRegistrations } from '../lib/registrations.ts';
+import type { Registrations } from '../lib/registrations.ts';
+
+/** What the key ring asks of the HE worker. */
+export type KeyBridge = Pick<HeBridge, 'listKeys' | 'rotate' | 'deleteAll' | 'exportBackup' | 'importBackup'>;
 
 export class KeyRing {
-  readonly #bridge: HeBridge;
+  readonly #bridge: KeyBridge;
+  readonly #registrations: Pick<Registrations, 'forget'>;
   #keys = $state<KeyInfo[]>([]);
   #busy = $state('');
   #error = $state('');
   #notice = $state('');
 
-  constructor(bridge: HeBridge) {
+  constructor(bridge: KeyBridge, registrations: Pick<Registrations, 'forget'>) {
     this.#bridge = bridge;
+    this.#registrations = registrations;
   }
 
   get keys(): readonly KeyInfo[] {
@@ -68,7 +73,7 @@ export class KeyRing {
   rotate(): Promise<boolean> {
     return this.#run('Making new keys…', async () => {
       await this.#bridge.rotate();
-      await forgetRegistrations();
+      await this.#registrations.forget();
       return 'The old keys are gone. New keys are made with your next prediction, and their evaluation keys are registered then.';
     });
   }
@@ -76,7 +81,7 @@ export class KeyRing {
   deleteKeys(): Promise<boolean> {
     return this.#run('Deleting keys…', async () => {
       await this.#bridge.deleteAll();
-      await forgetRegistrations();
+      await this.#registrations.forget();
       return 'Every key on this device was deleted.';
     });
   }
@@ -93,7 +98,7 @@ export class KeyRing {
   importBackup(file: File, passphrase: string): Promise<boolean> {
     return this.#run('Opening the backup…', async () => {
       const keys = await this.#bridge.importBackup(new Uint8Array(await file.arrayBuffer()), passphrase);
-      await forgetRegistrations();
+      await this.#registrations.forget();
       return `Restored ${keys.length} key${keys.length === 1 ? '' : 's'} from ${file.name}.`;
     });
   }

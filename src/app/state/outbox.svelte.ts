@@ -7,14 +7,21 @@
  */
 import type { ModelCard } from '../../core/model/card.ts';
 import { classLabel, type DecodedScore, type PlainRecord } from '../../core/model/reference.ts';
-import { listQueued, queuePrediction, removeQueued, sendQueued, type QueuedPrediction } from '../lib/outbox.ts';
-import type { AppState } from './app.svelte.ts';
+import type { OutboxStore, QueuedPrediction } from '../lib/outbox.ts';
+import type { QueuedMeta, Sender } from '../lib/sender.ts';
+import type { History } from './history.svelte.ts';
 
 /** Seconds between attempts while predictions wait and the service does not answer. */
 const RETRY_MS = 15_000;
 
+export interface OutboxParts {
+  sender: Pick<Sender, 'encryptForLater' | 'sendQueued'>;
+  store: Pick<OutboxStore, 'list' | 'save' | 'remove'>;
+  history: Pick<History, 'add'>;
+}
+
 export class Outbox {
-  readonly #app: AppState;
+  readonly #parts: OutboxParts;
   #items = $state.raw<QueuedPrediction[]>([]);
   #sending = $state<string | undefined>();
   #online = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
@@ -22,8 +29,13 @@ export class Outbox {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
 
-  constructor(app: AppState) {
-    this.#app = app;
+  /** A queued prediction's answer, in the history already: the screens may show it. */
+  ondeliver: ((entry: QueuedPrediction, prediction: DecodedScore) => void) | undefined;
+  /** A prediction was queued (its encryption may have made this device's first key). */
+  onqueue: ((entry: QueuedPrediction) => void) | undefined;
+
+  constructor(parts: OutboxParts) {
+    this.#parts = parts;
   }
 
   /** Oldest first, failed ones included (they say why). */
@@ -53,16 +65,16 @@ export class Outbox {
       void this.flush();
     });
     addEventListener('offline', () => (this.#online = false));
-    this.#items = await listQueued();
+    this.#items = await this.#parts.store.list();
     void this.flush();
   }
 
   /** Encrypts a record and queues it (nothing is sent now). */
-  async queue(card: ModelCard, record: PlainRecord, meta: Pick<QueuedPrediction, 'imputed' | 'source' | 'origin'>): Promise<QueuedPrediction> {
-    const entry = await queuePrediction(this.#app.bridge, card, record, meta);
+  async queue(card: ModelCard, record: PlainRecord, meta: QueuedMeta): Promise<QueuedPrediction> {
+    const entry = await this.#parts.sender.encryptForLater(card, record, meta);
+    await this.#parts.store.save(entry);
     this.#items = [...this.#items, entry];
-    // The first prediction may have made this device's key.
-    void this.#app.keys.refresh().catch(() => undefined);
+    this.onqueue?.(entry);
     // Online but the service was not reached: try again at once (it may be back), then every little while.
     if (navigator.onLine) void this.flush();
     else this.#schedule();
@@ -71,7 +83,7 @@ export class Outbox {
 
   /** Discards a queued prediction: it will not be sent. */
   async remove(entry: QueuedPrediction): Promise<void> {
-    await removeQueued(entry);
+    await this.#parts.store.remove(entry);
     this.#items = this.#items.filter((i) => i.id !== entry.id);
   }
 
@@ -89,10 +101,12 @@ export class Outbox {
 
   async #sendAll(): Promise<void> {
     // Another tab may have sent some meanwhile: start from what is stored.
-    this.#items = await listQueued();
+    this.#items = await this.#parts.store.list();
     for (const entry of this.#items.filter((i) => !i.failed)) {
       this.#sending = entry.id;
-      const outcome = await sendQueued(this.#app.bridge, entry).finally(() => (this.#sending = undefined));
+      // Counted before it goes: an attempt the page did not live to record is still one.
+      await this.#parts.store.save({ ...entry, attempts: entry.attempts + 1 });
+      const outcome = await this.#parts.sender.sendQueued(entry).finally(() => (this.#sending = undefined));
       if (outcome.status === 'offline') {
         this.#lastError = outcome.message;
         break;
@@ -101,8 +115,10 @@ export class Outbox {
         this.#lastError = '';
         this.#items = await this.#deliver(entry, outcome.prediction);
       } else {
-        // Kept, marked as never answerable (sendQueued stored the same).
-        this.#items = this.#items.map((i) => (i.id === entry.id ? { ...i, attempts: i.attempts + 1, failed: outcome.message } : i));
+        // Kept, marked as never answerable, so the person is told why.
+        const failed = { ...entry, attempts: entry.attempts + 1, failed: outcome.message };
+        await this.#parts.store.save(failed);
+        this.#items = this.#items.map((i) => (i.id === entry.id ? failed : i));
       }
     }
     this.#schedule();
@@ -111,12 +127,12 @@ export class Outbox {
   /** Records the answer in the history (under the queued id) and shows it, then forgets the entry; returns what is still queued. */
   async #deliver(entry: QueuedPrediction, prediction: DecodedScore): Promise<QueuedPrediction[]> {
     const label = classLabel(entry.classes, prediction);
-    await this.#app.history.add(
+    await this.#parts.history.add(
       { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, probability: prediction.probability, label, origin: `${entry.origin}, queued offline`, fingerprint: entry.fingerprint },
       { id: entry.id },
     );
-    const rest = await removeQueued(entry);
-    this.#app.deliverQueued(entry, prediction);
+    const rest = await this.#parts.store.remove(entry);
+    this.ondeliver?.(entry, prediction);
     return rest;
   }
 

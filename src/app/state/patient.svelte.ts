@@ -9,8 +9,22 @@ import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
 import { shortfallOf, type Shortfall } from '../lib/minimum.ts';
 import type { QueuedPrediction } from '../lib/outbox.ts';
-import { keysWords, predict, type Phase } from '../lib/predict.ts';
-import type { AppState } from './app.svelte.ts';
+import { keysWords, type Phase } from '../lib/predict.ts';
+import type { Sender } from '../lib/sender.ts';
+import type { History } from './history.svelte.ts';
+import type { ModelCatalog } from './catalog.svelte.ts';
+import type { KeyRing } from './keys.svelte.ts';
+import type { Outbox } from './outbox.svelte.ts';
+
+/** What a patient's session works with: it is handed these, never the whole app. */
+export interface PatientParts {
+  sender: Pick<Sender, 'predict'>;
+  history: Pick<History, 'add'>;
+  keys: Pick<KeyRing, 'noteKey'>;
+  /** Whether the service was reached (offline: the prediction is queued). */
+  catalog: Pick<ModelCatalog, 'status'>;
+  outbox: Pick<Outbox, 'queue'>;
+}
 
 export interface PatientResult extends DecodedScore {
   label: string;
@@ -41,7 +55,7 @@ const PHASE_WORDS: Record<Phase, string> = {
 
 export class PatientSession {
   readonly card: ModelCard;
-  readonly #app: AppState;
+  readonly #parts: PatientParts;
   #text = $state<Record<string, string>>({});
   #fills = $state.raw<Record<string, FilledValue>>({});
   #edited = $state<Record<string, boolean>>({});
@@ -58,8 +72,8 @@ export class PatientSession {
   #checked = $state(false);
   #source: 'form' | 'fhir' = 'form';
 
-  constructor(app: AppState, card: ModelCard) {
-    this.#app = app;
+  constructor(parts: PatientParts, card: ModelCard) {
+    this.#parts = parts;
     this.card = card;
   }
 
@@ -186,15 +200,15 @@ export class PatientSession {
     this.#queued = undefined;
     const t0 = performance.now();
     // Without the service, the record is encrypted now and sent when the service is back.
-    if (!navigator.onLine || this.#app.catalog.status === 'offline') return this.#queue(record, imputed, inputs);
+    if (!navigator.onLine || this.#parts.catalog.status === 'offline') return this.#queue(record, imputed, inputs);
     try {
-      const { predictions, key } = await predict(this.#app.bridge, card, 'single', [record], { onProgress: (p) => (this.#progress = p.keyBytes ? `${keysWords(p.keyBytes)}. Making and sending them…` : PHASE_WORDS[p.phase]) });
-      this.#app.keys.noteKey(key);
+      const { predictions, key } = await this.#parts.sender.predict(card, 'single', [record], { onProgress: (p) => (this.#progress = p.keyBytes ? `${keysWords(p.keyBytes)}. Making and sending them…` : PHASE_WORDS[p.phase]) });
+      this.#parts.keys.noteKey(key);
       const p = predictions[0]!;
       const label = classLabel(card.classes, p);
       const ms = performance.now() - t0;
       // Saved before it is shown: a result on screen is one a reload keeps in History.
-      await this.#app.history.add({
+      await this.#parts.history.add({
         modelId: card.id, modelTitle: card.title, source: this.#source, probability: p.probability, label,
         origin: this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand', fingerprint: key.fingerprint,
       });
@@ -216,7 +230,7 @@ export class PatientSession {
     this.#progress = 'Encrypting on this device, to send when the service can be reached…';
     try {
       const origin = this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand';
-      this.#queued = await this.#app.outbox.queue(this.card, record, { imputed, source: this.#source, origin });
+      this.#queued = await this.#parts.outbox.queue(this.card, record, { imputed, source: this.#source, origin });
       this.#queuedInputs = inputs;
       return true;
     } catch (e) {

@@ -14,8 +14,7 @@
  * 3. The first candidate that passes becomes the plan; the ones refused are listed with why.
  */
 import type { TernaryModel } from '../model/format.ts';
-import { qMax } from '../model/format.ts';
-import { outputBound, referenceScore, type QuantizedRecord } from '../model/reference.ts';
+import { outputBound, qMax, referenceScore, type QuantizedRecord } from '../model/reference.ts';
 import { describeViolations, verifyMonotone } from '../model/monotone.ts';
 import { HeClient } from './client.ts';
 import { HeEvaluator } from './evaluator.ts';

@@ -188,5 +188,3 @@ export function parseModel(json: unknown): TernaryModel {
   if (hash !== actual) throw new ModelFormatError(`model file hash ${String(hash)} does not match its content (${actual}); the file was changed or damaged`);
   return { ...result.data, hash: actual };
 }
-
-export { qMax } from './reference.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseModel, sealModel, ModelFormatError, qMax } from './format.ts';
+import { parseModel, sealModel, ModelFormatError } from './format.ts';
+import { qMax } from './reference.ts';
 import { decodeProbability, decodeRisk, decodeScore, outputBound, quantizeRecord, referenceScore } from './reference.ts';
 import { syntheticModel } from '../../../tests/support/synthetic.ts';
 

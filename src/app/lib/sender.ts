@@ -1,0 +1,167 @@
+/**
+ * The one client pipeline, for a record or thousands, sent now or queued for later: the HE
+ * worker encrypts (quantize + encrypt + serialize), the service evaluates, the worker decrypts
+ * (deserialize + decrypt + decode). Every classify request carries an idempotency key, so a
+ * repeat after an answer lost on the way is answered from what the service stored; a service
+ * that has forgotten the evaluation keys gets them again here, in one place, and the same body
+ * is sent once more. Batch inputs are pipelined: the worker encrypts the next input while the
+ * service evaluates the current one.
+ */
+import type { LayoutName } from '../../core/he/layout.ts';
+import type { HePlan } from '../../core/he/plan.ts';
+import type { ModelCard } from '../../core/model/card.ts';
+import type { DecodedScore, PlainRecord } from '../../core/model/reference.ts';
+import { ApiError, classify, type BodyContent } from './api.ts';
+import type { HeBridge, KeyInfo, WireBody } from './he-bridge.ts';
+import type { QueuedPrediction } from './outbox.ts';
+import type { Phase, PredictProgress } from './predict.ts';
+import type { Registrations } from './registrations.ts';
+
+export interface PredictOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: PredictProgress) => void;
+}
+
+export interface PredictOutcome {
+  predictions: DecodedScore[];
+  key: KeyInfo;
+}
+
+/** What the outbox keeps of a queued prediction besides the person's words about it. */
+export type QueuedMeta = Pick<QueuedPrediction, 'imputed' | 'source' | 'origin'>;
+
+export type SendOutcome = { status: 'delivered'; prediction: DecodedScore } | { status: 'offline'; message: string } | { status: 'failed'; message: string };
+
+/** Error codes after which a queued prediction can never be answered as it is. */
+const FINAL: ReadonlySet<string> = new Set(['model_mismatch', 'plan_mismatch', 'unknown_model', 'unknown_plan', 'shape_mismatch', 'ciphertext_refused', 'keys_refused', 'bad_request', 'unsupported_protocol']);
+
+const content = (b: Pick<WireBody, 'contentHash' | 'contentBytes' | 'count'>): BodyContent => ({ kind: 'ciphertexts', hash: b.contentHash, bytes: b.contentBytes, records: b.count });
+
+export function planOf(card: Pick<ModelCard, 'plans' | 'title'>, layout: LayoutName): HePlan {
+  const plan = card.plans[layout];
+  if (!plan) throw new Error(`the model "${card.title}" offers no ${layout} plan`);
+  return plan;
+}
+
+/** One encrypted request on its way: what it is for and the keys it was made under. */
+interface Outgoing {
+  modelId: string;
+  plan: HePlan;
+  fingerprint: string;
+  body: Uint8Array;
+  content: BodyContent;
+  idempotencyKey: string;
+}
+
+/** What the sender asks of the HE worker. */
+export type SenderBridge = Pick<HeBridge, 'prepare' | 'encryptRecords' | 'decryptResults'>;
+
+export class Sender {
+  readonly #bridge: SenderBridge;
+  readonly #registrations: Pick<Registrations, 'ensure'>;
+
+  constructor(bridge: SenderBridge, registrations: Pick<Registrations, 'ensure'>) {
+    this.#bridge = bridge;
+    this.#registrations = registrations;
+  }
+
+  /** Sends one request; if the service forgot its evaluation keys, sends them again (the same keys) and the request once more. */
+  async #send(out: Outgoing, signal?: AbortSignal, onSending?: (bytes: number) => void): Promise<Uint8Array> {
+    const send = () => classify(out.modelId, out.body, out.content, { signal, idempotencyKey: out.idempotencyKey });
+    try {
+      return await send();
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== 'unknown_key') throw e;
+      await this.#registrations.ensure(out.plan, { fingerprint: out.fingerprint }, { resend: true, keptOnly: true, signal, onSending });
+      return send();
+    }
+  }
+
+  /** Encrypts records, has the service evaluate them, decrypts the answers, in order. */
+  async predict(card: ModelCard, layout: LayoutName, records: readonly PlainRecord[], options: PredictOptions = {}): Promise<PredictOutcome> {
+    const { signal, onProgress } = options;
+    const plan = planOf(card, layout);
+    const total = records.length;
+    const progress = (phase: Phase, done: number) => onProgress?.({ phase, done, total });
+    const onSending = (keyBytes: number) => onProgress?.({ phase: 'keys', keyBytes, done: 0, total });
+    progress('keys', 0);
+    const key = await this.#bridge.prepare(plan, signal);
+    const { keyId } = await this.#registrations.ensure(plan, key, { signal, onSending });
+
+    // One classify request per input, so the next is encrypted while the service evaluates this one.
+    const step = plan.recordsPerInput;
+    const chunks: PlainRecord[][] = [];
+    for (let i = 0; i < records.length; i += step) chunks.push(records.slice(i, i + step));
+    const encrypt = (i: number) => this.#bridge.encryptRecords(plan, card, keyId, chunks[i]!, {}, signal).then((bodies) => bodies[0]!);
+
+    const predictions: DecodedScore[] = [];
+    let next: Promise<WireBody> | undefined = chunks.length ? encrypt(0) : undefined;
+    try {
+      for (let i = 0; i < chunks.length; i++) {
+        progress('encrypting', predictions.length);
+        const wire = await next!;
+        next = i + 1 < chunks.length ? encrypt(i + 1) : undefined;
+        progress('evaluating', predictions.length);
+        const out: Outgoing = { modelId: card.id, plan, fingerprint: key.fingerprint, body: wire.body, content: content(wire), idempotencyKey: crypto.randomUUID() };
+        const result = await this.#send(out, signal, onSending);
+        progress('decrypting', predictions.length);
+        const [decrypted] = await this.#bridge.decryptResults(plan, card.output, [result], {}, signal);
+        predictions.push(...decrypted!.predictions.slice(0, chunks[i]!.length));
+      }
+    } finally {
+      // An encryption started ahead must not end as an unhandled rejection when we stop early.
+      next?.catch(() => undefined);
+    }
+    progress('done', predictions.length);
+    return { predictions, key };
+  }
+
+  /**
+   * Encrypts one record for a card's single-record plan, to be sent later: the record is never
+   * kept in the clear. Its evaluation keys are made now if needed and kept, not sent.
+   */
+  async encryptForLater(card: ModelCard, record: PlainRecord, meta: QueuedMeta): Promise<QueuedPrediction> {
+    const plan = planOf(card, 'single');
+    const key = await this.#bridge.prepare(plan);
+    const { keyId } = await this.#registrations.ensure(plan, key, { send: false });
+    const [wire] = await this.#bridge.encryptRecords(plan, card, keyId, [record]);
+    return {
+      v: 1,
+      id: crypto.randomUUID(),
+      queuedAt: new Date().toISOString(),
+      modelId: card.id,
+      modelTitle: card.title,
+      plan,
+      output: card.output,
+      classes: card.classes,
+      keyId,
+      fingerprint: key.fingerprint,
+      body: wire!.body,
+      contentHash: wire!.contentHash,
+      contentBytes: wire!.contentBytes,
+      attempts: 0,
+      ...meta,
+    };
+  }
+
+  /**
+   * Sends a queued prediction (its keys first, unless the service confirmed them recently) and
+   * decrypts the answer. 'offline' leaves it for the next attempt; 'failed' means it can never
+   * be answered as it is; neither loses it. The entry's id is the idempotency key.
+   */
+  async sendQueued(entry: QueuedPrediction): Promise<SendOutcome> {
+    try {
+      await this.#registrations.ensure(entry.plan, entry, { keptOnly: true });
+      const out: Outgoing = { modelId: entry.modelId, plan: entry.plan, fingerprint: entry.fingerprint, body: entry.body, content: content({ ...entry, count: 1 }), idempotencyKey: entry.id };
+      const result = await this.#send(out);
+      const [decrypted] = await this.#bridge.decryptResults(entry.plan, entry.output, [result]);
+      return { status: 'delivered', prediction: decrypted!.predictions[0]! };
+    } catch (e) {
+      if (e instanceof ApiError && FINAL.has(e.code)) {
+        const message = e.code === 'model_mismatch' || e.code === 'unknown_model' ? 'the model changed or was removed while this prediction waited; make it again' : e.message;
+        return { status: 'failed', message };
+      }
+      return { status: 'offline', message: (e as Error).message };
+    }
+  }
+}
