@@ -8,7 +8,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLES, PROTOCOL_DOC, protocolRegions, readRegions, servedDefaults, workedExample } from '../src/cli/protocol-doc.ts';
+import { EXAMPLES, PROTOCOL_DOC, protocolRegions, readRegions, servedDefaults, workedExample } from '../tools/protocol-doc.ts';
 import { ERROR_STATUS } from '../src/core/protocol/errors.ts';
 import { IndependentClient } from './support/independent-client.ts';
 import { modelsDir, startTestServer } from './support/server-harness.ts';

@@ -12,18 +12,18 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compilePlan, LAYOUTS, coeffModulusBits, type HePlan, type LayoutName } from '../core/he/index.ts';
-import { keyIdOf } from '../core/he/types.ts';
-import { packSingle } from '../core/he/layout.ts';
-import { canonicalJson } from '../core/hash.ts';
-import { makeModelCard, type ModelCard } from '../core/model/card.ts';
-import { MODEL_LIMITS, parseModel, sealModel, type ModelBody, type TernaryModel } from '../core/model/format.ts';
-import { decodeProbability, decodeRisk, outputBound, qMax, quantizeRecord, referenceScore } from '../core/model/reference.ts';
-import { validateRows } from '../core/data/validate.ts';
-import { MESSAGE_LIMITS } from '../core/protocol/bounds.ts';
-import { MAX_CIPHERTEXTS } from '../core/protocol/constants.ts';
-import { configFromEnv } from '../server/config.ts';
-import { modelsDir, repoRoot } from './paths.ts';
+import { compilePlan, LAYOUTS, coeffModulusBits, type HePlan, type LayoutName } from '../src/core/he/index.ts';
+import { keyIdOf } from '../src/core/he/types.ts';
+import { packSingle } from '../src/core/he/layout.ts';
+import { canonicalJson } from '../src/core/hash.ts';
+import { makeModelCard, type ModelCard } from '../src/core/model/card.ts';
+import { MODEL_LIMITS, parseModel, sealModel, type ModelBody, type TernaryModel } from '../src/core/model/format.ts';
+import { decodeProbability, decodeRisk, outputBound, qMax, quantizeRecord, referenceScore } from '../src/core/model/reference.ts';
+import { validateRows } from '../src/core/data/validate.ts';
+import { MESSAGE_LIMITS } from '../src/core/protocol/bounds.ts';
+import { MAX_CIPHERTEXTS } from '../src/core/protocol/constants.ts';
+import { configFromEnv } from '../src/server/config.ts';
+import { modelsDir, repoRoot } from '../src/cli/paths.ts';
 
 export const PROTOCOL_DOC = resolve(repoRoot, 'docs/protocol.md');
 
