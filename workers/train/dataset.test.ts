@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { inferFeatureSpecs } from '../../src/core/data/infer.ts';
 import { parseCsv } from '../../src/core/data/csv.ts';
 import { selectFeatures } from '../../src/core/data/select.ts';
-import { readDataset } from './dataset.ts';
+import { applyEdit, BUILDER_SOURCE, readDataset } from './dataset.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
 
@@ -34,5 +34,18 @@ describe('readDataset', () => {
     expect(() => readDataset({ name: 'x.csv', bytes: bytes(csv(12)), label: 'label', features: ['age'] })).toThrow(/at least 10 of each/);
     expect(() => readDataset({ name: 'x.csv', bytes: bytes(csv(60)), label: 'label', features: ['label', 'age'] })).toThrow(/cannot also be a feature/);
     expect(() => readDataset({ name: 'x.csv', bytes: bytes(csv(60)), label: 'label', features: [] })).toThrow(/at least one feature/);
+  });
+});
+
+describe('the builder’s edits of the inferred specs', () => {
+  const spec = { name: 'glucose', label: 'Glucose', unit: '', min: 0, max: 300, kind: 'number' as const };
+  it('keeps labels, units, ranges, codes and a direction with its reason', () => {
+    const out = applyEdit(spec, { name: 'glucose', label: ' Plasma glucose ', unit: 'mg/dL', min: 20, max: 400, codes: '', monotone: { direction: 'increasing', reason: 'higher is worse' } });
+    expect(out).toEqual({ ...spec, label: 'Plasma glucose', unit: 'mg/dL', min: 20, max: 400, monotone: { direction: 'increasing', reason: 'higher is worse', source: BUILDER_SOURCE } });
+    expect(applyEdit(spec, { name: 'glucose', codes: '1 = low, 2 = high' }).description).toBe('Codes: 1 = low, 2 = high');
+  });
+  it('refuses a range that is not one, and a direction without a reason, in words', () => {
+    expect(() => applyEdit(spec, { name: 'glucose', min: 50, max: 10 })).toThrow('Glucose: the lowest plausible value (50) must be below the highest (10)');
+    expect(() => applyEdit(spec, { name: 'glucose', monotone: { direction: 'decreasing', reason: ' ' } })).toThrow('Glucose: say why the risk should fall with it, or choose no direction');
   });
 });

@@ -8,7 +8,27 @@ import { DataError } from '../../src/core/data/errors.ts';
 import { raggedness, readCsv, toNumericTable, type TextTable } from '../../src/core/data/csv.ts';
 import { inferFeatureSpecs } from '../../src/core/data/infer.ts';
 import { columnIndices, selectFeatures } from '../../src/core/data/select.ts';
+import type { FeatureSpec } from '../../src/core/model/format.ts';
 import type { TrainingData } from '../../src/train/index.ts';
+
+/**
+ * What the model builder says about a feature before training: the words and unit people will
+ * read, the plausible range, the direction of the risk with a reason (training keeps it, the
+ * model file proves it), and what coded values mean. Absent fields keep what the data suggests.
+ */
+export interface FeatureEdit {
+  name: string;
+  label?: string;
+  unit?: string;
+  min?: number;
+  max?: number;
+  monotone?: { direction: 'increasing' | 'decreasing'; reason: string; source?: string };
+  /** "1 = some high school, 2 = high school, …": kept in the feature's description. */
+  codes?: string;
+}
+
+/** Where a declared direction comes from when the builder names no study or guideline. */
+export const BUILDER_SOURCE = 'Stated by the model builder in the training lab; no source cited.';
 
 export interface DatasetRequest {
   /** The file's name, used in messages and recorded in the model. */
@@ -17,6 +37,28 @@ export interface DatasetRequest {
   bytes: ArrayBuffer;
   label: string;
   features: string[];
+  /** The builder's edits of the inferred feature specs, by name. */
+  edits?: FeatureEdit[];
+}
+
+/** The inferred spec with the builder's edits; a range that is not one is refused in words. */
+export function applyEdit(spec: FeatureSpec, edit: FeatureEdit | undefined): FeatureSpec {
+  if (!edit) return spec;
+  const out: FeatureSpec = { ...spec };
+  if (edit.label?.trim()) out.label = edit.label.trim();
+  if (edit.unit !== undefined) out.unit = edit.unit.trim();
+  if (spec.kind === 'number') {
+    if (edit.min !== undefined && Number.isFinite(edit.min)) out.min = edit.min;
+    if (edit.max !== undefined && Number.isFinite(edit.max)) out.max = edit.max;
+    if (!(out.min < out.max)) throw new Error(`${out.label}: the lowest plausible value (${out.min}) must be below the highest (${out.max})`);
+  }
+  if (edit.monotone) {
+    const reason = edit.monotone.reason.trim();
+    if (!reason) throw new Error(`${out.label}: say why the risk should ${edit.monotone.direction === 'increasing' ? 'rise' : 'fall'} with it, or choose no direction`);
+    out.monotone = { direction: edit.monotone.direction, reason, source: edit.monotone.source?.trim() || BUILDER_SOURCE };
+  }
+  if (edit.codes?.trim()) out.description = `Codes: ${edit.codes.trim()}`;
+  return out;
 }
 
 /** Fewest rows of each class the lab trains on: below it, the held-out split says nothing. */
@@ -38,7 +80,7 @@ export function readDataset(request: DatasetRequest): TrainingData {
   if (features.includes(label)) throw new Error(`the label column "${label}" cannot also be a feature`);
   const text = new TextDecoder('utf-8').decode(request.bytes);
   const table = toNumericTable(keepColumns(readCsv(text, name), [...features, label]));
-  const featureSpecs = inferFeatureSpecs(table, features);
+  const featureSpecs = inferFeatureSpecs(table, features).map((spec) => applyEdit(spec, request.edits?.find((e) => e.name === spec.name)));
   const { X, y } = selectFeatures(table, { features, label });
   const positives = y.filter((v) => v === 1).length;
   const fewest = Math.min(positives, y.length - positives);

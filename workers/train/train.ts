@@ -35,9 +35,14 @@ export interface TrainRequest extends DatasetRequest {
   backend: BackendPreference;
 }
 
-/** One epoch's report, with the time since training started. */
+/**
+ * One epoch's report, with the time since training started. `epoch` of `epochs` counts every
+ * epoch of the phase (settings compared on validation rows, then the final retrain);
+ * `epochsSet` is the number the person set, which each of those runs is planned around.
+ */
 export interface TrainProgress extends ProgressEvent {
   elapsedMs: number;
+  epochsSet: number;
 }
 
 export interface HeldOut {
@@ -46,6 +51,9 @@ export interface HeldOut {
   /** From the exported integers through the plaintext reference: exactly what runs encrypted. */
   ternary: ConfusionMatrix;
   float: ConfusionMatrix;
+  /** Each held-out row's label and every model's risk, for the ROC and reliability pictures. */
+  labels: number[];
+  risks: { logistic: number[]; float: number[]; ternary: number[] };
 }
 
 export interface TrainOutcome {
@@ -83,7 +91,7 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
         if (current) phases[current.phase] = now - current.since;
         current = { phase: event.phase, since: now };
       }
-      onProgress?.({ ...event, elapsedMs: now - t0 });
+      onProgress?.({ ...event, elapsedMs: now - t0, epochsSet: settings.epochs });
     },
   });
   const totalMs = performance.now() - t0;
@@ -98,6 +106,8 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
       positives: heldOut.labels.filter((v) => v === 1).length,
       ternary: confusionMatrix(heldOut.labels, heldOut.probabilities.ternary),
       float: confusionMatrix(heldOut.labels, heldOut.probabilities.float),
+      labels: heldOut.labels,
+      risks: { logistic: heldOut.probabilities.logistic, float: heldOut.probabilities.float, ternary: heldOut.probabilities.ternary },
     },
     split: { train: split.train.length, test: split.test.length },
     timings: { totalMs, phases },

@@ -17,6 +17,12 @@ export function idFromFileName(name: string): string {
   return name.replace(/\.csv$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
 }
 
+/** The plausible range the lab proposes for a column from its lowest and highest value: widened by half the observed range, never below 0 for a column without negatives. */
+export function plausibleRange(lo: number, hi: number): { min: number; max: number } {
+  const pad = (hi - lo) / 2;
+  return { min: lo >= 0 ? Math.max(0, lo - pad) : lo - pad, max: hi + pad };
+}
+
 export function inferFeatureSpecs(table: NumericTable, features: readonly string[]): FeatureSpec[] {
   return features.map((name) => {
     const c = table.columns.indexOf(name);
@@ -25,13 +31,13 @@ export function inferFeatureSpecs(table: NumericTable, features: readonly string
     const lo = values.length ? values.reduce((a, b) => (b < a ? b : a)) : 0;
     const hi = values.length ? values.reduce((a, b) => (b > a ? b : a)) : 1;
     const binary = values.length > 0 && values.every((v) => v === 0 || v === 1);
-    const pad = (hi - lo) / 2;
+    const range = plausibleRange(lo, hi);
     return {
       name,
       label: labelFromName(name),
       unit: '',
-      min: binary ? 0 : lo >= 0 ? Math.max(0, lo - pad) : lo - pad,
-      max: binary ? 1 : hi + pad,
+      min: binary ? 0 : range.min,
+      max: binary ? 1 : range.max,
       kind: binary ? 'binary' : 'number',
     };
   });

@@ -4,6 +4,7 @@
  * worker can read the file itself; the page only needs the header and a summary per column.
  */
 import { readCsv, readNumber } from '../../../core/data/csv.ts';
+import { plainMessage } from '../../lib/plain-error.ts';
 
 export interface ColumnSummary {
   name: string;
@@ -15,6 +16,11 @@ export interface ColumnSummary {
   missing: number;
   /** The first cell that is not a number, for the explanation. */
   example?: string;
+  /** Lowest and highest number in the column (numeric columns with a value). */
+  lo?: number;
+  hi?: number;
+  /** Whole numbers only, with at most 12 distinct values, not just 0 and 1: probably codes. */
+  coded: boolean;
 }
 
 export interface LoadedFile {
@@ -33,6 +39,10 @@ function summarise(columns: string[], rows: string[][]): ColumnSummary[] {
     let binary = true;
     let missing = 0;
     let example: string | undefined;
+    let lo = Infinity;
+    let hi = -Infinity;
+    const distinct = new Set<number>();
+    let whole = true;
     for (const row of rows) {
       const cell = row[c] ?? '';
       const v = readNumber(cell);
@@ -40,9 +50,16 @@ function summarise(columns: string[], rows: string[][]): ColumnSummary[] {
       else if (v === undefined) {
         numeric = binary = false;
         example ??= cell;
-      } else if (v !== 0 && v !== 1) binary = false;
+      } else {
+        if (v !== 0 && v !== 1) binary = false;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        if (!Number.isInteger(v)) whole = false;
+        if (distinct.size <= 12) distinct.add(v);
+      }
     }
-    return { name, numeric, binary: numeric && binary, missing, example };
+    const range = numeric && lo <= hi ? { lo, hi } : {};
+    return { name, numeric, binary: numeric && binary, missing, example, ...range, coded: numeric && !binary && whole && distinct.size > 2 && distinct.size <= 12 };
   });
 }
 
@@ -94,7 +111,7 @@ export class LabData {
       this.#label = label?.name ?? '';
       this.#features = columns.filter((c) => c.numeric && c.name !== label?.name).map((c) => c.name);
     } catch (e) {
-      this.#error = (e as Error).message;
+      this.#error = plainMessage(e, `${file.name} could not be read as a CSV file`);
     }
   }
 

@@ -9,6 +9,7 @@ import type { TernaryModel } from '../../../core/model/format.ts';
 import { saveFile } from '../../lib/download.ts';
 import type { HeBridge } from '../../lib/he-bridge.ts';
 import type { BackendPreference, LabSettings, ModelNaming, TrainBridge } from '../../lib/train-bridge.ts';
+import type { FeatureEdit } from '../../../../workers/train/dataset.ts';
 import type { ModelCatalog } from '../catalog.svelte.ts';
 import { LabData } from './data.svelte.ts';
 import { EncryptionPreview, ModelPublisher } from './preview.svelte.ts';
@@ -21,6 +22,11 @@ import { TrainingRun } from './run.svelte.ts';
  */
 export const LAB_DEFAULTS: LabSettings = { hidden: 8, epochs: 60, seed: 42, search: 'full' };
 
+/** The model file exactly as it is downloaded (and as the command line writes it). */
+export function modelFileText(model: TernaryModel): string {
+  return `${JSON.stringify(model, null, 2)}\n`;
+}
+
 export class TrainingLab {
   readonly data = new LabData();
   readonly run: TrainingRun;
@@ -29,6 +35,8 @@ export class TrainingLab {
   settings = $state<LabSettings>({ ...LAB_DEFAULTS });
   naming = $state<ModelNaming>({ id: 'model', title: 'Model', description: '', classes: ['negative', 'positive'] });
   backendPreference = $state<BackendPreference>('auto');
+  /** What the builder changed in each feature's inferred spec, by column name. */
+  edits = $state<Record<string, FeatureEdit>>({});
 
   readonly #catalog: ModelCatalog;
 
@@ -54,6 +62,7 @@ export class TrainingLab {
     if (!loaded || loaded.name !== file.name) return;
     const id = idFromFileName(loaded.name);
     this.naming = { id, title: labelFromName(id), description: `Trained from ${loaded.name}.`, classes: ['negative', 'positive'] };
+    this.edits = {};
   }
 
   /** Trains with the chosen columns and settings; then compiles the encryption preview. */
@@ -67,6 +76,8 @@ export class TrainingLab {
       bytes: this.data.bytesForWorker(),
       label: this.data.label,
       features: [...this.data.features],
+      // Plain objects: the worker receives a structured clone, which reactive proxies are not.
+      edits: this.data.features.flatMap((name) => (this.edits[name] ? [$state.snapshot(this.edits[name]) as FeatureEdit] : [])),
       naming: { ...this.naming, classes: [...this.naming.classes] },
       settings: { ...this.settings },
       backend: this.backendPreference,
@@ -89,9 +100,15 @@ export class TrainingLab {
     return true;
   }
 
+  /** Bytes of the model file download() saves (UTF-8). */
+  get modelBytes(): number {
+    const model = this.model;
+    return model ? new TextEncoder().encode(modelFileText(model)).length : 0;
+  }
+
   /** The model file, as the server loads it and the CLI writes it. */
   download(): void {
     const model = this.model;
-    if (model) saveFile(`${JSON.stringify(model, null, 2)}\n`, `${model.id}.json`, 'application/json');
+    if (model) saveFile(modelFileText(model), `${model.id}.json`, 'application/json');
   }
 }

@@ -4,6 +4,7 @@
  * training worker; cancelling terminates it.
  */
 import { CancelledError } from '../../lib/he-bridge.ts';
+import { plainMessage } from '../../lib/plain-error.ts';
 import type { BackendChoice, BackendPreference, TrainBridge, TrainOutcome, TrainPhase, TrainProgress, TrainRequest } from '../../lib/train-bridge.ts';
 
 export type RunPhase = 'idle' | 'training' | 'done' | 'cancelled' | 'error';
@@ -55,7 +56,7 @@ export class TrainingRun {
       this.#backend = await this.#bridge.backend(preference);
     } catch (e) {
       this.#backend = undefined;
-      this.#backendError = (e as Error).message;
+      this.#backendError = plainMessage(e, 'no training backend could be started in this browser');
     }
   }
 
@@ -87,7 +88,7 @@ export class TrainingRun {
       if (e instanceof CancelledError) this.#phase = 'cancelled';
       else {
         this.#phase = 'error';
-        this.#error = (e as Error).message;
+        this.#error = plainMessage(e, 'the training worker stopped without saying why; try again, or with fewer epochs');
       }
       return undefined;
     } finally {
