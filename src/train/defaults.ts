@@ -9,7 +9,7 @@ import type { DatasetSpec } from '../core/data/spec.ts';
 import type { Scores } from '../core/metrics.ts';
 import type { TernaryModel } from '../core/model/format.ts';
 import type { PlainRecord } from '../core/model/reference.ts';
-import { type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
+import { TERNARY_CANDIDATES, type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
 import { type RepeatedEvaluation, type RepeatedOptions, betterFloat, priorShifted, repeatedEvaluation, repeatedTable } from './repeated.ts';
 import { calibrationSvg } from './calibration.ts';
 
@@ -92,7 +92,7 @@ export function modelReport(spec: DatasetSpec, result: TrainResult, extra: { rep
     `- Inputs: median imputation, standardization on the training rows, ${model.input.bits}-bit signed quantization (scale ${model.input.scale.toFixed(4)}: ±3 std → ±${2 ** (model.input.bits - 1) - 1}).`,
     `- Network: ${H} hidden units (${active} with a nonzero output weight), ${nonzero} of ${H * model.features.length} hidden weights nonzero, α ∈ [${Math.min(...model.hidden.alpha)}, ${Math.max(...model.hidden.alpha)}] (at most ${t.alphaMax}), β ∈ [${Math.min(...model.hidden.beta)}, ${Math.max(...model.hidden.beta)}].`,
     `- Output bound: ${t.outputBound} (2^${Math.log2(t.outputBound).toFixed(2)}; limit 2^21).`,
-    `- Training: one protocol for all three models — L2 strength (float models), ternary configuration and epoch counts chosen on ${t.split.validation} validation rows taken from the training rows, then the chosen model retrained on all training rows; classes weighted to balance in the loss; threshold 0.5. Chosen ternary configuration: hidden threshold ${hiddenThreshold}·mean|W|, ${warmupEpochs ? 'after a float warm-up' : 'from scratch'}.`,
+    `- Training: one protocol for all three models — L2 strength (float models), ternary configuration and restart, and epoch counts chosen on ${t.split.validation} validation rows taken from the training rows; the float models are then retrained on all training rows, the TernaryNet keeps its validated run (${TERNARY_CANDIDATES.length} runs compared) with its decoding refitted on all training rows; classes weighted to balance in the loss; threshold 0.5. Chosen ternary configuration: hidden threshold ${hiddenThreshold}·mean|W|, ${warmupEpochs ? 'after a float warm-up' : 'from scratch'}, restart ${t.ternaryConfig.restart}.`,
     ...(model.output.prior === undefined ? [] : [`- Risk shown to people: ${pct(model.output.prior)}% of the training rows are labelled “${model.classes[1]}”. The balanced log-odds are shifted by that prior, so the risk reads for a population like the training one; the model predicts “${model.classes[1]}” when the risk is above ${pct(model.output.prior)}%.`]),
     `- Model hash: \`${model.hash}\``,
     ...(monotone.length

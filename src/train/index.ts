@@ -4,8 +4,10 @@
  * — the ternary numbers through the plaintext reference, i.e. exactly what runs encrypted.
  *
  * Every model gets the same protocol, so the comparison is fair: choices (L2 strength, ternary
- * configuration, epoch counts) are made on a validation fifth of the training rows, then the
- * chosen model is retrained on all training rows; classes are weighted to balance in the loss.
+ * configuration and restart, epoch counts) are made on a validation fifth of the training rows;
+ * classes are weighted to balance in the loss. The float baselines are then retrained on all
+ * training rows; the TernaryNet keeps its validated run (qat.ts says why) with its decoding
+ * refitted on all training rows.
  * Isomorphic: the caller picks the tfjs backend (cpu in Node, WebGPU/wasm in the worker).
  */
 import type { Scores } from '../core/metrics.ts';
