@@ -19,6 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/cli/paths.ts';
 import { PrivacyAccountant } from '../../src/core/federated/accountant.ts';
 import { parseManifest } from '../../src/core/federated/manifest.ts';
+import { identityPublicKey } from '../../src/core/federated/agreement.ts';
+import { openBackup } from '../../src/core/vault/backup.ts';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { decodeFederated } from '../../src/core/federated/messages.ts';
 import { parameterCount } from '../../src/core/federated/network.ts';
 import type { StudyStatus } from '../../src/core/federated/round.ts';
@@ -40,7 +43,7 @@ const run = promisify(execFile);
 const bin = resolve(repoRoot, 'bin/cipherclinic.mjs');
 const TOKEN = 'e2e-study-operator-token-0123';
 const ID = 'chd-browser';
-const ROUNDS = 8;
+const ROUNDS = 10;
 /** Rows per hospital: a small study, to keep the file fast on two cores. */
 const ROWS = 400;
 const workDir = resolve(resultsDir, 'e2e-study');
@@ -59,12 +62,20 @@ let cli: Promise<{ code: number | null; stdout: string; stderr: string }> | unde
 const roundEnded = new Map<number, number>();
 let watching = true;
 let joinedAt = 0;
+/** Answers 429 the browsers got (the four sites share one address here, and its rate limit). */
+let refusedForRate = 0;
+/** Bytes each browser received from the study routes. */
+const bytesDown = [0, 0, 0];
+const IDENTITY_FILE = join(workDir, 'hospital-1-identity.json');
 
 beforeAll(async () => {
   const t0 = performance.now();
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
   const staticDir = await buildApp('app-study');
+  // Here the four sites and three study pages share one address, 127.0.0.1, and so one rate
+  // limit (600 a minute by default); hospitals each have their own. Ten times the default.
+  process.env.CIPHERCLINIC_RATE_LIMIT = '6000';
   ({ server, dataDir } = await startAppServer(staticDir, { adminToken: TOKEN }));
   base = server.url;
   for (let k = 0; k < 3; k++) {
@@ -72,6 +83,10 @@ beforeAll(async () => {
     await b.launch();
     browsers.push(b);
     pages.push(await b.page());
+    b.context.on('response', (r) => {
+      if (r.status() === 429) refusedForRate++;
+      if (new URL(r.url()).pathname.startsWith('/api/studies/')) void r.request().sizes().then((z) => (bytesDown[k] += z.responseBodySize), () => undefined);
+    });
   }
   console.log(`study e2e setup (build, server, three browsers): ${Math.round(performance.now() - t0)} ms`);
 }, 240_000);
@@ -91,13 +106,22 @@ async function status(): Promise<StudyStatus> {
   return (await (await fetch(base + API.study(ID))).json()) as StudyStatus;
 }
 
-/** Records when each round ends, as the study page would see it. */
+/**
+ * Records when each round ends, with the status route's long poll (answers when the step
+ * changes): one request a step, so that watching does not eat the sites' rate limit.
+ */
 async function watchRounds(): Promise<void> {
+  let seen = '';
   while (watching) {
-    const s = await status().catch(() => undefined);
-    for (const h of s?.history ?? []) if (!roundEnded.has(h.round)) roundEnded.set(h.round, performance.now());
-    if (s && s.state !== 'running') return;
-    await new Promise((r) => setTimeout(r, 100));
+    const res = await fetch(`${base}${API.study(ID)}?history=last${seen ? `&after=${seen}&wait=10000` : ''}`).catch(() => undefined);
+    const s = res?.ok ? ((await res.json()) as StudyStatus) : undefined;
+    if (!s) {
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    for (const h of s.history) if (!roundEnded.has(h.round)) roundEnded.set(h.round, performance.now());
+    if (s.state !== 'running') return;
+    seen = `${s.round}.${s.step}`;
   }
 }
 
@@ -127,6 +151,18 @@ describe('a study joined from the browser', () => {
       await page.getByTestId('create-identity').click();
       keys.push((await page.getByTestId('identity-public-key').textContent())!.trim());
     }
+    // A study the coordinator does not know: the words say so.
+    await pages[0]!.locator('#study-id').fill('no-such-study');
+    await pages[0]!.getByTestId('show-manifest').click();
+    expect(await pages[0]!.getByTestId('site-error').textContent()).toMatch(/the coordinator says: .*no study "no-such-study"/);
+    // The identity leaves the browser only as a passphrase-encrypted file.
+    await pages[0]!.locator('#identity-passphrase').fill('a passphrase for the identity');
+    const [download] = await Promise.all([pages[0]!.waitForEvent('download'), pages[0]!.getByRole('button', { name: 'Export, encrypted' }).click()]);
+    await writeFile(IDENTITY_FILE, await readFile((await download.path())!));
+    const exported = await openBackup(new Uint8Array(await readFile(IDENTITY_FILE)), 'a passphrase for the identity');
+    expect(exported).toHaveLength(1);
+    expect(bytesToHex(identityPublicKey(exported[0]!.secretKey))).toBe(keys[0]);
+
     const cliKey = join(workDir, 'hospital-4.key');
     const made = await run(process.execPath, [bin, 'site', 'keygen', '--out', cliKey], { cwd: repoRoot });
     keys.push(/public key\s+([0-9a-f]{64})/.exec(made.stdout)![1]!);
@@ -186,7 +222,7 @@ describe('a study joined from the browser', () => {
       expect(Number(await page.getByTestId('site-check').getAttribute('data-train'))).toBeGreaterThan(250);
     }
     joinedAt = performance.now();
-    void watchRounds();
+    const watched = watchRounds();
     for (const page of pages) {
       await page.getByTestId('join-study').click();
       await page.locator('[data-testid="site-phase"][data-phase="running"]').waitFor();
@@ -203,12 +239,24 @@ describe('a study joined from the browser', () => {
     await back.locator('[data-testid="site-phase"][data-phase="running"]').waitFor({ timeout: 30_000 });
     await expect(back.getByTestId('identity-public-key').textContent()).resolves.toBe(keys[1]);
 
+    // Browser 3 loses the network mid-study: it says so, misses the rounds that close
+    // meanwhile, and takes part again once the network is back.
+    await expect.poll(async () => (await status()).history.some((h) => h.outcome === 'done' && h.survivors.includes(2) && h.round > closedAt), { timeout: 60_000, interval: 200 }).toBe(true);
+    const offlineAt = (await status()).round;
+    await browsers[2]!.context.setOffline(true);
+    await pages[2]!.getByTestId('site-offline').waitFor({ timeout: 30_000 });
+    await expect.poll(async () => (await status()).history.some((h) => h.round >= offlineAt && h.outcome === 'done' && !h.survivors.includes(3)), { timeout: 60_000, interval: 200 }).toBe(true);
+    await browsers[2]!.context.setOffline(false);
+    await pages[2]!.getByTestId('site-offline').waitFor({ state: 'detached', timeout: 30_000 });
+
     // Everyone to the end.
     for (const page of pages) await page.locator('[data-testid="site-phase"][data-phase="ended"]').waitFor({ timeout: 150_000 });
     const cliRun = await cli;
     expect(cliRun.code, cliRun.stderr).toBe(0);
     expect(cliRun.stdout).toMatch(new RegExp(`model "${ID}" is served`));
     const final = await status();
+    await watched;
+    expect(refusedForRate).toBe(0);
     expect(final.state).toBe('done');
     expect(final.roundsDone).toBe(ROUNDS);
     expect(final.privacy!.spent).toBeLessThanOrEqual(final.privacy!.epsilon);
@@ -217,6 +265,10 @@ describe('a study joined from the browser', () => {
     const afterReturn = final.history.filter((h) => h.outcome === 'done' && h.round > without.at(-1)!.round && h.survivors.includes(2));
     expect(without.length).toBeGreaterThan(0);
     expect(afterReturn.length).toBeGreaterThan(0);
+    const offline = final.history.filter((h) => h.outcome === 'done' && h.round >= offlineAt && !h.survivors.includes(3));
+    expect(offline.length).toBeGreaterThan(0);
+    expect(final.history.some((h) => h.outcome === 'done' && h.round > offline.at(-1)!.round && h.survivors.includes(3))).toBe(true);
+    await pages[2]!.locator(`[data-testid="site-rounds"] tr[data-round="${offline[0]!.round}"][data-outcome="missed"]`).waitFor();
     // The reopened tab's own table says which rounds it took part in.
     for (const h of afterReturn) await back.locator(`[data-testid="site-rounds"] tr[data-round="${h.round}"][data-outcome="done"]`).waitFor();
 
@@ -234,13 +286,13 @@ describe('a study joined from the browser', () => {
     const ends = [...roundEnded.entries()].sort((a, b) => a[0] - b[0]);
     const perRound = ends.map(([r, t], i) => ({ round: r, ms: Math.round(t - (i ? ends[i - 1]![1] : joinedAt)), sites: final.history.find((h) => h.round === r)!.survivors.length }));
     const full = perRound.filter((r) => r.sites === 4 && r.round > 1).map((r) => r.ms).sort((a, b) => a - b);
-    console.log('study rounds (ms, sites summed):', JSON.stringify(perRound));
+    console.log('study rounds (ms, sites summed):', JSON.stringify(perRound), `; rate-limited answers: ${refusedForRate}`);
     if (full.length) console.log(`rounds with all four sites: median ${full[Math.floor(full.length / 2)]} ms, max ${full.at(-1)} ms`);
     for (const [k, b] of browsers.entries()) {
       const posts = b.requests.filter((r) => r.method === 'POST' && /\/api\/studies\/[^/]+\/(advertise|shares|masked|reveal)$/.test(new URL(r.url).pathname));
       const rounds = final.history.filter((h) => h.survivors.includes(k + 1)).length;
       const byType = Object.fromEntries(['advertise', 'shares', 'masked', 'reveal'].map((t) => [t, posts.filter((p) => p.url.endsWith(`/${t}`)).reduce((s, p) => s + p.body.length, 0)]));
-      console.log(`browser site ${k + 1}: ${posts.length} messages, ${posts.reduce((s, p) => s + p.body.length, 0)} bytes up in ${rounds} summed rounds; by type ${JSON.stringify(byType)}`);
+      console.log(`browser site ${k + 1}: ${posts.length} messages, ${posts.reduce((s, p) => s + p.body.length, 0)} bytes up and ${bytesDown[k]} down (status, weights, roster, inbox, unmask, and the study page) in ${rounds} summed rounds; up by type ${JSON.stringify(byType)}`);
     }
   }, 300_000);
 
@@ -265,6 +317,23 @@ describe('a study joined from the browser', () => {
     expect(told).toContain(`${ROUNDS} rounds`);
     expect(told).toMatch(/ε = \d+\.\d\d, δ = 0\.00001|ε = \d+\.\d\d, δ = 1e-5/);
   }, 120_000);
+});
+
+describe('the site identity file', () => {
+  it('imports into another browser with its passphrase, and says so when the passphrase is wrong', async () => {
+    const page = pages[1]!;
+    await page.goto(`${base}/#/study`);
+    await page.reload();
+    await page.getByRole('button', { name: 'Forget this identity' }).click();
+    await page.getByLabel('Identity file', { exact: true }).setInputFiles(IDENTITY_FILE);
+    await page.getByLabel('Passphrase of the identity file').fill('not the passphrase');
+    await page.getByRole('button', { name: 'Import' }).click();
+    expect(await page.getByTestId('site-error').textContent()).toContain('the passphrase is wrong');
+    await page.getByLabel('Passphrase of the identity file').fill('a passphrase for the identity');
+    await page.getByRole('button', { name: 'Import' }).click();
+    const imported = (await page.getByTestId('identity-public-key').textContent())!.trim();
+    expect(imported).toBe(bytesToHex(identityPublicKey((await openBackup(new Uint8Array(await readFile(IDENTITY_FILE)), 'a passphrase for the identity'))[0]!.secretKey)));
+  }, 60_000);
 });
 
 describe('what left each hospital browser', () => {

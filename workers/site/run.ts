@@ -43,7 +43,9 @@ export type SiteProgress =
   | SiteEvent
   | { kind: 'sent'; message: SentMessage }
   | { kind: 'local'; round: number; heldOut: { records: number; accuracy: number; balancedAccuracy: number; auc: number } }
-  | { kind: 'status'; status: StudyStatus };
+  | { kind: 'status'; status: StudyStatus }
+  /** The coordinator could not be reached (the network, or the service, is down); '' once it answers again. */
+  | { kind: 'network'; problem: string };
 
 export interface JoinRequest {
   base: string;
@@ -98,58 +100,80 @@ export function leave(): void {
   running = undefined;
 }
 
+/** A failed fetch says "Failed to fetch"; the page says what it means for the site. */
+async function worded<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof CoordinatorError) throw new Error(`the coordinator refused ${what}: ${e.message}`);
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new Error(`the network failed while ${what === 'the status' ? 'asking for the status' : `sending or fetching ${what}`}`);
+  }
+}
+
 /**
  * Takes part until the study ends or `leave` is called; resolves with the final status.
- * Refusals from the coordinator reject with its own words.
+ * One tab of a browser at a time (a Web Lock): two tabs of one site would send each step twice.
  */
 export async function join(request: JoinRequest, onProgress: (p: SiteProgress) => void): Promise<StudyStatus> {
   leave();
   const study = pinManifest(request.manifest, request.hash);
-  const secretKey = await loadIdentitySecret();
   const controller = (running = new AbortController());
-  try {
-    siteIndexOf(study.manifest, bytesToHex(identityPublicKey(secretKey)));
-    const data = await dataset(study.manifest, study.hash);
-    const http = httpTransport(request.base, request.id);
-    let round = 0;
-    const transport: StudyTransport = {
-      ...http,
-      status: async (query) => {
-        const status = await http.status(query);
-        round = status.round;
-        onProgress({ kind: 'status', status });
-        return status;
-      },
-      // This site's own held-out metrics for the round's weights: computed and shown here only.
-      weights: async (r) => {
-        const bytes = await http.weights(r);
-        if (data.heldOut.inputs.length) {
-          const weights = roundWeightsOf(decodeFederated(bytes, 'weights'), { study: study.hash, round: r, shape: shapeOf(study.manifest) });
-          const { records, accuracy, balancedAccuracy, auc } = heldOutMetrics(confusion(weights, data.heldOut), THRESHOLDS);
-          onProgress({ kind: 'local', round: r, heldOut: { records, accuracy, balancedAccuracy, auc } });
-        }
-        return bytes;
-      },
-      send: async (type, body) => {
-        await http.send(type, body);
-        onProgress({ kind: 'sent', message: { round, type, bytes: body.length, hash: hashBytes(body), at: Date.now() } });
-      },
-    };
-    return await runSite({
-      study,
-      identitySecretKey: secretKey,
-      data,
-      transport,
-      seed: crypto.getRandomValues(new Uint8Array(32)),
-      pollMs: request.pollMs,
-      signal: controller.signal,
-      onEvent: onProgress,
-    });
-  } catch (e) {
-    if (e instanceof CoordinatorError) throw new Error(`the coordinator refused: ${e.message}`);
-    throw e;
-  } finally {
-    secretKey.fill(0);
-    if (running === controller) running = undefined;
-  }
+  return navigator.locks.request('cipherclinic-site-rounds', { ifAvailable: true }, async (lock) => {
+    if (!lock) throw new Error('another tab of this browser is taking part in the study already: close this one, or leave there first');
+    const secretKey = await loadIdentitySecret();
+    try {
+      siteIndexOf(study.manifest, bytesToHex(identityPublicKey(secretKey)));
+      const data = await dataset(study.manifest, study.hash);
+      // Leaving aborts the request in flight too (a long poll waits up to seconds).
+      const http = httpTransport(request.base, request.id, (input, init) => fetch(input, { ...init, signal: controller.signal }));
+      let round = 0;
+      let problem = '';
+      const transport: StudyTransport = {
+        status: async (query) => {
+          let status: StudyStatus;
+          try {
+            status = await worded('the status', () => http.status(query));
+          } catch (e) {
+            if (!problem) onProgress({ kind: 'network', problem: (problem = (e as Error).message) });
+            throw e;
+          }
+          if (problem) onProgress({ kind: 'network', problem: (problem = '') });
+          round = status.round;
+          onProgress({ kind: 'status', status });
+          return status;
+        },
+        // This site's own held-out metrics for the round's weights: computed and shown here only.
+        weights: async (r) => {
+          const bytes = await worded('the round\'s weights', () => http.weights(r));
+          if (data.heldOut.inputs.length) {
+            const weights = roundWeightsOf(decodeFederated(bytes, 'weights'), { study: study.hash, round: r, shape: shapeOf(study.manifest) });
+            const { records, accuracy, balancedAccuracy, auc } = heldOutMetrics(confusion(weights, data.heldOut), THRESHOLDS);
+            onProgress({ kind: 'local', round: r, heldOut: { records, accuracy, balancedAccuracy, auc } });
+          }
+          return bytes;
+        },
+        send: async (type, body) => {
+          await worded(`this site's ${type} message`, () => http.send(type, body));
+          onProgress({ kind: 'sent', message: { round, type, bytes: body.length, hash: hashBytes(body), at: Date.now() } });
+        },
+        roster: (r) => worded('the roster', () => http.roster(r)),
+        inbox: (r, site) => worded('the shares for this site', () => http.inbox(r, site)),
+        unmask: (r) => worded('the unmask request', () => http.unmask(r)),
+      };
+      return await runSite({
+        study,
+        identitySecretKey: secretKey,
+        data,
+        transport,
+        seed: crypto.getRandomValues(new Uint8Array(32)),
+        pollMs: request.pollMs,
+        signal: controller.signal,
+        onEvent: onProgress,
+      });
+    } finally {
+      secretKey.fill(0);
+      if (running === controller) running = undefined;
+    }
+  });
 }

@@ -53,6 +53,8 @@ export class SiteSession {
   phase = $state<SitePhase>('idle');
   error = $state('');
   notice = $state('');
+  /** Why the coordinator cannot be reached right now ('' when it can): the site keeps trying. */
+  network = $state('');
   status = $state.raw<StudyStatus | undefined>();
   rounds = $state.raw<SiteRound[]>([]);
   sent = $state.raw<SentMessage[]>([]);
@@ -196,6 +198,7 @@ export class SiteSession {
       this.status = final;
       for (const h of final.history) this.#fromHistory(h);
       this.phase = 'ended';
+      this.network = '';
       await this.#api.keepJoinedStudy({ base: offered.base, id: offered.id, hash: offered.hash, active: false });
     } catch (e) {
       const message = (e as Error).message;
@@ -260,6 +263,9 @@ export class SiteSession {
         return this.#update(p.message.round, (r) => ({ ...r, bytes: r.bytes + p.message.bytes, messages: r.messages + 1 }));
       case 'local':
         return this.#update(p.round, (r) => ({ ...r, local: p.heldOut }));
+      case 'network':
+        this.network = p.problem;
+        return;
     }
   }
 
