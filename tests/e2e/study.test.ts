@@ -131,6 +131,12 @@ async function prepareSite(page: Page, k: number) {
     console.log(`browser ${k + 1}:`, browsers[k]!.errors, await page.locator('main').innerText());
     throw e;
   });
+  if (k === 1) {
+    // A hash that is not the manifest's: said plainly, and Join stays off.
+    await page.locator('#pin-hash').fill(hash.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')));
+    expect(await page.getByRole('alert').filter({ hasText: 'not the hash of the manifest' }).textContent()).toMatch(/do not join/);
+    expect(await page.getByTestId('join-study').isDisabled()).toBe(true);
+  }
   await page.locator('#pin-hash').fill(hash);
   await page.getByTestId('hash-matches').waitFor();
   if (k === 2) {
@@ -245,6 +251,7 @@ describe('a study joined from the browser', () => {
     const offlineAt = (await status()).round;
     await browsers[2]!.context.setOffline(true);
     await pages[2]!.getByTestId('site-offline').waitFor({ timeout: 30_000 });
+    await screenshot(pages[2]!, 'study-site-offline', 1280);
     await expect.poll(async () => (await status()).history.some((h) => h.round >= offlineAt && h.outcome === 'done' && !h.survivors.includes(3)), { timeout: 60_000, interval: 200 }).toBe(true);
     await browsers[2]!.context.setOffline(false);
     await pages[2]!.getByTestId('site-offline').waitFor({ state: 'detached', timeout: 30_000 });
@@ -317,6 +324,26 @@ describe('a study joined from the browser', () => {
     expect(told).toContain(`${ROUNDS} rounds`);
     expect(told).toMatch(/ε = \d+\.\d\d, δ = 0\.00001|ε = \d+\.\d\d, δ = 1e-5/);
   }, 120_000);
+});
+
+describe('the operator on the study page', () => {
+  it('creates a study and stops it', async () => {
+    const page = pages[0]!;
+    await page.goto(`${base}/#/study`);
+    await page.reload();
+    const manifest = { ...framinghamStudy({ id: 'chd-stopped', sites: 3, threshold: 2 }).manifest };
+    await page.getByTestId('operator').locator('summary').click();
+    await page.locator('#operator-token').fill('not the token');
+    await page.locator('#manifest-text').fill(JSON.stringify(manifest));
+    await page.getByTestId('create-study').click();
+    expect(await page.getByTestId('operator').getByRole('alert').textContent()).toMatch(/the coordinator says: /);
+    await page.locator('#operator-token').fill(TOKEN);
+    await page.getByTestId('create-study').click();
+    await page.getByTestId('operator-message').filter({ hasText: 'chd-stopped' }).waitFor();
+    await page.getByTestId('stop-study').click();
+    await page.locator('[data-testid="study-progress"][data-state="stopped"]').waitFor();
+    expect((await (await fetch(base + API.study('chd-stopped'))).json()).state).toBe('stopped');
+  }, 60_000);
 });
 
 describe('the site identity file', () => {
