@@ -5,11 +5,12 @@
  * with the protocol's code. Busy answers (503 with Retry-After) are retried a few times.
  */
 import type { ModelCard } from '../../core/model/card.ts';
-// Zod-free modules only (not protocol/index.ts): the page needs the names, not the schemas.
+// Not protocol/index.ts: the page needs the protocol's names, not its schemas (cards are checked in lib/stored.ts).
 import { CACHED_AT_HEADER, MSGPACK_TYPE } from '../../core/protocol/constants.ts';
 import type { ErrorCode } from '../../core/protocol/errors.ts';
 import type { KeyReceipt } from '../../core/protocol/messages.ts';
 import { API } from '../../core/protocol/paths.ts';
+import { CardSchema } from './stored.ts';
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -153,7 +154,9 @@ export async function publishModel(model: { hash: string }, token: string, signa
   const content: BodyContent = { kind: 'model file', hash: model.hash, bytes: body.byteLength, records: 0 };
   try {
     const res = await send('POST', API.publishModel, body, { signal, content, type: 'application/json', headers: { authorization: `Bearer ${token}` } });
-    return (await res.json()) as ModelCard;
+    const card: unknown = await res.json();
+    if (!CardSchema.safeParse(card).success) throw new ApiError('bad_request', 'the service published the model but described it in a way this version of the app cannot read; reload the page');
+    return card as ModelCard;
   } catch (e) {
     if (e instanceof ApiError && e.code === 'not_found') throw new ApiError('not_found', 'this service does not accept published models (its operator set no admin token)', e.status);
     throw e;
