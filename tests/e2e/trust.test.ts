@@ -87,6 +87,7 @@ describe('what people are told', () => {
     sent.remember(framingham, inMgDl);
     // The record the form handed on is in mg/dL, converted once: 5.8 × 38.67 = 224.286.
     await expect(page.getByTestId('print-inputs').textContent()).resolves.toContain('224.286 mg/dL');
+    await expect(page.getByTestId('print-inputs').textContent()).resolves.toMatch(/Current smoker\s*yes/);
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 900 });
       await expect(page.getByLabel(`${chol.label} unit`).isVisible()).resolves.toBe(true);

@@ -43,6 +43,9 @@ export interface TrainRequest extends DatasetRequest {
 export interface TrainProgress extends ProgressEvent {
   elapsedMs: number;
   epochsSet: number;
+  /** Loss and accuracy on the validation rows after the epoch, when the training loop reports them. */
+  validationLoss?: number;
+  validationAccuracy?: number;
 }
 
 export interface HeldOut {

@@ -6,7 +6,7 @@ import { HISTORY_COLUMNS, historyCsv, inputsText } from './history-csv.ts';
 const single: HistoryEntry = {
   id: 'a', at: '2026-01-02T10:00:00.000Z', modelId: 'framingham-chd', modelTitle: 'Heart disease', source: 'form', probability: 0.1234, label: 'x',
   origin: '=HYPERLINK("x")', fingerprint: 'abcd', modelHash: 'f'.repeat(64),
-  inputs: [{ name: 'age', label: 'Age', text: '54', unit: 'years' }, { name: 'glucose', label: 'Glucose', text: '', unit: 'mg/dL' }, { name: 'male', label: 'Male', text: '1', unit: '' }],
+  inputs: [{ name: 'age', label: 'Age', text: '54', unit: 'years' }, { name: 'glucose', label: 'Glucose', text: '', unit: 'mg/dL' }, { name: 'male', label: 'Male', text: '1', unit: '', binary: true }],
   outcome: { risk: 'of coronary heart disease within ten years', expects: 'to develop it', population: '4,240 adults' },
 };
 const batch: HistoryEntry = { id: 'b', at: '2026-01-03T10:00:00.000Z', modelId: 'old-model', modelTitle: 'Old', source: 'csv', rows: 50, positives: 12, origin: 'p.csv', fingerprint: 'ef' };
@@ -18,7 +18,7 @@ describe('History as CSV', () => {
     expect(parsed[0]).toEqual([...HISTORY_COLUMNS]);
     const row = Object.fromEntries(HISTORY_COLUMNS.map((c, i) => [c, parsed[1]![i]]));
     expect(row).toMatchObject({ model_id: 'framingham-chd', model_hash: 'f'.repeat(64), estimated_risk: '0.1234', risk_of: 'estimated risk of coronary heart disease within ten years', population: '4,240 adults' });
-    expect(row.inputs).toBe('Age = 54 years; Glucose = blank (typical value used); Male = 1');
+    expect(row.inputs).toBe('Age = 54 years; Glucose = not given (a typical value was used); Male = yes');
     // A spreadsheet does not run a cell as a formula.
     expect(row.origin).toBe(`'=HYPERLINK("x")`);
     const old = Object.fromEntries(HISTORY_COLUMNS.map((c, i) => [c, parsed[2]![i]]));

@@ -3,7 +3,7 @@
  * from, the model (id and hash) and the risk in the words it was shown in.
  */
 import Papa from 'papaparse';
-import type { HistoryEntry } from '../state/history.svelte.ts';
+import type { EnteredValue, HistoryEntry } from '../state/history.svelte.ts';
 import { displayUnit } from './fields.ts';
 
 export const HISTORY_COLUMNS = [
@@ -11,11 +11,17 @@ export const HISTORY_COLUMNS = [
   'rows', 'rows_at_or_above_average', 'inputs', 'warning', 'key_fingerprint',
 ] as const;
 
-/** "Age = 54 years; Total cholesterol = 5.2 mmol/L; Glucose = blank (typical value used)". */
+/** One value as people read it: "61 years", "yes", "not given (a typical value was used)". */
+export function valueText(v: EnteredValue): string {
+  const text = v.text.trim();
+  if (text === '') return 'not given (a typical value was used)';
+  if (v.binary && (text === '1' || text === '0')) return text === '1' ? 'yes' : 'no';
+  return `${text}${v.unit ? ` ${displayUnit(v.unit)}` : ''}`;
+}
+
+/** "Age = 54 years; Smoker = yes; Glucose = not given (a typical value was used)". */
 export function inputsText(entry: Pick<HistoryEntry, 'inputs'>): string {
-  return (entry.inputs ?? [])
-    .map((v) => `${v.label} = ${v.text.trim() === '' ? 'blank (typical value used)' : `${v.text.trim()}${v.unit ? ` ${displayUnit(v.unit)}` : ''}`}`)
-    .join('; ');
+  return (entry.inputs ?? []).map((v) => `${v.label} = ${valueText(v)}`).join('; ');
 }
 
 /** The CSV text; `outcomeOf` gives the words of an entry saved before entries kept them. */

@@ -18,7 +18,7 @@ export function batchFacts(card: Card): Pick<HistoryEntry, 'modelHash' | 'outcom
 
 /** For one record: `textOf` gives a feature's text as the form holds it (in the model's unit). */
 export function recordFacts(card: Card, textOf: (name: string) => string, record: readonly (number | null)[], patient?: FhirPatient): Pick<HistoryEntry, 'modelHash' | 'outcome' | 'inputs' | 'warning'> {
-  const inputs: EnteredValue[] = card.features.map((f) => ({ name: f.name, label: f.label, text: textOf(f.name), unit: f.unit }));
+  const inputs: EnteredValue[] = card.features.map((f) => ({ name: f.name, label: f.label, text: textOf(f.name), unit: f.unit, ...(f.kind === 'binary' ? { binary: true } : {}) }));
   const warning = recordWarning(card, record, patient);
   return { ...batchFacts(card), inputs, ...(warning ? { warning } : {}) };
 }

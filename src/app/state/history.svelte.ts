@@ -15,6 +15,8 @@ export interface EnteredValue {
   text: string;
   /** The unit the text is in ('' for counts and yes/no). */
   unit: string;
+  /** A yes/no value, whose text is 1 or 0. */
+  binary?: boolean;
 }
 
 export interface HistoryEntry {
