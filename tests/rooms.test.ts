@@ -64,7 +64,7 @@ describe('rooms', () => {
       for (const item of module.body) {
         if ((item.type !== 'ImportDeclaration' && item.type !== 'ExportNamedDeclaration' && item.type !== 'ExportAllDeclaration') || !item.source) continue;
         if (!/(^|\/)workers\//.test(item.source.value)) continue;
-        const typeOnly = item.typeOnly || (item.type === 'ImportDeclaration' && item.specifiers.length > 0 && item.specifiers.every((s) => s.type === 'ImportSpecifier' && s.isTypeOnly));
+        const typeOnly = ('typeOnly' in item && item.typeOnly) || (item.type === 'ImportDeclaration' && item.specifiers.length > 0 && item.specifiers.every((s) => s.type === 'ImportSpecifier' && s.isTypeOnly));
         if (!typeOnly) offending.push(`${file} imports ${item.source.value}`);
       }
     }

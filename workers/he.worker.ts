@@ -5,7 +5,7 @@
  */
 import { expose } from 'comlink';
 import { decryptResults, encryptRecords, prepare, registration } from './he/requests.ts';
-import { deleteAll, exportBackup, importBackup, listKeys, rotate } from './he/keyring.ts';
+import { deleteAll, exportBackup, importBackup, listKeys, rotate, unreadableKeys } from './he/keyring.ts';
 import { compile } from './he/compile.ts';
 
 const api = {
@@ -14,6 +14,7 @@ const api = {
   encryptRecords,
   decryptResults,
   listKeys,
+  unreadableKeys,
   rotate,
   deleteAll,
   exportBackup,

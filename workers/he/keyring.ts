@@ -5,9 +5,9 @@
 import { transfer } from 'comlink';
 import { openBackup, sealBackup } from '../../src/core/vault/backup.ts';
 import { closeSessions } from './session.ts';
-import { deleteKeys, listKeys, loadAllSecretKeys, storeSecretKey, type KeyInfo } from './vault.ts';
+import { deleteKeys, listKeys, loadAllSecretKeys, storeSecretKey, unreadableKeys, type KeyInfo } from './vault.ts';
 
-export { listKeys };
+export { listKeys, unreadableKeys };
 
 /** Forgets every key pair; the next prediction makes new ones (and registers new evaluation keys). */
 export async function rotate(): Promise<void> {

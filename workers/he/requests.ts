@@ -11,7 +11,7 @@ import { sessionFor } from './session.ts';
 import type { KeyInfo } from './vault.ts';
 import { keyBytesOf } from '../../src/core/he/types.ts';
 import type { ModelBody, OutputDecoding } from '../../src/core/model/format.ts';
-import { decodeScore, quantizeRecord, type DecodedScore, type PlainRecord } from '../../src/core/model/reference.ts';
+import { decodeScore, quantizeRecord, type PlainRecord } from '../../src/core/model/reference.ts';
 
 /** A request body ready to send, with what the "left this device" panel shows about it. */
 export interface WireBody {
@@ -58,9 +58,25 @@ export type EncryptOptions = Record<never, never>;
 /** Room for what a decryption may read besides the records' scores (e.g. variants' scores). */
 export type DecryptOptions = Record<never, never>;
 
+/**
+ * One record's answer as the page uses it: the risk shown to people (for those like the ones
+ * the model learned from; never the class-balanced probability the metrics use), the
+ * classifier's decision, and the decrypted integer both come from.
+ */
+export interface Prediction {
+  score: number;
+  risk: number;
+  positive: boolean;
+}
+
 /** One result message, read: a prediction per record it carried, in order. */
 export interface DecryptedResult {
-  predictions: DecodedScore[];
+  predictions: Prediction[];
+}
+
+function prediction(output: OutputDecoding, score: number): Prediction {
+  const decoded = decodeScore(output, score);
+  return { score, risk: decoded.probability, positive: decoded.positive };
 }
 
 /**
@@ -96,6 +112,6 @@ export async function decryptResults(plan: unknown, output: OutputDecoding, resu
     if (message.planHash !== client.plan.hash || message.modelHash !== client.plan.modelHash) {
       throw new Error(`result ${i + 1} was computed for another model or plan`);
     }
-    return { predictions: client.decryptScores(resultFromWire(message)).map((score) => decodeScore(output, score)) };
+    return { predictions: client.decryptScores(resultFromWire(message)).map((score) => prediction(output, score)) };
   });
 }

@@ -9,6 +9,7 @@
  * Additional data binds each wrapped blob to its parameter set, so blobs cannot be swapped.
  */
 import { createStore, del, get, set, update, delMany } from 'idb-keyval';
+import { z } from 'zod';
 import { namesWithPrefix, valuesWithPrefix } from '../../src/app/lib/idb.ts';
 import type { SecretKeyEntry } from '../../src/core/vault/backup.ts';
 
@@ -16,17 +17,24 @@ const store = createStore('cipherclinic-vault', 'keys');
 const WRAPPING_KEY = 'wrapping-key';
 const PREFIX = 'secret:';
 
-/** A wrapped secret key as stored. */
-interface StoredKey {
-  version: 1;
-  paramsHash: string;
-  fingerprint: string;
-  createdAt: string;
+/** A wrapped secret key as stored (checked on every read: the store may hold another version's or damaged records). */
+const StoredKeySchema = z.object({
+  version: z.literal(1),
+  paramsHash: z.string().min(1),
+  fingerprint: z.string().min(1),
+  createdAt: z.string(),
   /** Human description of the parameters, e.g. "BFV n=8192 …". */
-  parameters: string;
-  iv: Uint8Array;
-  wrapped: ArrayBuffer;
-}
+  parameters: z.string(),
+  iv: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === 12, 'not a 12-byte IV'),
+  wrapped: z.instanceof(ArrayBuffer),
+});
+type StoredKey = z.infer<typeof StoredKeySchema>;
+
+/** A stored key record, or undefined when there is none or it cannot be read (it is then treated as absent). */
+const readStored = (value: unknown): StoredKey | undefined => {
+  const parsed = StoredKeySchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+};
 
 /** What the page may know about a key. */
 export interface KeyInfo {
@@ -65,7 +73,7 @@ export async function storeSecretKey(entry: SecretKeyEntry, parameters: string):
 
 /** Unwraps the secret key of a parameter set, or undefined when the ring has none. */
 export async function loadSecretKey(paramsHash: string): Promise<SecretKeyEntry | undefined> {
-  const stored = await get<StoredKey>(PREFIX + paramsHash, store);
+  const stored = readStored(await get<unknown>(PREFIX + paramsHash, store));
   if (!stored) return undefined;
   let plain: ArrayBuffer;
   try {
@@ -76,7 +84,15 @@ export async function loadSecretKey(paramsHash: string): Promise<SecretKeyEntry 
   return { paramsHash, fingerprint: stored.fingerprint, createdAt: stored.createdAt, secretKey: new Uint8Array(plain) };
 }
 
-const storedKeys = (): Promise<StoredKey[]> => valuesWithPrefix<StoredKey>(PREFIX, store);
+const storedKeys = async (): Promise<StoredKey[]> => (await valuesWithPrefix<unknown>(PREFIX, store)).map(readStored).filter((k): k is StoredKey => k !== undefined);
+
+/**
+ * How many key records in the ring cannot be read (another version's, or damaged). They are
+ * kept as they are (never deleted here) and unused: a plan whose key cannot be read gets a new one.
+ */
+export async function unreadableKeys(): Promise<number> {
+  return (await valuesWithPrefix<unknown>(PREFIX, store)).filter((v) => readStored(v) === undefined).length;
+}
 
 /** Every key in the ring, oldest first. */
 export async function listKeys(): Promise<KeyInfo[]> {

@@ -7,14 +7,14 @@ import { transfer, type Remote } from 'comlink';
 import { CancelledError, WorkerBridge } from './worker-bridge.ts';
 import type { HeWorkerApi } from '../../../workers/he.worker.ts';
 import type { KeyInfo } from '../../../workers/he/vault.ts';
-import type { DecryptedResult, DecryptOptions, EncryptOptions, WireBody } from '../../../workers/he/requests.ts';
+import type { DecryptedResult, DecryptOptions, EncryptOptions, Prediction, WireBody } from '../../../workers/he/requests.ts';
 import type { CompiledPlans } from '../../../workers/he/compile.ts';
 import type { HePlan } from '../../core/he/plan.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import type { OutputDecoding } from '../../core/model/format.ts';
 import type { PlainRecord } from '../../core/model/reference.ts';
 
-export type { CompiledPlans, DecryptedResult, DecryptOptions, EncryptOptions, KeyInfo, WireBody };
+export type { CompiledPlans, DecryptedResult, DecryptOptions, EncryptOptions, KeyInfo, Prediction, WireBody };
 
 
 export { CancelledError };
@@ -52,6 +52,11 @@ export class HeBridge {
 
   listKeys(): Promise<KeyInfo[]> {
     return this.#call(undefined, (api) => api.listKeys());
+  }
+
+  /** How many stored keys cannot be read (kept, unused). */
+  unreadableKeys(): Promise<number> {
+    return this.#call(undefined, (api) => api.unreadableKeys());
   }
 
   rotate(): Promise<void> {

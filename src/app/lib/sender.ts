@@ -10,9 +10,9 @@
 import type { LayoutName } from '../../core/he/layout.ts';
 import type { HePlan } from '../../core/he/plan.ts';
 import type { ModelCard } from '../../core/model/card.ts';
-import type { DecodedScore, PlainRecord } from '../../core/model/reference.ts';
+import type { PlainRecord } from '../../core/model/reference.ts';
 import { ApiError, classify, type BodyContent } from './api.ts';
-import type { HeBridge, KeyInfo, WireBody } from './he-bridge.ts';
+import type { HeBridge, KeyInfo, Prediction, WireBody } from './he-bridge.ts';
 import type { QueuedPrediction } from './outbox.ts';
 import type { Phase, PredictProgress } from './predict.ts';
 import type { Registrations } from './registrations.ts';
@@ -23,14 +23,14 @@ export interface PredictOptions {
 }
 
 export interface PredictOutcome {
-  predictions: DecodedScore[];
+  predictions: Prediction[];
   key: KeyInfo;
 }
 
 /** What the outbox keeps of a queued prediction besides the person's words about it. */
 export type QueuedMeta = Pick<QueuedPrediction, 'imputed' | 'source' | 'origin'>;
 
-export type SendOutcome = { status: 'delivered'; prediction: DecodedScore } | { status: 'offline'; message: string } | { status: 'failed'; message: string };
+export type SendOutcome = { status: 'delivered'; prediction: Prediction } | { status: 'offline'; message: string } | { status: 'failed'; message: string };
 
 /** Error codes after which a queued prediction can never be answered as it is. */
 const FINAL: ReadonlySet<string> = new Set(['model_mismatch', 'plan_mismatch', 'unknown_model', 'unknown_plan', 'shape_mismatch', 'ciphertext_refused', 'keys_refused', 'bad_request', 'unsupported_protocol']);
@@ -94,7 +94,7 @@ export class Sender {
     for (let i = 0; i < records.length; i += step) chunks.push(records.slice(i, i + step));
     const encrypt = (i: number) => this.#bridge.encryptRecords(plan, card, keyId, chunks[i]!, {}, signal).then((bodies) => bodies[0]!);
 
-    const predictions: DecodedScore[] = [];
+    const predictions: Prediction[] = [];
     let next: Promise<WireBody> | undefined = chunks.length ? encrypt(0) : undefined;
     try {
       for (let i = 0; i < chunks.length; i++) {

@@ -14,8 +14,8 @@ import { Sender } from '../lib/sender.ts';
 import { outboxStore, registrationStore } from '../lib/stores.ts';
 import { TrainBridge } from '../lib/train-bridge.ts';
 import type { ModelCard } from '../../core/model/card.ts';
-import type { DecodedScore } from '../../core/model/reference.ts';
 import type { QueuedPrediction } from '../lib/outbox.ts';
+import type { Prediction } from '../lib/he-bridge.ts';
 import { ModelCatalog } from './catalog.svelte.ts';
 import { ClinicBatch } from './clinic.svelte.ts';
 import { PatientSession } from './patient.svelte.ts';
@@ -37,7 +37,7 @@ export class AppState {
   /** The one pipeline every prediction goes through, online or queued. */
   readonly sender = new Sender(this.bridge, this.#registrations);
   readonly catalog = new ModelCatalog(this.#drop);
-  readonly keys = new KeyRing(this.bridge, this.#registrations);
+  readonly keys = new KeyRing(this.bridge, this.#registrations, this.#drop);
   readonly traffic = new TrafficLog();
   readonly history = new History();
   readonly router = new Router();
@@ -67,7 +67,7 @@ export class AppState {
   }
 
   /** Shows a queued prediction's answer on its model's patient screen (it is in the history already). */
-  #showDelivered(entry: QueuedPrediction, prediction: DecodedScore): void {
+  #showDelivered(entry: QueuedPrediction, prediction: Prediction): void {
     const card = this.catalog.byId(entry.modelId);
     if (card?.modelHash !== entry.plan.modelHash) return;
     this.patientSession(card).receive(entry, prediction);

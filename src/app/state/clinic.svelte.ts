@@ -27,7 +27,8 @@ export interface ResultRow {
   line: number;
   /** The row's identifier column when the file has one that is not a feature. */
   id: string;
-  probability: number;
+  /** The estimated risk (for people like those the model learned from), 0–1. */
+  risk: number;
   label: string;
   positive: boolean;
   score: number;
@@ -35,7 +36,7 @@ export interface ResultRow {
   filled: string[];
 }
 
-export type SortKey = 'line' | 'id' | 'probability';
+export type SortKey = 'line' | 'id' | 'risk';
 
 interface Loaded {
   name: string;
@@ -122,7 +123,7 @@ export class ClinicBatch {
     const rows = this.#results.filter(
       (r) =>
         (this.filterClass === 'all' || (this.filterClass === 'positive') === r.positive) &&
-        r.probability * 100 >= this.minRisk &&
+        r.risk * 100 >= this.minRisk &&
         (!text || r.id.toLowerCase().includes(text) || String(r.line).includes(text) || r.label.toLowerCase().includes(text)),
     );
     const sign = this.sortDir === 'asc' ? 1 : -1;
@@ -134,7 +135,7 @@ export class ClinicBatch {
     if (this.sortKey === key) this.sortDir = this.sortDir === 'asc' ? 'desc' : 'asc';
     else {
       this.sortKey = key;
-      this.sortDir = key === 'probability' ? 'desc' : 'asc';
+      this.sortDir = key === 'risk' ? 'desc' : 'asc';
     }
   }
 
@@ -204,7 +205,7 @@ export class ClinicBatch {
         modelId: card.id, modelTitle: card.title, source: 'csv', origin: this.#loaded?.name ?? 'CSV file', fingerprint: key.fingerprint,
         rows: predictions.length, positives: predictions.filter((p) => p.positive).length, label: card.classes[1],
       });
-      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, probability: p.probability, positive: p.positive, score: p.score, label: p.positive ? ABOVE : BELOW, filled: this.#records[i]!.filled }));
+      this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, risk: p.risk, positive: p.positive, score: p.score, label: p.positive ? ABOVE : BELOW, filled: this.#records[i]!.filled }));
       this.#phase = 'done';
     } catch (e) {
       if (signal.aborted || e instanceof CancelledError) this.#phase = 'cancelled';
@@ -232,7 +233,7 @@ export class ClinicBatch {
       const r = byLine.get(table.lines[i]!);
       // Ragged rows (never predicted) are cut or padded so the prediction stays in its column.
       const aligned = table.columns.map((_, c) => cells[c] ?? '');
-      return [...aligned, r ? r.probability.toFixed(4) : '', r ? r.label : 'not predicted (see validation report)', r ? r.filled.join(' ') : ''];
+      return [...aligned, r ? r.risk.toFixed(4) : '', r ? r.label : 'not predicted (see validation report)', r ? r.filled.join(' ') : ''];
     });
     // `filled`: the features a row left blank, which ran with typical values (space-separated).
     return Papa.unparse({ fields: [...table.columns, 'estimated_risk', 'risk_vs_average', 'filled'], data: rows }, { newline: '\n' });

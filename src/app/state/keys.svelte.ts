@@ -7,21 +7,25 @@ import type { HePlan } from '../../core/he/plan.ts';
 import { saveFile } from '../lib/download.ts';
 import type { HeBridge, KeyInfo } from '../lib/he-bridge.ts';
 import type { Registrations } from '../lib/registrations.ts';
+import type { DropNotice } from '../lib/stored.ts';
 
 /** What the key ring asks of the HE worker. */
-export type KeyBridge = Pick<HeBridge, 'listKeys' | 'rotate' | 'deleteAll' | 'exportBackup' | 'importBackup'>;
+export type KeyBridge = Pick<HeBridge, 'listKeys' | 'unreadableKeys' | 'rotate' | 'deleteAll' | 'exportBackup' | 'importBackup'>;
 
 export class KeyRing {
   readonly #bridge: KeyBridge;
   readonly #registrations: Pick<Registrations, 'forget'>;
+  readonly #drop: DropNotice;
   #keys = $state<KeyInfo[]>([]);
   #busy = $state('');
   #error = $state('');
   #notice = $state('');
 
-  constructor(bridge: KeyBridge, registrations: Pick<Registrations, 'forget'>) {
+  /** `drop` is told when stored keys cannot be read. */
+  constructor(bridge: KeyBridge, registrations: Pick<Registrations, 'forget'>, drop: DropNotice) {
     this.#bridge = bridge;
     this.#registrations = registrations;
+    this.#drop = drop;
   }
 
   get keys(): readonly KeyInfo[] {
@@ -47,6 +51,8 @@ export class KeyRing {
 
   async refresh(): Promise<void> {
     this.#keys = await this.#bridge.listKeys();
+    const unreadable = await this.#bridge.unreadableKeys();
+    if (unreadable > 0) this.#drop(`${unreadable === 1 ? 'A key' : `${unreadable} keys`} stored on this device could not be read by this version of the app. ${unreadable === 1 ? 'It is' : 'They are'} kept but not used; a prediction that needs one makes a new key, so earlier results decrypted with ${unreadable === 1 ? 'it' : 'them'} cannot be read again unless a backup is restored.`);
   }
 
   /** Records a key the worker just made or loaded. */

@@ -6,7 +6,8 @@
  * at a time (a Web Lock), so two open tabs never race on one prediction.
  */
 import type { ModelCard } from '../../core/model/card.ts';
-import { classLabel, type DecodedScore, type PlainRecord } from '../../core/model/reference.ts';
+import { classLabel, type PlainRecord } from '../../core/model/reference.ts';
+import type { Prediction } from '../lib/he-bridge.ts';
 import type { OutboxStore, QueuedPrediction } from '../lib/outbox.ts';
 import type { QueuedMeta, Sender } from '../lib/sender.ts';
 import type { History } from './history.svelte.ts';
@@ -30,7 +31,7 @@ export class Outbox {
   #flushing: Promise<void> | undefined;
 
   /** A queued prediction's answer, in the history already: the screens may show it. */
-  ondeliver: ((entry: QueuedPrediction, prediction: DecodedScore) => void) | undefined;
+  ondeliver: ((entry: QueuedPrediction, prediction: Prediction) => void) | undefined;
   /** A prediction was queued (its encryption may have made this device's first key). */
   onqueue: ((entry: QueuedPrediction) => void) | undefined;
 
@@ -125,10 +126,10 @@ export class Outbox {
   }
 
   /** Records the answer in the history (under the queued id) and shows it, then forgets the entry; returns what is still queued. */
-  async #deliver(entry: QueuedPrediction, prediction: DecodedScore): Promise<QueuedPrediction[]> {
+  async #deliver(entry: QueuedPrediction, prediction: Prediction): Promise<QueuedPrediction[]> {
     const label = classLabel(entry.classes, prediction);
     await this.#parts.history.add(
-      { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, probability: prediction.probability, label, origin: `${entry.origin}, queued offline`, fingerprint: entry.fingerprint },
+      { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, probability: prediction.risk, label, origin: `${entry.origin}, queued offline`, fingerprint: entry.fingerprint },
       { id: entry.id },
     );
     const rest = await this.#parts.store.remove(entry);

@@ -4,7 +4,8 @@
  */
 import { mapFhirBundle, type FhirPatient, type FilledValue } from '../../core/data/fhir.ts';
 import type { ModelCard } from '../../core/model/card.ts';
-import { classLabel, type DecodedScore } from '../../core/model/reference.ts';
+import { classLabel } from '../../core/model/reference.ts';
+import type { Prediction } from '../lib/he-bridge.ts';
 import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
 import { shortfallOf, type Shortfall } from '../lib/minimum.ts';
@@ -26,7 +27,7 @@ export interface PatientParts {
   outbox: Pick<Outbox, 'queue'>;
 }
 
-export interface PatientResult extends DecodedScore {
+export interface PatientResult extends Prediction {
   label: string;
   at: string;
   fingerprint: string;
@@ -209,7 +210,7 @@ export class PatientSession {
       const ms = performance.now() - t0;
       // Saved before it is shown: a result on screen is one a reload keeps in History.
       await this.#parts.history.add({
-        modelId: card.id, modelTitle: card.title, source: this.#source, probability: p.probability, label,
+        modelId: card.id, modelTitle: card.title, source: this.#source, probability: p.risk, label,
         origin: this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand', fingerprint: key.fingerprint,
       });
       this.#result = { ...p, label, at: new Date().toISOString(), fingerprint: key.fingerprint, imputed, ms };
@@ -243,7 +244,7 @@ export class PatientSession {
   }
 
   /** A queued prediction's answer, delivered when the service was reached again. */
-  receive(entry: QueuedPrediction, prediction: DecodedScore): void {
+  receive(entry: QueuedPrediction, prediction: Prediction): void {
     const mine = this.#queued?.id === entry.id;
     if (mine) this.#queued = undefined;
     this.#resultInputs = mine ? this.#queuedInputs : undefined;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelCard } from '../../core/model/card.ts';
 import type { TernaryModel } from '../../core/model/format.ts';
-import { deleteAll, exportBackup, importBackup, listKeys, rotate } from '../../../workers/he/keyring.ts';
+import { deleteAll, exportBackup, importBackup, listKeys, rotate, unreadableKeys } from '../../../workers/he/keyring.ts';
 import { appParts, FRAMINGHAM_FIRST_ROW, loadModel, posts, reference, Service, setOnline } from '../../../tests/support/app-parts.ts';
 import { ModelCatalog } from './catalog.svelte.ts';
 import { KeyRing } from './keys.svelte.ts';
@@ -30,7 +30,7 @@ async function session() {
   const parts = appParts(`patient-${++sessions}`);
   const catalog = new ModelCatalog((w) => parts.notices.add(w));
   await catalog.load();
-  const keys = new KeyRing({ listKeys, rotate, deleteAll, exportBackup, importBackup }, parts.registrations);
+  const keys = new KeyRing({ listKeys, unreadableKeys, rotate, deleteAll, exportBackup, importBackup }, parts.registrations, (w) => parts.notices.add(w));
   const patient = new PatientSession({ ...parts, keys, catalog }, card);
   parts.outbox.ondeliver = (entry, prediction) => patient.receive(entry, prediction);
   await parts.outbox.start();
@@ -61,9 +61,9 @@ describe('patient session', () => {
     expect(await patient.predict()).toBe(true);
     const ref = reference(model, card.features.map((f) => FRAMINGHAM_FIRST_ROW[f.name] ?? null));
     expect(patient.result!.score).toBe(ref.score);
-    expect(patient.result!.probability).toBeCloseTo(ref.probability, 12);
+    expect(patient.result!.risk).toBeCloseTo(ref.probability, 12);
     expect(patient.error).toBe('');
-    expect(history.items[0]!.probability).toBe(patient.result!.probability);
+    expect(history.items[0]!.probability).toBe(patient.result!.risk);
     expect(history.items[0]!.fingerprint).toBe(patient.result!.fingerprint);
     expect(posts('keys').length).toBe(keysBefore + 1);
     await keys.refresh();

@@ -1,6 +1,6 @@
 /**
  * After training: the encryption preview (the trained model's plans, compiled in the HE worker
- * by the same compiler the server runs, with expected latency from the benchmark's figures)
+ * by the same compiler the server runs, with expected latency from one round trip timed on this device)
  * and publishing the model to the service with the operator's admin token.
  */
 import type { LayoutName } from '../../../core/he/layout.ts';
@@ -63,7 +63,7 @@ export class EncryptionPreview {
       if (this.#for !== model.hash) return;
       this.#plans = (['single', 'batch'] as const).flatMap((layout) => {
         const plan = compiled.plans[layout];
-        return plan ? [{ layout, plan, latency: expectedLatency(plan) }] : [];
+        return plan ? [{ layout, plan, latency: expectedLatency(plan, compiled.timings[layout]) }] : [];
       });
       this.#errors = compiled.errors;
       this.#ms = compiled.ms;
