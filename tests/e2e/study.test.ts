@@ -342,7 +342,7 @@ describe('the operator on the study page', () => {
     await page.getByTestId('operator-message').filter({ hasText: 'chd-stopped' }).waitFor();
     await page.getByTestId('stop-study').click();
     await page.locator('[data-testid="study-progress"][data-state="stopped"]').waitFor();
-    expect((await (await fetch(base + API.study('chd-stopped'))).json()).state).toBe('stopped');
+    expect(((await (await fetch(base + API.study('chd-stopped'))).json()) as StudyStatus).state).toBe('stopped');
   }, 60_000);
 });
 

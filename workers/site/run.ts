@@ -5,7 +5,7 @@
  * every message sent (its size and hash) — never a row or an unmasked update.
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { readCsv, type TextTable } from '../../src/core/data/csv.ts';
+import { readCsv } from '../../src/core/data/csv.ts';
 import { hashBytes } from '../../src/core/hash.ts';
 import { pinManifest, siteIndexOf, type StudyManifest } from '../../src/core/federated/manifest.ts';
 import { siteDataset, type SiteDataset } from '../../src/core/federated/records.ts';
@@ -16,7 +16,8 @@ import { runSite, type SiteEvent, type StudyTransport } from '../../src/core/fed
 import { CoordinatorError, httpTransport } from '../../src/core/federated/transport.ts';
 import { confusion, shapeOf, THRESHOLDS } from '../../src/core/federated/update.ts';
 import { identityPublicKey } from '../../src/core/federated/agreement.ts';
-import { loadData, loadIdentitySecret, type ColumnMapping } from './vault.ts';
+import { applyMapping } from './mapping.ts';
+import { loadData, loadIdentitySecret } from './vault.ts';
 
 /** What the page learns of the site's data: counts and the first problems, in words. */
 export interface DataCheck {
@@ -56,22 +57,9 @@ export interface JoinRequest {
   pollMs?: number;
 }
 
-/** The CSV with the mapped columns renamed to the manifest's names (the file itself untouched). */
-function mapped(table: TextTable, manifest: StudyManifest, mapping: ColumnMapping): TextTable {
-  const rename = new Map<string, string>();
-  for (const name of [...manifest.features.map((f) => f.name), manifest.label]) {
-    const column = mapping[name];
-    if (column && column !== name && table.columns.includes(column)) rename.set(column, name);
-  }
-  const taken = new Set(rename.values());
-  // A column whose own name is a feature mapped elsewhere is hidden, so the mapping decides.
-  const columns = table.columns.map((c) => rename.get(c) ?? (taken.has(c) ? `(unmapped) ${c}` : c));
-  return { ...table, columns };
-}
-
 async function dataset(manifest: StudyManifest, hash: string): Promise<SiteDataset & { source: string; rows: number }> {
   const { info, bytes } = await loadData();
-  const table = mapped(readCsv(new TextDecoder().decode(bytes), info.name), manifest, info.mapping);
+  const table = applyMapping(readCsv(new TextDecoder().decode(bytes), info.name), manifest, info.mapping);
   bytes.fill(0);
   // The held-out split is seeded with the study hash, as the command-line site seeds it.
   return { ...siteDataset(manifest, table, hexToBytes(hash)), source: info.name, rows: table.rows.length };

@@ -9,6 +9,9 @@ import { createStore, del, get, set, update } from 'idb-keyval';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { generateIdentity, identityPublicKey } from '../../src/core/federated/agreement.ts';
 import { openBackup, sealBackup } from '../../src/core/vault/backup.ts';
+import type { ColumnMapping } from './mapping.ts';
+
+export type { ColumnMapping };
 
 const store = createStore('cipherclinic-site', 'site');
 const WRAPPING_KEY = 'wrapping-key';
@@ -29,8 +32,6 @@ export interface IdentityInfo {
   createdAt: string;
 }
 
-/** Which CSV columns hold the manifest's features and label (feature name → column name). */
-export type ColumnMapping = Record<string, string>;
 
 /** The chosen file as the page sees it: name, size and mapping, never the rows. */
 export interface DataInfo {

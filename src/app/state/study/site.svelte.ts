@@ -10,7 +10,8 @@ import { parseManifest, type PinnedStudy } from '../../../core/federated/manifes
 import type { StudyStatus } from '../../../core/federated/round.ts';
 import type { SiteWorkerApi } from '../../../../workers/site.worker.ts';
 import type { DataCheck, SentMessage, SiteProgress } from '../../../../workers/site/run.ts';
-import type { ColumnMapping, DataInfo, IdentityInfo, JoinedStudy } from '../../../../workers/site/vault.ts';
+import type { DataInfo, IdentityInfo, JoinedStudy } from '../../../../workers/site/vault.ts';
+import { proposeMapping, type ColumnMapping } from '../../../../workers/site/mapping.ts';
 import { saveFile } from '../../lib/download.ts';
 import { studyManifest } from './coordinator.ts';
 
@@ -37,9 +38,6 @@ export interface SiteRound {
 }
 
 export type SitePhase = 'idle' | 'running' | 'ended';
-
-/** Column names as people and files tend to write them: lowercase letters and digits only. */
-const normal = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 export class SiteSession {
   readonly #api: Remote<SiteWorkerApi> = wrap<SiteWorkerApi>(new Worker(new URL('../../../../workers/site.worker.ts', import.meta.url), { type: 'module', name: 'site' }));
@@ -107,16 +105,8 @@ export class SiteSession {
     });
   }
 
-  /** Maps each feature and the label to the column of the same name, written alike. */
   #autoMap(columns: string[]): ColumnMapping {
-    const mapping: ColumnMapping = {};
-    const m = this.offered?.manifest;
-    if (!m) return mapping;
-    for (const f of [...m.features.map((f) => ({ name: f.name, label: f.label })), { name: m.label, label: undefined }]) {
-      const column = columns.find((c) => normal(c) === normal(f.name)) ?? (f.label ? columns.find((c) => normal(c) === normal(f.label!)) : undefined);
-      if (column) mapping[f.name] = column;
-    }
-    return mapping;
+    return this.offered ? proposeMapping(this.offered.manifest, columns) : {};
   }
 
   async setMapping(name: string, column: string): Promise<void> {
