@@ -64,7 +64,8 @@ describe('keys on demand', () => {
     expect(keyPosts()).toBe(1);
     // The stated size is the size sent: the registration body carries the keys (and a few hashes).
     const body = app.browser.requests.find((q) => new URL(q.url).pathname === '/api/keys')!.body.byteLength;
-    const plan = (await (await fetch(`${app.url}/api/models`)).json()).cards.find((c: { id: string }) => c.id === 'framingham-chd').plans.single;
+    const { cards } = (await (await fetch(`${app.url}/api/models`)).json()) as { cards: { id: string; plans: { single: { report: { evaluationKeyBytes: number } } } }[] };
+    const plan = cards.find((c) => c.id === 'framingham-chd')!.plans.single;
     expect(Math.abs(body - plan.report.evaluationKeyBytes) / plan.report.evaluationKeyBytes).toBeLessThan(0.01);
     console.log(`keys registered with the first prediction: ${(body / 1e6).toFixed(2)} MB in one request`);
 
@@ -74,6 +75,44 @@ describe('keys on demand', () => {
     sent.remember(framingham, again);
     expect(keyPosts()).toBe(1);
   });
+
+  it('sets aside a stored record it cannot read, with a notice in words, and goes on working', async () => {
+    const { page, browser } = app;
+    const errorsBefore = browser.errors.length;
+    const notice = 'A prediction waiting to be sent was stored by an earlier or damaged version of this app and could not be read, so it was set aside.';
+    // A damaged queued prediction, written where the app keeps them (IndexedDB, as idb-keyval lays it out).
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const idb = (globalThis as unknown as { indexedDB: { open(name: string): IdbRequest } }).indexedDB;
+          const open = idb.open('cipherclinic-outbox');
+          open.onerror = () => reject(new Error('could not open the outbox'));
+          open.onsuccess = () => {
+            const tx = open.result.transaction('outbox', 'readwrite');
+            tx.objectStore('outbox').put({ id: 'damaged', body: 'not a ciphertext' }, 'prediction:damaged');
+            tx.oncomplete = () => resolve();
+            tx.onerror = () => reject(new Error('could not write'));
+          };
+        }),
+    );
+    await page.reload();
+    await page.getByText(notice).waitFor();
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(page.getByText(notice).count()).resolves.toBe(0);
+    // Set aside for good: the next visit says nothing, and the form still predicts.
+    await page.reload();
+    await field(page, 'Systolic blood pressure').waitFor();
+    await page.waitForTimeout(500);
+    await expect(page.getByText(notice).count()).resolves.toBe(0);
+    expect(browser.errors.slice(errorsBefore)).toEqual([]);
+  });
 });
+
+/** The little of IndexedDB's API the damaged-record test uses (these files compile without DOM types). */
+interface IdbRequest {
+  result: { transaction(store: string, mode: string): { objectStore(name: string): { put(value: unknown, key: string): void }; oncomplete: () => void; onerror: () => void } };
+  onsuccess: () => void;
+  onerror: () => void;
+}
 
 whatLeftTheBrowser(app, sent, { secretKeys: () => secretKeysInBrowser(app), atLeast: { posts: 3, records: 2 } });
