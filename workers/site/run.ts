@@ -81,6 +81,8 @@ export async function checkData(manifestJson: unknown, hash: string): Promise<Da
 }
 
 let running: AbortController | undefined;
+/** The run in progress, so that a new one starts only once it has let go of the lock. */
+let finishing: Promise<unknown> = Promise.resolve();
 
 /** Stops taking part at the next poll (the round in flight is missed, nothing is corrupted). */
 export function leave(): void {
@@ -106,8 +108,9 @@ async function worded<T>(what: string, call: () => Promise<T>): Promise<T> {
 export async function join(request: JoinRequest, onProgress: (p: SiteProgress) => void): Promise<StudyStatus> {
   leave();
   const study = pinManifest(request.manifest, request.hash);
+  await finishing.catch(() => undefined);
   const controller = (running = new AbortController());
-  return navigator.locks.request('cipherclinic-site-rounds', { ifAvailable: true }, async (lock) => {
+  const run = navigator.locks.request('cipherclinic-site-rounds', { ifAvailable: true }, async (lock) => {
     if (!lock) throw new Error('another tab of this browser is taking part in the study already: close this one, or leave there first');
     const secretKey = await loadIdentitySecret();
     try {
@@ -164,4 +167,6 @@ export async function join(request: JoinRequest, onProgress: (p: SiteProgress) =
       if (running === controller) running = undefined;
     }
   });
+  finishing = run;
+  return run;
 }

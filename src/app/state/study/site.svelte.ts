@@ -39,6 +39,8 @@ export interface SiteRound {
 
 export type SitePhase = 'idle' | 'running' | 'ended';
 
+const RETRY_MS = 5000;
+
 export class SiteSession {
   readonly #api: Remote<SiteWorkerApi> = wrap<SiteWorkerApi>(new Worker(new URL('../../../../workers/site.worker.ts', import.meta.url), { type: 'module', name: 'site' }));
   identity = $state.raw<IdentityInfo | undefined>();
@@ -169,7 +171,13 @@ export class SiteSession {
   }
 
   async #resume(joined: JoinedStudy): Promise<void> {
-    await this.offer(joined.base, joined.id);
+    // A coordinator out of reach at reopening (the network, a restart) is asked again, until it answers or the person leaves.
+    for (;;) {
+      await this.offer(joined.base, joined.id);
+      if (this.offered || !(await this.#api.joinedStudy())?.active) break;
+      this.notice = `This browser had joined “${joined.id}”; it takes part again as soon as the coordinator answers.`;
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
     if (!this.offered) return;
     if (this.offered.hash !== joined.hash) {
       this.error = `The coordinator now serves a different manifest for “${joined.id}” (hash ${this.offered.hash.slice(0, 12)}…, not the ${joined.hash.slice(0, 12)}… this site joined): not taking part again.`;
