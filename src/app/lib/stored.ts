@@ -102,6 +102,24 @@ export const QueuedPredictionSchema = z.object({
   failed: z.string().optional(),
 });
 
+/**
+ * A past prediction as the History screen reads it: the fields it cannot show an entry without
+ * are checked; the others are kept as they are (History's own type says what they hold).
+ */
+export const HistoryEntrySchema = z.looseObject({
+  id: z.string().min(1),
+  at: isoDate,
+  modelId: z.string(),
+  modelTitle: z.string(),
+  source: z.enum(['form', 'fhir', 'csv']),
+  origin: z.string(),
+  fingerprint: z.string(),
+  probability: z.number().min(0).max(1).optional(),
+  label: z.string().optional(),
+  rows: z.number().int().min(0).optional(),
+  positives: z.number().int().min(0).optional(),
+});
+
 /** The values that match `schema`; each one that does not is reported through `drop` (`what` names it in words). */
 export function validRecords<S extends z.ZodType>(schema: S, values: readonly unknown[], what: (value: unknown) => string, drop: DropNotice): z.output<S>[] {
   const out: z.output<S>[] = [];

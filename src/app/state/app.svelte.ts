@@ -39,7 +39,7 @@ export class AppState {
   readonly catalog = new ModelCatalog(this.#drop);
   readonly keys = new KeyRing(this.bridge, this.#registrations, this.#drop);
   readonly traffic = new TrafficLog();
-  readonly history = new History();
+  readonly history = new History(this.#drop);
   readonly router = new Router();
   readonly clinic = new ClinicBatch({ sender: this.sender, history: this.history, keys: this.keys });
   readonly trainBridge = new TrainBridge();

@@ -5,6 +5,7 @@
  */
 import { clear, del, entries, set } from 'idb-keyval';
 import type { Outcome } from '../../core/model/about.ts';
+import { HistoryEntrySchema, type DropNotice } from '../lib/stored.ts';
 import { historyStore } from '../lib/stores.ts';
 
 /** One value as the person entered it (or an import filled it). */
@@ -50,6 +51,12 @@ export interface HistoryEntry {
 export class History {
   #items = $state<HistoryEntry[]>([]);
   #loaded = $state(false);
+  readonly #drop: DropNotice;
+
+  /** `drop` is told about stored entries this version cannot read (kept in storage, not shown). */
+  constructor(drop: DropNotice = () => undefined) {
+    this.#drop = drop;
+  }
 
   /** Newest first. */
   get items(): readonly HistoryEntry[] {
@@ -60,8 +67,11 @@ export class History {
   }
 
   async load(): Promise<void> {
-    const all = await entries<string, HistoryEntry>(historyStore);
-    this.#items = all.map(([, v]) => v).sort((a, b) => b.at.localeCompare(a.at));
+    const all = await entries<string, unknown>(historyStore);
+    const readable = all.map(([, v]) => v).filter((v): v is HistoryEntry => HistoryEntrySchema.safeParse(v).success);
+    const unreadable = all.length - readable.length;
+    if (unreadable > 0) this.#drop(`${unreadable === 1 ? 'One past prediction' : `${unreadable} past predictions`} stored on this device could not be read by this version of the app, so ${unreadable === 1 ? 'it is' : 'they are'} not shown in History.`);
+    this.#items = readable.sort((a, b) => b.at.localeCompare(a.at));
     this.#loaded = true;
   }
 
