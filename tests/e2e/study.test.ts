@@ -244,6 +244,11 @@ describe('a study joined from the browser', () => {
     await back.goto(`${base}/#/study`);
     await back.locator('[data-testid="site-phase"][data-phase="running"]').waitFor({ timeout: 30_000 });
     await expect(back.getByTestId('identity-public-key').textContent()).resolves.toBe(keys[1]);
+    // A second tab of the same browser does not take part twice: it says so.
+    const second = await browsers[1]!.context.newPage();
+    await second.goto(`${base}/#/study`);
+    expect(await second.getByTestId('site-error').textContent()).toMatch(/another tab of this browser is taking part/);
+    await second.close();
 
     // Browser 3 loses the network mid-study: it says so, misses the rounds that close
     // meanwhile, and takes part again once the network is back.
