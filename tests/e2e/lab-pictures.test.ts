@@ -14,6 +14,7 @@ import { sharedDataDir } from '../../src/cli/paths.ts';
 import { parseCsv } from '../../src/core/data/csv.ts';
 import { selectFeatures } from '../../src/core/data/select.ts';
 import { rocAuc } from '../../src/core/metrics.ts';
+import { makeModelCard } from '../../src/core/model/card.ts';
 import { parseModel } from '../../src/core/model/format.ts';
 import { verifyMonotone } from '../../src/core/model/monotone.ts';
 import { predictReference } from '../../src/train/index.ts';
@@ -44,6 +45,12 @@ describe('lab: features described before training, pictures after', () => {
     await field(page, 'Hidden units').dispatchEvent('change');
     await field(page, 'Ternary settings compared').selectOption('quick');
 
+    // What it predicts and of whom: the card tells every risk in these words.
+    await field(page, 'What it predicts (the risk of …)').fill('a positive diabetes test');
+    await field(page, 'Who the rows are').fill('768 women of Pima heritage aged 21 or more');
+    await field(page, 'Sex of the people in the data').selectOption('female');
+    await field(page, 'Youngest age').fill('21');
+    await field(page, 'Youngest age').dispatchEvent('change');
     await page.getByLabel('glucose label').fill('Plasma glucose, 2 h');
     await page.getByLabel('glucose unit').fill('mg/dL');
     // The data's own zeros (a glucose not measured) stay inside the range.
@@ -81,6 +88,9 @@ describe('lab: features described before training, pictures after', () => {
     expect(glucose).toMatchObject({ label: 'Plasma glucose, 2 h', unit: 'mg/dL', min: 0, max: 400, monotone: { direction: 'increasing', reason: 'Higher 2-hour glucose means more impaired glucose tolerance.' } });
     expect(glucose.monotone!.source).toMatch(/model builder/);
     expect(model.features.find((f) => f.name === 'age_group')!.description).toBe(`Codes: ${AGE_GROUPS}`);
+    const card = makeModelCard(model, {});
+    expect(card.outcome).toEqual({ risk: 'of a positive diabetes test', expects: 'to have a positive diabetes test', population: '768 women of Pima heritage aged 21 or more' });
+    expect(card.population).toEqual({ who: '768 women of Pima heritage aged 21 or more', sex: 'female', age: { min: 21 } });
     // The constraint holds on the file, over the whole input box.
     const proof = verifyMonotone(model);
     expect(proof.holds).toBe(true);

@@ -7,7 +7,10 @@ import { confusionMatrix, type ConfusionMatrix } from '../../src/core/metrics.ts
 import type { TernaryModel } from '../../src/core/model/format.ts';
 import { TERNARY_CANDIDATES, trainModel, type ModelMetrics, type ProgressEvent } from '../../src/train/index.ts';
 import { startBackend, type BackendChoice, type BackendPreference } from './backend.ts';
+import { aboutInfo, type ModelAbout } from './about.ts';
 import { readDataset, type DatasetRequest } from './dataset.ts';
+
+export type { ModelAbout };
 
 export type TrainPhase = ProgressEvent['phase'];
 
@@ -31,6 +34,7 @@ export interface ModelNaming {
 
 export interface TrainRequest extends DatasetRequest {
   naming: ModelNaming;
+  about?: ModelAbout;
   settings: LabSettings;
   backend: BackendPreference;
 }
@@ -87,7 +91,7 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
     batchSize: settings.batchSize,
     seed: settings.seed,
     ternaryCandidates: settings.search === 'quick' ? TERNARY_CANDIDATES.slice(0, 1) : undefined,
-    info: { dataset: request.name, label: request.label, missingAsZero: [], trainedIn: `browser, tfjs ${chosen.name}` },
+    info: { dataset: request.name, label: request.label, missingAsZero: [], trainedIn: `browser, tfjs ${chosen.name}`, ...aboutInfo(request.about) },
     onProgress: (event) => {
       const now = performance.now();
       if (current?.phase !== event.phase) {

@@ -10,6 +10,7 @@ import { saveFile } from '../../lib/download.ts';
 import type { HeBridge } from '../../lib/he-bridge.ts';
 import type { BackendPreference, LabSettings, ModelNaming, TrainBridge } from '../../lib/train-bridge.ts';
 import type { FeatureEdit } from '../../../../workers/train/dataset.ts';
+import type { ModelAbout } from '../../../../workers/train/train.ts';
 import type { ModelCatalog } from '../catalog.svelte.ts';
 import { LabData } from './data.svelte.ts';
 import { EncryptionPreview, ModelPublisher } from './preview.svelte.ts';
@@ -35,6 +36,8 @@ export class TrainingLab {
   settings = $state<LabSettings>({ ...LAB_DEFAULTS });
   naming = $state<ModelNaming>({ id: 'model', title: 'Model', description: '', classes: ['negative', 'positive'] });
   backendPreference = $state<BackendPreference>('auto');
+  /** What the model predicts and of whom, in the builder's words (shown with every risk it gives). */
+  about = $state<ModelAbout>({ outcome: '', who: '', sex: '' });
   /** What the builder changed in each feature's inferred spec, by column name. */
   edits = $state<Record<string, FeatureEdit>>({});
 
@@ -63,6 +66,7 @@ export class TrainingLab {
     const id = idFromFileName(loaded.name);
     this.naming = { id, title: labelFromName(id), description: `Trained from ${loaded.name}.`, classes: ['negative', 'positive'] };
     this.edits = {};
+    this.about = { outcome: '', who: '', sex: '' };
   }
 
   /** Trains with the chosen columns and settings; then compiles the encryption preview. */
@@ -79,6 +83,7 @@ export class TrainingLab {
       // Plain objects: the worker receives a structured clone, which reactive proxies are not.
       edits: this.data.features.flatMap((name) => (this.edits[name] ? [$state.snapshot(this.edits[name]) as FeatureEdit] : [])),
       naming: { ...this.naming, classes: [...this.naming.classes] },
+      about: $state.snapshot(this.about) as ModelAbout,
       settings: { ...this.settings },
       backend: this.backendPreference,
     });
