@@ -3,14 +3,16 @@
  * shared data, and writes models/<id>.json and models/<id>.md. Node only (reads files); the
  * training itself is the isomorphic code in this folder, on the tfjs cpu backend.
  * Data folder: $CIPHERCLINIC_DATA, else ../shared/data/ beside the repository.
- * Arguments: model ids to build (default: all four).
+ * Arguments: model ids to build (default: all four); `--reports` rewrites only the reports of the
+ * model files there are (e.g. after bench/training.ts), without training.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { modelsDir, sharedDataDir } from '../cli/paths.ts';
 import * as tf from '@tensorflow/tfjs';
 import { parseDatasetSpec } from '../core/data/spec.ts';
-import { DEFAULT_MODEL_IDS, calibrationOf, modelReport, trainFromSpec } from './defaults.ts';
+import { DEFAULT_MODEL_IDS, calibrationOf, modelReport, savedModelReport, trainFromSpec } from './defaults.ts';
+import { parseModel } from '../core/model/format.ts';
 import type { RepeatedEvaluation } from './repeated.ts';
 
 const dataDir = sharedDataDir();
@@ -18,10 +20,19 @@ const dataDir = sharedDataDir();
 await tf.setBackend('cpu');
 /** The repeated-split table from bench/training.ts, when it has been run. */
 const bench = await readFile(resolve(modelsDir, '../bench/training-results.json'), 'utf8').then((t) => JSON.parse(t) as { results: Record<string, RepeatedEvaluation> }, () => undefined);
-const ids = process.argv.length > 2 ? process.argv.slice(2) : [...DEFAULT_MODEL_IDS];
+const args = process.argv.slice(2);
+const reportsOnly = args.includes('--reports');
+const named = args.filter((a) => a !== '--reports');
+const ids = named.length ? named : [...DEFAULT_MODEL_IDS];
 for (const id of ids) {
   const spec = parseDatasetSpec(JSON.parse(await readFile(resolve(modelsDir, 'specs', `${id}.json`), 'utf8')));
   const csv = await readFile(resolve(dataDir, spec.data), 'utf8');
+  if (reportsOnly) {
+    const model = parseModel(JSON.parse(await readFile(resolve(modelsDir, `${id}.json`), 'utf8')));
+    await writeFile(resolve(modelsDir, `${id}.md`), savedModelReport(spec, csv, model, { repeated: bench?.results[id], calibrationFile: `${id}.calibration.svg` }));
+    console.log(`${id}: report rewritten`);
+    continue;
+  }
   const started = performance.now();
   const result = await trainFromSpec(spec, csv);
   const seconds = (performance.now() - started) / 1000;

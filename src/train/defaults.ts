@@ -12,6 +12,7 @@ import type { PlainRecord } from '../core/model/reference.ts';
 import { TERNARY_CANDIDATES, type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
 import { type RepeatedEvaluation, type RepeatedOptions, betterFloat, priorShifted, repeatedEvaluation, repeatedTable } from './repeated.ts';
 import { calibrationSvg } from './calibration.ts';
+import { stratifiedSplit } from './split.ts';
 
 export const DEFAULT_MODEL_IDS = ['breast-cancer', 'pima-diabetes', 'framingham-chd', 'liver-patient'] as const;
 
@@ -71,7 +72,7 @@ export function calibrationOf(result: TrainResult): string {
 }
 
 /** A short Markdown report of a trained default model (date-free, so it is reproducible). */
-export function modelReport(spec: DatasetSpec, result: TrainResult, extra: { repeated?: Pick<RepeatedEvaluation, 'seeds' | 'summary'>; calibrationFile?: string } = {}): string {
+export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model' | 'metrics' | 'split'>, extra: { repeated?: Pick<RepeatedEvaluation, 'seeds' | 'summary'>; calibrationFile?: string } = {}): string {
   const { model, metrics, split } = result;
   const t = model.training as TrainingRecord;
   const H = model.hidden.weights.length;
@@ -130,4 +131,18 @@ export function modelReport(spec: DatasetSpec, result: TrainResult, extra: { rep
     ...(extra.calibrationFile ? ['', `Calibration on this split (risks as shown, ten bins): ![reliability diagram](${extra.calibrationFile})`] : []),
     '',
   ].join('\n');
+}
+
+/**
+ * The report of a model file already trained (e.g. after the repeated-split table was rerun):
+ * its split is drawn again from the labels and its seed, and must give the recorded held-out rows.
+ */
+export function savedModelReport(spec: DatasetSpec, csvText: string, model: TernaryModel, extra: Parameters<typeof modelReport>[2] = {}): string {
+  const { y } = datasetFromSpec(spec, csvText);
+  const t = model.training as TrainingRecord;
+  const split = stratifiedSplit(y, { seed: t.seed });
+  if (split.test.join() !== t.testRows.join()) throw new Error(`${model.id}: the recorded held-out rows are not those of seed ${t.seed} on ${spec.data}; retrain the model`);
+  const scores = (s: Record<keyof Scores, number | null>): Scores => ({ accuracy: s.accuracy ?? NaN, balancedAccuracy: s.balancedAccuracy ?? NaN, auc: s.auc ?? NaN });
+  const metrics = { logistic: scores(t.metrics.logistic), float: scores(t.metrics.float), ternary: scores(t.metrics.ternary) };
+  return modelReport(spec, { model, metrics, split }, extra);
 }
