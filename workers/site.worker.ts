@@ -6,6 +6,7 @@
  * imports only the type `SiteWorkerApi`.
  */
 import { expose } from 'comlink';
+import { proposeMapping } from './site/mapping.ts';
 import { checkData, join, leave } from './site/run.ts';
 import { createIdentity, dataInfo, exportIdentity, forgetData, forgetIdentity, identityInfo, importIdentity, joinedStudy, keepJoinedStudy, saveData, saveMapping } from './site/vault.ts';
 
@@ -21,6 +22,7 @@ const api = {
   forgetData,
   joinedStudy,
   keepJoinedStudy,
+  proposeMapping,
   checkData,
   join,
   leave,

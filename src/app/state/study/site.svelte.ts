@@ -11,7 +11,7 @@ import type { StudyStatus } from '../../../core/federated/round.ts';
 import type { SiteWorkerApi } from '../../../../workers/site.worker.ts';
 import type { DataCheck, SentMessage, SiteProgress } from '../../../../workers/site/run.ts';
 import type { DataInfo, IdentityInfo, JoinedStudy } from '../../../../workers/site/vault.ts';
-import { proposeMapping, type ColumnMapping } from '../../../../workers/site/mapping.ts';
+import type { ColumnMapping } from '../../../../workers/site/mapping.ts';
 import { saveFile } from '../../lib/download.ts';
 import { studyManifest } from './coordinator.ts';
 
@@ -102,13 +102,14 @@ export class SiteSession {
     await this.#try(async () => {
       const bytes = new Uint8Array(await file.arrayBuffer());
       const { columns } = readCsv(new TextDecoder().decode(bytes), file.name);
-      this.data = await this.#api.saveData(file.name, bytes, columns, this.#autoMap(columns));
+      this.data = await this.#api.saveData(file.name, bytes, columns, await this.#autoMap(columns));
       await this.recheck();
     });
   }
 
-  #autoMap(columns: string[]): ColumnMapping {
-    return this.offered ? proposeMapping(this.offered.manifest, columns) : {};
+  /** The worker proposes a column for each input named alike (workers/site/mapping.ts). */
+  async #autoMap(columns: string[]): Promise<ColumnMapping> {
+    return this.offered ? this.#api.proposeMapping(this.offered.manifest, columns) : {};
   }
 
   async setMapping(name: string, column: string): Promise<void> {
@@ -129,7 +130,7 @@ export class SiteSession {
       if (this.offered?.hash !== pinned.hash) this.pinnedHash = '';
       this.offered = { ...pinned, base, id, json };
       if (this.data) {
-        const auto = { ...this.#autoMap(this.data.columns), ...this.data.mapping };
+        const auto = { ...(await this.#autoMap(this.data.columns)), ...this.data.mapping };
         this.data = { ...this.data, mapping: auto };
         await this.#api.saveMapping(auto);
       }
