@@ -53,6 +53,8 @@ describe('units', () => {
     const r = validateRows(features, parseCsv('total_cholesterol_mmol_l,glucose,age\n52,99,50\n', 'typo.csv'));
     expect(r.records).toEqual([]);
     expect(r.problems[0]!.message).toContain('52 mmol/L (2010.84 mg/dL) is outside the plausible range 100–700 mg/dL');
+    // The problem names the file's own column, as the person sees it in the header.
+    expect(r.problems[0]!.column).toBe('total_cholesterol_mmol_l');
   });
 
   it('FHIR in mmol/L, the form in mmol/L and a CSV in mmol/L quantize alike', () => {

@@ -89,7 +89,7 @@ export function validateRows(features: readonly FeatureSpec[], table: Validatabl
       const cell = cells[c]!;
       const value = typeof cell === 'string' ? readNumber(cell) : cell;
       if (value === undefined) {
-        problems.push(problem('not-a-number', source, `${JSON.stringify(cell)} is not a number`, { row, index, column: spec.name }));
+        problems.push(problem('not-a-number', source, `${JSON.stringify(cell)} is not a number`, { row, index, column: table.columns[c] }));
         ok = false;
         return null;
       }
@@ -99,7 +99,7 @@ export function validateRows(features: readonly FeatureSpec[], table: Validatabl
       const bad = checkValue(spec, inModelUnit);
       if (bad) {
         const detail = unit === spec.unit ? bad.detail : `${value} ${unit} (${Number(inModelUnit.toPrecision(6))} ${spec.unit}) is outside the plausible range ${spec.min}–${spec.max} ${spec.unit}`;
-        problems.push(problem(bad.kind, source, detail, { row, index, column: spec.name }));
+        problems.push(problem(bad.kind, source, detail, { row, index, column: table.columns[c] }));
         ok = false;
       }
       return inModelUnit;
