@@ -247,6 +247,18 @@ describe('a study across five hospitals', () => {
     expect(finals[0]!.roundsDone).toBe(2);
   }, 120_000);
 
+  it('waits for its sites instead of failing rounds nobody came to', async () => {
+    const study = framinghamStudy({ id: 'chd-waiting', rounds: 2, stepSeconds: 1 });
+    expect((await createStudy(study)).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 2600));
+    const status = (await (await fetch(server.url + API.study('chd-waiting'))).json()) as StudyStatus;
+    expect(status).toMatchObject({ state: 'running', round: 1, step: 'advertising', history: [] });
+    // A late hospital still finds its study: all five come now, and it runs to the end.
+    const { finals } = await runStudy(study, datasets(study, 'even'));
+    expect(finals[0]!.state).toBe('done');
+    expect(finals[0]!.history.every((h) => h.outcome === 'done')).toBe(true);
+  }, 120_000);
+
   it('refuses an upload of the wrong length, and a body over the limit, with 4xx', async () => {
     const study = framinghamStudy({ id: 'chd-oversized', rounds: 1, stepSeconds: 30 });
     expect((await createStudy(study)).status).toBe(201);

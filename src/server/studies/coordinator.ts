@@ -183,8 +183,12 @@ export class StudyCoordinator {
       if (message.study !== r.hash) throw refused('the message is for another study');
       if (message.round !== r.round) throw refused(`the message is for round ${message.round}; the study is at round ${r.round}`);
       if (STEP_OF[type] !== r.step) throw refused(`round ${r.round} is ${r.step}, not taking "${type}" messages`);
-      if (this.#now() > r.deadline) throw refused(`the ${r.step} step of round ${r.round} has closed`);
       const box = r.inbox[type];
+      // A round's advertising waits for its first site however long that takes (see #advance),
+      // and closes one step's time after it; every other step closes at its deadline.
+      const first = type === 'advertise' && Object.keys(box).length === 0;
+      if (this.#now() > r.deadline && !first) throw refused(`the ${r.step} step of round ${r.round} has closed`);
+      if (first) r.deadline = this.#now() + r.manifest.schedule.stepSeconds * 1000;
       if (box[message.site]) throw refused(`site ${message.site} already sent its "${type}" message for round ${r.round}`);
       try {
         await checkSigned(study, r.round, message);
@@ -278,6 +282,12 @@ export class StudyCoordinator {
     const got = received(r.inbox[r.step === 'advertising' ? 'advertise' : r.step === 'sharing' ? 'shares' : r.step === 'uploading' ? 'masked' : 'reveal']);
     const complete = expected.every((s) => got.includes(s));
     if (!complete && !due && this.#now() <= r.deadline) return;
+    // No site has come (yet, or any more): the study waits for its sites rather than failing
+    // empty rounds, which would stop it before a slow hospital joins.
+    if (r.step === 'advertising' && got.length === 0) {
+      r.deadline = this.#now() + r.manifest.schedule.stepSeconds * 1000;
+      return;
+    }
     if (got.length < t) return this.#failRound(r, `${got.length} of ${expected.length} sites answered the ${r.step} step, fewer than the threshold ${t}`);
     const next = (step: StudyStep) => {
       r.step = step;
