@@ -1,14 +1,12 @@
 /**
  * The key ring at rest, inside the HE worker only: one SEAL secret key per parameter set,
- * each wrapped with AES-GCM-256 under a non-extractable WebCrypto key that lives in the same
- * IndexedDB database (CryptoKey objects are structured-cloneable; the browser keeps the key
- * material and no script can export it, so the stored blobs are useless outside this origin's
- * WebCrypto). The raw secret key bytes exist only in this worker's memory, never on the main
+ * each wrapped under this origin's non-extractable WebCrypto key (../shared/at-rest.ts). The raw secret key bytes exist only in this worker's memory, never on the main
  * thread: the page can ask for a fingerprint, never for a key.
  *
  * Additional data binds each wrapped blob to its parameter set, so blobs cannot be swapped.
  */
-import { createStore, del, get, set, update, delMany } from 'idb-keyval';
+import { createStore, del, get, set, delMany } from 'idb-keyval';
+import { atRest } from '../shared/at-rest.ts';
 import { z } from 'zod';
 import { namesWithPrefix, valuesWithPrefix } from '../../src/app/lib/idb.ts';
 import type { SecretKeyEntry } from '../../src/core/vault/backup.ts';
@@ -44,28 +42,14 @@ export interface KeyInfo {
   parameters: string;
 }
 
-let wrapping: Promise<CryptoKey> | undefined;
-
-/** The non-extractable wrapping key, created once per origin (a race between tabs keeps the first). */
-function wrappingKey(): Promise<CryptoKey> {
-  wrapping ??= (async () => {
-    const existing = await get<CryptoKey>(WRAPPING_KEY, store);
-    if (existing) return existing;
-    const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-    await update<CryptoKey>(WRAPPING_KEY, (old) => old ?? fresh, store);
-    return (await get<CryptoKey>(WRAPPING_KEY, store))!;
-  })();
-  wrapping.catch(() => (wrapping = undefined));
-  return wrapping;
-}
+const secrets = atRest(store, WRAPPING_KEY);
 
 const aad = (paramsHash: string) => new TextEncoder().encode(`cipherclinic secret key v1 ${paramsHash}`);
 const info = ({ paramsHash, fingerprint, createdAt, parameters }: StoredKey): KeyInfo => ({ paramsHash, fingerprint, createdAt, parameters });
 
 /** Wraps and stores a secret key (replacing any key of the same parameters). */
 export async function storeSecretKey(entry: SecretKeyEntry, parameters: string): Promise<KeyInfo> {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const wrapped = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad(entry.paramsHash) }, await wrappingKey(), entry.secretKey as BufferSource);
+  const { iv, wrapped } = await secrets.wrap(aad(entry.paramsHash), entry.secretKey);
   const stored: StoredKey = { version: 1, paramsHash: entry.paramsHash, fingerprint: entry.fingerprint, createdAt: entry.createdAt, parameters, iv, wrapped };
   await set(PREFIX + entry.paramsHash, stored, store);
   return info(stored);
@@ -75,13 +59,13 @@ export async function storeSecretKey(entry: SecretKeyEntry, parameters: string):
 export async function loadSecretKey(paramsHash: string): Promise<SecretKeyEntry | undefined> {
   const stored = readStored(await get<unknown>(PREFIX + paramsHash, store));
   if (!stored) return undefined;
-  let plain: ArrayBuffer;
+  let plain: Uint8Array;
   try {
-    plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: stored.iv as BufferSource, additionalData: aad(paramsHash) }, await wrappingKey(), stored.wrapped);
+    plain = await secrets.unwrap(aad(paramsHash), stored);
   } catch {
     throw new Error('a stored key could not be unwrapped (the browser\'s storage was changed); restore a backup or create new keys');
   }
-  return { paramsHash, fingerprint: stored.fingerprint, createdAt: stored.createdAt, secretKey: new Uint8Array(plain) };
+  return { paramsHash, fingerprint: stored.fingerprint, createdAt: stored.createdAt, secretKey: plain };
 }
 
 const storedKeys = async (): Promise<StoredKey[]> => (await valuesWithPrefix<unknown>(PREFIX, store)).map(readStored).filter((k): k is StoredKey => k !== undefined);
@@ -111,6 +95,6 @@ export async function deleteKeys(options: { wrappingKey?: boolean } = {}): Promi
   await delMany(await namesWithPrefix(PREFIX, store), store);
   if (options.wrappingKey) {
     await del(WRAPPING_KEY, store);
-    wrapping = undefined;
+    secrets.forget();
   }
 }

@@ -1,11 +1,11 @@
 /**
  * What a hospital's browser keeps for a study, inside the site worker only: its Ed25519
  * identity and its chosen CSV, both wrapped with AES-GCM-256 under a non-extractable WebCrypto
- * key that lives in the same IndexedDB database (the way workers/he/vault.ts keeps HE keys:
- * the stored blobs are useless outside this origin's WebCrypto), and which study it joined.
+ * key (../shared/at-rest.ts, as the HE key ring), and which study it joined.
  * The identity's secret key and the CSV's rows exist in the clear only in this worker's memory.
  */
-import { createStore, del, get, set, update } from 'idb-keyval';
+import { createStore, del, get, set } from 'idb-keyval';
+import { atRest, type Wrapped } from '../shared/at-rest.ts';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { generateIdentity, identityPublicKey } from '../../src/core/federated/agreement.ts';
 import { openBackup, sealBackup } from '../../src/core/vault/backup.ts';
@@ -20,11 +20,6 @@ const DATA = 'data';
 const STUDY = 'study';
 /** Marks a site identity inside a passphrase backup file (the key backup format). */
 const BACKUP_TAG = 'site-identity:';
-
-interface Wrapped {
-  iv: Uint8Array;
-  wrapped: ArrayBuffer;
-}
 
 /** What the page may know about the identity: its public key, never the secret. */
 export interface IdentityInfo {
@@ -51,30 +46,17 @@ export interface JoinedStudy {
   active: boolean;
 }
 
-let wrapping: Promise<CryptoKey> | undefined;
-
-function wrappingKey(): Promise<CryptoKey> {
-  wrapping ??= (async () => {
-    const existing = await get<CryptoKey>(WRAPPING_KEY, store);
-    if (existing) return existing;
-    const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-    await update<CryptoKey>(WRAPPING_KEY, (old) => old ?? fresh, store);
-    return (await get<CryptoKey>(WRAPPING_KEY, store))!;
-  })();
-  wrapping.catch(() => (wrapping = undefined));
-  return wrapping;
-}
+const secrets = atRest(store, WRAPPING_KEY);
 
 const aad = (what: string) => new TextEncoder().encode(`cipherclinic site ${what} v1`);
 
-async function wrap(what: string, plain: Uint8Array): Promise<Wrapped> {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  return { iv, wrapped: await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad(what) }, await wrappingKey(), plain as BufferSource) };
+function wrap(what: string, plain: Uint8Array): Promise<Wrapped> {
+  return secrets.wrap(aad(what), plain);
 }
 
 async function unwrap(what: string, stored: Wrapped): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: stored.iv as BufferSource, additionalData: aad(what) }, await wrappingKey(), stored.wrapped));
+    return await secrets.unwrap(aad(what), stored);
   } catch {
     throw new Error(`the stored ${what} could not be unwrapped (the browser's storage was changed); import it again`);
   }
