@@ -34,11 +34,21 @@ function envelope(study: PinnedStudy, round: number) {
 
 /** The roster (U₁) from the advertisements received, each checked. */
 export async function makeRoster(study: PinnedStudy, round: number, adverts: readonly Advertise[]): Promise<Roster> {
+  await Promise.all(adverts.map((a) => checkAdvertisement(study, round, a)));
+  return assembleRoster(study, round, adverts);
+}
+
+/** Checks one advertisement: its message signature and its key signature. */
+export async function checkAdvertisement(study: PinnedStudy, round: number, a: Advertise): Promise<void> {
+  await checkSigned(study, round, a);
+  if (!(await verifyAdvertisement(study, round, a))) throw new CoordinatorRefusal(`the key signature of site ${a.site} does not verify`);
+}
+
+/** The roster of advertisements already checked one by one (checkAdvertisement) as they came. */
+export function assembleRoster(study: PinnedStudy, round: number, adverts: readonly Advertise[]): Roster {
   const seen = new Set<number>();
   const advertisements: Advertisement[] = [];
   for (const a of adverts) {
-    await checkSigned(study, round, a);
-    if (!(await verifyAdvertisement(study, round, a))) throw new CoordinatorRefusal(`the key signature of site ${a.site} does not verify`);
     if (seen.has(a.site)) throw new CoordinatorRefusal(`site ${a.site} advertised twice`);
     seen.add(a.site);
     advertisements.push({ site: a.site, encryptionKey: a.encryptionKey, maskKey: a.maskKey, keySignature: a.keySignature });

@@ -10,7 +10,7 @@
  * round starts with fresh keys. Every refusal of a site's message is a ProtocolError (4xx) and
  * leaves the round as it was.
  */
-import { CoordinatorRefusal, checkSigned, makeInboxes, makeRoster, unmaskRound } from '../../core/federated/coordinator.ts';
+import { CoordinatorRefusal, assembleRoster, checkAdvertisement, checkSigned, makeInboxes, unmaskRound } from '../../core/federated/coordinator.ts';
 import { ManifestError, parseManifest, type StudyManifest } from '../../core/federated/manifest.ts';
 import { decodeFederated, encodeFederated, type Advertise, type MaskedUpload, type Reveal, type Roster, type Shares } from '../../core/federated/messages.ts';
 import { adamState, ternarize } from '../../core/federated/network.ts';
@@ -177,8 +177,17 @@ export class StudyCoordinator {
   /** Accepts a site's signed message for the current step; may close the step. */
   async receive(id: string, type: SiteMessageType, bytes: Uint8Array): Promise<void> {
     const message = decodeFederated(bytes, type) as Advertise | Shares | MaskedUpload | Reveal;
+    // Signatures depend only on the manifest and the message: checked before taking the
+    // study's lock, so that one site's verification never holds up the others' messages.
+    const known = await this.#record(id);
+    try {
+      if (type === 'advertise') await checkAdvertisement({ manifest: known.manifest, hash: known.hash }, message.round, message as Advertise);
+      else await checkSigned({ manifest: known.manifest, hash: known.hash }, message.round, message);
+    } catch (e) {
+      if (e instanceof CoordinatorRefusal) throw refused(e.message);
+      throw e;
+    }
     await this.#update(id, async (r) => {
-      const study = { manifest: r.manifest, hash: r.hash };
       if (r.state !== 'running') throw refused(`the study is ${r.state}`);
       if (message.study !== r.hash) throw refused('the message is for another study');
       if (message.round !== r.round) throw refused(`the message is for round ${message.round}; the study is at round ${r.round}`);
@@ -190,13 +199,6 @@ export class StudyCoordinator {
       if (this.#now() > r.deadline && !first) throw refused(`the ${r.step} step of round ${r.round} has closed`);
       if (first) r.deadline = this.#now() + r.manifest.schedule.stepSeconds * 1000;
       if (box[message.site]) throw refused(`site ${message.site} already sent its "${type}" message for round ${r.round}`);
-      try {
-        await checkSigned(study, r.round, message);
-        if (type === 'advertise') await makeRoster(study, r.round, [message as Advertise]);
-      } catch (e) {
-        if (e instanceof CoordinatorRefusal) throw refused(e.message);
-        throw e;
-      }
       if (type === 'shares' && !rosterSites(r).includes(message.site)) throw refused(`site ${message.site} is not in round ${r.round}'s roster`);
       if (type === 'masked') {
         const upload = message as MaskedUpload;
@@ -295,7 +297,8 @@ export class StudyCoordinator {
     };
     switch (r.step) {
       case 'advertising': {
-        const roster: Roster = await makeRoster(study, r.round, got.map((s) => decodeFederated(r.inbox.advertise[s]!, 'advertise')));
+        // Each advertisement was checked when it came (receive).
+        const roster: Roster = assembleRoster(study, r.round, got.map((s) => decodeFederated(r.inbox.advertise[s]!, 'advertise')));
         r.roster = encodeFederated(roster);
         return next('sharing');
       }
