@@ -10,13 +10,18 @@ import { seededRandom, shuffleInPlace } from './random.ts';
 
 export type Phase = 'logistic' | 'float' | 'ternary';
 
-/** Reported after each epoch: loss and accuracy on the rows being trained on. */
+/**
+ * Reported after each epoch: loss and accuracy on the rows being trained on, and on the
+ * validation rows when the run has them (the curves a model builder compares to see overfitting).
+ */
 export interface ProgressEvent {
   phase: Phase;
   epoch: number;
   epochs: number;
   loss: number;
   accuracy: number;
+  validationLoss?: number;
+  validationAccuracy?: number;
 }
 export type ProgressListener = (event: ProgressEvent) => void;
 
@@ -152,13 +157,16 @@ export async function fitBinary(model: Trainable, data: TrainingTensors, options
           }, false, model.variables);
         });
       }
+      // Validation rows are scored every epoch someone watches, else only when they may choose it.
+      // An epoch in the first quarter of the run wins only by luck on a small validation set.
+      const eligible = epoch >= Math.ceil((options.decayEpochs ?? epochs) / 4);
+      const scored = validation && (eligible || options.onProgress) ? await evaluateLoss(model, validation) : undefined;
       if (options.onProgress) {
         const [loss, accuracy] = await evaluateLoss(model, data);
-        options.onProgress({ phase: options.phase, epoch, epochs, loss, accuracy });
+        options.onProgress({ phase: options.phase, epoch, epochs, loss, accuracy, ...(scored ? { validationLoss: scored[0], validationAccuracy: scored[1] } : {}) });
       }
-      // An epoch in the first quarter of the run wins only by luck on a small validation set.
-      if (validation && epoch >= Math.ceil((options.decayEpochs ?? epochs) / 4)) {
-        const [validationLoss] = await evaluateLoss(model, validation);
+      if (scored && eligible) {
+        const [validationLoss] = scored;
         if (Number.isFinite(validationLoss) && !(validationLoss >= best.validationLoss)) {
           tf.dispose(best.values);
           best = { epoch, validationLoss, values: model.variables.map((v) => v.clone()) };

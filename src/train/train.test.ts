@@ -47,6 +47,11 @@ describe('trainModel', () => {
       const ofPhase = events.filter((e) => e.phase === phase);
       ofPhase.slice(1).forEach((e, i) => expect(e.epoch).toBeGreaterThanOrEqual(ofPhase[i]!.epoch));
       expect(ofPhase.at(-1)!.epoch).toBe(ofPhase.at(-1)!.epochs);
+      // Runs chosen on validation rows report them each epoch (the lab's curves); only the float
+      // baselines' retrain on every training row has none to report.
+      const validated = ofPhase.filter((e) => e.validationLoss !== undefined);
+      expect(validated.length).toBeGreaterThanOrEqual(phase === 'ternary' ? ofPhase.length : ofPhase.length / 2);
+      for (const e of validated) expect(Number.isFinite(e.validationLoss) && e.validationAccuracy! >= 0 && e.validationAccuracy! <= 1).toBe(true);
     }
   });
 
