@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--out file.json]`: the repeated-split table
+ * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--out file.json]`: the repeated-split table
  * of the training procedure for the default data sets (models/specs, shared data): ten
  * stratified 80/20 splits (seeds 1..10) by default, logistic regression, float MLP and
  * TernaryNet side by side, with the issue's targets checked against the better float baseline.
@@ -15,11 +15,13 @@ import { parseDatasetSpec } from '../src/core/data/spec.ts';
 import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
 import { type RepeatedEvaluation, betterFloat, repeatedTable } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
 const seeds = values.seeds?.split(',').map(Number);
 const repeats = seeds?.length ?? Number(values.repeats ?? process.env.BENCH_TRAIN_REPEATS ?? 10);
 const ids = positionals.length ? positionals : [...DEFAULT_MODEL_IDS];
+/** `--input-bits` evaluates the procedure with another input quantization than the default. */
+const options = values['input-bits'] ? { inputBits: Number(values['input-bits']) } : {};
 const out = values.out ?? new URL('./training-results.json', import.meta.url).pathname;
 
 await tf.setBackend('cpu');
@@ -42,7 +44,7 @@ const results: Record<string, unknown> = {};
 for (const id of ids) {
   const spec = parseDatasetSpec(JSON.parse(await readFile(resolve(modelsDir, 'specs', `${id}.json`), 'utf8')));
   const csv = await readFile(resolve(sharedDataDir(), spec.data), 'utf8');
-  const evaluation = await evaluateSpec(spec, csv, {}, { repeats, seeds, onSplit: (done, total, s) => process.stderr.write(`${id}: split ${done}/${total} (seed ${s.seed}) ${s.seconds.toFixed(1)} s, ternary bal ${(100 * s.scores.ternary.balancedAccuracy).toFixed(1)}\n`) });
+  const evaluation = await evaluateSpec(spec, csv, options, { repeats, seeds, onSplit: (done, total, s) => process.stderr.write(`${id}: split ${done}/${total} (seed ${s.seed}) ${s.seconds.toFixed(1)} s, ternary bal ${(100 * s.scores.ternary.balancedAccuracy).toFixed(1)}\n`) });
   const seconds = evaluation.splits.reduce((a, s) => a + s.seconds, 0);
   const met = targets(evaluation);
   console.log(`\n${id}: ${repeats} stratified 80/20 splits (seeds ${evaluation.seeds[0]}–${evaluation.seeds.at(-1)}), mean ± sd (worst split); ${(seconds / repeats).toFixed(1)} s per split\n`);
