@@ -179,9 +179,17 @@ describe('what people are told', () => {
     const csv = Papa.parse<Record<string, string>>((await readFile(await download.path(), 'utf8')).trim(), { header: true }).data;
     expect(csv).toHaveLength(3);
     const [batch, units, man] = csv;
-    expect(man).toMatchObject({ model_id: 'pima-diabetes', risk_of: 'estimated risk of a positive diabetes test', population: '768 women of Pima heritage aged 21 or more' });
-    expect(units).toMatchObject({ model_id: 'framingham-chd', source: 'form' });
-    expect(batch).toMatchObject({ model_id: 'framingham-chd', source: 'csv', rows: String(clinicRows) });
+    expect(man).toMatchObject({ model_id: 'pima-diabetes', model_hash: pima.hash, risk_of: 'estimated risk of a positive diabetes test', population: '768 women of Pima heritage aged 21 or more' });
+    expect(man!.warning).toMatch(/^This model learned from women of Pima heritage aged 21 or more; this record is of a man\./);
+    expect(man!.inputs).toContain('Plasma glucose, 2 h after oral glucose = 150 mg/dL');
+    expect(units).toMatchObject({ model_id: 'framingham-chd', model_hash: framingham.hash, source: 'form', warning: '' });
+    expect(units!.inputs).toContain('Total cholesterol = 224.286 mg/dL');
+    expect(units!.inputs).toContain('Current smoker = yes');
+    expect(batch).toMatchObject({ model_id: 'framingham-chd', model_hash: framingham.hash, source: 'csv', rows: String(clinicRows), risk_of: 'estimated risk of coronary heart disease within ten years' });
+    // What it was computed from, and the warning shown with it, stay with the entry.
+    await expect(entries.nth(2).getByTestId('history-warning').isVisible()).resolves.toBe(true);
+    await entries.nth(1).getByText('Values it was computed from').click();
+    await expect(entries.nth(1).getByTestId('history-inputs').innerText()).resolves.toContain('Total cholesterol = 224.286 mg/dL');
     // Deleting one asks first.
     await entries.nth(1).getByRole('button', { name: /^Delete the prediction of/ }).click();
     await page.getByRole('button', { name: 'Keep it' }).click();

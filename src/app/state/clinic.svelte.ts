@@ -7,6 +7,7 @@
 import Papa from 'papaparse';
 import { readCsv, type TextTable } from '../../core/data/csv.ts';
 import { validateRows, type RowProblem } from '../../core/data/validate.ts';
+import { batchFacts } from '../lib/history-facts.ts';
 import { columnShortfallOf, columnShortfallText } from '../lib/minimum.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import { CancelledError } from '../lib/he-bridge.ts';
@@ -164,7 +165,7 @@ export class ClinicBatch {
       const complete = this.#records.length - filledRows;
       const badRows = new Set(problems.filter((p) => p.row !== undefined).map((p) => p.row)).size;
       // A file without the columns the model needs is refused whole: nothing is encrypted or sent.
-      const shortfall = columnShortfallOf(card.features, missingColumns);
+      const shortfall = columnShortfallOf(card, missingColumns);
       if (shortfall) {
         this.#records = [];
         const refused = columnShortfallText(file.name, shortfall, card.features.length);
@@ -204,6 +205,7 @@ export class ClinicBatch {
       await this.#parts.history.add({
         modelId: card.id, modelTitle: card.title, source: 'csv', origin: this.#loaded?.name ?? 'CSV file', fingerprint: key.fingerprint,
         rows: predictions.length, positives: predictions.filter((p) => p.positive).length, label: card.classes[1],
+        ...batchFacts(card),
       });
       this.#results = predictions.map((p, i) => ({ line: this.#records[i]!.line, id: this.#records[i]!.id, risk: p.risk, positive: p.positive, score: p.score, label: p.positive ? ABOVE : BELOW, filled: this.#records[i]!.filled }));
       this.#phase = 'done';
