@@ -50,13 +50,17 @@ export async function registration(plan: unknown): Promise<WireBody & { keyId: s
 }
 
 /**
- * Room for what an encryption may carry besides the records (e.g. what-if variants packed
- * beside each record); empty today, so callers already pass it.
+ * What an encryption may carry besides the records: `variants`, values of records packed beside
+ * a single record in its one ciphertext (single layout, core/explain), region r + 1 each.
  */
-export type EncryptOptions = Record<never, never>;
+export interface EncryptOptions {
+  variants?: readonly PlainRecord[];
+}
 
-/** Room for what a decryption may read besides the records' scores (e.g. variants' scores). */
-export type DecryptOptions = Record<never, never>;
+/** What a decryption may read besides the records' scores: `variants`, how many were packed beside the record. */
+export interface DecryptOptions {
+  variants?: number;
+}
 
 /**
  * One record's answer as the page uses it: the risk shown to people (for those like the ones
@@ -72,6 +76,8 @@ export interface Prediction {
 /** One result message, read: a prediction per record it carried, in order. */
 export interface DecryptedResult {
   predictions: Prediction[];
+  /** With `variants`: the integer output of every region, the record's (region 0) first. */
+  regionScores?: number[];
 }
 
 function prediction(output: OutputDecoding, score: number): Prediction {
@@ -84,14 +90,17 @@ function prediction(output: OutputDecoding, score: number): Prediction {
  * as many classify requests as the plan needs. The page hands over values and gets opaque
  * bytes back: it never holds a quantized record.
  */
-export async function encryptRecords(plan: unknown, model: Pick<ModelBody, 'input'>, keyId: string, records: readonly PlainRecord[], _options: EncryptOptions = {}): Promise<WireBody[]> {
+export async function encryptRecords(plan: unknown, model: Pick<ModelBody, 'input'>, keyId: string, records: readonly PlainRecord[], options: EncryptOptions = {}): Promise<WireBody[]> {
   const { client } = await sessionFor(plan);
   const d = client.plan.featureCount;
-  const quantized = records.map((r) => {
+  const variants = options.variants ?? [];
+  if (variants.length > 0 && records.length !== 1) throw new RangeError('variants go beside one record only');
+  const quantized = [...records, ...variants].map((r) => {
     if (r.length !== d) throw new RangeError(`a record has ${r.length} values; the model expects ${d}`);
     return quantizeRecord(model, r);
   });
-  const out = client.encryptRecords(quantized).map((input) => ({
+  const inputs = variants.length > 0 ? [client.encryptVariants(quantized)] : client.encryptRecords(quantized);
+  const out = inputs.map((input) => ({
     body: encodeMessage(inputToWire(input, keyId)),
     count: input.count,
     contentHash: hashParts(input.ciphertexts),
@@ -105,13 +114,15 @@ export async function encryptRecords(plan: unknown, model: Pick<ModelBody, 'inpu
  * Deserializes result messages, decrypts them and decodes each score into the risk shown (the
  * card's public decoding), checking each was computed for this plan and model.
  */
-export async function decryptResults(plan: unknown, output: OutputDecoding, results: Uint8Array[], _options: DecryptOptions = {}): Promise<DecryptedResult[]> {
+export async function decryptResults(plan: unknown, output: OutputDecoding, results: Uint8Array[], options: DecryptOptions = {}): Promise<DecryptedResult[]> {
   const { client } = await sessionFor(plan);
   return results.map((bytes, i) => {
     const message = decodeMessage(bytes, 'result');
     if (message.planHash !== client.plan.hash || message.modelHash !== client.plan.modelHash) {
       throw new Error(`result ${i + 1} was computed for another model or plan`);
     }
-    return { predictions: client.decryptScores(resultFromWire(message)).map((score) => prediction(output, score)) };
+    const result = resultFromWire(message);
+    const predictions = client.decryptScores(result).map((score) => prediction(output, score));
+    return options.variants ? { predictions, regionScores: client.decryptVariants(result, 1 + options.variants) } : { predictions };
   });
 }

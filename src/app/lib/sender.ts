@@ -20,11 +20,15 @@ import type { Registrations } from './registrations.ts';
 export interface PredictOptions {
   signal?: AbortSignal;
   onProgress?: (p: PredictProgress) => void;
+  /** Single layout, one record: variants of it packed in the same ciphertext (core/explain). */
+  variants?: readonly PlainRecord[];
 }
 
 export interface PredictOutcome {
   predictions: Prediction[];
   key: KeyInfo;
+  /** With `variants`: every region's integer output, the record's first. */
+  regionScores?: number[];
 }
 
 /** What the outbox keeps of a queued prediction besides the person's words about it. */
@@ -81,6 +85,8 @@ export class Sender {
   async predict(card: ModelCard, layout: LayoutName, records: readonly PlainRecord[], options: PredictOptions = {}): Promise<PredictOutcome> {
     const { signal, onProgress } = options;
     const plan = planOf(card, layout);
+    const variants = layout === 'single' && records.length === 1 && options.variants?.length ? options.variants : undefined;
+    let regionScores: number[] | undefined;
     const total = records.length;
     const progress = (phase: Phase, done: number) => onProgress?.({ phase, done, total });
     const onSending = (keyBytes: number) => onProgress?.({ phase: 'keys', keyBytes, done: 0, total });
@@ -92,7 +98,7 @@ export class Sender {
     const step = plan.recordsPerInput;
     const chunks: PlainRecord[][] = [];
     for (let i = 0; i < records.length; i += step) chunks.push(records.slice(i, i + step));
-    const encrypt = (i: number) => this.#bridge.encryptRecords(plan, card, keyId, chunks[i]!, {}, signal).then((bodies) => bodies[0]!);
+    const encrypt = (i: number) => this.#bridge.encryptRecords(plan, card, keyId, chunks[i]!, variants ? { variants } : {}, signal).then((bodies) => bodies[0]!);
 
     const predictions: Prediction[] = [];
     let next: Promise<WireBody> | undefined = chunks.length ? encrypt(0) : undefined;
@@ -105,15 +111,16 @@ export class Sender {
         const out: Outgoing = { modelId: card.id, plan, fingerprint: key.fingerprint, body: wire.body, content: content(wire), idempotencyKey: crypto.randomUUID() };
         const result = await this.#send(out, signal, onSending);
         progress('decrypting', predictions.length);
-        const [decrypted] = await this.#bridge.decryptResults(plan, card.output, [result], {}, signal);
+        const [decrypted] = await this.#bridge.decryptResults(plan, card.output, [result], variants ? { variants: variants.length } : {}, signal);
         predictions.push(...decrypted!.predictions.slice(0, chunks[i]!.length));
+        regionScores = decrypted!.regionScores;
       }
     } finally {
       // An encryption started ahead must not end as an unhandled rejection when we stop early.
       next?.catch(() => undefined);
     }
     progress('done', predictions.length);
-    return { predictions, key };
+    return regionScores ? { predictions, key, regionScores } : { predictions, key };
   }
 
   /**

@@ -5,6 +5,8 @@
 import { mapFhirBundle, type FhirPatient, type FilledValue } from '../../core/data/fhir.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import { classLabel } from '../../core/model/reference.ts';
+import { singleRegions } from '../../core/he/layout.ts';
+import { planVariants, readExplanation, type Explanation } from '../../core/explain/index.ts';
 import type { Prediction } from '../lib/he-bridge.ts';
 import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
@@ -34,6 +36,8 @@ export interface PatientResult extends Prediction {
   fingerprint: string;
   /** Labels of fields left blank, which the model filled with typical values. */
   imputed: string[];
+  /** What each value contributed and the what-ifs, decrypted from the same answer (absent for a queued one). */
+  explanation?: Explanation;
   ms: number;
   /** When it was asked for, if it waited in the outbox for the service. */
   queuedAt?: string;
@@ -204,7 +208,13 @@ export class PatientSession {
     // Without the service, the record is encrypted now and sent when the service is back.
     if (!navigator.onLine || this.#parts.catalog.status === 'offline') return this.#queue(record, imputed, inputs);
     try {
-      const { predictions, key } = await this.#parts.sender.predict(card, 'single', [record], { onProgress: (p) => (this.#progress = p.keyBytes ? `${keysWords(p.keyBytes)}. Making and sending them…` : PHASE_WORDS[p.phase]) });
+      // Variants of the record ride in the free regions of its one ciphertext (core/explain).
+      const single = card.plans.single?.circuit.single;
+      const variants = single ? planVariants(card, record, singleRegions(single, card.plans.single!.params.polyModulusDegree)) : undefined;
+      const { predictions, key, regionScores } = await this.#parts.sender.predict(card, 'single', [record], {
+        onProgress: (p) => (this.#progress = p.keyBytes ? `${keysWords(p.keyBytes)}. Making and sending them…` : PHASE_WORDS[p.phase]),
+        ...(variants ? { variants: variants.plain.slice(1) } : {}),
+      });
       this.#parts.keys.noteKey(key);
       const p = predictions[0]!;
       const label = classLabel(card.classes, p);
@@ -215,7 +225,8 @@ export class PatientSession {
         origin: this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand', fingerprint: key.fingerprint,
         ...recordFacts(card, (name) => this.text(name), record, this.#imported?.patient),
       });
-      this.#result = { ...p, label, at: new Date().toISOString(), fingerprint: key.fingerprint, imputed, ms };
+      const explanation = variants && regionScores ? readExplanation(variants, card.output, regionScores) : undefined;
+      this.#result = { ...p, label, at: new Date().toISOString(), fingerprint: key.fingerprint, imputed, ms, ...(explanation ? { explanation } : {}) };
       this.#resultInputs = inputs;
       return true;
     } catch (e) {
