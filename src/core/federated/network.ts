@@ -65,8 +65,10 @@ function ternary(latent: ArrayLike<number>, ratio: number, perSign = Infinity): 
   meanAbs /= Math.max(1, n);
   const threshold = ratio * meanAbs;
   const pattern = new Int8Array(n);
-  // Largest magnitude first, the lower index on a tie: deterministic on every platform.
-  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => Math.abs(latent[b]!) - Math.abs(latent[a]!) || a - b);
+  // Largest magnitude first, the lower index on a tie: deterministic on every platform. Without
+  // a cap every weight over the threshold is kept, in any order.
+  const order = Array.from({ length: n }, (_, k) => k);
+  if (perSign < n) order.sort((a, b) => Math.abs(latent[b]!) - Math.abs(latent[a]!) || a - b);
   const taken = { [1]: 0, [-1]: 0 } as Record<number, number>;
   for (const k of order) {
     const w = latent[k]!;

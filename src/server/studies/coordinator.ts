@@ -64,6 +64,8 @@ export class StudyCoordinator {
   #ticking = false;
   /** Studies that ended (and whose model this instance serves): the tick reads them no more. */
   readonly #settled = new Set<string>();
+  /** Manifests and hashes of the studies this instance has seen (see #pinned). */
+  readonly #manifests = new Map<string, { manifest: StudyManifest; hash: string }>();
   /** Status requests of this instance waiting for a study to change, by study id. */
   readonly #waiters = new Map<string, Set<() => void>>();
 
@@ -150,6 +152,18 @@ export class StudyCoordinator {
     return encodeFederated(weightsMessage(r.hash, round, ternarize(r.theta, shapeOf(r.manifest))));
   }
 
+  /** A study's manifest and hash, which never change: read from the store once per instance. */
+  async #pinned(id: string): Promise<{ manifest: StudyManifest; hash: string }> {
+    let study = this.#manifests.get(id);
+    if (!study) {
+      const r = await this.#record(id);
+      study = { manifest: r.manifest, hash: r.hash };
+      if (this.#manifests.size >= 256) this.#manifests.clear();
+      this.#manifests.set(id, study);
+    }
+    return study;
+  }
+
   /** The manifest as created: sites hash it and compare with the operator's hash. */
   async manifest(id: string): Promise<StudyManifest> {
     return (await this.#record(id)).manifest;
@@ -179,10 +193,10 @@ export class StudyCoordinator {
     const message = decodeFederated(bytes, type) as Advertise | Shares | MaskedUpload | Reveal;
     // Signatures depend only on the manifest and the message: checked before taking the
     // study's lock, so that one site's verification never holds up the others' messages.
-    const known = await this.#record(id);
+    const study = await this.#pinned(id);
     try {
-      if (type === 'advertise') await checkAdvertisement({ manifest: known.manifest, hash: known.hash }, message.round, message as Advertise);
-      else await checkSigned({ manifest: known.manifest, hash: known.hash }, message.round, message);
+      if (type === 'advertise') await checkAdvertisement(study, message.round, message as Advertise);
+      else await checkSigned(study, message.round, message);
     } catch (e) {
       if (e instanceof CoordinatorRefusal) throw refused(e.message);
       throw e;
