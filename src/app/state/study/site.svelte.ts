@@ -9,7 +9,7 @@ import { readCsv } from '../../../core/data/csv.ts';
 import { parseManifest, type PinnedStudy } from '../../../core/federated/manifest.ts';
 import type { StudyStatus } from '../../../core/federated/round.ts';
 import type { SiteWorkerApi } from '../../../../workers/site.worker.ts';
-import type { DataCheck, SentMessage, SiteProgress } from '../../../../workers/site/run.ts';
+import type { DataCheck, ElsewhereName, SentMessage, SiteProgress } from '../../../../workers/site/run.ts';
 import type { DataInfo, IdentityInfo, JoinedStudy } from '../../../../workers/site/vault.ts';
 import type { ColumnMapping } from '../../../../workers/site/mapping.ts';
 import { saveFile } from '../../lib/download.ts';
@@ -40,6 +40,24 @@ export interface SiteRound {
 export type SitePhase = 'idle' | 'running' | 'ended';
 
 const RETRY_MS = 5000;
+/** The error name the worker's `join` gives when another tab takes part (checked against its type). */
+const ELSEWHERE: ElsewhereName = 'TakingPartElsewhere';
+
+/**
+ * A hint kept beside the worker's own record of the joined study (IndexedDB, which only the
+ * site worker reads): set while this browser takes part, so that the app starts the site worker
+ * at opening only when there is a study to resume, and never otherwise.
+ */
+const JOINED_HINT = 'cipherclinic-study-joined';
+
+function hintJoined(id: string | undefined): void {
+  try {
+    if (id) localStorage.setItem(JOINED_HINT, id);
+    else localStorage.removeItem(JOINED_HINT);
+  } catch {
+    // Storage refused (private mode): the Studies screen still resumes when opened.
+  }
+}
 
 export class SiteSession {
   readonly #api: Remote<SiteWorkerApi> = wrap<SiteWorkerApi>(new Worker(new URL('../../../../workers/site.worker.ts', import.meta.url), { type: 'module', name: 'site' }));
@@ -55,6 +73,8 @@ export class SiteSession {
   notice = $state('');
   /** Why the coordinator cannot be reached right now ('' when it can): the site keeps trying. */
   network = $state('');
+  /** Another tab of this browser holds the rounds' lock and takes part; this one sends nothing. */
+  elsewhere = $state(false);
   status = $state.raw<StudyStatus | undefined>();
   rounds = $state.raw<SiteRound[]>([]);
   sent = $state.raw<SentMessage[]>([]);
@@ -65,6 +85,7 @@ export class SiteSession {
     return (this.#started ??= (async () => {
       [this.identity, this.data] = await Promise.all([this.#api.identityInfo(), this.#api.dataInfo()]);
       const joined = await this.#api.joinedStudy();
+      hintJoined(joined?.active ? joined.id : undefined);
       if (joined?.active) await this.#resume(joined);
     })().catch((e: unknown) => void (this.error = (e as Error).message)));
   }
@@ -160,6 +181,7 @@ export class SiteSession {
     const offered = this.offered;
     if (!offered || !this.pinned) return;
     await this.#api.keepJoinedStudy({ base: offered.base, id: offered.id, hash: offered.hash, active: true });
+    hintJoined(offered.id);
     await this.#run(offered);
   }
 
@@ -167,6 +189,7 @@ export class SiteSession {
     await this.#api.leave();
     const joined = await this.#api.joinedStudy();
     if (joined) await this.#api.keepJoinedStudy({ ...joined, active: false });
+    hintJoined(undefined);
     this.phase = 'idle';
     this.notice = 'This site left the study; the round in progress goes on without it.';
   }
@@ -182,6 +205,7 @@ export class SiteSession {
     if (!this.offered) return;
     if (this.offered.hash !== joined.hash) {
       this.error = `The coordinator now serves a different manifest for “${joined.id}” (hash ${this.offered.hash.slice(0, 12)}…, not the ${joined.hash.slice(0, 12)}… this site joined): not taking part again.`;
+      hintJoined(undefined);
       return;
     }
     this.pin(joined.hash);
@@ -192,15 +216,18 @@ export class SiteSession {
   async #run(offered: PinnedStudy & { base: string; id: string; json: unknown }): Promise<void> {
     this.phase = 'running';
     this.error = '';
+    this.elsewhere = false;
     try {
       const final = await this.#api.join({ base: offered.base, id: offered.id, manifest: offered.json, hash: offered.hash }, proxy((p: SiteProgress) => this.#progress(p)));
       this.status = final;
-      for (const h of final.history) this.#fromHistory(h);
+      this.#fromHistory(final.history);
       this.phase = 'ended';
       this.network = '';
       await this.#api.keepJoinedStudy({ base: offered.base, id: offered.id, hash: offered.hash, active: false });
+      hintJoined(undefined);
     } catch (e) {
       const message = (e as Error).message;
+      this.elsewhere = (e as Error).name === ELSEWHERE;
       if (this.phase === 'running' && message !== 'stopped') this.error = message;
       if (this.phase === 'running') this.phase = 'idle';
     }
@@ -221,17 +248,33 @@ export class SiteSession {
     this.rounds = this.rounds.map((r) => (r.round === round ? row : r));
   }
 
-  #fromHistory(h: StudyStatus['history'][number]): void {
-    if (!this.rounds.some((r) => r.round === h.round)) return;
-    const took = h.survivors.includes(this.#index());
-    this.#update(h.round, (r) => ({
-      ...r,
-      outcome: took || h.outcome === 'failed' ? h.outcome : 'missed',
-      reason: h.reason ?? r.reason ?? (took ? undefined : 'the round went on without this site'),
-      participants: h.survivors.length,
-      epsilon: h.epsilon,
-      ...(h.heldOut ? { aggregate: { records: h.heldOut.records, balancedAccuracy: h.heldOut.balancedAccuracy, auc: h.heldOut.auc } } : {}),
-    }));
+  /**
+   * Settles this site's rows from the study's history: every round since the site's first row,
+   * including rounds that closed while it could not hear the coordinator (offline, tab asleep),
+   * which it learns of only afterwards and which it missed.
+   */
+  #fromHistory(history: StudyStatus['history']): void {
+    const first = this.rounds[0]?.round;
+    if (first === undefined) return;
+    const index = this.#index();
+    const rows = new Map(this.rounds.map((r) => [r.round, r]));
+    let changed = false;
+    for (const h of history) {
+      const row = rows.get(h.round);
+      if (h.round < first || row?.participants !== undefined) continue;
+      const took = h.survivors.includes(index);
+      const base: SiteRound = row ?? { round: h.round, bytes: 0, messages: 0, steps: [], outcome: 'pending' };
+      rows.set(h.round, {
+        ...base,
+        outcome: took || h.outcome === 'failed' ? h.outcome : 'missed',
+        reason: h.reason ?? base.reason ?? (took ? undefined : 'the round went on without this site'),
+        participants: h.survivors.length,
+        epsilon: h.epsilon,
+        ...(h.heldOut ? { aggregate: { records: h.heldOut.records, balancedAccuracy: h.heldOut.balancedAccuracy, auc: h.heldOut.auc } } : {}),
+      });
+      changed = true;
+    }
+    if (changed) this.rounds = [...rows.values()].sort((a, b) => a.round - b.round);
   }
 
   #index(): number {
@@ -244,13 +287,11 @@ export class SiteSession {
       case 'status': {
         const s = this.status;
         if (!s || s.round !== p.status.round || s.step !== p.status.step || s.state !== p.status.state) this.status = p.status;
-        const last = p.status.history.at(-1);
-        if (last) this.#fromHistory(last);
+        this.#fromHistory(p.status.history);
         return;
       }
       case 'round': {
-        const last = p.status.history.at(-1);
-        if (last) this.#fromHistory(last);
+        this.#fromHistory(p.status.history);
         return;
       }
       case 'step':
@@ -278,9 +319,32 @@ export class SiteSession {
   }
 }
 
-let session: SiteSession | undefined;
+/** The app's site session once something needed it (reactive, so a banner appears with it). */
+class Live {
+  session = $state.raw<SiteSession | undefined>();
+}
+const live = new Live();
 
 /** One site session for the app's lifetime (its worker runs the rounds while other screens show). */
 export function siteSession(): SiteSession {
-  return (session ??= new SiteSession());
+  return (live.session ??= new SiteSession());
+}
+
+/** The site session if one was started, without starting the site worker. */
+export function startedSiteSession(): SiteSession | undefined {
+  return live.session;
+}
+
+/**
+ * At the app's opening, on any screen: takes part again in a study this browser had joined and
+ * not left (the worker checks the manifest hash, and its tab lock keeps a second tab out).
+ */
+export function resumeJoinedStudy(): void {
+  let hinted: string | null = null;
+  try {
+    hinted = localStorage.getItem(JOINED_HINT);
+  } catch {
+    return;
+  }
+  if (hinted) void siteSession().start();
 }
