@@ -30,11 +30,11 @@ beforeAll(async () => {
   await app.page.getByTestId('key-fingerprint').waitFor();
 });
 
-/** Every row of the results table: line → decrypted score and shown probability. */
-async function readResultRows(p: Page): Promise<Map<number, { score: number; probability: number }>> {
+/** Every row of the results table: line → decrypted score and shown risk. */
+async function readResultRows(p: Page): Promise<Map<number, { score: number; risk: number }>> {
   await p.getByLabel('Rows per page').selectOption('0');
   const rows = await p.$$eval('[data-testid=results-table] tbody tr', (trs) =>
-    trs.map((tr) => [Number(tr.getAttribute('data-line')), { score: Number(tr.getAttribute('data-score')), probability: Number(tr.getAttribute('data-probability')) }] as const),
+    trs.map((tr) => [Number(tr.getAttribute('data-line')), { score: Number(tr.getAttribute('data-score')), risk: Number(tr.getAttribute('data-risk')) }] as const),
   );
   await p.getByLabel('Rows per page').selectOption('50');
   return new Map(rows);

@@ -56,7 +56,7 @@ async function predictAndCheck(model: TernaryModel, record: PlainRecord, sweeps:
 
   // The planned variants are those the page shows.
   const plan = planVariants(model, record, regions);
-  const risk = reference(model, record).probability;
+  const risk = reference(model, record).risk;
   await page.getByTestId('explanation').waitFor();
   const bars = page.getByTestId('contribution');
   const shown = await bars.count();

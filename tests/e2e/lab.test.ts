@@ -161,9 +161,9 @@ describe('training lab, without WebGPU', () => {
     const record = trained.features.map((f) => (f.name === 'age' ? 58 : f.name === 'systolic_bp' ? 150 : f.kind === 'binary' ? 0 : null));
     await fillForm(page, trained, record);
     await page.getByTestId('predict').click();
-    await page.getByTestId('probability').waitFor({ timeout: 30_000 });
+    await page.getByTestId('risk').waitFor({ timeout: 30_000 });
     const ref = reference(trained, record);
-    expect(Number(await page.getByTestId('probability').getAttribute('data-score'))).toBe(ref.score);
+    expect(Number(await page.getByTestId('risk').getAttribute('data-score'))).toBe(ref.score);
 
     await nav(page, 'Clinic');
     await expect(field(page, 'Model').locator('option[value="lab-framingham"]').count()).resolves.toBe(1);

@@ -31,11 +31,11 @@ const sent = new SentRecords();
  */
 function riskiestCorner(model: TernaryModel): number[] {
   const free = model.features.filter((f) => !f.monotone);
-  let best = { probability: -1, record: [] as number[] };
+  let best = { risk: -1, record: [] as number[] };
   for (let mask = 0; mask < 1 << free.length; mask++) {
     const record = model.features.map((f) => (f.monotone ? (f.monotone.direction === 'decreasing' ? f.min : f.max) : (mask >> free.indexOf(f)) & 1 ? f.max : f.min));
-    const { probability } = reference(model, record);
-    if (probability > best.probability) best = { probability, record };
+    const { risk } = reference(model, record);
+    if (risk > best.risk) best = { risk, record };
   }
   return best.record;
 }
@@ -60,14 +60,14 @@ describe('patient', () => {
     timings.firstVisitToFirstResult = performance.now() - t0;
     const ref = reference(framingham, record);
     expectReference(r, ref, 'first record');
-    expect(r.text).toBe(`${Math.round(ref.probability * 100)}%`);
+    expect(r.text).toBe(`${Math.round(ref.risk * 100)}%`);
     // A risk with its population and meaning, never a class label read as a diagnosis.
     const shown = await page.getByTestId('result').innerText();
     expect(shown).not.toContain('Predicted class');
     for (const c of framingham.classes) expect(shown).not.toContain(c);
     expect(shown).toContain('estimated risk of coronary heart disease within ten years');
     await expect(page.getByTestId('meaning').innerText()).resolves.toMatch(/^Out of 100 people like those the model learned from \(4,240 adults .*\) with values like yours, the model expects about \d+ to develop coronary heart disease within ten years\./);
-    await expect(page.getByTestId('per100').innerText()).resolves.toBe(`about ${Math.round(ref.probability * 100)}`);
+    await expect(page.getByTestId('per100').innerText()).resolves.toBe(`about ${Math.round(ref.risk * 100)}`);
     // The gauge marks the training data's average, where the model's decision lies.
     await expect(page.getByTestId('average').textContent()).resolves.toBe(`average ${Math.round(framingham.output.prior! * 100)}%`);
     sent.remember(framingham, record);
@@ -104,12 +104,12 @@ describe('patient', () => {
     await field(page, 'Glucose').focus();
     await page.keyboard.press('Control+A');
     await page.keyboard.type('95');
-    const before = await page.getByTestId('probability').getAttribute('data-at');
+    const before = await page.getByTestId('risk').getAttribute('data-at');
     await page.keyboard.press('Enter');
     await waitForNewResult(page, before);
     await expect(focusedId(page)).resolves.toBe('result-heading');
     const record = framinghamRow(framingham, '1,61,4,1,20,0,0,0,0,195,106,70,26.97,80,95,0');
-    expect(Number(await page.getByTestId('probability').getAttribute('data-score'))).toBe(reference(framingham, record).score);
+    expect(Number(await page.getByTestId('risk').getAttribute('data-score'))).toBe(reference(framingham, record).score);
     sent.remember(framingham, record);
   });
 
@@ -118,7 +118,7 @@ describe('patient', () => {
     await page.setViewportSize({ width, height: width < 600 ? 844 : 900 });
     const record = riskiestCorner(framingham);
     const ref = reference(framingham, record);
-    expect(ref.probability).toBeGreaterThan(0.995);
+    expect(ref.risk).toBeGreaterThan(0.995);
     await fillForm(page, framingham, record);
     const r = await predictAndWait(page);
     expectReference(r, ref, `near-certain record at ${width} px`);

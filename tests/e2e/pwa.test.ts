@@ -73,7 +73,7 @@ async function waitDelivered(p: Page, id: string) {
     id,
     { timeout: 60_000 },
   );
-  await p.getByTestId('probability').waitFor({ timeout: 30_000 });
+  await p.getByTestId('risk').waitFor({ timeout: 30_000 });
   return shownResult(p);
 }
 

@@ -146,7 +146,7 @@ describe('what people are told', () => {
     await expect(page.getByTestId('converted-columns').innerText()).resolves.toBe('total_cholesterol_mmol_l read in mmol/L and converted to mg/dL (1 mmol/L = 38.67 mg/dL); glucose_mmol_l read in mmol/L and converted to mg/dL (1 mmol/L = 18.016 mg/dL).');
     await expect(page.getByTestId('batch-outside').innerText()).resolves.toBe(`2 of ${expected.rows.length} rows are of people unlike those the model learned from (women and men aged 32 to 70 followed by the Framingham Heart Study in Massachusetts): 1 younger than 32, 1 older than 70. Their estimated risks may not apply to them; read them with that in mind.`);
     await page.getByLabel('Rows per page').selectOption('0');
-    const shown = new Map(await page.$$eval('[data-testid=results-table] tbody tr', (trs) => trs.map((tr) => [Number(tr.getAttribute('data-line')), { score: Number(tr.getAttribute('data-score')), probability: Number(tr.getAttribute('data-probability')) }] as const)));
+    const shown = new Map(await page.$$eval('[data-testid=results-table] tbody tr', (trs) => trs.map((tr) => [Number(tr.getAttribute('data-line')), { score: Number(tr.getAttribute('data-score')), risk: Number(tr.getAttribute('data-risk')) }] as const)));
     expect(shown.size).toBe(expected.rows.length);
     for (const row of expected.rows) expectReference(shown.get(row.line), row, `line ${row.line}`);
     sent.rememberBatch(framingham, expected.rows, text, 10);

@@ -82,7 +82,7 @@ export interface DecryptedResult {
 
 function prediction(output: OutputDecoding, score: number): Prediction {
   const decoded = decodeScore(output, score);
-  return { score, risk: decoded.probability, positive: decoded.positive };
+  return { score, risk: decoded.risk, positive: decoded.positive };
 }
 
 /**

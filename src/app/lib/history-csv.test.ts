@@ -4,7 +4,7 @@ import type { HistoryEntry } from '../state/history.svelte.ts';
 import { HISTORY_COLUMNS, historyCsv, inputsText } from './history-csv.ts';
 
 const single: HistoryEntry = {
-  id: 'a', at: '2026-01-02T10:00:00.000Z', modelId: 'framingham-chd', modelTitle: 'Heart disease', source: 'form', probability: 0.1234, label: 'x',
+  id: 'a', at: '2026-01-02T10:00:00.000Z', modelId: 'framingham-chd', modelTitle: 'Heart disease', source: 'form', risk: 0.1234, label: 'x',
   origin: '=HYPERLINK("x")', fingerprint: 'abcd', modelHash: 'f'.repeat(64),
   inputs: [{ name: 'age', label: 'Age', text: '54', unit: 'years' }, { name: 'glucose', label: 'Glucose', text: '', unit: 'mg/dL' }, { name: 'male', label: 'Male', text: '1', unit: '', binary: true }],
   outcome: { risk: 'of coronary heart disease within ten years', expects: 'to develop it', population: '4,240 adults' },

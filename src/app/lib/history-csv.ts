@@ -30,7 +30,7 @@ export function historyCsv(items: readonly HistoryEntry[], outcomeOf: (e: Histor
     const outcome = e.outcome ?? outcomeOf(e);
     return [
       e.at, e.modelId, e.modelTitle, e.modelHash ?? '', e.source, e.origin,
-      e.probability === undefined ? '' : e.probability.toFixed(4), `estimated risk ${outcome.risk}`, outcome.population,
+      e.risk === undefined ? '' : e.risk.toFixed(4), `estimated risk ${outcome.risk}`, outcome.population,
       e.rows ?? '', e.positives ?? '', inputsText(e), e.warning ?? '', e.fingerprint,
     ];
   });

@@ -104,7 +104,8 @@ export const QueuedPredictionSchema = z.object({
 
 /**
  * A past prediction as the History screen reads it: the fields it cannot show an entry without
- * are checked; the others are kept as they are (History's own type says what they hold).
+ * are checked; the others are kept as they are (History's own type says what they hold). Entries
+ * saved before the shown risk was called `risk` hold it as `probability`: read as `risk`.
  */
 export const HistoryEntrySchema = z.looseObject({
   id: z.string().min(1),
@@ -114,11 +115,12 @@ export const HistoryEntrySchema = z.looseObject({
   source: z.enum(['form', 'fhir', 'csv']),
   origin: z.string(),
   fingerprint: z.string(),
+  risk: z.number().min(0).max(1).optional(),
   probability: z.number().min(0).max(1).optional(),
   label: z.string().optional(),
   rows: z.number().int().min(0).optional(),
   positives: z.number().int().min(0).optional(),
-});
+}).transform(({ probability, ...entry }) => (probability !== undefined && entry.risk === undefined ? { ...entry, risk: probability } : entry));
 
 /** The values that match `schema`; each one that does not is reported through `drop` (`what` names it in words). */
 export function validRecords<S extends z.ZodType>(schema: S, values: readonly unknown[], what: (value: unknown) => string, drop: DropNotice): z.output<S>[] {

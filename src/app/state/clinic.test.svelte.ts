@@ -66,7 +66,7 @@ describe('clinic batch', () => {
     for (const [i, r] of clinic.results.entries()) {
       const ref = reference(model, records[i]!.values);
       expect(r.score).toBe(ref.score);
-      expect(r.risk).toBeCloseTo(ref.probability, 12);
+      expect(r.risk).toBeCloseTo(ref.risk, 12);
     }
     expect(history.items[0]).toMatchObject({ source: 'csv', rows: 40, origin: 'patients.csv', positives: clinic.results.filter((r) => r.positive).length });
 

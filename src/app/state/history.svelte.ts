@@ -27,8 +27,8 @@ export interface HistoryEntry {
   modelId: string;
   modelTitle: string;
   source: 'form' | 'fhir' | 'csv';
-  /** Single prediction: the probability of the positive class. */
-  probability?: number;
+  /** Single prediction: the risk shown (core/model/reference.ts decodeRisk: for people like those the model learned from). */
+  risk?: number;
   /** Single prediction: the predicted class; batch: the positive class's name. */
   label?: string;
   /** Batch: rows predicted, and how many fell in the positive class. */
@@ -68,7 +68,10 @@ export class History {
 
   async load(): Promise<void> {
     const all = await entries<string, unknown>(historyStore);
-    const readable = all.map(([, v]) => v).filter((v): v is HistoryEntry => HistoryEntrySchema.safeParse(v).success);
+    const readable = all.flatMap(([, v]) => {
+      const parsed = HistoryEntrySchema.safeParse(v);
+      return parsed.success ? [parsed.data as HistoryEntry] : [];
+    });
     const unreadable = all.length - readable.length;
     if (unreadable > 0) this.#drop(`${unreadable === 1 ? 'One past prediction' : `${unreadable} past predictions`} stored on this device could not be read by this version of the app, so ${unreadable === 1 ? 'it is' : 'they are'} not shown in History.`);
     this.#items = readable.sort((a, b) => b.at.localeCompare(a.at));

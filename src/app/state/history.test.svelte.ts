@@ -17,6 +17,9 @@ describe('history', () => {
     const history = new History((w) => notices.push(w));
     await history.load();
     expect(history.items.map((e) => e.modelId)).toEqual(['pima-diabetes', 'framingham-chd']);
+    // Saved when the shown risk was stored as `probability`: read as the risk.
+    expect(history.items[1]!.risk).toBe(0.12);
+    expect(history.items[1]).not.toHaveProperty('probability');
     expect(notices).toEqual(['One past prediction stored on this device could not be read by this version of the app, so it is not shown in History.']);
   });
 });

@@ -129,7 +129,7 @@ export class Outbox {
   async #deliver(entry: QueuedPrediction, prediction: Prediction): Promise<QueuedPrediction[]> {
     const label = classLabel(entry.classes, prediction);
     await this.#parts.history.add(
-      { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, probability: prediction.risk, label, origin: `${entry.origin}, queued offline`, fingerprint: entry.fingerprint },
+      { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, risk: prediction.risk, label, origin: `${entry.origin}, queued offline`, fingerprint: entry.fingerprint },
       { id: entry.id },
     );
     const rest = await this.#parts.store.remove(entry);

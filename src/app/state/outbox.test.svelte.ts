@@ -72,7 +72,7 @@ describe('outbox', () => {
     const said: number[] = [];
     const { predictions } = await sender.predict(card, 'single', [record], { onProgress: (p) => void (p.keyBytes && said.push(p.keyBytes)) });
     expect(predictions.map((p) => p.score)).toEqual([reference(model, record).score]);
-    expect(predictions[0]!.risk).toBeCloseTo(reference(model, record).probability, 12);
+    expect(predictions[0]!.risk).toBeCloseTo(reference(model, record).risk, 12);
     const keys = posts('keys');
     expect(keys.length).toBe(keysBefore.length + 1);
     expect(keys.at(-1)!.content!.hash).toBe(keysBefore.at(-1)!.content!.hash);

@@ -221,7 +221,7 @@ export class PatientSession {
       const ms = performance.now() - t0;
       // Saved before it is shown: a result on screen is one a reload keeps in History.
       await this.#parts.history.add({
-        modelId: card.id, modelTitle: card.title, source: this.#source, probability: p.risk, label,
+        modelId: card.id, modelTitle: card.title, source: this.#source, risk: p.risk, label,
         origin: this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand', fingerprint: key.fingerprint,
         ...recordFacts(card, (name) => this.text(name), record, this.#imported?.patient),
       });

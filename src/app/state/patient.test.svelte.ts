@@ -61,9 +61,9 @@ describe('patient session', () => {
     expect(await patient.predict()).toBe(true);
     const ref = reference(model, card.features.map((f) => FRAMINGHAM_FIRST_ROW[f.name] ?? null));
     expect(patient.result!.score).toBe(ref.score);
-    expect(patient.result!.risk).toBeCloseTo(ref.probability, 12);
+    expect(patient.result!.risk).toBeCloseTo(ref.risk, 12);
     expect(patient.error).toBe('');
-    expect(history.items[0]!.probability).toBe(patient.result!.risk);
+    expect(history.items[0]!.risk).toBe(patient.result!.risk);
     expect(history.items[0]!.fingerprint).toBe(patient.result!.fingerprint);
     expect(posts('keys').length).toBe(keysBefore + 1);
     await keys.refresh();

@@ -1,7 +1,7 @@
 /**
  * The public model card: everything a client needs to use a model privately — features with
  * units, ranges and LOINC codes, the input quantization, how to turn the decrypted integer
- * into a probability, and the HE plan of each layout — and no weights.
+ * into the risk shown and the decision (reference.ts), and the HE plan of each layout — and no weights.
  */
 import type { HePlan } from '../he/plan.ts';
 import type { LayoutName } from '../he/layout.ts';

@@ -117,7 +117,7 @@ export const ModelBodySchema = z.object({
   id: z.string().max(MODEL_LIMITS.idLength, `at most ${MODEL_LIMITS.idLength} characters`).regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   title: z.string().min(1),
   description: z.string(),
-  /** [negative class, positive class]; the probability is of the positive class. */
+  /** [negative class, positive class]; the risk shown is of the positive class. */
   classes: z.tuple([z.string(), z.string()]),
   features: z.array(FeatureSpecSchema).min(1).max(MODEL_LIMITS.features, `at most ${MODEL_LIMITS.features} features`),
   input: InputQuantizationSchema,

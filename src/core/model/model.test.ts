@@ -66,11 +66,11 @@ describe('integer reference', () => {
     expect(decodeRisk(output, 30)).toBeCloseTo(0.15, 12);
     expect(decodeRisk({ scale: 0.01, bias: -0.3 }, 77)).toBe(decodeProbability(output, 77));
     for (let y = -500; y <= 500; y += 7) {
-      const { probability, positive } = decodeScore(output, y);
-      expect(probability).toBe(decodeRisk(output, y));
+      const { risk, positive } = decodeScore(output, y);
+      expect(risk).toBe(decodeRisk(output, y));
       expect(positive).toBe(decodeProbability(output, y) >= 0.5);
-      expect(probability >= 0.15).toBe(positive);
-      expect(probability).toBeLessThan(decodeProbability(output, y)); // a rare condition reads lower
+      expect(risk >= 0.15).toBe(positive);
+      expect(risk).toBeLessThan(decodeProbability(output, y)); // a rare condition reads lower
     }
   });
 });

@@ -84,16 +84,20 @@ export function decodeRisk(output: OutputDecoding, y: number): number {
   return logistic(balancedLogOdds(output, y) + shift);
 }
 
-/** One decrypted output as people see it: the risk (`probability`) and the classifier's decision. */
+/**
+ * One decrypted output as people see it: the integer score, the risk shown to people (decodeRisk:
+ * for people like those the model learned from) and the classifier's decision. The class-balanced
+ * probability (decodeProbability) is not in it: only the metrics and the decision use that.
+ */
 export interface DecodedScore {
   score: number;
-  probability: number;
+  risk: number;
   positive: boolean;
 }
 
 export function decodeScore(output: OutputDecoding, y: number): DecodedScore {
   // The decision as the metrics make it (confusionMatrix, scoreClassifier): balanced probability ≥ 0.5.
-  return { score: y, probability: decodeRisk(output, y), positive: decodeProbability(output, y) >= 0.5 };
+  return { score: y, risk: decodeRisk(output, y), positive: decodeProbability(output, y) >= 0.5 };
 }
 
 /** The class a decoded output is put in: `classes[1]` when positive, else `classes[0]`. */

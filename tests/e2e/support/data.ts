@@ -18,12 +18,12 @@ export function reference(model: TernaryModel, record: PlainRecord): DecodedScor
 }
 
 /**
- * The decrypted integer must equal the reference bit for bit; the probability is the same
+ * The decrypted integer must equal the reference bit for bit; the risk is the same
  * formula evaluated by the browser's Math.exp, which may differ from Node's in the last bit.
  */
-export function expectReference(shown: { score: number; probability: number } | undefined, ref: { score: number; probability: number }, what: string): void {
+export function expectReference(shown: { score: number; risk: number } | undefined, ref: { score: number; risk: number }, what: string): void {
   expect(shown?.score, what).toBe(ref.score);
-  expect(Math.abs(shown!.probability - ref.probability), what).toBeLessThanOrEqual(1e-12 * Math.max(1e-300, ref.probability) + 1e-300);
+  expect(Math.abs(shown!.risk - ref.risk), what).toBeLessThanOrEqual(1e-12 * Math.max(1e-300, ref.risk) + 1e-300);
 }
 
 const FRAMINGHAM_COLUMNS = 'male,age,education,current_smoker,cigs_per_day,bp_meds,prevalent_stroke,prevalent_hypertension,diabetes,total_cholesterol,systolic_bp,diastolic_bp,bmi,heart_rate,glucose,label'.split(',');

@@ -28,20 +28,20 @@ export async function fillForm(p: Page, model: TernaryModel, record: PlainRecord
   }
 }
 
-/** The decrypted score and probability of the result on screen. */
-export async function shownResult(p: Page): Promise<{ score: number; probability: number }> {
-  const el = p.getByTestId('probability');
-  return { score: Number(await el.getAttribute('data-score')), probability: Number(await el.getAttribute('data-value')) };
+/** The decrypted score and the risk of the result on screen. */
+export async function shownResult(p: Page): Promise<{ score: number; risk: number }> {
+  const el = p.getByTestId('risk');
+  return { score: Number(await el.getAttribute('data-score')), risk: Number(await el.getAttribute('data-value')) };
 }
 
 /** The `data-at` stamp of the result on screen (null: none shown); a new result gets a new one. */
-const resultStamp = (p: Page) => p.getByTestId('probability').getAttribute('data-at', { timeout: 50 }).catch(() => null);
+const resultStamp = (p: Page) => p.getByTestId('risk').getAttribute('data-at', { timeout: 50 }).catch(() => null);
 
 /** Waits until a result other than the one stamped `before` is on screen. */
 export async function waitForNewResult(p: Page, before: string | null, timeout = 30_000): Promise<void> {
   await p.waitForFunction(
     (prev) => {
-      const el = (globalThis as unknown as InPage).document.querySelector('[data-testid=probability]');
+      const el = (globalThis as unknown as InPage).document.querySelector('[data-testid=risk]');
       return el !== null && el.getAttribute('data-at') !== prev;
     },
     before,
@@ -50,13 +50,13 @@ export async function waitForNewResult(p: Page, before: string | null, timeout =
 }
 
 /** Clicks "Encrypt and predict" and waits for a new result; returns it and the time from click to shown. */
-export async function predictAndWait(p: Page): Promise<{ probability: number; score: number; ms: number; text: string }> {
+export async function predictAndWait(p: Page): Promise<{ risk: number; score: number; ms: number; text: string }> {
   const before = await resultStamp(p);
   const t0 = performance.now();
   await p.getByTestId('predict').click();
   await waitForNewResult(p, before);
   const ms = performance.now() - t0;
-  return { ...(await shownResult(p)), ms, text: await p.getByTestId('probability').innerText() };
+  return { ...(await shownResult(p)), ms, text: await p.getByTestId('risk').innerText() };
 }
 
 /** A visit to My prediction: opens it, picks the model, types the record, predicts. */
