@@ -4,8 +4,8 @@
  * coordinator on loopback. The operator creates the study from the study page; the hospitals
  * make their identities in the browser, open the invitation link, compare the study hash, map
  * their CSV (one file names a column differently) and join. One hospital closes its tab
- * mid-study and comes back: it misses rounds, the study goes on with the other three, and the
- * reopened tab takes part again. The published model serves encrypted predictions equal to its
+ * mid-study and comes back on another screen: it misses rounds, the study goes on with the other
+ * three, and the reopened app takes part again from whichever screen it opened on. The published model serves encrypted predictions equal to its
  * reference, its card says how it was trained, and no request any site sent held a value of
  * its CSV or an unmasked update. Time per round and bytes per site are printed.
  */
@@ -239,8 +239,12 @@ describe('a study joined from the browser', () => {
     const closedAt = (await status()).round;
     await pages[1]!.close();
     await expect.poll(async () => (await status()).history.some((h) => h.round >= closedAt && h.outcome === 'done' && h.survivors.length === 3 && !h.survivors.includes(2)), { timeout: 90_000, interval: 200 }).toBe(true);
+    // It reopens on another screen: the app takes part again at opening, and says so there.
     const back = await browsers[1]!.context.newPage();
     pages[1] = back;
+    await back.goto(`${base}/#/history`);
+    await back.locator('[data-testid="study-banner"][data-state="running"]').filter({ hasText: ID }).waitFor({ timeout: 30_000 });
+    await expect.poll(async () => (await status()).history.some((h) => h.outcome === 'done' && h.survivors.includes(2) && h.round > closedAt), { timeout: 60_000, interval: 200 }).toBe(true);
     await back.goto(`${base}/#/study`);
     await back.locator('[data-testid="site-phase"][data-phase="running"]').waitFor({ timeout: 30_000 });
     await expect(back.getByTestId('identity-public-key').textContent()).resolves.toBe(keys[1]);

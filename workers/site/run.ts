@@ -80,6 +80,10 @@ export async function checkData(manifestJson: unknown, hash: string): Promise<Da
   };
 }
 
+/** The name of the error `join` throws when another tab of this browser takes part already. */
+export const ELSEWHERE = 'TakingPartElsewhere';
+export type ElsewhereName = typeof ELSEWHERE;
+
 let running: AbortController | undefined;
 /** The run in progress, so that a new one starts only once it has let go of the lock. */
 let finishing: Promise<unknown> = Promise.resolve();
@@ -111,7 +115,7 @@ export async function join(request: JoinRequest, onProgress: (p: SiteProgress) =
   await finishing.catch(() => undefined);
   const controller = (running = new AbortController());
   const run = navigator.locks.request('cipherclinic-site-rounds', { ifAvailable: true }, async (lock) => {
-    if (!lock) throw new Error('another tab of this browser is taking part in the study already: close this one, or leave there first');
+    if (!lock) throw Object.assign(new Error('another tab of this browser is taking part in the study already: close this one, or leave there first'), { name: ELSEWHERE });
     const secretKey = await loadIdentitySecret();
     try {
       siteIndexOf(study.manifest, bytesToHex(identityPublicKey(secretKey)));
