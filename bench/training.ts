@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--out file.json]`: the repeated-split table
+ * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--distillation W] [--hidden N] [--epochs N] [--out file.json]`: the repeated-split table
  * of the training procedure for the default data sets (models/specs, shared data): ten
  * stratified 80/20 splits (seeds 1..10) by default, logistic regression, float MLP and
  * TernaryNet side by side, with the issue's targets checked against the better float baseline.
@@ -13,15 +13,21 @@ import * as tf from '@tensorflow/tfjs';
 import { modelsDir, sharedDataDir } from '../src/cli/paths.ts';
 import { parseDatasetSpec } from '../src/core/data/spec.ts';
 import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
+import type { TrainOptions } from '../src/train/index.ts';
 import { type RepeatedEvaluation, betterFloat, repeatedTable } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, distillation: { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
 const seeds = values.seeds?.split(',').map(Number);
 const repeats = seeds?.length ?? Number(values.repeats ?? process.env.BENCH_TRAIN_REPEATS ?? 10);
 const ids = positionals.length ? positionals : [...DEFAULT_MODEL_IDS];
-/** `--input-bits` evaluates the procedure with another input quantization than the default. */
-const options = values['input-bits'] ? { inputBits: Number(values['input-bits']) } : {};
+/** Settings come from each spec's training block, else the procedure's defaults; `--input-bits`, `--distillation`, `--hidden` and `--epochs` override them for every data set. */
+const options: Partial<TrainOptions> = {
+  ...(values['input-bits'] ? { inputBits: Number(values['input-bits']) } : {}),
+  ...(values.distillation ? { distillation: Number(values.distillation) } : {}),
+  ...(values.hidden ? { hidden: Number(values.hidden) } : {}),
+  ...(values.epochs ? { epochs: Number(values.epochs) } : {}),
+};
 const out = values.out ?? new URL('./training-results.json', import.meta.url).pathname;
 
 await tf.setBackend('cpu');
@@ -50,6 +56,6 @@ for (const id of ids) {
   console.log(`\n${id}: ${repeats} stratified 80/20 splits (seeds ${evaluation.seeds[0]}–${evaluation.seeds.at(-1)}), mean ± sd (worst split); ${(seconds / repeats).toFixed(1)} s per split\n`);
   console.log(repeatedTable(evaluation).join('\n'));
   console.log(`targets vs ${betterFloat(evaluation.summary)}: ${Object.entries(met).map(([k, v]) => `${k} ${v.met ? 'met' : 'NOT met'} (${v.value.toFixed(4)} vs ${v.limit.toFixed(4)})`).join('; ')}`);
-  results[id] = { ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
+  results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
 }
 await writeFile(out, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, repeats, results }, null, 2) + '\n');

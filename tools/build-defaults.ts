@@ -1,19 +1,20 @@
 /**
  * `npm run train:defaults`: trains the four default models from models/specs/*.json and the
- * shared data, and writes models/<id>.json and models/<id>.md. Node only (reads files); the
- * training itself is the isomorphic code in this folder, on the tfjs cpu backend.
+ * shared data, and writes models/<id>.json, models/<id>.md and the reliability diagrams. Node
+ * only (reads files); the training itself is the isomorphic code in src/train, on the tfjs cpu
+ * backend. Per-data-set settings (input bits) come from each spec's training block.
  * Data folder: $CIPHERCLINIC_DATA, else ../shared/data/ beside the repository.
  * Arguments: model ids to build (default: all four); `--reports` rewrites only the reports of the
  * model files there are (e.g. after bench/training.ts), without training.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { modelsDir, sharedDataDir } from '../cli/paths.ts';
+import { modelsDir, sharedDataDir } from '../src/cli/paths.ts';
 import * as tf from '@tensorflow/tfjs';
-import { parseDatasetSpec } from '../core/data/spec.ts';
-import { DEFAULT_MODEL_IDS, calibrationOf, modelReport, savedModelReport, trainFromSpec } from './defaults.ts';
-import { parseModel } from '../core/model/format.ts';
-import type { RepeatedEvaluation } from './repeated.ts';
+import { parseDatasetSpec } from '../src/core/data/spec.ts';
+import { DEFAULT_MODEL_IDS, calibrationOf, modelReport, savedModelReport, trainFromSpec } from '../src/train/defaults.ts';
+import { parseModel } from '../src/core/model/format.ts';
+import type { RepeatedEvaluation } from '../src/train/repeated.ts';
 
 const dataDir = sharedDataDir();
 

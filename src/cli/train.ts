@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
+import { specTrainingOptions } from '../train/defaults.ts';
 import { type TrainOptions, trainModel } from '../train/index.ts';
 import { type RepeatedEvaluation, betterFloat, repeatedEvaluation, repeatedTable } from '../train/repeated.ts';
 import { CliError, readCsvFile, table, writeJsonFile } from './io.ts';
@@ -49,6 +50,7 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
       description: spec?.description ?? `Trained from ${basename(dataPath)}.`,
       classes: spec?.classes ?? ['negative', 'positive'],
       info: { dataset: basename(dataPath), label, missingAsZero: spec?.missingAsZero ?? [] },
+      ...(spec ? specTrainingOptions(spec) : {}),
       hidden: options.hidden,
       epochs: options.epochs,
       batchSize: options.batchSize,

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { scoreClassifier } from '../core/metrics.ts';
 import { parseModel } from '../core/model/format.ts';
 import { outputBound } from '../core/model/reference.ts';
-import { DEFAULT_MODEL_IDS, heldOutRecords } from './defaults.ts';
+import { parseDatasetSpec } from '../core/data/spec.ts';
+import { DEFAULT_MODEL_IDS, heldOutRecords, specTrainingOptions } from './defaults.ts';
 import { predictReference } from './predict.ts';
 
 const dataDir = sharedDataDir();
@@ -21,5 +22,24 @@ describe('default models', () => {
       expect(outputBound(model)).toBeLessThanOrEqual(2 ** 21);
       expect(model.training!.outputBound).toBe(outputBound(model));
     });
+
+    it(`${id}: the model file quantizes its inputs with the bits its spec asks for`, () => {
+      const spec = parseDatasetSpec(JSON.parse(readFileSync(join(modelsDir, 'specs', `${id}.json`), 'utf8')));
+      const model = parseModel(JSON.parse(readFileSync(join(modelsDir, `${id}.json`), 'utf8')));
+      const bits = specTrainingOptions(spec).inputBits ?? 4;
+      expect(model.input.bits).toBe(bits);
+      expect(model.training!.inputBits).toBe(bits);
+    });
   }
+});
+
+describe('a spec\'s training settings', () => {
+  const base = JSON.parse(readFileSync(join(modelsDir, 'specs', 'pima-diabetes.json'), 'utf8'));
+  it('accept 4 or 5 input bits with the measurement that chose them, nothing else', () => {
+    expect(specTrainingOptions(parseDatasetSpec({ ...base, training: { inputBits: 5, why: 'measured' } }))).toEqual({ inputBits: 5 });
+    expect(specTrainingOptions(parseDatasetSpec({ ...base, training: undefined }))).toEqual({});
+    expect(() => parseDatasetSpec({ ...base, training: { inputBits: 6, why: 'measured' } })).toThrow();
+    expect(() => parseDatasetSpec({ ...base, training: { inputBits: 5 } })).toThrow();
+    expect(() => parseDatasetSpec({ ...base, training: { inputBits: 5, why: 'measured', hiddden: 9 } })).toThrow();
+  });
 });

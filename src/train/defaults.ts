@@ -23,12 +23,18 @@ function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTa
   return { table, X, y };
 }
 
+/** The training options a spec sets for its data set (options given by the caller override them). */
+export function specTrainingOptions(spec: DatasetSpec): Partial<TrainOptions> {
+  return spec.training?.inputBits === undefined ? {} : { inputBits: spec.training.inputBits };
+}
+
 function specOptions(spec: DatasetSpec, options: Partial<TrainOptions>): TrainOptions {
   return {
     id: spec.id,
     title: spec.title,
     description: spec.description,
     classes: spec.classes,
+    ...specTrainingOptions(spec),
     ...options,
     info: { dataset: spec.data, label: spec.label, missingAsZero: spec.missingAsZero ?? [], ...options.info },
   };

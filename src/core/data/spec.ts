@@ -6,6 +6,20 @@ import { z } from 'zod';
 import { MinimumSchema, OutcomeSchema, PopulationSchema } from '../model/about.ts';
 import { FeatureSpecSchema } from '../model/format.ts';
 
+/**
+ * Settings of the training procedure that differ from its defaults for one data set, each
+ * chosen by a measurement on repeated splits that `why` names (never by the held-out rows).
+ */
+export const SpecTrainingSchema = z
+  .object({
+    /** Signed bits per quantized input (default 4): 5 doubles the input grid and widens the plain modulus by about 2 bits. */
+    inputBits: z.union([z.literal(4), z.literal(5)]).optional(),
+    /** The measurement that chose these settings. */
+    why: z.string().min(1),
+  })
+  .strict();
+export type SpecTraining = z.infer<typeof SpecTrainingSchema>;
+
 export const DatasetSpecSchema = z.object({
   /** Model id the spec trains (lowercase, digits, dashes). */
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
@@ -26,6 +40,8 @@ export const DatasetSpecSchema = z.object({
   minimum: MinimumSchema.optional(),
   /** Who the data came from (sex, ages), checked against a record before predicting. */
   population: PopulationSchema.optional(),
+  /** Per-data-set training settings (absent: the procedure's defaults). */
+  training: SpecTrainingSchema.optional(),
 });
 export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
 
