@@ -4,9 +4,10 @@
  * (Chromium's own check) and a service worker that precaches the shell, the worker scripts and
  * every .wasm; offline, the app reloads from the service worker with its keys and history and
  * the training lab trains; a prediction made offline is queued, then delivered once the network
- * returns, exactly once and equal to the plaintext reference — also when its first answer is
- * lost on the way, and across a browser restart before the network returns; a new version is
- * announced and applied only when the person agrees.
+ * returns, exactly once and equal to the plaintext reference, with its explanation (its
+ * variants rode in its ciphertext) and a History entry like an online one's — also when its
+ * first answer is lost on the way, and across a browser restart before the network returns; a
+ * new version is announced and applied only when the person agrees.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -15,7 +16,8 @@ import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { sharedDataDir } from '../../src/cli/paths.ts';
-import type { PlainRecord } from '../../src/core/model/reference.ts';
+import { averageVariant } from '../../src/core/explain/index.ts';
+import { decodeRisk, quantizeRecord, referenceScore, type PlainRecord } from '../../src/core/model/reference.ts';
 import { loadModel, reference } from './support/data.ts';
 import { field, fillForm, fingerprintShown, nav, predictAndWait, shownResult } from './support/forms.ts';
 import { useAppSession } from './support/harness.ts';
@@ -75,6 +77,36 @@ async function waitDelivered(p: Page, id: string) {
   );
   await p.getByTestId('risk').waitFor({ timeout: 30_000 });
   return shownResult(p);
+}
+
+/**
+ * The explanation shown with a delivered queued prediction: every bar equals the reference of
+ * its variant, so the variants rode in the queued ciphertext and were read back.
+ */
+async function expectExplanation(p: Page, r: PlainRecord) {
+  const riskOf = (v: PlainRecord) => decodeRisk(framingham.output, referenceScore(framingham, quantizeRecord(framingham, v)));
+  await p.getByTestId('explanation').waitFor({ timeout: 30_000 });
+  const bars = p.getByTestId('contribution');
+  const count = await bars.count();
+  expect(count).toBeGreaterThan(0);
+  for (let k = 0; k < count; k++) {
+    const name = await bars.nth(k).getAttribute('data-feature');
+    const feature = framingham.features.findIndex((f) => f.name === name);
+    expect(r[feature], `${name} was entered`).not.toBeNull();
+    expect(Number(await bars.nth(k).getAttribute('data-risk-at-average')), `${name} at the average`).toBeCloseTo(riskOf(averageVariant(framingham, r, feature)), 12);
+  }
+  await expect(p.getByTestId('whatif').count()).resolves.toBeGreaterThan(0);
+}
+
+/** The History entry of a delivered queued prediction: the risk's words, the values, when it was asked for. */
+async function expectHistoryEntry(p: Page, id: string, r: PlainRecord) {
+  await nav(p, 'History');
+  const entry = p.locator(`[data-testid=history-entry][data-id="${id}"]`);
+  await expect(entry.getByTestId('history-meaning').innerText()).resolves.toMatch(/^Out of 100 people like those the model learned from \(.*Framingham Heart Study.*\) with those values, it expected .* Not a diagnosis\.$/);
+  await expect(entry.getByTestId('history-queued').innerText()).resolves.toMatch(/^\(asked for offline at .*, sent when the service could be reached\)$/);
+  await expect(entry.getByTestId('history-inputs').textContent()).resolves.toContain(`Age = ${r[framingham.features.findIndex((f) => f.name === 'age')]} years`);
+  await expect(entry.innerText()).resolves.toMatch(/model [0-9a-f]{4}/);
+  await nav(p, 'My prediction');
 }
 
 /** Classify requests the browser sent with this idempotency key. */
@@ -239,6 +271,8 @@ describe('offline', () => {
     const history = await historyIds(page);
     expect(history).toContain(id);
     expect(history).toHaveLength(historyBefore.length + 1);
+    await expectExplanation(page, r);
+    await expectHistoryEntry(page, id, r);
   });
 
   it('an answer lost on the way is asked for again and replayed by the service, not evaluated twice', async () => {
@@ -282,6 +316,9 @@ describe('offline', () => {
     const shown = await waitDelivered(page, id);
     expect(shown.score).toBe(reference(framingham, r).score);
     expect(sentWithKey(id)).toBe(1);
+    // The page that queued it is gone: the explanation is read from what the queue kept.
+    await expectExplanation(page, r);
+    await expectHistoryEntry(page, id, r);
     // Only the browser's own reports of requests refused while offline were logged.
     expect(browser.errors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
   });

@@ -85,8 +85,9 @@ describe('what people are told', () => {
     const r = await predictAndWait(page);
     expectReference(r, reference(framingham, inMgDl), 'mmol/L form');
     sent.remember(framingham, inMgDl);
-    // The record the form handed on is in mg/dL, converted once: 5.8 × 38.67 = 224.286.
-    await expect(page.getByTestId('print-inputs').textContent()).resolves.toContain('224.286 mg/dL');
+    // The record the form handed on is in mg/dL, converted once: 5.8 × 38.67 = 224.286; the values are said as typed, then as the model read them.
+    await expect(page.getByTestId('print-inputs').textContent()).resolves.toContain('5,8 mmol/L (224.286 mg/dL)');
+    await expect(page.getByTestId('print-inputs').textContent()).resolves.toContain('5.5 mmol/L (99.088 mg/dL)');
     await expect(page.getByTestId('print-inputs').textContent()).resolves.toMatch(/Current smoker\s*yes/);
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 900 });
@@ -183,13 +184,16 @@ describe('what people are told', () => {
     expect(man!.warning).toMatch(/^This model learned from women of Pima heritage aged 21 or more; this record is of a man\./);
     expect(man!.inputs).toContain('Plasma glucose, 2 h after oral glucose = 150 mg/dL');
     expect(units).toMatchObject({ model_id: 'framingham-chd', model_hash: framingham.hash, source: 'form', warning: '' });
-    expect(units!.inputs).toContain('Total cholesterol = 224.286 mg/dL');
+    // In the unit the person typed, and in the model's.
+    expect(units!.inputs).toContain('Total cholesterol = 5,8 mmol/L (224.286 mg/dL)');
+    expect(units!.inputs).toContain('Glucose = 5.5 mmol/L (99.088 mg/dL)');
+    expect(units!.queued_at).toBe('');
     expect(units!.inputs).toContain('Current smoker = yes');
     expect(batch).toMatchObject({ model_id: 'framingham-chd', model_hash: framingham.hash, source: 'csv', rows: String(clinicRows), risk_of: 'estimated risk of coronary heart disease within ten years' });
     // What it was computed from, and the warning shown with it, stay with the entry.
     await expect(entries.nth(2).getByTestId('history-warning').isVisible()).resolves.toBe(true);
     await entries.nth(1).getByText('Values it was computed from').click();
-    await expect(entries.nth(1).getByTestId('history-inputs').innerText()).resolves.toContain('Total cholesterol = 224.286 mg/dL');
+    await expect(entries.nth(1).getByTestId('history-inputs').innerText()).resolves.toContain('Total cholesterol = 5,8 mmol/L (224.286 mg/dL)');
     // Deleting one asks first.
     await entries.nth(1).getByRole('button', { name: /^Delete the prediction of/ }).click();
     await page.getByRole('button', { name: 'Keep it' }).click();

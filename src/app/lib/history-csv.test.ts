@@ -25,7 +25,13 @@ describe('History as CSV', () => {
     expect(old).toMatchObject({ rows: '50', rows_at_or_above_average: '12', risk_of: 'estimated risk of “y”', estimated_risk: '', inputs: '' });
   });
 
-  it('writes units as people read them', () => {
+  it('writes units as people read them, a value typed in another unit as typed and as the model read it', () => {
     expect(inputsText({ inputs: [{ name: 'sbp', label: 'Systolic', text: '120', unit: 'mm[Hg]' }] })).toBe('Systolic = 120 mmHg');
+    const chol = { name: 'total_cholesterol', label: 'Total cholesterol', text: '224.286', unit: 'mg/dL', entered: { text: '5.8', unit: 'mmol/L' } };
+    expect(inputsText({ inputs: [chol] })).toBe('Total cholesterol = 5.8 mmol/L (224.286 mg/dL)');
+    const queued = { ...single, queuedAt: '2026-01-02T09:00:00.000Z', inputs: [chol] };
+    const [header, row] = Papa.parse<string[]>(historyCsv([queued], () => ({ risk: '', population: '' })).trim()).data;
+    const cells = Object.fromEntries(header!.map((c, i) => [c, row![i]]));
+    expect(cells).toMatchObject({ date_time: single.at, queued_at: '2026-01-02T09:00:00.000Z', inputs: 'Total cholesterol = 5.8 mmol/L (224.286 mg/dL)' });
   });
 });

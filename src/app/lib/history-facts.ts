@@ -1,24 +1,44 @@
 /**
- * What a History entry keeps beside its risk, made in one place for the patient, outbox and
- * Clinic flows: the model's hash, the words its risk was told in, and for one record the values
- * as entered (with their units) and any applicability warning shown with it.
+ * What a History entry holds, made in one place for the patient, outbox and Clinic flows. A single
+ * prediction's entry is made in two steps: its facts when the record is encrypted (the model, its
+ * hash, the words its risk is told in, the values as entered with their units, any applicability
+ * warning), then the answer when it is decrypted — at once online, or later for one that waited
+ * in the outbox. Both flows go through `answeredEntry`, so their entries hold the same fields.
  */
 import type { FhirPatient } from '../../core/data/fhir.ts';
 import type { ModelCard } from '../../core/model/card.ts';
+import { classLabel } from '../../core/model/reference.ts';
 import type { EnteredValue, HistoryEntry } from '../state/history.svelte.ts';
 import { recordWarning } from './applicability.ts';
+import type { Prediction } from './he-bridge.ts';
 import { cardOutcome } from './outcomes.ts';
 
-type Card = Pick<ModelCard, 'id' | 'classes' | 'outcome' | 'modelHash' | 'features' | 'population'>;
+type Card = Pick<ModelCard, 'id' | 'title' | 'classes' | 'outcome' | 'modelHash' | 'features' | 'population'>;
+
+/** A single prediction's entry before its answer is known. */
+export type RecordFacts = Pick<HistoryEntry, 'modelId' | 'modelTitle' | 'source' | 'origin' | 'modelHash' | 'outcome' | 'inputs' | 'warning'>;
 
 /** For a batch: the model and the words. */
-export function batchFacts(card: Card): Pick<HistoryEntry, 'modelHash' | 'outcome'> {
+export function batchFacts(card: Pick<Card, 'id' | 'classes' | 'outcome' | 'modelHash'>): Pick<HistoryEntry, 'modelHash' | 'outcome'> {
   return { modelHash: card.modelHash, outcome: cardOutcome(card) };
 }
 
-/** For one record: `textOf` gives a feature's text as the form holds it (in the model's unit). */
-export function recordFacts(card: Card, textOf: (name: string) => string, record: readonly (number | null)[], patient?: FhirPatient): Pick<HistoryEntry, 'modelHash' | 'outcome' | 'inputs' | 'warning'> {
-  const inputs: EnteredValue[] = card.features.map((f) => ({ name: f.name, label: f.label, text: textOf(f.name), unit: f.unit, ...(f.kind === 'binary' ? { binary: true } : {}) }));
+/**
+ * For one record: `inputs` are the values as the person entered them (the text in the model's
+ * unit, and what was typed when another unit was chosen); `record` the values the model reads.
+ */
+export function recordFacts(
+  card: Card,
+  from: Pick<HistoryEntry, 'source' | 'origin'>,
+  inputs: readonly EnteredValue[],
+  record: readonly (number | null)[],
+  patient?: FhirPatient,
+): RecordFacts {
   const warning = recordWarning(card, record, patient);
-  return { ...batchFacts(card), inputs, ...(warning ? { warning } : {}) };
+  return { modelId: card.id, modelTitle: card.title, ...from, ...batchFacts(card), inputs: inputs.map((v) => ({ ...v })), ...(warning ? { warning } : {}) };
+}
+
+/** The entry of a single prediction, answered: `queuedAt` when it waited in the outbox. */
+export function answeredEntry(facts: RecordFacts, classes: readonly [string, string], prediction: Prediction, fingerprint: string, queuedAt?: string): Omit<HistoryEntry, 'id' | 'at'> {
+  return { ...facts, risk: prediction.risk, label: classLabel(classes, prediction), fingerprint, ...(queuedAt ? { queuedAt } : {}) };
 }

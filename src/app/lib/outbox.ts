@@ -1,9 +1,10 @@
 /**
  * Predictions asked for while the service cannot be reached, kept in IndexedDB until sent.
- * Each is encrypted at once (lib/sender.ts; the record is never stored in the clear) and kept
- * with everything needed to send it later and read its answer: the request body, its id (the
- * idempotency key), the plan and the card's decoding (both public). Its evaluation keys are in
- * the one store of registrations, sent with it.
+ * Each is encrypted at once (lib/sender.ts; the record and its explanation's variants exist
+ * only as ciphertext) and kept with everything needed to send it later and read its answer: the
+ * request body, its id (the idempotency key), the plan and the card's decoding (both public),
+ * and what its History entry will say. Its evaluation keys are in the one store of
+ * registrations, sent with it.
  *
  * Exactly once: the idempotency key goes with every attempt, and the service answers a repeat
  * (after an answer lost on the way) from what it stored instead of evaluating again. The entry
@@ -14,11 +15,12 @@ import { del, delMany, getMany, set, type UseStore } from 'idb-keyval';
 import type { z } from 'zod';
 import type { HePlan } from '../../core/he/plan.ts';
 import type { OutputDecoding } from '../../core/model/format.ts';
+import type { RecordFacts } from './history-facts.ts';
 import { namesWithPrefix } from './idb.ts';
 import { QueuedPredictionSchema, validRecords, type DropNotice } from './stored.ts';
 
 /** A prediction waiting to be sent (see QueuedPredictionSchema). */
-export type QueuedPrediction = Omit<z.output<typeof QueuedPredictionSchema>, 'plan' | 'output'> & { plan: HePlan; output: OutputDecoding };
+export type QueuedPrediction = Omit<z.output<typeof QueuedPredictionSchema>, 'plan' | 'output' | 'facts'> & { plan: HePlan; output: OutputDecoding; facts?: RecordFacts };
 
 const ENTRY = 'prediction:';
 /** Evaluation keys an earlier version kept beside its queued predictions (now in the registrations store). */

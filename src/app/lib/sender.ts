@@ -31,10 +31,16 @@ export interface PredictOutcome {
   regionScores?: number[];
 }
 
-/** What the outbox keeps of a queued prediction besides the person's words about it. */
-export type QueuedMeta = Pick<QueuedPrediction, 'imputed' | 'source' | 'origin'>;
+/** What the outbox keeps of a queued prediction besides its ciphertext: the person's words about it and its History facts. */
+export type QueuedMeta = Pick<QueuedPrediction, 'imputed' | 'source' | 'origin' | 'facts'>;
 
-export type SendOutcome = { status: 'delivered'; prediction: Prediction } | { status: 'offline'; message: string } | { status: 'failed'; message: string };
+/** What a queued prediction's encryption may carry besides the record (as for an online one). */
+export type QueueOptions = Pick<PredictOptions, 'variants'>;
+
+export type SendOutcome =
+  | { status: 'delivered'; prediction: Prediction; /** With variants: every region's integer output, the record's first. */ regionScores?: number[] }
+  | { status: 'offline'; message: string }
+  | { status: 'failed'; message: string };
 
 /** Error codes after which a queued prediction can never be answered as it is. */
 const FINAL: ReadonlySet<string> = new Set(['model_mismatch', 'plan_mismatch', 'unknown_model', 'unknown_plan', 'shape_mismatch', 'ciphertext_refused', 'keys_refused', 'bad_request', 'unsupported_protocol']);
@@ -124,14 +130,16 @@ export class Sender {
   }
 
   /**
-   * Encrypts one record for a card's single-record plan, to be sent later: the record is never
-   * kept in the clear. Its evaluation keys are made now if needed and kept, not sent.
+   * Encrypts one record for a card's single-record plan, to be sent later: the record (and its
+   * variants, packed beside it in the same ciphertext as online) is never kept in the clear. Its
+   * evaluation keys are made now if needed and kept, not sent.
    */
-  async encryptForLater(card: ModelCard, record: PlainRecord, meta: QueuedMeta): Promise<QueuedPrediction> {
+  async encryptForLater(card: ModelCard, record: PlainRecord, meta: QueuedMeta, options: QueueOptions = {}): Promise<QueuedPrediction> {
     const plan = planOf(card, 'single');
     const key = await this.#bridge.prepare(plan);
     const { keyId } = await this.#registrations.ensure(plan, key, { send: false });
-    const [wire] = await this.#bridge.encryptRecords(plan, card, keyId, [record]);
+    const variants = options.variants?.length ? options.variants : undefined;
+    const [wire] = await this.#bridge.encryptRecords(plan, card, keyId, [record], variants ? { variants } : {});
     return {
       v: 1,
       id: crypto.randomUUID(),
@@ -147,6 +155,7 @@ export class Sender {
       contentHash: wire!.contentHash,
       contentBytes: wire!.contentBytes,
       attempts: 0,
+      ...(variants ? { variants: variants.length } : {}),
       ...meta,
     };
   }
@@ -161,8 +170,9 @@ export class Sender {
       await this.#registrations.ensure(entry.plan, entry, { keptOnly: true });
       const out: Outgoing = { modelId: entry.modelId, plan: entry.plan, fingerprint: entry.fingerprint, body: entry.body, content: content({ ...entry, count: 1 }), idempotencyKey: entry.id };
       const result = await this.#send(out);
-      const [decrypted] = await this.#bridge.decryptResults(entry.plan, entry.output, [result]);
-      return { status: 'delivered', prediction: decrypted!.predictions[0]! };
+      const [decrypted] = await this.#bridge.decryptResults(entry.plan, entry.output, [result], entry.variants ? { variants: entry.variants } : {});
+      const { predictions, regionScores } = decrypted!;
+      return regionScores ? { status: 'delivered', prediction: predictions[0]!, regionScores } : { status: 'delivered', prediction: predictions[0]! };
     } catch (e) {
       if (e instanceof ApiError && FINAL.has(e.code)) {
         const message = e.code === 'model_mismatch' || e.code === 'unknown_model' ? 'the model changed or was removed while this prediction waited; make it again' : e.message;

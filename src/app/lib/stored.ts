@@ -75,7 +75,21 @@ export const RegistrationSchema = z.object({
 });
 export type Registration = z.infer<typeof RegistrationSchema>;
 
-/** A prediction waiting to be sent. Nothing in it is readable: values exist only as ciphertext. */
+/** One value as entered, as a History entry keeps it (state/history.svelte.ts EnteredValue). */
+const EnteredValueSchema = z.object({
+  name: z.string(),
+  label: z.string(),
+  text: z.string(),
+  unit: z.string(),
+  entered: z.object({ text: z.string(), unit: z.string() }).optional(),
+  binary: z.boolean().optional(),
+});
+
+/**
+ * A prediction waiting to be sent. The record and its variants (the explanation's, packed in the
+ * same ciphertext) exist only as ciphertext; beside it waits what its History entry will say
+ * (lib/history-facts.ts), values as entered included, as History keeps them on this device.
+ */
 export const QueuedPredictionSchema = z.object({
   /** Version 1 was written without the field. */
   v: z.literal(1).default(1),
@@ -97,6 +111,12 @@ export const QueuedPredictionSchema = z.object({
   imputed: z.array(z.string()),
   source: z.enum(['form', 'fhir']),
   origin: z.string(),
+  /** Its History entry before the answer (predictions queued by earlier versions lack it). */
+  facts: z
+    .looseObject({ modelId: z.string(), modelTitle: z.string(), source: z.enum(['form', 'fhir']), origin: z.string(), modelHash: z.string().optional(), inputs: z.array(EnteredValueSchema).optional(), warning: z.string().optional() })
+    .optional(),
+  /** How many variants of the record ride in its ciphertext (core/explain), read back with its answer. */
+  variants: z.number().int().min(0).optional(),
   attempts: z.number().int().min(0),
   /** Set when sending failed for good (the model changed meanwhile): the person is told. */
   failed: z.string().optional(),

@@ -50,7 +50,7 @@ export class AppState {
 
   constructor() {
     observeRequests((r) => this.traffic.add(r));
-    this.outbox.ondeliver = (entry, prediction) => this.#showDelivered(entry, prediction);
+    this.outbox.ondeliver = (entry, prediction, regionScores) => this.#showDelivered(entry, prediction, regionScores);
     // The first prediction, even one queued, may have made this device's key.
     this.outbox.onqueue = () => void this.keys.refresh().catch(() => undefined);
   }
@@ -67,10 +67,10 @@ export class AppState {
   }
 
   /** Shows a queued prediction's answer on its model's patient screen (it is in the history already). */
-  #showDelivered(entry: QueuedPrediction, prediction: Prediction): void {
+  #showDelivered(entry: QueuedPrediction, prediction: Prediction, regionScores?: number[]): void {
     const card = this.catalog.byId(entry.modelId);
     if (card?.modelHash !== entry.plan.modelHash) return;
-    this.patientSession(card).receive(entry, prediction);
+    this.patientSession(card).receive(entry, prediction, regionScores);
     if (this.catalog.status === 'offline') void this.catalog.load();
   }
 

@@ -10,20 +10,24 @@ import { historyStore } from '../lib/stores.ts';
 
 /** One value as the person entered it (or an import filled it). */
 export interface EnteredValue {
-  /** Feature name, its label, the text as entered ('' = left blank, a typical value was used). */
+  /** Feature name, its label, the value's text in the model's unit ('' = left blank, a typical value was used). */
   name: string;
   label: string;
   text: string;
-  /** The unit the text is in ('' for counts and yes/no). */
+  /** The model's unit, which `text` is in ('' for counts and yes/no). */
   unit: string;
+  /** What the person typed, when they chose another unit than the model's (cholesterol in mmol/L): shown back so. */
+  entered?: { text: string; unit: string };
   /** A yes/no value, whose text is 1 or 0. */
   binary?: boolean;
 }
 
 export interface HistoryEntry {
   id: string;
-  /** ISO 8601. */
+  /** ISO 8601: when the answer was decrypted. */
   at: string;
+  /** When it was asked for, if it waited in the outbox for the service (ISO 8601). */
+  queuedAt?: string;
   modelId: string;
   modelTitle: string;
   source: 'form' | 'fhir' | 'csv';

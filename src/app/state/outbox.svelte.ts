@@ -6,10 +6,11 @@
  * at a time (a Web Lock), so two open tabs never race on one prediction.
  */
 import type { ModelCard } from '../../core/model/card.ts';
-import { classLabel, type PlainRecord } from '../../core/model/reference.ts';
+import type { PlainRecord } from '../../core/model/reference.ts';
 import type { Prediction } from '../lib/he-bridge.ts';
+import { answeredEntry } from '../lib/history-facts.ts';
 import type { OutboxStore, QueuedPrediction } from '../lib/outbox.ts';
-import type { QueuedMeta, Sender } from '../lib/sender.ts';
+import type { QueueOptions, QueuedMeta, Sender } from '../lib/sender.ts';
 import type { History } from './history.svelte.ts';
 
 /** Seconds between attempts while predictions wait and the service does not answer. */
@@ -30,8 +31,8 @@ export class Outbox {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
 
-  /** A queued prediction's answer, in the history already: the screens may show it. */
-  ondeliver: ((entry: QueuedPrediction, prediction: Prediction) => void) | undefined;
+  /** A queued prediction's answer, in the history already: the screens may show it (`regionScores`: its variants' outputs). */
+  ondeliver: ((entry: QueuedPrediction, prediction: Prediction, regionScores?: number[]) => void) | undefined;
   /** A prediction was queued (its encryption may have made this device's first key). */
   onqueue: ((entry: QueuedPrediction) => void) | undefined;
 
@@ -70,9 +71,9 @@ export class Outbox {
     void this.flush();
   }
 
-  /** Encrypts a record and queues it (nothing is sent now). */
-  async queue(card: ModelCard, record: PlainRecord, meta: QueuedMeta): Promise<QueuedPrediction> {
-    const entry = await this.#parts.sender.encryptForLater(card, record, meta);
+  /** Encrypts a record (and its variants, if given) and queues it (nothing is sent now). */
+  async queue(card: ModelCard, record: PlainRecord, meta: QueuedMeta, options: QueueOptions = {}): Promise<QueuedPrediction> {
+    const entry = await this.#parts.sender.encryptForLater(card, record, meta, options);
     await this.#parts.store.save(entry);
     this.#items = [...this.#items, entry];
     this.onqueue?.(entry);
@@ -114,7 +115,7 @@ export class Outbox {
       }
       if (outcome.status === 'delivered') {
         this.#lastError = '';
-        this.#items = await this.#deliver(entry, outcome.prediction);
+        this.#items = await this.#deliver(entry, outcome.prediction, outcome.regionScores);
       } else {
         // Kept, marked as never answerable, so the person is told why.
         const failed = { ...entry, attempts: entry.attempts + 1, failed: outcome.message };
@@ -125,15 +126,17 @@ export class Outbox {
     this.#schedule();
   }
 
-  /** Records the answer in the history (under the queued id) and shows it, then forgets the entry; returns what is still queued. */
-  async #deliver(entry: QueuedPrediction, prediction: Prediction): Promise<QueuedPrediction[]> {
-    const label = classLabel(entry.classes, prediction);
-    await this.#parts.history.add(
-      { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, risk: prediction.risk, label, origin: `${entry.origin}, queued offline`, fingerprint: entry.fingerprint },
-      { id: entry.id },
-    );
+  /**
+   * Records the answer in the history (under the queued id, with the facts kept when it was
+   * queued: the same fields as an online prediction's) and shows it, then forgets the entry;
+   * returns what is still queued.
+   */
+  async #deliver(entry: QueuedPrediction, prediction: Prediction, regionScores?: number[]): Promise<QueuedPrediction[]> {
+    // A prediction queued by an earlier version kept no facts: its entry says what it can.
+    const facts = entry.facts ?? { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, origin: entry.origin };
+    await this.#parts.history.add(answeredEntry(facts, entry.classes, prediction, entry.fingerprint, entry.queuedAt), { id: entry.id });
     const rest = await this.#parts.store.remove(entry);
-    this.ondeliver?.(entry, prediction);
+    this.ondeliver?.(entry, prediction, regionScores);
     return rest;
   }
 

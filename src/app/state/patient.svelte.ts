@@ -3,19 +3,22 @@
  * checks, and the private prediction. Values stay on this device; only ciphertexts are sent.
  */
 import { mapFhirBundle, type FhirPatient, type FilledValue } from '../../core/data/fhir.ts';
+import { decimalPoint, readNumber } from '../../core/data/csv.ts';
+import { fromModelUnit, toModelUnit } from '../../core/data/units.ts';
 import type { ModelCard } from '../../core/model/card.ts';
-import { classLabel } from '../../core/model/reference.ts';
+import type { FeatureSpec } from '../../core/model/format.ts';
+import { classLabel, type PlainRecord } from '../../core/model/reference.ts';
 import { singleRegions } from '../../core/he/layout.ts';
-import { planVariants, readExplanation, type Explanation } from '../../core/explain/index.ts';
+import { planVariants, readExplanation, type Explanation, type VariantPlan } from '../../core/explain/index.ts';
 import type { Prediction } from '../lib/he-bridge.ts';
 import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
-import { recordFacts } from '../lib/history-facts.ts';
+import { answeredEntry, recordFacts, type RecordFacts } from '../lib/history-facts.ts';
 import { shortfallOf, type Shortfall } from '../lib/minimum.ts';
 import type { QueuedPrediction } from '../lib/outbox.ts';
 import { keysWords, type Phase } from '../lib/predict.ts';
 import type { Sender } from '../lib/sender.ts';
-import type { History } from './history.svelte.ts';
+import type { EnteredValue, History } from './history.svelte.ts';
 import type { ModelCatalog } from './catalog.svelte.ts';
 import type { KeyRing } from './keys.svelte.ts';
 import type { Outbox } from './outbox.svelte.ts';
@@ -36,7 +39,7 @@ export interface PatientResult extends Prediction {
   fingerprint: string;
   /** Labels of fields left blank, which the model filled with typical values. */
   imputed: string[];
-  /** What each value contributed and the what-ifs, decrypted from the same answer (absent for a queued one). */
+  /** What each value contributed and the what-ifs, decrypted from the same answer (online or queued). */
   explanation?: Explanation;
   ms: number;
   /** When it was asked for, if it waited in the outbox for the service. */
@@ -63,6 +66,12 @@ export class PatientSession {
   readonly card: ModelCard;
   readonly #parts: PatientParts;
   #text = $state<Record<string, string>>({});
+  /**
+   * Values typed in another unit than the model's (cholesterol in mmol/L): what was typed, in
+   * which unit, and the record's text it was converted to once. Shown, and kept in History, while
+   * the record still holds that value; an import or Clear puts the model's unit back.
+   */
+  #typedIn = $state<Record<string, { unit: string; text: string; modelText: string }>>({});
   #fills = $state.raw<Record<string, FilledValue>>({});
   #edited = $state<Record<string, boolean>>({});
   #imported = $state.raw<ImportSummary | undefined>();
@@ -85,6 +94,19 @@ export class PatientSession {
 
   text(name: string): string {
     return this.#text[name] ?? '';
+  }
+  /** A field as the form shows it: what was typed and its unit (the model's, unless another was chosen). */
+  shown(spec: Pick<FeatureSpec, 'name' | 'unit'>): { text: string; unit: string } {
+    const t = this.#typedIn[spec.name];
+    return t && t.modelText === this.text(spec.name) ? { text: t.text, unit: t.unit } : { text: this.text(spec.name), unit: spec.unit };
+  }
+  /** The values as entered, for History and the printed result: in the model's unit, and as typed where another unit was chosen. */
+  get entered(): EnteredValue[] {
+    return this.card.features.map((f) => {
+      const shown = this.shown(f);
+      const entered = shown.unit !== f.unit ? { entered: { text: shown.text, unit: shown.unit } } : {};
+      return { name: f.name, label: f.label, text: this.text(f.name), unit: f.unit, ...entered, ...(f.kind === 'binary' ? { binary: true } : {}) };
+    });
   }
   fill(name: string): FilledValue | undefined {
     return this.#edited[name] ? undefined : this.#fills[name];
@@ -145,6 +167,29 @@ export class PatientSession {
     if (this.#fills[name]) this.#edited[name] = true;
   }
 
+  /** Text typed into a field in the unit it shows: the record gets the value in the model's unit, converted here once. */
+  typeValue(spec: FeatureSpec, text: string): void {
+    const unit = this.shown(spec).unit;
+    if (unit === spec.unit) {
+      delete this.#typedIn[spec.name];
+      this.setText(spec.name, text);
+      return;
+    }
+    // The number converted (in range or not), or the text itself when it is no number (the check says why).
+    const typed = readNumber(decimalPoint(text.trim()));
+    const modelText = typeof typed === 'number' ? fieldText(toModelUnit(spec, typed, unit)) : text;
+    this.#typedIn[spec.name] = { unit, text, modelText };
+    this.setText(spec.name, modelText);
+  }
+
+  /** The unit a field is typed in: a value already there is shown in it; the record keeps the value it had. */
+  chooseUnit(spec: FeatureSpec, unit: string): void {
+    const value = readField(spec, this.text(spec.name)).value;
+    const text = value === null ? this.text(spec.name) : String(Number(fromModelUnit(spec, value, unit).toFixed(2)));
+    if (unit === spec.unit) delete this.#typedIn[spec.name];
+    else this.#typedIn[spec.name] = { unit, text, modelText: this.text(spec.name) };
+  }
+
   /** Reads a FHIR R4 Bundle file into the form, keeping each value's provenance. */
   async importFhir(file: File): Promise<void> {
     this.#importError = '';
@@ -158,6 +203,7 @@ export class PatientSession {
         fills[fill.feature] = fill;
       }
       this.#text = text;
+      this.#typedIn = {};
       this.#fills = fills;
       this.#edited = {};
       this.#source = 'fhir';
@@ -181,6 +227,7 @@ export class PatientSession {
 
   clear(): void {
     this.#text = {};
+    this.#typedIn = {};
     this.#fills = {};
     this.#edited = {};
     this.#imported = undefined;
@@ -200,17 +247,24 @@ export class PatientSession {
     const record = card.features.map((f) => readField(f, this.text(f.name)).value);
     const imputed = card.features.filter((_, i) => record[i] === null).map((f) => f.label);
     const inputs = Object.fromEntries(card.features.map((f) => [f.name, this.text(f.name)]));
-    this.#running = true;
+    const origin = this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand';
+    const facts = recordFacts(card, { source: this.#source, origin }, this.entered, record, this.#imported?.patient);
     this.#error = '';
+    // Variants of the record ride in the free regions of its one ciphertext (core/explain), online or queued.
+    let variants: VariantPlan | undefined;
+    try {
+      variants = this.#variantsOf(record);
+    } catch (e) {
+      this.#error = `The prediction did not complete: ${(e as Error).message}`;
+      return false;
+    }
+    this.#running = true;
     this.#result = undefined;
     this.#queued = undefined;
     const t0 = performance.now();
     // Without the service, the record is encrypted now and sent when the service is back.
-    if (!navigator.onLine || this.#parts.catalog.status === 'offline') return this.#queue(record, imputed, inputs);
+    if (!navigator.onLine || this.#parts.catalog.status === 'offline') return this.#queue(record, imputed, inputs, facts, variants);
     try {
-      // Variants of the record ride in the free regions of its one ciphertext (core/explain).
-      const single = card.plans.single?.circuit.single;
-      const variants = single ? planVariants(card, record, singleRegions(single, card.plans.single!.params.polyModulusDegree)) : undefined;
       const { predictions, key, regionScores } = await this.#parts.sender.predict(card, 'single', [record], {
         onProgress: (p) => (this.#progress = p.keyBytes ? `${keysWords(p.keyBytes)}. Making and sending them…` : PHASE_WORDS[p.phase]),
         ...(variants ? { variants: variants.plain.slice(1) } : {}),
@@ -220,17 +274,13 @@ export class PatientSession {
       const label = classLabel(card.classes, p);
       const ms = performance.now() - t0;
       // Saved before it is shown: a result on screen is one a reload keeps in History.
-      await this.#parts.history.add({
-        modelId: card.id, modelTitle: card.title, source: this.#source, risk: p.risk, label,
-        origin: this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand', fingerprint: key.fingerprint,
-        ...recordFacts(card, (name) => this.text(name), record, this.#imported?.patient),
-      });
+      await this.#parts.history.add(answeredEntry(facts, card.classes, p, key.fingerprint));
       const explanation = variants && regionScores ? readExplanation(variants, card.output, regionScores) : undefined;
       this.#result = { ...p, label, at: new Date().toISOString(), fingerprint: key.fingerprint, imputed, ms, ...(explanation ? { explanation } : {}) };
       this.#resultInputs = inputs;
       return true;
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'network') return this.#queue(record, imputed, inputs);
+      if (e instanceof ApiError && e.code === 'network') return this.#queue(record, imputed, inputs, facts, variants);
       this.#error = `The prediction did not complete: ${(e as Error).message}`;
       return false;
     } finally {
@@ -239,12 +289,19 @@ export class PatientSession {
     }
   }
 
-  async #queue(record: (number | null)[], imputed: string[], inputs: Record<string, string>): Promise<boolean> {
+  /** The variants that fit in the free regions of the single plan's one ciphertext (none without a single plan). */
+  #variantsOf(record: PlainRecord): VariantPlan | undefined {
+    const plan = this.card.plans.single;
+    const single = plan?.circuit.single;
+    return plan && single ? planVariants(this.card, record, singleRegions(single, plan.params.polyModulusDegree)) : undefined;
+  }
+
+  async #queue(record: PlainRecord, imputed: string[], inputs: Record<string, string>, facts: RecordFacts, variants: VariantPlan | undefined): Promise<boolean> {
     this.#running = true;
     this.#progress = 'Encrypting on this device, to send when the service can be reached…';
     try {
-      const origin = this.#imported && this.#source === 'fhir' ? this.#imported.file : 'entered by hand';
-      this.#queued = await this.#parts.outbox.queue(this.card, record, { imputed, source: this.#source, origin });
+      const meta = { imputed, source: this.#source, origin: facts.origin, facts };
+      this.#queued = await this.#parts.outbox.queue(this.card, record, meta, variants ? { variants: variants.plain.slice(1) } : {});
       this.#queuedInputs = inputs;
       return true;
     } catch (e) {
@@ -256,12 +313,30 @@ export class PatientSession {
     }
   }
 
-  /** A queued prediction's answer, delivered when the service was reached again. */
-  receive(entry: QueuedPrediction, prediction: Prediction): void {
+  /**
+   * A queued prediction's answer, delivered when the service was reached again, with its
+   * explanation read from the variants that rode in its ciphertext: planned again from the values
+   * kept for its History entry (the same card, so the same plan; checked by the region count).
+   */
+  receive(entry: QueuedPrediction, prediction: Prediction, regionScores?: number[]): void {
     const mine = this.#queued?.id === entry.id;
     if (mine) this.#queued = undefined;
     this.#resultInputs = mine ? this.#queuedInputs : undefined;
     const label = classLabel(entry.classes, prediction);
-    this.#result = { ...prediction, label, at: new Date().toISOString(), fingerprint: entry.fingerprint, imputed: entry.imputed, ms: Date.now() - Date.parse(entry.queuedAt), queuedAt: entry.queuedAt };
+    const explanation = this.#explanationOf(entry, regionScores);
+    this.#result = {
+      ...prediction, label, at: new Date().toISOString(), fingerprint: entry.fingerprint, imputed: entry.imputed,
+      ms: Date.now() - Date.parse(entry.queuedAt), queuedAt: entry.queuedAt, ...(explanation ? { explanation } : {}),
+    };
+  }
+
+  #explanationOf(entry: QueuedPrediction, regionScores: number[] | undefined): Explanation | undefined {
+    const inputs = entry.facts?.inputs;
+    if (!regionScores || !inputs || entry.plan.modelHash !== this.card.modelHash) return undefined;
+    const textOf = new Map(inputs.map((v) => [v.name, v.text]));
+    const record = this.card.features.map((f) => readField(f, textOf.get(f.name) ?? '').value);
+    const variants = this.#variantsOf(record);
+    if (!variants || variants.records.length !== 1 + (entry.variants ?? 0)) return undefined;
+    return readExplanation(variants, this.card.output, regionScores);
   }
 }
