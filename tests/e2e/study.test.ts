@@ -7,7 +7,8 @@
  * mid-study and comes back on another screen: it misses rounds, the study goes on with the other
  * three, and the reopened app takes part again from whichever screen it opened on. The published model serves encrypted predictions equal to its
  * reference, its card says how it was trained, and no request any site sent held a value of
- * its CSV or an unmasked update. Time per round and bytes per site are printed.
+ * its CSV or an unmasked update. Each browser's local step runs on TensorFlow.js in a training
+ * worker, on the backend its panel names. Time per round and bytes per site are printed.
  */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -236,6 +237,14 @@ describe('a study joined from the browser', () => {
     // Browser 2 closes its tab once two rounds are done, stays away until a round is summed
     // without it, and opens the study page again: it takes part again by itself.
     await expect.poll(async () => (await status()).roundsDone, { timeout: 90_000, interval: 200 }).toBeGreaterThanOrEqual(2);
+    // Each browser's local step ran on TensorFlow.js in its training worker (headless Chromium
+    // here has no GPU adapter: WebAssembly, else plain JavaScript), and its panel says which.
+    for (const [k, page] of pages.entries()) {
+      const said = page.locator('[data-testid="site-backend"]').filter({ hasText: 'the last one took' });
+      await said.waitFor({ timeout: 30_000 });
+      expect(['webgpu', 'wasm', 'cpu']).toContain(await said.getAttribute('data-backend'));
+      console.log(`browser site ${k + 1}: ${(await said.textContent())!.replace(/\s+/g, ' ').trim()}`);
+    }
     const closedAt = (await status()).round;
     await pages[1]!.close();
     await expect.poll(async () => (await status()).history.some((h) => h.round >= closedAt && h.outcome === 'done' && h.survivors.length === 3 && !h.survivors.includes(2)), { timeout: 90_000, interval: 200 }).toBe(true);

@@ -16,10 +16,13 @@ import { runSite, type SiteEvent, type StudyTransport } from '../../src/core/fed
 import { CoordinatorError, httpTransport } from '../../src/core/federated/transport.ts';
 import { confusion, shapeOf, THRESHOLDS } from '../../src/core/federated/update.ts';
 import { identityPublicKey } from '../../src/core/federated/agreement.ts';
+import { SiteLocalStep, type LocalBackend } from './local-step.ts';
 import { applyMapping } from './mapping.ts';
 import { loadData, loadIdentitySecret } from './vault.ts';
 
 /** What the page learns of the site's data: counts and the first problems, in words. */
+export type { LocalBackend };
+
 export interface DataCheck {
   source: string;
   rows: number;
@@ -45,6 +48,8 @@ export type SiteProgress =
   | { kind: 'sent'; message: SentMessage }
   | { kind: 'local'; round: number; heldOut: { records: number; accuracy: number; balancedAccuracy: number; auc: number } }
   | { kind: 'status'; status: StudyStatus }
+  /** Where the local step ran (said on screen), and how long it took when `ms` is set. */
+  | { kind: 'backend'; backend: LocalBackend }
   /** The coordinator could not be reached (the network, or the service, is down); '' once it answers again. */
   | { kind: 'network'; problem: string };
 
@@ -117,6 +122,7 @@ export async function join(request: JoinRequest, onProgress: (p: SiteProgress) =
   const run = navigator.locks.request('cipherclinic-site-rounds', { ifAvailable: true }, async (lock) => {
     if (!lock) throw Object.assign(new Error('another tab of this browser is taking part in the study already: close this one, or leave there first'), { name: ELSEWHERE });
     const secretKey = await loadIdentitySecret();
+    let local: SiteLocalStep | undefined;
     try {
       siteIndexOf(study.manifest, bytesToHex(identityPublicKey(secretKey)));
       const data = await dataset(study.manifest, study.hash);
@@ -156,7 +162,11 @@ export async function join(request: JoinRequest, onProgress: (p: SiteProgress) =
         inbox: (r, site) => worded('the shares for this site', () => http.inbox(r, site)),
         unmask: (r) => worded('the unmask request', () => http.unmask(r)),
       };
+      // The local step on TensorFlow.js in a training worker (GPU when there is one), started now.
+      local = new SiteLocalStep((backend) => onProgress({ kind: 'backend', backend }));
+      void local.start();
       return await runSite({
+        localStep: local.step,
         study,
         identitySecretKey: secretKey,
         data,
@@ -168,6 +178,7 @@ export async function join(request: JoinRequest, onProgress: (p: SiteProgress) =
       });
     } finally {
       secretKey.fill(0);
+      local?.dispose();
       if (running === controller) running = undefined;
     }
   });

@@ -14,7 +14,7 @@ import { shapeOf } from './update.ts';
 import { decodeFederated as decode, encodeFederated, type FederatedMessage } from './messages.ts';
 import type { SiteDataset } from './records.ts';
 import { Site, type SiteRound } from './site.ts';
-import { siteUpdate } from './update.ts';
+import { siteUpdateWith, float64Step, type LocalStep } from './update.ts';
 
 /** What a status request asks for. */
 export interface StatusQuery {
@@ -52,6 +52,8 @@ export interface RunSiteOptions {
   onEvent?: (event: SiteEvent) => void;
   pollMs?: number;
   signal?: AbortSignal;
+  /** Computes the sampled records' gradients; float64 JavaScript (`float64Step`) when absent. */
+  localStep?: LocalStep;
   /** Test hook: called before each step; returning false skips it (a simulated dropout). */
   shouldAct?: (round: number, step: string) => boolean;
 }
@@ -115,7 +117,7 @@ export async function runSite(options: RunSiteOptions): Promise<StudyStatus> {
       } else if (status.step === 'uploading' && current.done.has('shared') && !current.done.has('uploaded') && act(current.number, 'upload')) {
         const inbox = decode(await transport.inbox(current.number, site.index), 'inbox');
         const weights = roundWeightsOf(decode(await transport.weights(current.number), 'weights'), { study: study.hash, round: current.number, shape: shapeOf(study.manifest) });
-        const update = siteUpdate(study.manifest, weights, data.train, data.heldOut, deriveRng(options.seed, `site-update/round-${current.number}`));
+        const update = await siteUpdateWith(options.localStep ?? float64Step, study.manifest, weights, data.train, data.heldOut, deriveRng(options.seed, `site-update/round-${current.number}`));
         await send('masked', await current.round.upload(inbox, toZ32(update)), 'uploaded');
       } else if (status.step === 'revealing' && current.done.has('uploaded') && !current.done.has('revealed') && act(current.number, 'reveal')) {
         await send('reveal', await current.round.reveal(decode(await transport.unmask(current.number), 'unmask')), 'revealed');

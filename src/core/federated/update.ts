@@ -86,25 +86,60 @@ export function confusion(weights: RoundWeights, records: SiteRecords, threshold
 }
 
 /**
- * A site's vector for one round, as plain integers (the caller wraps it into Z_{2^32} and
- * masks it): Poisson-sampled records' clipped, rounded gradients, the noise share, the counts.
+ * The local step: each sampled record's gradient of the class-weighted log loss with respect to
+ * θ, straight through the ternarization (rows of length parameterCount). `float64Step` is the
+ * reference, plain JavaScript in every runtime; a site may compute the same gradients elsewhere
+ * (TensorFlow.js on the machine's GPU, workers/train/local-step.ts), in its own float
+ * arithmetic. Everything after it — clipping, scaling, rounding, noise, counts — is this file's.
  */
-export function siteUpdate(manifest: StudyManifest, weights: RoundWeights, train: SiteRecords, heldOut: SiteRecords, rng: ChaChaRng): Float64Array {
-  const P = parameterCount(shapeOf(manifest));
+export type LocalStep = (weights: RoundWeights, records: SiteRecords, recordWeights: Float64Array) => ArrayLike<number>[] | Promise<ArrayLike<number>[]>;
+
+/** The reference local step: recordGradient in float64, record by record. */
+export const float64Step = (weights: RoundWeights, records: SiteRecords, recordWeights: Float64Array): Float64Array[] =>
+  records.inputs.map((u, k) => recordGradient(weights, u, records.labels[k]!, recordWeights[k]!));
+
+/** The round's Poisson sample of a site's training records, with their class weights. */
+function sampleRound(manifest: StudyManifest, train: SiteRecords, rng: ChaChaRng): { sampled: SiteRecords; recordWeights: Float64Array } {
   const [negativeWeight, positiveWeight] = classWeights(manifest);
+  const picked = poissonSample(train.inputs.length, manifest.schedule.samplingRate, rng);
+  const labels = picked.map((k) => train.labels[k]!);
+  return { sampled: { inputs: picked.map((k) => train.inputs[k]!), labels }, recordWeights: Float64Array.from(labels, (l) => (l === 1 ? positiveWeight : negativeWeight)) };
+}
+
+/** Clips and rounds each record's gradient (in sample order), adds the noise share and the counts. */
+function finishUpdate(manifest: StudyManifest, weights: RoundWeights, gradients: readonly ArrayLike<number>[], heldOut: SiteRecords, rng: ChaChaRng): Float64Array {
+  const P = parameterCount(shapeOf(manifest));
   const sum = new Float64Array(P);
-  const sampled = poissonSample(train.inputs.length, manifest.schedule.samplingRate, rng);
-  for (const k of sampled) {
-    const label = train.labels[k]!;
-    const gradient = recordGradient(weights, train.inputs[k]!, label, label === 1 ? positiveWeight : negativeWeight);
+  for (const gradient of gradients) {
+    if (gradient.length !== P) throw new RangeError(`a record's gradient has ${gradient.length} values, this study's ${P}`);
     accumulate(sum, quantizeRecord(gradient, manifest.update, rng));
   }
   const noise = noiseShare(P, noiseShareLambda(manifest), rng);
   const out = new Float64Array(P + COUNTS);
   for (let k = 0; k < P; k++) out[k] = sum[k]! + noise[k]!;
-  out[P] = sampled.length;
+  out[P] = gradients.length;
   confusion(weights, heldOut).forEach((c, i) => out.set([c.tp, c.fp, c.tn, c.fn], P + 1 + 4 * i));
   return out;
+}
+
+/**
+ * A site's vector for one round, as plain integers (the caller wraps it into Z_{2^32} and
+ * masks it): Poisson-sampled records' clipped, rounded gradients, the noise share, the counts.
+ * The generator is drawn in the same order whatever computes the gradients (sampling, then
+ * each record's rounding, then the noise), so two local steps whose float gradients agree give
+ * the same integers except where a value sits within their difference of a rounding boundary.
+ */
+export function siteUpdate(manifest: StudyManifest, weights: RoundWeights, train: SiteRecords, heldOut: SiteRecords, rng: ChaChaRng): Float64Array {
+  const { sampled, recordWeights } = sampleRound(manifest, train, rng);
+  return finishUpdate(manifest, weights, float64Step(weights, sampled, recordWeights), heldOut, rng);
+}
+
+/** `siteUpdate` with the gradients from another local step (which may run elsewhere, hence async). */
+export async function siteUpdateWith(step: LocalStep, manifest: StudyManifest, weights: RoundWeights, train: SiteRecords, heldOut: SiteRecords, rng: ChaChaRng): Promise<Float64Array> {
+  const { sampled, recordWeights } = sampleRound(manifest, train, rng);
+  const gradients = sampled.inputs.length ? await step(weights, sampled, recordWeights) : [];
+  if (gradients.length !== sampled.inputs.length) throw new RangeError(`the local step gave ${gradients.length} gradients for ${sampled.inputs.length} records`);
+  return finishUpdate(manifest, weights, gradients, heldOut, rng);
 }
 
 /** What a round's unmasked sum says besides the gradient. */

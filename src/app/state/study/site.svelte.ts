@@ -9,16 +9,21 @@ import { readCsv } from '../../../core/data/csv.ts';
 import { parseManifest, type PinnedStudy } from '../../../core/federated/manifest.ts';
 import type { StudyStatus } from '../../../core/federated/round.ts';
 import type { SiteWorkerApi } from '../../../../workers/site.worker.ts';
-import type { DataCheck, ElsewhereName, SentMessage, SiteProgress } from '../../../../workers/site/run.ts';
+import type { DataCheck, ElsewhereName, LocalBackend, SentMessage, SiteProgress } from '../../../../workers/site/run.ts';
 import type { DataInfo, IdentityInfo, JoinedStudy } from '../../../../workers/site/vault.ts';
 import type { ColumnMapping } from '../../../../workers/site/mapping.ts';
 import { saveFile } from '../../lib/download.ts';
 import { studyManifest } from './coordinator.ts';
 
-export type { DataCheck, SentMessage };
+export type { DataCheck, LocalBackend, SentMessage };
 
-/** Where the rounds run, said on screen. */
-export const SITE_BACKEND = 'float64 JavaScript in a Web Worker (the same code as the command-line site; no GPU needed)';
+/** The local step's backends in words, for the site panel. */
+export const LOCAL_BACKEND_NAMES: Record<LocalBackend['name'], string> = {
+  webgpu: 'this machine’s GPU (TensorFlow.js on WebGPU)',
+  wasm: 'the processor (TensorFlow.js on WebAssembly)',
+  cpu: 'the processor (TensorFlow.js in plain JavaScript)',
+  float64: 'the processor (float64 JavaScript, as the command-line site)',
+};
 
 export interface SiteRound {
   round: number;
@@ -76,6 +81,8 @@ export class SiteSession {
   /** Another tab of this browser holds the rounds' lock and takes part; this one sends nothing. */
   elsewhere = $state(false);
   status = $state.raw<StudyStatus | undefined>();
+  /** Where the local training step runs (reported by the site worker once it has started one). */
+  backend = $state.raw<LocalBackend | undefined>();
   rounds = $state.raw<SiteRound[]>([]);
   sent = $state.raw<SentMessage[]>([]);
   #started: Promise<void> | undefined;
@@ -305,6 +312,9 @@ export class SiteSession {
         return this.#update(p.round, (r) => ({ ...r, local: p.heldOut }));
       case 'network':
         this.network = p.problem;
+        return;
+      case 'backend':
+        this.backend = p.backend;
         return;
     }
   }
