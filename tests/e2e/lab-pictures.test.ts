@@ -76,6 +76,8 @@ describe('lab: features described before training, pictures after', () => {
     await stage.waitFor({ timeout: 60_000 });
     expect(await stage.innerText()).toMatch(new RegExp(`^(setting \\d of \\d|final training on all rows): epoch \\d of ${EPOCHS}$`));
     await page.getByTestId('lab-results').waitFor({ timeout: 180_000 });
+    // How each model was chosen, as src/train does it: the TernaryNet's one run kept as it is.
+    await expect(page.getByTestId('selection-words').innerText()).resolves.toMatch(/then retrain the best on all training rows\. The TernaryNet is trained once, with the first setting, and kept as it is;/);
 
     // The model size shown is the downloaded file's.
     const shownBytes = Number(await page.getByTestId('model-size').getAttribute('data-bytes'));
