@@ -11,7 +11,7 @@ import { studyInput } from '../core/federated/update.ts';
 import { MODEL_FORMAT, MODEL_VERSION, sealModel, type ModelBody, type TernaryModel } from '../core/model/format.ts';
 import { verifyMonotone } from '../core/model/monotone.ts';
 import { chooseAmplification, DEFAULT_LIMITS, foldLayers, type IntegerLayers } from './fold.ts';
-import type { TernaryParts } from './ternary.ts';
+import type { TernaryParts } from './fold.ts';
 import type { PrivateTraining } from '../core/model/card.ts';
 
 /**

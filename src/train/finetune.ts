@@ -4,13 +4,11 @@
  * network, then an exact refit of the decoding on the integer outputs the server will produce.
  */
 import * as tf from '@tensorflow/tfjs';
-import { balancedClassWeights } from '../core/metrics.ts';
 import type { ModelBody } from '../core/model/format.ts';
-import { type QuantizedRecord, referenceScore } from '../core/model/reference.ts';
-import { type FoldLimits, type IntegerLayers, boundOf, chooseAmplification, fitLogistic1d, foldLayers } from './fold.ts';
+import type { QuantizedRecord } from '../core/model/reference.ts';
+import { type FoldLimits, type IntegerLayers, type TernaryParts, boundOf, chooseAmplification, foldLayers, refitDecoding } from './fold.ts';
 import { type LoopOptions, type Trainable, type TrainingTensors, fitBinary } from './loop.ts';
 import { type MonotoneSetup, monotonePenalty } from './monotone.ts';
-import type { TernaryParts } from './ternary.ts';
 
 /** The folded network with α, T, t frozen: z_j = (α_j/A)·h_j + β'_j on integer inputs q. */
 interface FoldedTrainable extends Trainable {
@@ -37,18 +35,6 @@ function foldedNet(layers: IntegerLayers, A: number, parts: TernaryParts, monoto
     dispose: () => tf.dispose([beta, c, d, pattern, gain, output]),
     ...(monotone ? { penalty: () => monotonePenalty(monotone, pattern.mul(gain) as tf.Tensor2D, beta, output.reshape([-1]).mul(c), 1) } : {}),
   };
-}
-
-/** Refits the output decoding on the exact integer outputs of the training rows. */
-export function refitDecoding(layers: IntegerLayers, q: readonly QuantizedRecord[], labels: readonly number[]): IntegerLayers {
-  const y = q.map((record) => referenceScore(layers, record));
-  const norm = y.reduce((m, v) => Math.max(m, Math.abs(v)), 1); // not Math.max(...y): rows may exceed the argument limit
-  const positives = labels.filter((l) => l === 1).length;
-  const { slope, intercept } = fitLogistic1d(y.map((v) => v / norm), labels, balancedClassWeights(labels));
-  // Balanced weights make the logit read as if half the rows were positive; the prior restores
-  // the true share for the risk shown to people (decodeRisk).
-  const prior = Math.min(0.999, Math.max(0.001, positives / Math.max(1, labels.length)));
-  return { ...layers, output: { ...layers.output, scale: slope / norm, bias: intercept, prior } };
 }
 
 export interface FoldOptions {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { outputBound } from '../core/model/reference.ts';
-import { chooseAmplification, fitLogistic1d, foldLayers } from './fold.ts';
+import { type TernaryParts, chooseAmplification, fitLogistic1d, foldLayers } from './fold.ts';
 import { seededRandom } from './random.ts';
-import type { TernaryParts } from './ternary.ts';
 
 const input = { bits: 4, scale: 7 / 3, mean: [0, 0, 0], std: [1, 1, 1], impute: [0, 0, 0] };
 const parts: TernaryParts = {

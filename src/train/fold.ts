@@ -4,10 +4,27 @@
  * so that y ≈ A² · Σ t_j z_j² and logit = (c / A²) · y + d. The global amplification A trades
  * precision of α and β against the output bound, which sets the plain modulus (and with it
  * the HE cost): A is the largest value for which α fits its bits and the bound its limit.
+ * The parts it folds and the exact refit of the decoding live here too, so the fine-tune and the
+ * monotone repair share them without importing each other.
  */
 import type { ModelBody } from '../core/model/format.ts';
-import { logistic, outputBound } from '../core/model/reference.ts';
-import type { TernaryParts } from './ternary.ts';
+import { balancedClassWeights } from '../core/metrics.ts';
+import { type QuantizedRecord, logistic, outputBound, referenceScore } from '../core/model/reference.ts';
+
+/** The trained network's ternary parts, read back as plain numbers. */
+export interface TernaryParts {
+  /** H × d ternary matrix (row j = unit j, as in the model file). */
+  pattern: number[][];
+  /** Per-unit scale s_j (in standardized input units). */
+  unitScale: number[];
+  /** Hidden biases b_j. */
+  bias: number[];
+  /** Ternary output weights t_j. */
+  outputPattern: number[];
+  /** Output scale c and bias d. */
+  outputScale: number;
+  outputBias: number;
+}
 
 /** Encryption-cost limits the folded network must respect. */
 export interface FoldLimits {
@@ -97,4 +114,16 @@ export function fitLogistic1d(features: readonly number[], labels: readonly numb
     if (Math.abs(step0) + Math.abs(step1) < 1e-12) break;
   }
   return { slope, intercept };
+}
+
+/** Refits the output decoding on the exact integer outputs of the training rows. */
+export function refitDecoding(layers: IntegerLayers, q: readonly QuantizedRecord[], labels: readonly number[]): IntegerLayers {
+  const y = q.map((record) => referenceScore(layers, record));
+  const norm = y.reduce((m, v) => Math.max(m, Math.abs(v)), 1); // not Math.max(...y): rows may exceed the argument limit
+  const positives = labels.filter((l) => l === 1).length;
+  const { slope, intercept } = fitLogistic1d(y.map((v) => v / norm), labels, balancedClassWeights(labels));
+  // Balanced weights make the logit read as if half the rows were positive; the prior restores
+  // the true share for the risk shown to people (decodeRisk).
+  const prior = Math.min(0.999, Math.max(0.001, positives / Math.max(1, labels.length)));
+  return { ...layers, output: { ...layers.output, scale: slope / norm, bias: intercept, prior } };
 }

@@ -18,8 +18,7 @@ import type { FeatureSpec, ModelBody } from '../core/model/format.ts';
 import { inputBox, verifyMonotone } from '../core/model/monotone.ts';
 import { type QuantizedRecord, decodeProbability, referenceScore } from '../core/model/reference.ts';
 import { balancedLogLoss } from '../core/metrics.ts';
-import { type IntegerLayers } from './fold.ts';
-import { refitDecoding } from './finetune.ts';
+import { type IntegerLayers, refitDecoding } from './fold.ts';
 
 /** One declared constraint: feature index and +1 (risk must not decrease) or −1. */
 export interface MonotoneConstraint {

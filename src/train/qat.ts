@@ -20,6 +20,7 @@ import { predictReference } from './predict.ts';
 import { subSeed } from './random.ts';
 import { type TernaryOptions, readTernaryParts, ternaryNet } from './ternary.ts';
 import type { FeatureSpec } from '../core/model/format.ts';
+import { OUTPUT_PER_SIGN } from '../core/model/budget.ts';
 import { type MonotoneSetup, repairMonotone } from './monotone.ts';
 
 export interface TernaryConfig extends TernaryOptions {
@@ -55,7 +56,6 @@ export interface TernaryConfig extends TernaryOptions {
  * validation AUC or balanced accuracy instead of log-loss (liver, ten splits, eight runs kept:
  * 70.6 % → 70.5 % with AUC 0.759 → 0.764, and 69.8 % with AUC 0.757).
  */
-export const OUTPUT_PER_SIGN = 4;
 const configuration = (hiddenThreshold: number, warmupEpochs: number, restart: number): TernaryConfig => ({ hiddenThreshold, outputThreshold: 0, outputPerSign: OUTPUT_PER_SIGN, warmupEpochs, restart });
 export const TERNARY_CANDIDATES: TernaryConfig[] = [
   configuration(0.7, 0, 0),

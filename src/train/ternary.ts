@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { glorotVariable, zerosVariable } from './baselines.ts';
 import type { Trainable } from './loop.ts';
+import type { TernaryParts } from './fold.ts';
 import { type MonotoneSetup, monotonePenalty } from './monotone.ts';
 
 /** Threshold ratios: a weight is kept when |w| > ratio · mean |w| of its unit (column). */
@@ -101,21 +102,6 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
     };
   }
   return net;
-}
-
-/** The trained network's ternary parts, read back as plain numbers. */
-export interface TernaryParts {
-  /** H × d ternary matrix (row j = unit j, as in the model file). */
-  pattern: number[][];
-  /** Per-unit scale s_j (in standardized input units). */
-  unitScale: number[];
-  /** Hidden biases b_j. */
-  bias: number[];
-  /** Ternary output weights t_j. */
-  outputPattern: number[];
-  /** Output scale c and bias d. */
-  outputScale: number;
-  outputBias: number;
 }
 
 /** Reads the ternary pattern and scales out of a trained network. */
