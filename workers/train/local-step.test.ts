@@ -1,12 +1,13 @@
 /**
  * The browser site's local step on TensorFlow.js (the training worker's `localStep`, here on
- * tfjs's cpu backend in Node: the same module and the same float32 arithmetic a browser without
- * a GPU runs) against the float64 reference of the command-line site. Its gradients agree to
+ * tfjs's cpu and wasm backends in Node: the same module and the same float32 arithmetic a
+ * browser without a GPU runs) against the float64 reference of the command-line site. Its gradients agree to
  * float32 precision; its quantized updates equal the float64 ones except for a measured tiny
  * fraction of coordinates that sit at a rounding boundary; a whole study trained with it reaches
  * the float64 study's held-out accuracy.
  */
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adamState, parameterCount, ternarize } from '../../src/core/federated/network.ts';
 import { deriveRng } from '../../src/core/federated/prng.ts';
@@ -19,10 +20,6 @@ import { tfjsLocalStep } from './local-step.ts';
 
 const ROUNDS = 36;
 const siteSeed = (k: number) => new Uint8Array(32).fill(100 + k);
-
-beforeAll(async () => {
-  expect(await tf.setBackend('cpu')).toBe(true);
-});
 
 function datasets(study: TestStudy, skew: 'even' | 'age' = 'even'): SiteDataset[] {
   return framinghamTables(study.identities.length, skew).siteTables.map((t, k) => siteDataset(study.manifest, t, new Uint8Array(32).fill(k + 1)));
@@ -68,7 +65,13 @@ async function simulate(study: TestStudy, data: SiteDataset[], step: LocalStep) 
   return { model, compared, differing, largest };
 }
 
-describe('the local step on TensorFlow.js', () => {
+describe.each(['cpu', 'wasm'] as const)('the local step on TensorFlow.js, %s backend', (backend) => {
+  beforeAll(async () => {
+    // One thread, as the browser runs it (the app asks for no cross-origin isolation).
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    expect(await tf.setBackend(backend)).toBe(true);
+  });
+
   it('gives each record the float64 gradient to float32 precision', async () => {
     const study = framinghamStudy({ id: 'chd-tfjs-gradients', rounds: 1 });
     const [site] = datasets(study);
@@ -87,13 +90,14 @@ describe('the local step on TensorFlow.js', () => {
       for (let i = 0; i < ref.length; i++) norm = Math.max(norm, Math.abs(ref[i]!));
       for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(row[i]! - ref[i]!) / Math.max(norm, 1e-12));
     }
-    console.log(`tfjs cpu vs float64 per-record gradients: largest difference ${worst.toExponential(2)} of the record's largest coordinate`);
+    console.log(`tfjs ${backend} vs float64 per-record gradients: largest difference ${worst.toExponential(2)} of the record's largest coordinate`);
     expect(worst).toBeLessThan(1e-5);
     // No sampled records, no call and no gradient.
     expect(await siteUpdateWith(() => Promise.reject(new Error('called')), { ...study.manifest, schedule: { ...study.manifest.schedule, samplingRate: 0 } }, weights, site!.train, site!.heldOut, deriveRng(siteSeed(0), 'x'))).toBeInstanceOf(Float64Array);
   });
 
   it.each(['even', 'age'] as const)('gives the float64 quantized updates except at rounding boundaries, and trains a study to the same accuracy (%s split)', async (skew) => {
+    expect(tf.getBackend()).toBe(backend);
     const study = framinghamStudy({ id: `chd-tfjs-${skew}`, rounds: ROUNDS });
     const data = datasets(study, skew);
     const { test } = framinghamTables(5, skew);
@@ -104,12 +108,15 @@ describe('the local step on TensorFlow.js', () => {
     const tfjsScore = scoreModel(viaTfjs.model, test);
     const float64Score = scoreModel(viaFloat64.model, test);
     console.log(
-      `${skew} split: quantized updates, tfjs cpu vs float64 (5 sites × ${ROUNDS} rounds, ${viaTfjs.compared} gradient coordinates): ${viaTfjs.differing} differ (${(fraction * 100).toFixed(4)} %), by at most ${viaTfjs.largest}; ` +
-        `held-out balanced accuracy ${tfjsScore.balancedAccuracy.toFixed(3)} (AUC ${tfjsScore.auc.toFixed(3)}) against ${float64Score.balancedAccuracy.toFixed(3)} (${float64Score.auc.toFixed(3)})`,
+      `${skew} split: quantized updates, tfjs ${backend} vs float64 (5 sites × ${ROUNDS} rounds, ${viaTfjs.compared} gradient coordinates): ${viaTfjs.differing} differ (${(fraction * 100).toFixed(4)} %), by at most ${viaTfjs.largest}; ` +
+        `held-out balanced accuracy ${tfjsScore.balancedAccuracy.toFixed(3)} (AUC ${tfjsScore.auc.toFixed(3)}) against ${float64Score.balancedAccuracy.toFixed(3)} (${float64Score.auc.toFixed(3)}); ` +
+        `published model ${viaTfjs.model.hash === viaFloat64.model.hash ? 'identical' : 'different'}`,
     );
     expect(fraction).toBeLessThan(1e-3);
+    // The rare ±1 can move the discrete choices downstream (the best round, its threshold), so the
+    // published model may differ; it must do as well as the float64 study's.
     expect(tfjsScore.auc).toBeGreaterThan(0.6);
-    expect(Math.abs(tfjsScore.balancedAccuracy - float64Score.balancedAccuracy)).toBeLessThan(0.02);
-    expect(Math.abs(tfjsScore.auc - float64Score.auc)).toBeLessThan(0.02);
+    expect(tfjsScore.balancedAccuracy).toBeGreaterThan(float64Score.balancedAccuracy - 0.02);
+    expect(tfjsScore.auc).toBeGreaterThan(float64Score.auc - 0.02);
   }, 300_000);
 });
