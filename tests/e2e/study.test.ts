@@ -259,6 +259,8 @@ describe('a study joined from the browser', () => {
     await expect(back.getByTestId('identity-public-key').textContent()).resolves.toBe(keys[1]);
     // A second tab of the same browser does not take part twice: it says so.
     const second = await browsers[1]!.context.newPage();
+    await second.goto(`${base}/#/keys`);
+    await second.locator('[data-testid="study-banner"][data-state="elsewhere"]').waitFor({ timeout: 30_000 });
     await second.goto(`${base}/#/study`);
     expect(await second.getByTestId('site-error').textContent()).toMatch(/another tab of this browser is taking part/);
     await second.close();

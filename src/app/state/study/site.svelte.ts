@@ -78,6 +78,8 @@ export class SiteSession {
   notice = $state('');
   /** Why the coordinator cannot be reached right now ('' when it can): the site keeps trying. */
   network = $state('');
+  /** The study this browser had joined, while its coordinator does not answer yet at reopening. */
+  resuming = $state('');
   /** Another tab of this browser holds the rounds' lock and takes part; this one sends nothing. */
   elsewhere = $state(false);
   status = $state.raw<StudyStatus | undefined>();
@@ -206,9 +208,11 @@ export class SiteSession {
     for (;;) {
       await this.offer(joined.base, joined.id);
       if (this.offered || !(await this.#api.joinedStudy())?.active) break;
+      this.resuming = joined.id;
       this.notice = `This browser had joined “${joined.id}”; it takes part again as soon as the coordinator answers.`;
       await new Promise((r) => setTimeout(r, RETRY_MS));
     }
+    this.resuming = '';
     if (!this.offered) return;
     if (this.offered.hash !== joined.hash) {
       this.error = `The coordinator now serves a different manifest for “${joined.id}” (hash ${this.offered.hash.slice(0, 12)}…, not the ${joined.hash.slice(0, 12)}… this site joined): not taking part again.`;
