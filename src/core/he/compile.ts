@@ -74,7 +74,8 @@ export function plainBitsFor(bound: number): number {
   return Math.max(17, Math.floor(Math.log2(2 * bound + 1)) + 2);
 }
 
-function sampleRecords(model: TernaryModel, count: number, seed = 1): QuantizedRecord[] {
+/** Proof records: all +Q, all -Q, each unit's driving record, then seeded random ones. */
+export function sampleRecords(model: TernaryModel, count: number, seed = 1): QuantizedRecord[] {
   const Q = qMax(model.input);
   const d = model.features.length;
   let s = seed >>> 0;
@@ -89,7 +90,8 @@ function sampleRecords(model: TernaryModel, count: number, seed = 1): QuantizedR
   return out.slice(0, count);
 }
 
-function bodyFor(model: TernaryModel, layout: LayoutName, c: Candidate, plainBits: number, seal: Awaited<ReturnType<typeof loadSeal>>): PlanBody {
+/** The plan body a candidate gives for a model (parameters chosen, not yet proven). */
+export function bodyFor(model: TernaryModel, layout: LayoutName, c: Candidate, plainBits: number, seal: Awaited<ReturnType<typeof loadSeal>>): PlanBody {
   const params = chooseParameters(seal, c.scheme, c.polyModulusDegree, c.coeffBits, plainBits);
   const d = model.features.length;
   const single = layout === 'single' ? singleLayout(model) : undefined;
