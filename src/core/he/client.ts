@@ -13,6 +13,7 @@ import { contextFor } from './params.ts';
 import { loadSeal, sealErrorText, type Seal, type SEALContext, type SecretKey, type Ciphertext } from './seal.ts';
 import { packBatch, packSingle, packSingleRegions, singleRegions, singleSlotsUsed } from './layout.ts';
 import { ciphertextBytesBound, readSealHeader, type SealCompression } from './serialized.ts';
+import { isPackedResult, PackedResultError, unpackCiphertext } from './packed-result.ts';
 import type { HePlan } from './plan.ts';
 import { HeInputError, keyIdOf, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle } from './types.ts';
 
@@ -146,8 +147,48 @@ export class HeClient implements Disposable {
     return out;
   }
 
+  readonly #templates = new Map<number, Uint8Array>();
+
+  /** A size-2 ciphertext of this plan at a level of `primes` primes, uncompressed, coefficient form. */
+  #templateAt(primes: number): Uint8Array {
+    const cached = this.#templates.get(primes);
+    if (cached) return cached;
+    const pt = new this.#seal.Plaintext();
+    const ct = new this.#seal.Ciphertext();
+    const ev = new this.#seal.Evaluator(this.#context);
+    try {
+      this.#encoder.encode(new BigInt64Array(this.slotCount), pt);
+      this.#encryptor.encryptSymmetric(pt, ct);
+      while (ct.coeffModulusSize() > primes) ev.cipherModSwitchToNextInplace(ct);
+      if (ct.isNttForm()) ev.cipherTransformFromNttInplace(ct);
+      const bytes = ct.saveToArray(this.#seal.ComprModeType.none) as Uint8Array;
+      this.#templates.set(primes, bytes);
+      return bytes;
+    } finally {
+      ev.delete();
+      ct.delete();
+      pt.delete();
+    }
+  }
+
   #load(result: EncryptedResult): Ciphertext {
     if (result.planHash !== this.plan.hash) throw new HeInputError(`the result was computed for plan ${result.planHash.slice(0, 12)}…, not this client's plan ${this.plan.hash.slice(0, 12)}…`);
+    // A packed result (packed-result.ts) is checked against the plan before it is expanded into
+    // SEAL bytes no larger than a first-level ciphertext.
+    if (isPackedResult(result.ciphertext)) {
+      let bytes: Uint8Array;
+      try {
+        bytes = unpackCiphertext(this.plan.params, result.ciphertext, (primes) => this.#templateAt(primes));
+      } catch (e) {
+        if (e instanceof PackedResultError) throw new HeInputError(e.message);
+        throw e;
+      }
+      return this.#loadSeal({ ...result, ciphertext: bytes });
+    }
+    return this.#loadSeal(result);
+  }
+
+  #loadSeal(result: EncryptedResult): Ciphertext {
     // SEAL would inflate a compressed result in full before checking it: a server (or anyone on
     // the way) could send a decompression bomb. Results come uncompressed, within the plan's size.
     let compression: SealCompression;
@@ -162,6 +203,11 @@ export class HeClient implements Disposable {
     const ct = new this.#seal.Ciphertext();
     try {
       ct.loadFromArray(this.#context, result.ciphertext);
+      if (this.plan.params.scheme === 'bgv' && !ct.isNttForm()) {
+        const ev = new this.#seal.Evaluator(this.#context);
+        ev.cipherTransformToNttInplace(ct);
+        ev.delete();
+      }
       return ct;
     } catch (e) {
       ct.delete();

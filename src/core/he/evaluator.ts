@@ -8,6 +8,7 @@ import { TernaryCircuit, type CircuitKeys } from './circuit.ts';
 import { contextFor } from './params.ts';
 import { loadSeal, sealErrorText, type Ciphertext, type Seal, type SEALContext } from './seal.ts';
 import type { HePlan } from './plan.ts';
+import { packCiphertext } from './packed-result.ts';
 import { HeInputError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type OpTimer } from './types.ts';
 
 /** Evaluation keys loaded into SEAL; free with `dispose` (or `using`). */
@@ -37,6 +38,12 @@ export function galoisElement(step: number, n: number): number {
     e >>= 1n;
   }
   return Number(r);
+}
+
+/** Bits per coefficient of a packed result's c0 and c1 (docs/protocol.md §9). */
+export interface ResultPacking {
+  k0: number;
+  k1: number;
 }
 
 export class HeEvaluator implements Disposable {
@@ -133,7 +140,7 @@ export class HeEvaluator implements Disposable {
    * throw HeInputError; anything else that fails after the inputs were accepted is a fault of
    * ours and surfaces as an ordinary Error.
    */
-  evaluate(input: EncryptedInput, keys: LoadedKeys, timer?: OpTimer): EncryptedResult {
+  evaluate(input: EncryptedInput, keys: LoadedKeys, timer?: OpTimer, packing?: ResultPacking): EncryptedResult {
     this.#check(input);
     const cts: Ciphertext[] = [];
     try {
@@ -142,7 +149,10 @@ export class HeEvaluator implements Disposable {
       try {
         // Uncompressed: clients refuse compressed results (a bomb would be inflated by SEAL in
         // full), and zstd saved ~15% on batch results and nothing on single ones.
-        const ciphertext = out.saveToArray(this.#seal.ComprModeType.none) as Uint8Array;
+        // Packed (packed-result.ts) only when a caller asks with measured bit widths.
+        const ciphertext = packing
+          ? packCiphertext(this.#seal, this.#context, this.plan.params, out, packing.k0, packing.k1)
+          : (out.saveToArray(this.#seal.ComprModeType.none) as Uint8Array);
         return { layout: input.layout, modelHash: input.modelHash, planHash: input.planHash, count: input.count, ciphertext };
       } finally {
         out.delete();
