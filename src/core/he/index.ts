@@ -10,3 +10,4 @@ export { loadSeal } from './seal.ts';
 export { encryptedScores, type RoundTrip, type RoundTripTimings, type RoundTripOptions } from './roundtrip.ts';
 export { readSealHeader, ciphertextBytesBound, keyBytesBound, SealBytesError, SEAL_HEADER_BYTES, type SealCompression } from './serialized.ts';
 export { isPackedResult, packedResultBytes, readPackedHeader, PackedResultError, PACKED_HEADER_BYTES, type PackedHeader } from './packed-result.ts';
+export { rerandomize, floodBits, CIRCUIT_PRIVACY_BITS } from './rerandomize.ts';

@@ -1,0 +1,176 @@
+/**
+ * Noise flooding against the real SEAL. Two "models" give the same outputs by different paths:
+ * A squares x; B squares 977·x and multiplies by 977⁻² mod t, which leaves far more noise. The
+ * client holds the secret key and looks at what a result shows besides its value: its noise
+ * budget and the statistics of its coefficients. Unflooded, the budget tells A from B; flooded
+ * (rerandomize.ts, f from the worse of the two margins), neither statistic does, both still
+ * decrypt exactly and keep a margin.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseParameters, contextFor, type HeParameters } from './params.ts';
+import { floodBits, rerandomize } from './rerandomize.ts';
+import { loadSeal, type Ciphertext, type Seal, type SEALContext } from './seal.ts';
+
+let seal: Seal;
+let params: HeParameters;
+let context: SEALContext;
+let kit: ReturnType<typeof makeKit>;
+
+function makeKit() {
+  const keygen = new seal.KeyGenerator(context);
+  const sk = keygen.secretKey();
+  const pk = keygen.createPublicKey();
+  const relin = keygen.createRelinKeys();
+  return {
+    keygen,
+    sk,
+    pk,
+    relin,
+    encryptor: new seal.Encryptor(context, pk, sk),
+    decryptor: new seal.Decryptor(context, sk),
+    encoder: new seal.BatchEncoder(context),
+    evaluator: new seal.Evaluator(context),
+    dispose() {
+      for (const o of [this.evaluator, this.encoder, this.decryptor, this.encryptor, relin, pk, sk, keygen]) o.delete();
+    },
+  };
+}
+
+beforeAll(async () => {
+  seal = await loadSeal();
+  // Three data primes (170 bits): the flood needs ~53 bits above the circuit's noise.
+  params = chooseParameters(seal, 'bfv', 8192, [60, 60, 50, 48], 20);
+  context = contextFor(seal, params);
+  kit = makeKit();
+});
+afterAll(() => kit.dispose());
+
+const C = 977n;
+
+function constant(v: bigint) {
+  const pt = new seal.Plaintext();
+  kit.encoder.encode(new BigInt64Array(kit.encoder.slotCount()).fill(v), pt);
+  return pt;
+}
+
+function modInverse(a: bigint, m: bigint): bigint {
+  let [r0, r1, s0, s1] = [((a % m) + m) % m, m, 1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
+  }
+  return ((s0 % m) + m) % m;
+}
+
+/** Encrypts x, then computes x² the plain way (A) or through 977 and its inverse (B). */
+function results(x: bigint[]): { a: Ciphertext; b: Ciphertext } {
+  const { encoder, encryptor, evaluator: ev, relin } = kit;
+  const t = BigInt(params.plainModulus);
+  const v = new BigInt64Array(encoder.slotCount());
+  x.forEach((value, i) => (v[i] = value));
+  const pt = new seal.Plaintext();
+  encoder.encode(v, pt);
+  const ct = new seal.Ciphertext();
+  encryptor.encryptSymmetric(pt, ct);
+  pt.delete();
+  const a = new seal.Ciphertext();
+  ev.square(ct, a);
+  ev.relinearizeInplace(a, relin);
+  const c = constant(C);
+  const inv = modInverse(C * C, t);
+  const back = constant(inv > t / 2n ? inv - t : inv);
+  const b = new seal.Ciphertext();
+  ev.multiplyPlain(ct, c, b);
+  ev.squareInplace(b);
+  ev.relinearizeInplace(b, relin);
+  ev.multiplyPlainInplace(b, back);
+  c.delete();
+  back.delete();
+  ct.delete();
+  return { a, b };
+}
+
+function decrypt(ct: Ciphertext): bigint[] {
+  const pt = new seal.Plaintext();
+  kit.decryptor.decrypt(ct, pt);
+  const out = Array.from(kit.encoder.decodeBigInt64(pt) as BigInt64Array);
+  pt.delete();
+  return out;
+}
+
+/** Mean of c0's and of c1's first-prime words, as fractions of that prime. */
+function coefficientMeans(ct: Ciphertext): [number, number] {
+  const raw = ct.saveToArray(seal.ComprModeType.none) as Uint8Array;
+  const n = params.polyModulusDegree;
+  const L = ct.coeffModulusSize();
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const dataAt = raw.length - 2 * L * n * 8;
+  const q = Number(BigInt(params.coeffModulus[0]!));
+  const mean = (poly: number) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Number(view.getBigUint64(dataAt + (poly * L * n + i) * 8, true)) / q;
+    return s / n;
+  };
+  return [mean(0), mean(1)];
+}
+
+const records = fc.array(fc.integer({ min: -100, max: 100 }), { minLength: 1, maxLength: 16 }).map((xs) => xs.map(BigInt));
+
+describe('noise flooding', () => {
+  it('unflooded, the noise budget tells the two computations apart', () => {
+    fc.assert(
+      fc.property(records, (x) => {
+        const { a, b } = results(x);
+        try {
+          expect(decrypt(a).slice(0, x.length)).toEqual(x.map((v) => v * v));
+          expect(decrypt(b).slice(0, x.length)).toEqual(x.map((v) => v * v));
+          expect(kit.decryptor.invariantNoiseBudget(a) - kit.decryptor.invariantNoiseBudget(b)).toBeGreaterThanOrEqual(8);
+        } finally {
+          a.delete();
+          b.delete();
+        }
+      }),
+      { numRuns: 4 },
+    );
+  });
+
+  it('flooded, neither the noise budget nor the coefficient statistics do, and results stay exact', () => {
+    const budgets = { a: [] as number[], b: [] as number[] };
+    fc.assert(
+      fc.property(records, (x) => {
+        const { a, b } = results(x);
+        const margin = Math.min(kit.decryptor.invariantNoiseBudget(a), kit.decryptor.invariantNoiseBudget(b));
+        const f = floodBits(params, a.coeffModulusSize(), margin);
+        const fa = rerandomize(seal, context, params, a, kit.pk, f);
+        const fb = rerandomize(seal, context, params, b, kit.pk, f);
+        try {
+          expect(decrypt(fa).slice(0, x.length)).toEqual(x.map((v) => v * v));
+          expect(decrypt(fb).slice(0, x.length)).toEqual(x.map((v) => v * v));
+          const ba = kit.decryptor.invariantNoiseBudget(fa);
+          const bb = kit.decryptor.invariantNoiseBudget(fb);
+          budgets.a.push(ba);
+          budgets.b.push(bb);
+          expect(Math.abs(ba - bb)).toBeLessThanOrEqual(1);
+          expect(Math.min(ba, bb)).toBeGreaterThanOrEqual(10);
+          const [a0, a1] = coefficientMeans(fa);
+          const [b0, b1] = coefficientMeans(fb);
+          for (const m of [a0, a1, b0, b1]) expect(Math.abs(m - 0.5)).toBeLessThan(0.02);
+          expect(Math.abs(a0 - b0) + Math.abs(a1 - b1)).toBeLessThan(0.03);
+        } finally {
+          for (const c of [a, b, fa, fb]) c.delete();
+        }
+      }),
+      { numRuns: 4 },
+    );
+    expect(Math.abs(Math.max(...budgets.a) - Math.max(...budgets.b))).toBeLessThanOrEqual(1);
+  });
+
+  it('needs about log2(n) + 40 bits above the circuit noise, which a 60-bit last prime does not have', () => {
+    // A result at one 60-bit prime with the 25-bit margin of today's single plans.
+    const today = chooseParameters(seal, 'bfv', 8192, [60, 60, 60], 23);
+    expect(floodBits(today, 1, 25)).toBeGreaterThan(60);
+    expect(floodBits(params, 3, 100) - floodBits(params, 3, 120)).toBe(20);
+  });
+});
