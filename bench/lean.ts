@@ -27,7 +27,7 @@ import { HeEvaluator } from '../src/core/he/evaluator.ts';
 import { nextPow2, singleBiasVector, singleRegions, singleSlotsUsed, singleWeightMask } from '../src/core/he/layout.ts';
 import { contextFor, describeParameters } from '../src/core/he/params.ts';
 import { planHash, type HePlan } from '../src/core/he/plan.ts';
-import { loadSeal, sealErrorText, type Ciphertext, type Seal } from '../src/core/he/seal.ts';
+import { loadSeal, sealErrorText, type Ciphertext, type GaloisKeys, type Plaintext, type RelinKeys, type Seal } from '../src/core/he/seal.ts';
 import { keyBytesOf, type EncryptedInput, type EncryptedResult } from '../src/core/he/types.ts';
 
 const MODELS = new URL('../models/', import.meta.url);
@@ -160,7 +160,7 @@ function benchCircuit(seal: Seal, plan: HePlan, model: TernaryModel, keySteps: n
   const bias = new seal.Plaintext();
   encoder.encode(singleBiasVector(model, layout, encoder.slotCount()), bias);
   let rotations = 0;
-  const run = (input: Ciphertext, relin: any, galois: any, probe?: (stage: string, ct: Ciphertext) => void): Ciphertext => {
+  const run = (input: Ciphertext, relin: RelinKeys, galois: GaloisKeys, probe?: (stage: string, ct: Ciphertext) => void): Ciphertext => {
     const x = new seal.Ciphertext();
     const tmp = new seal.Ciphertext();
     rotations = 0;
@@ -375,12 +375,12 @@ async function measure(seal: Seal, model: TernaryModel, design: Design): Promise
         const [ct] = evaluator.loadInputs(input);
         try {
           const stages: Record<string, number> = {};
-          circuit.run(ct!, keys.relin, keys.galois, (stage, x) => (stages[stage] = inspect.budget(x))).delete();
+          circuit.run(ct!, keys.relin, keys.galois!, (stage, x) => (stages[stage] = inspect.budget(x))).delete();
           if (f === 0) row.stageBudgets = stages;
           let out!: Ciphertext;
           for (let r = 0; r < (f === 0 ? REPEATS + 1 : 1); r++) {
             const t0 = performance.now();
-            out = circuit.run(ct!, keys.relin, keys.galois);
+            out = circuit.run(ct!, keys.relin, keys.galois!);
             const ms = performance.now() - t0;
             if (r > 0) times.push(ms);
             if (r < (f === 0 ? REPEATS : 0)) out.delete();
@@ -568,19 +568,20 @@ async function scalarDesign(seal: Seal, model: TernaryModel, c: Candidate, resul
   relin.loadFromArray(context, relinBytes);
   const galois = new seal.GaloisKeys();
   galois.loadFromArray(context, galoisBytes);
-  const constants = new Map<bigint, any>();
-  const constant = (v: bigint) => {
-    if (!constants.has(v)) {
-      const pt = new seal.Plaintext();
+  const constants = new Map<bigint, Plaintext>();
+  const constant = (v: bigint): Plaintext => {
+    let pt = constants.get(v);
+    if (!pt) {
+      pt = new seal.Plaintext();
       inspect.encoder.encode(new BigInt64Array(slots).fill(v), pt);
       constants.set(v, pt);
     }
-    return constants.get(v);
+    return pt;
   };
   let switches = 0;
-  const run = (x: Ciphertext, probe?: (stage: string, ct: Ciphertext) => void): Ciphertext => {
+  const run = (x: Ciphertext, probe?: (stage: string, budgetBits: number) => void): Ciphertext => {
     switches = 0;
-    probe?.('fresh', x);
+    probe?.('fresh', inspect.budget(x));
     const baby: Ciphertext[] = [x];
     for (let k = 1; k < b; k++) {
       const r = new seal.Ciphertext();
@@ -636,13 +637,13 @@ async function scalarDesign(seal: Seal, model: TernaryModel, c: Candidate, resul
       } else if (sign === 1) ev.addInplace(acc, z);
       else ev.subInplace(acc, z);
     });
-    if (probe) probe('before squares (worst unit)', { ...x, __budget: worst } as unknown as Ciphertext);
+    probe?.('before squares (worst unit)', worst);
     if (fixed !== 0n) ev.addPlainInplace(acc, constant(fixed));
     ev.relinearizeInplace(acc, relin);
     switches++;
-    probe?.('after squares', acc);
+    probe?.('after squares', inspect.budget(acc));
     while (acc.coeffModulusSize() > resultPrimes) ev.cipherModSwitchToNextInplace(acc);
-    probe?.('result', acc);
+    probe?.('result', inspect.budget(acc));
     baby.slice(1).forEach((r) => r.delete());
     z.delete();
     part.delete();
@@ -680,7 +681,7 @@ async function scalarDesign(seal: Seal, model: TernaryModel, c: Candidate, resul
       x.loadFromArray(context, up);
       if (f === 0) {
         const stages: Record<string, number> = {};
-        run(x, (stage, ct) => (stages[stage] = (ct as unknown as { __budget?: number }).__budget ?? inspect.budget(ct))).delete();
+        run(x, (stage, bits) => (stages[stage] = bits)).delete();
         row.stageBudgets = stages;
       }
       let out!: Ciphertext;
