@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--distillation W] [--hidden N] [--epochs N] [--out file.json]`: the repeated-split table
+ * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--out file.json]`: the repeated-split table
  * of the training procedure for the default data sets (models/specs, shared data): ten
  * stratified 80/20 splits (seeds 1..10) by default, logistic regression, float MLP and
  * TernaryNet side by side, with the issue's targets checked against the better float baseline.
@@ -16,15 +16,14 @@ import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
 import type { TrainOptions } from '../src/train/index.ts';
 import { type RepeatedEvaluation, betterFloat, repeatedTable } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, distillation: { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
 const seeds = values.seeds?.split(',').map(Number);
 const repeats = seeds?.length ?? Number(values.repeats ?? process.env.BENCH_TRAIN_REPEATS ?? 10);
 const ids = positionals.length ? positionals : [...DEFAULT_MODEL_IDS];
-/** Settings come from each spec's training block, else the procedure's defaults; `--input-bits`, `--distillation`, `--hidden` and `--epochs` override them for every data set. */
+/** Settings come from each spec's training block, else the procedure's defaults; `--input-bits`, `--hidden` and `--epochs` override them for every data set. */
 const options: Partial<TrainOptions> = {
   ...(values['input-bits'] ? { inputBits: Number(values['input-bits']) } : {}),
-  ...(values.distillation ? { distillation: Number(values.distillation) } : {}),
   ...(values.hidden ? { hidden: Number(values.hidden) } : {}),
   ...(values.epochs ? { epochs: Number(values.epochs) } : {}),
 };

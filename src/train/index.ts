@@ -16,7 +16,7 @@ import { type FeatureSpec, type ModelBody, MODEL_FORMAT, MODEL_VERSION, type Ter
 import { type PlainRecord, outputBound } from '../core/model/reference.ts';
 import { disposeTrainable, floatMlp, logisticRegression } from './baselines.ts';
 import { DEFAULT_LIMITS, type FoldLimits } from './fold.ts';
-import { type ProgressListener, ProgressMeter, type Trainable, disposeTensors, distilledTensors, fitBinary, fitSelected, predictProbabilities } from './loop.ts';
+import { type ProgressListener, ProgressMeter, type Trainable, fitBinary, fitSelected, predictProbabilities } from './loop.ts';
 import { predictReference } from './predict.ts';
 import { prepareData } from './prepare.ts';
 import { subSeed } from './random.ts';
@@ -51,11 +51,6 @@ export interface TrainOptions {
   batchSize?: number;
   /** TernaryNet configurations to choose from on the validation rows (default TERNARY_CANDIDATES). */
   ternaryCandidates?: TernaryConfig[];
-  /**
-   * Weight of the float MLP's probabilities in the TernaryNet's targets on the fitting rows
-   * (knowledge distillation; default 0: the labels alone).
-   */
-  distillation?: number;
   /** Encryption-cost limits on the folded network. */
   limits?: Partial<FoldLimits>;
   /** Extra date-free facts stored in `model.training` (e.g. the data file's name). */
@@ -129,33 +124,27 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
   const loop = { epochs, batchSize: options.batchSize ?? defaultBatchSize(prepared.fitRows.length), learningRate, seed: subSeed(seed, 1), onProgress: options.onProgress, signal: options.signal };
 
   /** Chooses L2 on the validation rows, retrains on the whole training split, scores on the held-out rows. */
-  const trainFloat = async (phase: 'logistic' | 'float', make: (l2: number, candidate: number) => Trainable): Promise<{ heldOut: number[]; onFitRows: number[] }> => {
+  const trainFloat = async (phase: 'logistic' | 'float', make: (l2: number, candidate: number) => Trainable): Promise<number[]> => {
     const meter = new ProgressMeter(loop.onProgress, (FLOAT_L2.length + 1) * epochs);
     const candidates = FLOAT_L2.map((l2, i) => () => make(l2, i));
     const selected = await fitSelected(candidates, fit.float, { ...loop, phase, validation: validation.float }, meter);
-    // The validated model's view of the fitting rows: a teacher that never saw validation rows.
-    const onFitRows = await predictProbabilities(selected.model, fit.float.x).finally(() => disposeTrainable(selected.model));
+    disposeTrainable(selected.model);
     const model = make(FLOAT_L2[selected.candidate]!, selected.candidate);
     try {
       await fitBinary(model, prepared.all.float, { ...loop, phase, epochs: selected.outcome.epoch, decayEpochs: epochs, onProgress: meter.at(FLOAT_L2.length * epochs) });
       meter.finish();
-      return { heldOut: await predictProbabilities(model, prepared.testFloat), onFitRows };
+      return await predictProbabilities(model, prepared.testFloat);
     } finally {
       disposeTrainable(model);
     }
   };
 
   try {
-    const logisticHeldOut = (await trainFloat('logistic', (l2, i) => logisticRegression(d, subSeed(seed, 10 + i), l2))).heldOut;
-    const floatRun = await trainFloat('float', (l2, i) => floatMlp(d, hidden, subSeed(seed, 20 + i), l2));
-    const floatHeldOut = floatRun.heldOut;
+    const logisticHeldOut = await trainFloat('logistic', (l2, i) => logisticRegression(d, subSeed(seed, 10 + i), l2));
+    const floatHeldOut = await trainFloat('float', (l2, i) => floatMlp(d, hidden, subSeed(seed, 20 + i), l2));
 
     const monotone = monotoneSetup({ features: data.featureSpecs, input });
-    const distillation = options.distillation ?? 0;
-    const ternaryFit = distillation > 0 ? { ...fit, grid: distilledTensors(fit.grid, floatRun.onFitRows, distillation), integer: distilledTensors(fit.integer, floatRun.onFitRows, distillation) } : fit;
-    const folded = await trainTernary({ prepared: { ...prepared, fit: ternaryFit }, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone }, options.ternaryCandidates).finally(() => {
-      if (ternaryFit !== fit) [ternaryFit.grid, ternaryFit.integer].forEach(disposeTensors);
-    });
+    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone }, options.ternaryCandidates);
 
     const body: ModelBody = {
       format: MODEL_FORMAT,
@@ -187,7 +176,6 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
       amplification: folded.amplification,
       ternaryConfig: folded.config,
       ternarySchedule: folded.schedule,
-      ...(distillation > 0 ? { distillation } : {}),
       alphaMax: limits.alphaMax,
       outputBound: outputBound(body),
       ...(proof.checks.length ? { monotone: { verified: proof.checks.map((c) => ({ feature: c.feature, direction: c.direction, margin: c.margin })), repairs: folded.monotoneRepairs } } : {}),

@@ -115,15 +115,6 @@ export function toTensors(rows: readonly ArrayLike<number>[], labels: readonly n
   };
 }
 
-/**
- * The same rows with soft targets: (1 − w)·label + w·teacher probability. Class weights stay
- * those of the true labels, so the balance of the loss does not move.
- */
-export function distilledTensors(data: TrainingTensors, teacher: readonly number[], w: number): TrainingTensors {
-  const y = tf.tidy(() => data.y.mul(1 - w).add(tf.tensor1d([...teacher], 'float32').mul(w)) as tf.Tensor1D);
-  return { x: data.x.clone(), y, weight: data.weight.clone(), n: data.n };
-}
-
 export function disposeTensors(t: TrainingTensors): void {
   tf.dispose([t.x, t.y, t.weight]);
 }
@@ -220,8 +211,7 @@ export async function fitSelected(candidates: readonly (() => Trainable)[], data
 async function evaluateLoss(model: Trainable, data: TrainingTensors): Promise<[number, number]> {
   const [lossT, accT] = tf.tidy(() => {
     const logits = model.logits(data.x);
-    // Soft (distilled) targets count as their nearer class.
-    const correct = logits.greaterEqual(0).equal(data.y.greaterEqual(0.5)).cast('float32').mean();
+    const correct = logits.greaterEqual(0).cast('float32').equal(data.y).cast('float32').mean();
     return [weightedLoss(logits, data.y, data.weight), correct];
   });
   const [loss, acc] = await Promise.all([lossT.data(), accT.data()]);
