@@ -29,6 +29,7 @@ import { contextFor, describeParameters } from '../src/core/he/params.ts';
 import { planHash, type HePlan } from '../src/core/he/plan.ts';
 import { loadSeal, sealErrorText, type Ciphertext, type GaloisKeys, type Plaintext, type RelinKeys, type Seal } from '../src/core/he/seal.ts';
 import { keyBytesOf, type EncryptedInput, type EncryptedResult } from '../src/core/he/types.ts';
+import { floodBits, rerandomize } from '../src/core/he/rerandomize.ts';
 
 const MODELS = new URL('../models/', import.meta.url);
 const REQUIRED_MARGIN = 10;
@@ -40,11 +41,13 @@ type KeySteps = 'binary' | 'base4' | 'base8';
 
 interface Design {
   id: string;
-  idea: 'today' | 'a' | 'b';
+  idea: 'today' | 'a' | 'b' | 'privacy';
   candidate: Candidate;
   keySteps: KeySteps;
   /** Run through the product's HeEvaluator instead of the bench's circuit copy. */
   product?: boolean;
+  /** Primes the result keeps (default: the last level, one prime), so that it can be flooded. */
+  resultPrimes?: number;
 }
 
 const DESIGNS: Design[] = [
@@ -57,6 +60,8 @@ const DESIGNS: Design[] = [
   { id: 'b0 bfv8192 binary keys (bench circuit)', idea: 'b', keySteps: 'binary', candidate: { scheme: 'bfv', polyModulusDegree: 8192, coeffBits: [60, 60, 60], switchBeforeSquare: 0, switchAfterSquare: 0 } },
   { id: 'b1 bfv8192 keys for powers of 4', idea: 'b', keySteps: 'base4', candidate: { scheme: 'bfv', polyModulusDegree: 8192, coeffBits: [60, 60, 60], switchBeforeSquare: 0, switchAfterSquare: 0 } },
   { id: 'b2 bfv8192 keys for powers of 8', idea: 'b', keySteps: 'base8', candidate: { scheme: 'bfv', polyModulusDegree: 8192, coeffBits: [60, 60, 60], switchBeforeSquare: 0, switchAfterSquare: 0 } },
+  { id: 'p1 bfv8192 60+60+50|48 result at 3 primes (room for flooding)', idea: 'privacy', keySteps: 'binary', resultPrimes: 3, candidate: { scheme: 'bfv', polyModulusDegree: 8192, coeffBits: [60, 60, 50, 48], switchBeforeSquare: 0, switchAfterSquare: 0 } },
+  { id: 'p2 bfv8192 60+60+50|48 result at 2 primes', idea: 'privacy', keySteps: 'binary', resultPrimes: 2, candidate: { scheme: 'bfv', polyModulusDegree: 8192, coeffBits: [60, 60, 50, 48], switchBeforeSquare: 0, switchAfterSquare: 0 } },
   { id: 'b3 bgv8192 60+40+30|60 keys for powers of 4', idea: 'b', keySteps: 'base4', candidate: { scheme: 'bgv', polyModulusDegree: 8192, coeffBits: [60, 40, 30, 60], switchBeforeSquare: 1, switchAfterSquare: 1 } },
 ];
 
@@ -150,7 +155,7 @@ class Inspector implements Disposable {
  * The single-layout circuit of circuit.ts, with rotations made from the given key steps and a
  * probe after each stage. No blinding: adding a plaintext changes no noise.
  */
-function benchCircuit(seal: Seal, plan: HePlan, model: TernaryModel, keySteps: number[]) {
+function benchCircuit(seal: Seal, plan: HePlan, model: TernaryModel, keySteps: number[], resultPrimes = 1) {
   const context = contextFor(seal, plan.params);
   const ev = new seal.Evaluator(context);
   const encoder = new seal.BatchEncoder(context);
@@ -190,9 +195,7 @@ function benchCircuit(seal: Seal, plan: HePlan, model: TernaryModel, keySteps: n
     }
     rotate(x, layout.groupSize);
     ev.subInplace(x, tmp);
-    const last = context.lastParmsId();
-    ev.cipherModSwitchToInplace(x, last);
-    last.delete();
+    while (x.coeffModulusSize() > resultPrimes) ev.cipherModSwitchToNextInplace(x);
     probe?.('result', x);
     tmp.delete();
     return x;
@@ -298,6 +301,8 @@ interface Row {
   stageBudgets: Record<string, number>;
   exact: boolean;
   maskPlaintextNonzeroCoefficients: number | null;
+  /** Circuit privacy (rerandomize.ts): flooding bits a 2^-40 distance needs at the result's level, and what is left. */
+  flooding: null | { floodBits: number; marginBefore: number; marginAfter: number | null; exact: boolean | null; note: string | null; afterSwitchToLast: { marginBits: number; exact: boolean; downBytes: number } | null };
   packedResult: null | { k0: number; k1: number; downBytes: number; marginBits: number; exact: boolean; smallestExact: { k0: number; k1: number; downBytes: number; marginBits: number } | null };
   meetsTargets: { up: boolean; down: boolean; keys: boolean; evalMs: boolean; proof: boolean };
   refused: string | null;
@@ -327,7 +332,7 @@ async function measure(seal: Seal, model: TernaryModel, design: Design): Promise
   const base: Row = {
     model: model.id, design: design.id, idea: design.idea, parameters: name, regions: 0, galoisSteps: [], keySwitchesPerEval: null,
     upBytes: 0, upBytesZstd: 0, downBytes: 0, downBytesZstd: 0, keyBytes: 0, evalMs: null, marginBits: null, stageBudgets: {}, exact: false,
-    maskPlaintextNonzeroCoefficients: null, packedResult: null, meetsTargets: { up: false, down: false, keys: false, evalMs: false, proof: false }, refused: null,
+    maskPlaintextNonzeroCoefficients: null, flooding: null, packedResult: null, meetsTargets: { up: false, down: false, keys: false, evalMs: false, proof: false }, refused: null,
   };
   let body;
   try {
@@ -344,7 +349,7 @@ async function measure(seal: Seal, model: TernaryModel, design: Design): Promise
   const row: Row = { ...base, parameters: describeParameters(plan.params), galoisSteps: plan.galoisSteps };
   const client = await HeClient.create(plan);
   const evaluator = await HeEvaluator.create(model, plan);
-  const circuit = benchCircuit(seal, plan, model, steps);
+  const circuit = benchCircuit(seal, plan, model, steps, design.resultPrimes);
   using inspect = new Inspector(seal, plan, client);
   try {
     const regions = singleRegions(layout, client.slotCount);
@@ -415,11 +420,13 @@ async function measure(seal: Seal, model: TernaryModel, design: Design): Promise
     row.marginBits = margin;
     row.exact = exact;
     if (exact) {
-      row.packedResult = packResults(seal, plan, results.map((r) => r.ciphertext), (bytes, f) => {
+      const check = (bytes: Uint8Array, f: number) => {
         const rebuilt = { ...results[f]!, ciphertext: bytes };
         const scores = client.decryptVariants(rebuilt, regions);
         return { margin: client.noiseBudget(rebuilt), exact: fills[f]!.every((q, r) => scores[r] === referenceScore(model, q)) };
-      });
+      };
+      row.packedResult = packResults(seal, plan, results.map((r) => r.ciphertext), check);
+      row.flooding = floodResults(seal, plan, results.map((r) => r.ciphertext), check, inspect.pk, margin);
     }
   } catch (e) {
     row.refused = `the circuit failed: ${sealErrorText(e)}`;
@@ -473,6 +480,48 @@ function packResults(seal: Seal, plan: HePlan, results: Uint8Array[], check: (by
     withMargin = r;
   }
   return { ...withMargin, smallestExact };
+}
+
+/**
+ * Circuit privacy: each proof result flooded (rerandomize.ts) with the bits a 2^−40 statistical
+ * distance needs above the smallest margin seen, then decrypted. BFV only.
+ */
+function floodResults(seal: Seal, plan: HePlan, results: Uint8Array[], check: (bytes: Uint8Array, index: number) => { margin: number; exact: boolean }, pk: InstanceType<Seal['PublicKey']>, marginBefore: number): Row['flooding'] {
+  if (plan.params.scheme !== 'bfv') return null;
+  const context = contextFor(seal, plan.params);
+  const ct = new seal.Ciphertext();
+  let marginAfter = Infinity;
+  let exact = true;
+  try {
+    ct.loadFromArray(context, results[0]!);
+    const primes = ct.coeffModulusSize();
+    const f = floodBits(plan.params, primes, marginBefore);
+    const qBits = plan.params.coeffModulus.slice(0, primes).reduce((a, p) => a + BigInt(p).toString(2).length, 0);
+    if (f + 2 > qBits) return { floodBits: f, marginBefore, marginAfter: null, exact: null, note: `${f} bits of flooding do not fit the result's ${qBits}-bit modulus`, afterSwitchToLast: null };
+    // Switching down after the flood is public post-processing: the distance cannot grow.
+    const ev = new seal.Evaluator(context);
+    const last = primes > 1 ? { marginBits: Infinity, exact: true, downBytes: 0 } : null;
+    results.forEach((bytes, i) => {
+      ct.loadFromArray(context, bytes);
+      const flooded = rerandomize(seal, context, plan.params, ct, pk, f);
+      const seen = check(flooded.saveToArray(seal.ComprModeType.none) as Uint8Array, i);
+      marginAfter = Math.min(marginAfter, seen.margin);
+      if (!seen.exact) exact = false;
+      if (last) {
+        while (flooded.coeffModulusSize() > 1) ev.cipherModSwitchToNextInplace(flooded);
+        const down = flooded.saveToArray(seal.ComprModeType.none) as Uint8Array;
+        const lastSeen = check(down, i);
+        last.marginBits = Math.min(last.marginBits, lastSeen.margin);
+        last.downBytes = down.length;
+        if (!lastSeen.exact) last.exact = false;
+      }
+      flooded.delete();
+    });
+    ev.delete();
+    return { floodBits: f, marginBefore, marginAfter, exact, note: null, afterSwitchToLast: last };
+  } finally {
+    ct.delete();
+  }
 }
 
 /**
@@ -547,7 +596,7 @@ async function scalarDesign(seal: Seal, model: TernaryModel, c: Candidate, resul
   const row: Row = {
     model: model.id, design: `c2 ${c.scheme}${c.polyModulusDegree} ${c.coeffBits.slice(0, -1).join('+')}|${c.coeffBits.at(-1)} constant weights, rotations only${resultPrimes > 1 ? `, result at ${resultPrimes} primes` : ''}`, idea: 'c', parameters: describeParameters(plan.params),
     regions: 0, galoisSteps: steps, keySwitchesPerEval: null, upBytes: 0, upBytesZstd: 0, downBytes: 0, downBytesZstd: 0, keyBytes: 0, evalMs: null, marginBits: null, stageBudgets: {}, exact: false,
-    maskPlaintextNonzeroCoefficients: 1, packedResult: null, meetsTargets: { up: false, down: false, keys: false, evalMs: false, proof: false }, refused: null,
+    maskPlaintextNonzeroCoefficients: 1, flooding: null, packedResult: null, meetsTargets: { up: false, down: false, keys: false, evalMs: false, proof: false }, refused: null,
   };
   const context = contextFor(seal, plan.params);
   const client = await HeClient.create(plan);
@@ -701,7 +750,10 @@ async function scalarDesign(seal: Seal, model: TernaryModel, c: Candidate, resul
       margin = Math.min(margin, seen.margin);
       if (!seen.exact) exact = false;
     }
-    if (exact) row.packedResult = packResults(seal, plan, resultBytes, check);
+    if (exact) {
+      row.packedResult = packResults(seal, plan, resultBytes, check);
+      row.flooding = floodResults(seal, plan, resultBytes, check, inspect.pk, margin);
+    }
     row.keySwitchesPerEval = switches;
     row.evalMs = Math.min(...times);
     row.marginBits = margin;
@@ -746,11 +798,12 @@ async function main() {
     }
   }
   const kb = (b: number) => (b / 1024).toFixed(1);
-  const header = ['model', 'design', 'parameters', 'up KiB', 'up zstd', 'down KiB', 'down zstd', 'packed down (k0+k1, margin)', 'keys KiB', 'key switches', 'eval ms', 'margin', 'exact', 'budget by stage'];
+  const header = ['model', 'design', 'parameters', 'up KiB', 'up zstd', 'down KiB', 'down zstd', 'packed down (k0+k1, margin)', 'keys KiB', 'key switches', 'eval ms', 'margin', 'exact', 'flooded (f bits: margin)', 'budget by stage'];
   const table = rows.map((r) => [
     r.model, r.design, r.parameters, kb(r.upBytes), kb(r.upBytesZstd), kb(r.downBytes), kb(r.downBytesZstd),
     r.packedResult ? `${kb(r.packedResult.downBytes)} (${r.packedResult.k0}+${r.packedResult.k1}, ${r.packedResult.marginBits})` : '-',
     kb(r.keyBytes), String(r.keySwitchesPerEval ?? '-'), r.evalMs?.toFixed(1) ?? '-', String(r.marginBits ?? '-'), r.exact ? 'yes' : 'no',
+    r.flooding ? `${r.flooding.floodBits}: ${r.flooding.marginAfter ?? 'does not fit'}${r.flooding.exact === false ? ' inexact' : ''}${r.flooding.afterSwitchToLast ? `, at the last prime ${r.flooding.afterSwitchToLast.marginBits}` : ''}` : '-',
     Object.entries(r.stageBudgets).map(([k, v]) => `${k} ${v}`).join(', '),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));

@@ -44,6 +44,8 @@ export interface Candidate {
  * - single: the weight mask multiplies noise by about t·√n before the square, which 109 bits
  *   cannot absorb; at 8192, BFV with two 60-bit data primes keeps ~30 bits of margin and needs
  *   half the Galois key bytes of BGV's three-prime chain (3.5 vs 6 MB), at 34 vs 24 ms.
+ *   Leaner single-record designs (degree 4096, fewer keys, constant weights) are measured in
+ *   bench/lean.ts; none passes the proof at the sizes sought (docs/protocol.md §9).
  */
 export const CANDIDATES: Record<LayoutName, Candidate[]> = {
   batch: [

@@ -12,8 +12,9 @@
  * Cost: the flood uses f bits of the level's modulus, about log2(n) + λ bits (53 at n = 8192,
  * λ = 40) more than the circuit's own noise, so a result must keep a margin of that much plus the
  * required 10 bits. Today's single plans keep 25–32 bits at their 60-bit last prime, so they
- * cannot be flooded there; measured in docs/protocol.md §9. BFV only (BGV's noise is a multiple
- * of t and sits in NTT form).
+ * cannot be flooded there; one more data prime leaves room, and switching down after the flood
+ * (public post-processing) keeps the distance (docs/protocol.md §9). BFV only (BGV's noise is a
+ * multiple of t and sits in NTT form).
  */
 import type { HeParameters } from './params.ts';
 import type { Ciphertext, Seal, SEALContext } from './seal.ts';
