@@ -57,15 +57,15 @@ describe('keys on demand', () => {
     await fillForm(page, framingham, record);
     // The size is said while the keys are made and sent. That can last a fraction of a second, so
     // every notice the page shows is recorded as it appears rather than polled for.
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (globalThis as unknown as { seenNotices: string[] }).seenNotices = seen;
+    // (A string, so that these page globals need no DOM types here.)
+    await page.evaluate(`(() => {
+      const seen = (globalThis.seenNotices = []);
       new MutationObserver(() => {
         for (const n of document.querySelectorAll('.notice')) if (n.textContent && !seen.includes(n.textContent)) seen.push(n.textContent);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    })()`);
     const r = await predictAndWait(page);
-    const notices = await page.evaluate(() => (globalThis as unknown as { seenNotices: string[] }).seenNotices);
+    const notices = (await page.evaluate('globalThis.seenNotices')) as string[];
     expect(notices.filter((n) => /^This model needs \d+\.\d MB of keys, sent once\. Making and sending them…$/.test(n.trim()))).toHaveLength(1);
     expectReference(r, reference(framingham, record), 'first record');
     sent.remember(framingham, record);

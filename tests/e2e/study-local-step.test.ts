@@ -54,6 +54,14 @@ async function callLocalStep(page: Page, request: ReturnType<typeof localStepReq
     async ({ path, plain }) => {
       const typed = { Int8Array, Uint8Array, Float64Array } as Record<string, { from(v: number[]): unknown }>;
       const request = Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, v && typeof v === 'object' ? typed[(v as { type: string }).type]!.from((v as { values: number[] }).values) : v]));
+      // The page's Worker, typed here by what is used of it (these tests compile without DOM types).
+      type PageWorker = {
+        addEventListener(type: 'message', listener: (e: { data: { type: string; name?: string; value: unknown } }) => void): void;
+        addEventListener(type: 'error', listener: (e: { message: string }) => void): void;
+        postMessage(message: unknown): void;
+        terminate(): void;
+      };
+      const { Worker } = globalThis as unknown as { Worker: new (url: string, options: { type: 'module' }) => PageWorker };
       const worker = new Worker(path, { type: 'module' });
       try {
         const answer = await new Promise<{ type: string; name?: string; value: unknown }>((resolve, reject) => {
