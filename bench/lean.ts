@@ -30,6 +30,7 @@ import { planHash, type HePlan } from '../src/core/he/plan.ts';
 import { loadSeal, sealErrorText, type Ciphertext, type GaloisKeys, type Plaintext, type RelinKeys, type Seal } from '../src/core/he/seal.ts';
 import { keyBytesOf, type EncryptedInput, type EncryptedResult } from '../src/core/he/types.ts';
 import { floodBits, rerandomize } from '../src/core/he/rerandomize.ts';
+import { modInverse } from '../src/core/he/packed-result.ts';
 
 const MODELS = new URL('../models/', import.meta.url);
 const REQUIRED_MARGIN = 10;
@@ -216,16 +217,6 @@ function benchCircuit(seal: Seal, plan: HePlan, model: TernaryModel, keySteps: n
 }
 
 const mod = (a: bigint, m: bigint) => ((a % m) + m) % m;
-
-function modInverse(a: bigint, m: bigint): bigint {
-  let [r0, r1, s0, s1] = [mod(a, m), m, 1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  return mod(s0, m);
-}
 
 /** Divides and rounds to nearest, for non-negative a and positive b. */
 const divRound = (a: bigint, b: bigint) => (2n * a + b) / (2n * b);

@@ -8,16 +8,9 @@ import type { RoundWeights } from '../../src/core/federated/network.ts';
 import type { SiteRecords } from '../../src/core/federated/update.ts';
 
 /** A round's weights and the sampled records, as plain arrays (they cross a worker boundary). */
-export interface LocalStepRequest {
+export interface LocalStepRequest extends RoundWeights {
   inputs: number;
   hidden: number;
-  /** H × d ternary pattern, row j = unit j. */
-  pattern: Int8Array;
-  unitScale: Float64Array;
-  bias: Float64Array;
-  outputPattern: Int8Array;
-  outputScale: number;
-  outputBias: number;
   /** B × d standardized inputs, row by row. */
   records: Float64Array;
   labels: Uint8Array;

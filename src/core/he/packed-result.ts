@@ -93,7 +93,8 @@ export function readPackedHeader(bytes: Uint8Array, params: HeParameters): Packe
 
 const mod = (a: bigint, m: bigint): bigint => ((a % m) + m) % m;
 
-function modInverse(a: bigint, m: bigint): bigint {
+/** The inverse of a modulo m (extended Euclid); throws when there is none. */
+export function modInverse(a: bigint, m: bigint): bigint {
   let [r0, r1, s0, s1] = [mod(a, m), m, 1n, 0n];
   while (r1 !== 0n) {
     const q = r0 / r1;
