@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--out file.json]`: the repeated-split table
+ * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--restarts N] [--out file.json]`: the repeated-split table
  * of the training procedure for the default data sets (models/specs, shared data): ten
  * stratified 80/20 splits (seeds 1..10) by default, logistic regression, float MLP and
  * TernaryNet side by side, with the issue's targets checked against the better float baseline.
@@ -13,10 +13,10 @@ import * as tf from '@tensorflow/tfjs';
 import { modelsDir, sharedDataDir } from '../src/cli/paths.ts';
 import { parseDatasetSpec } from '../src/core/data/spec.ts';
 import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
-import type { TrainOptions } from '../src/train/index.ts';
+import { TERNARY_CANDIDATES, type TrainOptions } from '../src/train/index.ts';
 import { type RepeatedEvaluation, betterFloat, repeatedTable } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
 const seeds = values.seeds?.split(',').map(Number);
 const repeats = seeds?.length ?? Number(values.repeats ?? process.env.BENCH_TRAIN_REPEATS ?? 10);
@@ -26,6 +26,8 @@ const options: Partial<TrainOptions> = {
   ...(values['input-bits'] ? { inputBits: Number(values['input-bits']) } : {}),
   ...(values.hidden ? { hidden: Number(values.hidden) } : {}),
   ...(values.epochs ? { epochs: Number(values.epochs) } : {}),
+  // Every configuration of TERNARY_CANDIDATES from N initializations instead of 2.
+  ...(values.restarts ? { ternaryCandidates: Array.from({ length: Number(values.restarts) / 2 }, (_, k) => TERNARY_CANDIDATES.map((c) => ({ ...c, restart: c.restart + 2 * k }))).flat() } : {}),
 };
 const out = values.out ?? new URL('./training-results.json', import.meta.url).pathname;
 
