@@ -122,7 +122,9 @@ export async function decryptResults(plan: unknown, output: OutputDecoding, resu
       throw new Error(`result ${i + 1} was computed for another model or plan`);
     }
     const result = resultFromWire(message);
-    const predictions = client.decryptScores(result).map((score) => prediction(output, score));
-    return options.variants ? { predictions, regionScores: client.decryptVariants(result, 1 + options.variants) } : { predictions };
+    // With variants, one decryption gives every region; region 0 is the record's own score.
+    if (!options.variants) return { predictions: client.decryptScores(result).map((score) => prediction(output, score)) };
+    const regionScores = client.decryptVariants(result, 1 + options.variants);
+    return { predictions: [prediction(output, regionScores[0]!)], regionScores };
   });
 }

@@ -215,35 +215,34 @@ export class HeClient implements Disposable {
     }
   }
 
-  /** Decrypts the integer network outputs, one per record the input carried. */
-  decryptScores(result: EncryptedResult): number[] {
+  /** Decrypts a result and decodes every slot. */
+  #slots(result: EncryptedResult): BigInt64Array {
     const ct = this.#load(result);
     const pt = new this.#seal.Plaintext();
     try {
       this.#decryptor.decrypt(ct, pt);
-      const slots = this.#encoder.decodeBigInt64(pt) as BigInt64Array;
-      return Array.from(slots.subarray(0, result.layout === 'single' ? 1 : result.count), Number);
+      return this.#encoder.decodeBigInt64(pt) as BigInt64Array;
     } finally {
       pt.delete();
       ct.delete();
     }
   }
 
-  /** The outputs of the first `count` regions of a single-layout result, region 0 first. */
+  /** Decrypts the integer network outputs, one per record the input carried. */
+  decryptScores(result: EncryptedResult): number[] {
+    return Array.from(this.#slots(result).subarray(0, result.layout === 'single' ? 1 : result.count), Number);
+  }
+
+  /**
+   * The outputs of the first `count` regions of a single-layout result, region 0 (the record's
+   * own score, what decryptScores gives) first.
+   */
   decryptVariants(result: EncryptedResult, count: number): number[] {
     if (this.plan.layout !== 'single' || !this.plan.circuit.single) throw new Error('decryptVariants needs a single-record plan');
     if (!Number.isInteger(count) || count < 1 || count > this.regions) throw new RangeError(`a result holds 1 to ${this.regions} region outputs, asked for ${count}`);
     const R = singleSlotsUsed(this.plan.circuit.single);
-    const ct = this.#load(result);
-    const pt = new this.#seal.Plaintext();
-    try {
-      this.#decryptor.decrypt(ct, pt);
-      const slots = this.#encoder.decodeBigInt64(pt) as BigInt64Array;
-      return Array.from({ length: count }, (_, r) => Number(slots[r * R]!));
-    } finally {
-      pt.delete();
-      ct.delete();
-    }
+    const slots = this.#slots(result);
+    return Array.from({ length: count }, (_, r) => Number(slots[r * R]!));
   }
 
   /** Noise budget left in a result, in bits (0 means decryption is no longer exact). */
