@@ -1,4 +1,8 @@
 /** Small formatters shared by the screens. */
+import type { BackendName } from './train-bridge.ts';
+
+/** TensorFlow.js backends by the names people know, for the lab and the study site. */
+export const BACKEND_NAMES: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly', cpu: 'JavaScript (CPU)' };
 
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -4,12 +4,12 @@
  * written here and checked against src/train by training-words.test.ts.
  */
 
-/** TernaryNet runs compared in a full search (src/train/qat.ts TERNARY_CANDIDATES). */
-export const TERNARY_RUNS = 8;
-/** Ternary settings (hidden-layer sparsity, float warm-up or not) among those runs. */
+/** Ternary settings (hidden-layer sparsity, float warm-up or not) of a full search. */
 export const TERNARY_SETTINGS = 4;
 /** Starting points (restarts) each setting is run from. */
 export const TERNARY_RESTARTS = 2;
+/** TernaryNet runs compared in a full search (src/train/qat.ts TERNARY_CANDIDATES). */
+export const TERNARY_RUNS = TERNARY_SETTINGS * TERNARY_RESTARTS;
 
 /** What the training curves are and how each model is chosen, for the lab's training panel. */
 export function selectionWords(search: 'full' | 'quick'): string {
