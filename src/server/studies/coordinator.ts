@@ -90,7 +90,7 @@ export class StudyCoordinator {
     }
     const theta = studyInitialParameters(manifest, hash);
     const record: StudyRecord = {
-      manifest, hash, state: 'running', round: 1, step: 'advertising', deadline: this.#now() + manifest.schedule.stepSeconds * 1000,
+      manifest, hash, state: 'running', round: 1, step: 'advertising', deadline: this.#stepDeadline(manifest),
       inbox: emptyInbox(), roster: null, participants: [], survivors: [], theta, adam: adamState(theta.length),
       charged: 0, chargedRound: 0, roundsDone: 0, history: [], best: null,
     };
@@ -152,6 +152,11 @@ export class StudyCoordinator {
     return encodeFederated(weightsMessage(r.hash, round, ternarize(r.theta, shapeOf(r.manifest))));
   }
 
+  /** When a step opened now closes. */
+  #stepDeadline(manifest: StudyManifest): number {
+    return this.#now() + manifest.schedule.stepSeconds * 1000;
+  }
+
   /** A study's manifest and hash, which never change: read from the store once per instance. */
   async #pinned(id: string): Promise<{ manifest: StudyManifest; hash: string }> {
     let study = this.#manifests.get(id);
@@ -211,7 +216,7 @@ export class StudyCoordinator {
       // and closes one step's time after it; every other step closes at its deadline.
       const first = type === 'advertise' && Object.keys(box).length === 0;
       if (this.#now() > r.deadline && !first) throw refused(`the ${r.step} step of round ${r.round} has closed`);
-      if (first) r.deadline = this.#now() + r.manifest.schedule.stepSeconds * 1000;
+      if (first) r.deadline = this.#stepDeadline(r.manifest);
       if (box[message.site]) throw refused(`site ${message.site} already sent its "${type}" message for round ${r.round}`);
       if (type === 'shares' && !rosterSites(r).includes(message.site)) throw refused(`site ${message.site} is not in round ${r.round}'s roster`);
       if (type === 'masked') {
@@ -273,7 +278,8 @@ export class StudyCoordinator {
           if (r.state === 'done' && r.model && !this.#serves(r.model)) await this.#publish(modelOf(r)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study model not served'));
           this.#settled.add(id);
         }
-        if (r?.state === 'running' && this.#now() > r.deadline) {
+        const waiting = r?.step === 'advertising' && Object.keys(r.inbox.advertise).length === 0;
+        if (r?.state === 'running' && this.#now() > r.deadline && !waiting) {
           await this.#update(id, (draft) => this.#advance(draft, true)).catch((e: unknown) => this.#log({ study: id, error: (e as Error).message }, 'study step failed'));
         }
       }
@@ -299,15 +305,13 @@ export class StudyCoordinator {
     const complete = expected.every((s) => got.includes(s));
     if (!complete && !due && this.#now() <= r.deadline) return;
     // No site has come (yet, or any more): the study waits for its sites rather than failing
-    // empty rounds, which would stop it before a slow hospital joins.
-    if (r.step === 'advertising' && got.length === 0) {
-      r.deadline = this.#now() + r.manifest.schedule.stepSeconds * 1000;
-      return;
-    }
+    // empty rounds, which would stop it before a slow hospital joins (tick leaves it alone, and
+    // receive opens one step's time when the first advertisement comes).
+    if (r.step === 'advertising' && got.length === 0) return;
     if (got.length < t) return this.#failRound(r, `${got.length} of ${expected.length} sites answered the ${r.step} step, fewer than the threshold ${t}`);
     const next = (step: StudyStep) => {
       r.step = step;
-      r.deadline = this.#now() + r.manifest.schedule.stepSeconds * 1000;
+      r.deadline = this.#stepDeadline(r.manifest);
     };
     switch (r.step) {
       case 'advertising': {
@@ -375,7 +379,7 @@ export class StudyCoordinator {
   async #nextRound(r: StudyRecord): Promise<void> {
     r.round++;
     r.step = 'advertising';
-    r.deadline = this.#now() + r.manifest.schedule.stepSeconds * 1000;
+    r.deadline = this.#stepDeadline(r.manifest);
     r.inbox = emptyInbox();
     r.roster = null;
     r.participants = [];
