@@ -21,19 +21,18 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseModel, type TernaryModel } from '../src/core/model/format.ts';
 import { outputBound, referenceScore, type QuantizedRecord } from '../src/core/model/reference.ts';
-import { bodyFor, plainBitsFor, sampleRecords, type Candidate } from '../src/core/he/compile.ts';
+import { bodyFor, draftPlan, plainBitsFor, REQUIRED_MARGIN_BITS, sampleRecords, type Candidate } from '../src/core/he/compile.ts';
 import { HeClient } from '../src/core/he/client.ts';
 import { HeEvaluator } from '../src/core/he/evaluator.ts';
 import { nextPow2, singleBiasVector, singleRegions, singleSlotsUsed, singleWeightMask } from '../src/core/he/layout.ts';
 import { contextFor, describeParameters } from '../src/core/he/params.ts';
-import { planHash, type HePlan } from '../src/core/he/plan.ts';
+import type { HePlan } from '../src/core/he/plan.ts';
 import { loadSeal, sealErrorText, type Ciphertext, type GaloisKeys, type Plaintext, type RelinKeys, type Seal } from '../src/core/he/seal.ts';
 import { keyBytesOf, type EncryptedInput, type EncryptedResult } from '../src/core/he/types.ts';
 import { floodBits, rerandomize } from '../src/core/he/rerandomize.ts';
 import { modInverse } from '../src/core/he/packed-result.ts';
 
 const MODELS = new URL('../models/', import.meta.url);
-const REQUIRED_MARGIN = 10;
 const TARGET = { upBytes: 64 * 1024, downBytes: 32 * 1024, keyBytes: 2 * 1024 * 1024, evalMs: 60 };
 /** Eval time is the fastest of REPEATS runs: the machine is shared, and other work only slows it. */
 const REPEATS = 5;
@@ -300,13 +299,13 @@ interface Row {
 }
 
 function judge(row: Row): Row {
-  const proof = row.exact && (row.marginBits ?? 0) >= REQUIRED_MARGIN;
-  const down = Math.min(row.downBytes, row.packedResult && row.packedResult.marginBits >= REQUIRED_MARGIN ? row.packedResult.downBytes : Infinity);
+  const proof = row.exact && (row.marginBits ?? 0) >= REQUIRED_MARGIN_BITS;
+  const down = Math.min(row.downBytes, row.packedResult && row.packedResult.marginBits >= REQUIRED_MARGIN_BITS ? row.packedResult.downBytes : Infinity);
   row.meetsTargets = { up: row.upBytes <= TARGET.upBytes, down: down <= TARGET.downBytes, keys: row.keyBytes <= TARGET.keyBytes, evalMs: (row.evalMs ?? Infinity) <= TARGET.evalMs, proof };
   if (!row.refused) {
     const why: string[] = [];
     if (!row.exact) why.push(`decrypted results differ from the integer reference (noise budget left ${row.marginBits} bits)`);
-    else if (!proof) why.push(`noise budget left ${row.marginBits} bits < ${REQUIRED_MARGIN} required`);
+    else if (!proof) why.push(`noise budget left ${row.marginBits} bits < ${REQUIRED_MARGIN_BITS} required`);
     if (!row.meetsTargets.up) why.push(`${row.upBytes} B up > ${TARGET.upBytes}`);
     if (!row.meetsTargets.down) why.push(`${down === Infinity ? row.downBytes : down} B down > ${TARGET.downBytes}`);
     if (!row.meetsTargets.keys) why.push(`${row.keyBytes} B of keys > ${TARGET.keyBytes}`);
@@ -336,7 +335,7 @@ async function measure(seal: Seal, model: TernaryModel, design: Design): Promise
   const R = singleSlotsUsed(layout);
   const steps = keyStepsFor(design.keySteps, R);
   if (design.keySteps !== 'binary') body = { ...body, galoisSteps: steps };
-  const plan: HePlan = { ...body, hash: planHash(body), report: { noiseMarginBits: 0, requiredMarginBits: REQUIRED_MARGIN, evaluationKeyBytes: 0, uploadBytesPerInput: 0, downloadBytesPerResult: 0, refused: [] } };
+  const plan = draftPlan(body);
   const row: Row = { ...base, parameters: describeParameters(plan.params), galoisSteps: plan.galoisSteps };
   const client = await HeClient.create(plan);
   const evaluator = await HeEvaluator.create(model, plan);
@@ -461,13 +460,13 @@ function packResults(seal: Seal, plan: HePlan, results: Uint8Array[], check: (by
     const k0 = Math.max(8, k1 - 6);
     const r = tryK(k0, k1);
     if (r.exact && !smallestExact) smallestExact = { k0, k1, downBytes: r.downBytes, marginBits: r.marginBits };
-    if (r.exact && r.marginBits >= REQUIRED_MARGIN && !withMargin) withMargin = r;
+    if (r.exact && r.marginBits >= REQUIRED_MARGIN_BITS && !withMargin) withMargin = r;
   }
   if (!withMargin) return smallestExact ? { ...smallestExact, exact: true, smallestExact } : null;
   // Then take bits off c0 while the margin holds.
   for (let k0 = withMargin.k0 - 1; k0 >= 8; k0--) {
     const r = tryK(k0, withMargin.k1);
-    if (!r.exact || r.marginBits < REQUIRED_MARGIN) break;
+    if (!r.exact || r.marginBits < REQUIRED_MARGIN_BITS) break;
     withMargin = r;
   }
   return { ...withMargin, smallestExact };
@@ -524,7 +523,7 @@ function floodResults(seal: Seal, plan: HePlan, results: Uint8Array[], check: (b
  */
 async function maskStudy(seal: Seal, model: TernaryModel, c: Candidate) {
   const body = bodyFor(model, 'single', c, plainBitsFor(outputBound(model)), seal);
-  const plan: HePlan = { ...body, hash: planHash(body), report: { noiseMarginBits: 0, requiredMarginBits: REQUIRED_MARGIN, evaluationKeyBytes: 0, uploadBytesPerInput: 0, downloadBytesPerResult: 0, refused: [] } };
+  const plan = draftPlan(body);
   const client = await HeClient.create(plan);
   const evaluator = await HeEvaluator.create(model, plan);
   using inspect = new Inspector(seal, plan, client);
@@ -583,7 +582,7 @@ async function scalarDesign(seal: Seal, model: TernaryModel, c: Candidate, resul
   const giants = Math.ceil(d / b);
   const steps = [...Array.from({ length: b - 1 }, (_, i) => i + 1), ...Array.from({ length: giants - 1 }, (_, g) => (g + 1) * b)];
   const body = bodyFor(model, 'single', c, plainBits, seal);
-  const plan: HePlan = { ...body, hash: planHash(body), report: { noiseMarginBits: 0, requiredMarginBits: REQUIRED_MARGIN, evaluationKeyBytes: 0, uploadBytesPerInput: 0, downloadBytesPerResult: 0, refused: [] } };
+  const plan = draftPlan(body);
   const row: Row = {
     model: model.id, design: `c2 ${c.scheme}${c.polyModulusDegree} ${c.coeffBits.slice(0, -1).join('+')}|${c.coeffBits.at(-1)} constant weights, rotations only${resultPrimes > 1 ? `, result at ${resultPrimes} primes` : ''}`, idea: 'c', parameters: describeParameters(plan.params),
     regions: 0, galoisSteps: steps, keySwitchesPerEval: null, upBytes: 0, upBytesZstd: 0, downBytes: 0, downBytesZstd: 0, keyBytes: 0, evalMs: null, marginBits: null, stageBudgets: {}, exact: false,
@@ -802,7 +801,7 @@ async function main() {
   for (const m of masks) {
     console.log(`${m.model} ${m.parameters}, fresh budget ${m.freshBudgetBits} bits: ` + Object.entries(m.masks).map(([k, v]) => `${k}: −${v.budgetSpentBits} bits (${v.nonzeroCoefficients} coefficients, largest ${v.largestCoefficientBits} bits)`).join('; '));
   }
-  const out = { machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, date: new Date().toISOString(), targets: TARGET, requiredMarginBits: REQUIRED_MARGIN, rows, maskStudy: masks };
+  const out = { machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, date: new Date().toISOString(), targets: TARGET, requiredMarginBits: REQUIRED_MARGIN_BITS, rows, maskStudy: masks };
   if (!only && !designsOnly) {
     await writeFile(new URL('./lean-results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
     console.log('wrote bench/lean-results.json');

@@ -205,8 +205,11 @@ export class HeClient implements Disposable {
       ct.loadFromArray(this.#context, result.ciphertext);
       if (this.plan.params.scheme === 'bgv' && !ct.isNttForm()) {
         const ev = new this.#seal.Evaluator(this.#context);
-        ev.cipherTransformToNttInplace(ct);
-        ev.delete();
+        try {
+          ev.cipherTransformToNttInplace(ct);
+        } finally {
+          ev.delete();
+        }
       }
       return ct;
     } catch (e) {

@@ -92,6 +92,11 @@ export function sampleRecords(model: TernaryModel, count: number, seed = 1): Qua
   return out.slice(0, count);
 }
 
+/** A plan body to prove, named by its hash, with an empty report (verifyPlan fills in what it saw). */
+export function draftPlan(body: PlanBody, required = REQUIRED_MARGIN_BITS): HePlan {
+  return { ...body, hash: planHash(body), report: { noiseMarginBits: 0, requiredMarginBits: required, evaluationKeyBytes: 0, uploadBytesPerInput: 0, downloadBytesPerResult: 0, refused: [] } };
+}
+
 /** The plan body a candidate gives for a model (parameters chosen, not yet proven). */
 export function bodyFor(model: TernaryModel, layout: LayoutName, c: Candidate, plainBits: number, seal: Awaited<ReturnType<typeof loadSeal>>): PlanBody {
   const params = chooseParameters(seal, c.scheme, c.polyModulusDegree, c.coeffBits, plainBits);
@@ -185,7 +190,7 @@ export async function compilePlan(model: TernaryModel, layout: LayoutName, optio
       refused.push({ parameters: name, reason: `the record needs ${singleSlotsUsed(body.circuit.single!)} slots, a row has ${c.polyModulusDegree / 2}` });
       continue;
     }
-    const draft: HePlan = { ...body, hash: planHash(body), report: { noiseMarginBits: 0, requiredMarginBits: required, evaluationKeyBytes: 0, uploadBytesPerInput: 0, downloadBytesPerResult: 0, refused: [] } };
+    const draft = draftPlan(body, required);
     let seen;
     try {
       seen = await verifyPlan(model, draft, options.samples);
