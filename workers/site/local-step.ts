@@ -25,15 +25,20 @@ export interface LocalBackend {
 const START_MS = 30_000;
 const STEP_MS = 15_000;
 
-function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+/** The work, or its failure once `ms` pass or the worker dies (`crashed`), whichever comes first. */
+function within<T>(ms: number, what: string, work: Promise<T>, crashed: Promise<never>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took more than ${ms / 1000} s`)), ms)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  return Promise.race([work, late, crashed]).finally(() => clearTimeout(timer));
 }
+
+const float64Reason = (why: string) => `TensorFlow.js could not run here (${why}): float64 JavaScript in the site worker, as the command-line site computes it`;
 
 export class SiteLocalStep {
   #trainer: Remote<TrainWorkerApi> | undefined;
   #worker: Worker | undefined;
+  /** Rejects when the training worker dies, so that a call waiting on it fails at once. */
+  #crashed: Promise<never> = new Promise<never>(() => undefined);
   #failed = '';
   #reported = '';
   readonly #onBackend: (b: LocalBackend) => void;
@@ -51,7 +56,7 @@ export class SiteLocalStep {
     this.#failed = reason;
     this.#worker?.terminate();
     this.#worker = this.#trainer = undefined;
-    this.#report({ name: 'float64', reason: `TensorFlow.js could not run here (${reason}): float64 JavaScript in the site worker, as the command-line site computes it`, skipped: [] });
+    this.#report({ name: 'float64', reason: float64Reason(reason), skipped: [] });
   }
 
   /** Starts the training worker and its backend ahead of the first round, and says which. */
@@ -59,9 +64,10 @@ export class SiteLocalStep {
     if (this.#failed || this.#trainer) return;
     try {
       this.#worker = new Worker(new URL('../train.worker.ts', import.meta.url), { type: 'module', name: 'study-train' });
-      this.#worker.addEventListener('error', () => this.#fallBack('its worker failed to load'));
+      this.#crashed = new Promise<never>((_, reject) => this.#worker!.addEventListener('error', () => reject(new Error('its worker failed to load'))));
+      this.#crashed.catch(() => undefined);
       this.#trainer = wrap<TrainWorkerApi>(this.#worker);
-      const choice = await within(START_MS, 'starting TensorFlow.js', this.#trainer.backend('auto'));
+      const choice = await within(START_MS, 'starting TensorFlow.js', this.#trainer.backend('auto'), this.#crashed);
       this.#report({ name: choice.name, reason: choice.reason, skipped: choice.skipped });
     } catch (e) {
       this.#fallBack((e as Error).message);
@@ -81,7 +87,7 @@ export class SiteLocalStep {
     if (trainer) {
       try {
         const request = localStepRequest(weights, records, recordWeights);
-        const answer = await within(STEP_MS, 'the local step', trainer.localStep(transfer(request, requestBuffers(request))));
+        const answer = await within(STEP_MS, 'the local step', trainer.localStep(transfer(request, requestBuffers(request))), this.#crashed);
         this.#report({ name: answer.backend.name, reason: answer.backend.reason, skipped: answer.backend.skipped, ms: answer.ms });
         return gradientRows(answer.gradients, records.labels.length);
       } catch (e) {
@@ -90,7 +96,7 @@ export class SiteLocalStep {
     }
     const t0 = performance.now();
     const rows = float64Step(weights, records, recordWeights);
-    this.#report({ name: 'float64', reason: `TensorFlow.js could not run here (${this.#failed}): float64 JavaScript in the site worker, as the command-line site computes it`, skipped: [], ms: performance.now() - t0 });
+    this.#report({ name: 'float64', reason: float64Reason(this.#failed), skipped: [], ms: performance.now() - t0 });
     return rows;
   };
 }

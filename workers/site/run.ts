@@ -86,7 +86,7 @@ export async function checkData(manifestJson: unknown, hash: string): Promise<Da
 }
 
 /** The name of the error `join` throws when another tab of this browser takes part already. */
-export const ELSEWHERE = 'TakingPartElsewhere';
+const ELSEWHERE = 'TakingPartElsewhere';
 export type ElsewhereName = typeof ELSEWHERE;
 
 let running: AbortController | undefined;

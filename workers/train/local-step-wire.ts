@@ -19,7 +19,7 @@ export interface LocalStepRequest extends RoundWeights {
 }
 
 export function localStepRequest(weights: RoundWeights, records: SiteRecords, recordWeights: Float64Array): LocalStepRequest {
-  const d = records.inputs[0]?.length ?? weights.pattern.length / Math.max(1, weights.bias.length);
+  const d = weights.pattern.length / weights.bias.length;
   const flat = new Float64Array(records.inputs.length * d);
   records.inputs.forEach((u, k) => flat.set(u, k * d));
   return {

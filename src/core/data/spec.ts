@@ -10,7 +10,7 @@ import { FeatureSpecSchema } from '../model/format.ts';
  * Settings of the training procedure that differ from its defaults for one data set, each
  * chosen by a measurement on repeated splits that `why` names (never by the held-out rows).
  */
-export const SpecTrainingSchema = z
+const SpecTrainingSchema = z
   .object({
     /** Signed bits per quantized input (default 4): 5 doubles the input grid and widens the plain modulus by about 2 bits. */
     inputBits: z.union([z.literal(4), z.literal(5)]).optional(),
@@ -18,7 +18,6 @@ export const SpecTrainingSchema = z
     why: z.string().min(1),
   })
   .strict();
-export type SpecTraining = z.infer<typeof SpecTrainingSchema>;
 
 export const DatasetSpecSchema = z.object({
   /** Model id the spec trains (lowercase, digits, dashes). */
