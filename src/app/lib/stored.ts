@@ -75,15 +75,20 @@ export const RegistrationSchema = z.object({
 });
 export type Registration = z.infer<typeof RegistrationSchema>;
 
-/** One value as entered, as a History entry keeps it (state/history.svelte.ts EnteredValue). */
+/** One value as the person entered it (or an import filled it), as History and the outbox keep it. */
 const EnteredValueSchema = z.object({
+  /** Feature name, its label, the value's text in the model's unit ('' = left blank, a typical value was used). */
   name: z.string(),
   label: z.string(),
   text: z.string(),
+  /** The model's unit, which `text` is in ('' for counts and yes/no). */
   unit: z.string(),
+  /** What the person typed, when they chose another unit than the model's (cholesterol in mmol/L): shown back so. */
   entered: z.object({ text: z.string(), unit: z.string() }).optional(),
+  /** A yes/no value, whose text is 1 or 0. */
   binary: z.boolean().optional(),
 });
+export type EnteredValue = z.infer<typeof EnteredValueSchema>;
 
 /**
  * A prediction waiting to be sent. The record and its variants (the explanation's, packed in the

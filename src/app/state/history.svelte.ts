@@ -5,22 +5,10 @@
  */
 import { clear, del, entries, set } from 'idb-keyval';
 import type { Outcome } from '../../core/model/about.ts';
-import { HistoryEntrySchema, type DropNotice } from '../lib/stored.ts';
+import { HistoryEntrySchema, type DropNotice, type EnteredValue } from '../lib/stored.ts';
 import { historyStore } from '../lib/stores.ts';
 
-/** One value as the person entered it (or an import filled it). */
-export interface EnteredValue {
-  /** Feature name, its label, the value's text in the model's unit ('' = left blank, a typical value was used). */
-  name: string;
-  label: string;
-  text: string;
-  /** The model's unit, which `text` is in ('' for counts and yes/no). */
-  unit: string;
-  /** What the person typed, when they chose another unit than the model's (cholesterol in mmol/L): shown back so. */
-  entered?: { text: string; unit: string };
-  /** A yes/no value, whose text is 1 or 0. */
-  binary?: boolean;
-}
+export type { EnteredValue };
 
 export interface HistoryEntry {
   id: string;
