@@ -18,6 +18,14 @@ type Card = Pick<ModelCard, 'id' | 'title' | 'classes' | 'outcome' | 'modelHash'
 /** A single prediction's entry before its answer is known. */
 export type RecordFacts = Pick<HistoryEntry, 'modelId' | 'modelTitle' | 'source' | 'origin' | 'modelHash' | 'outcome' | 'inputs' | 'warning'>;
 
+/** What a queued prediction keeps of its facts beside the model and origin it holds itself. */
+export type QueuedFacts = Omit<RecordFacts, 'modelId' | 'modelTitle' | 'source' | 'origin'>;
+
+/** A record's facts split into what the outbox entry holds anyway and the rest. */
+export function queuedFacts({ modelId: _id, modelTitle: _title, source: _source, origin: _origin, ...rest }: RecordFacts): QueuedFacts {
+  return rest;
+}
+
 /** For a batch: the model and the words. */
 export function batchFacts(card: Pick<Card, 'id' | 'classes' | 'outcome' | 'modelHash'>): Pick<HistoryEntry, 'modelHash' | 'outcome'> {
   return { modelHash: card.modelHash, outcome: cardOutcome(card) };

@@ -15,12 +15,12 @@ import { del, delMany, getMany, set, type UseStore } from 'idb-keyval';
 import type { z } from 'zod';
 import type { HePlan } from '../../core/he/plan.ts';
 import type { OutputDecoding } from '../../core/model/format.ts';
-import type { RecordFacts } from './history-facts.ts';
+import type { QueuedFacts } from './history-facts.ts';
 import { namesWithPrefix } from './idb.ts';
 import { QueuedPredictionSchema, validRecords, type DropNotice } from './stored.ts';
 
 /** A prediction waiting to be sent (see QueuedPredictionSchema). */
-export type QueuedPrediction = Omit<z.output<typeof QueuedPredictionSchema>, 'plan' | 'output' | 'facts'> & { plan: HePlan; output: OutputDecoding; facts?: RecordFacts };
+export type QueuedPrediction = Omit<z.output<typeof QueuedPredictionSchema>, 'plan' | 'output' | 'facts'> & { plan: HePlan; output: OutputDecoding; facts?: QueuedFacts };
 
 const ENTRY = 'prediction:';
 /** Evaluation keys an earlier version kept beside its queued predictions (now in the registrations store). */

@@ -116,10 +116,11 @@ export const QueuedPredictionSchema = z.object({
   imputed: z.array(z.string()),
   source: z.enum(['form', 'fhir']),
   origin: z.string(),
-  /** Its History entry before the answer (predictions queued by earlier versions lack it). */
-  facts: z
-    .looseObject({ modelId: z.string(), modelTitle: z.string(), source: z.enum(['form', 'fhir']), origin: z.string(), modelHash: z.string().optional(), inputs: z.array(EnteredValueSchema).optional(), warning: z.string().optional() })
-    .optional(),
+  /**
+   * Its History entry before the answer, beyond the model and origin above (predictions queued
+   * by earlier versions lack it, or repeat those fields in it).
+   */
+  facts: z.looseObject({ modelHash: z.string().optional(), inputs: z.array(EnteredValueSchema).optional(), warning: z.string().optional() }).optional(),
   /** How many variants of the record ride in its ciphertext (core/explain), read back with its answer. */
   variants: z.number().int().min(0).optional(),
   attempts: z.number().int().min(0),

@@ -132,8 +132,9 @@ export class Outbox {
    * returns what is still queued.
    */
   async #deliver(entry: QueuedPrediction, prediction: Prediction, regionScores?: number[]): Promise<QueuedPrediction[]> {
-    // A prediction queued by an earlier version kept no facts: its entry says what it can.
-    const facts = entry.facts ?? { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, origin: entry.origin };
+    // The entry holds the model and origin; its facts the rest (an earlier version kept none, and
+    // its entry says what it can).
+    const facts = { modelId: entry.modelId, modelTitle: entry.modelTitle, source: entry.source, origin: entry.origin, ...entry.facts };
     await this.#parts.history.add(answeredEntry(facts, entry.classes, prediction, entry.fingerprint, entry.queuedAt), { id: entry.id });
     const rest = await this.#parts.store.remove(entry);
     this.ondeliver?.(entry, prediction, regionScores);

@@ -13,7 +13,7 @@ import { planVariants, readExplanation, type Explanation, type VariantPlan } fro
 import type { Prediction } from '../lib/he-bridge.ts';
 import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
-import { answeredEntry, recordFacts, type RecordFacts } from '../lib/history-facts.ts';
+import { answeredEntry, queuedFacts, recordFacts, type RecordFacts } from '../lib/history-facts.ts';
 import { shortfallOf, type Shortfall } from '../lib/minimum.ts';
 import type { QueuedPrediction } from '../lib/outbox.ts';
 import { keysWords, type Phase } from '../lib/predict.ts';
@@ -300,7 +300,7 @@ export class PatientSession {
     this.#running = true;
     this.#progress = 'Encrypting on this device, to send when the service can be reached…';
     try {
-      const meta = { imputed, source: this.#source, origin: facts.origin, facts };
+      const meta = { imputed, source: this.#source, origin: facts.origin, facts: queuedFacts(facts) };
       this.#queued = await this.#parts.outbox.queue(this.card, record, meta, variants ? { variants: variants.plain.slice(1) } : {});
       this.#queuedInputs = inputs;
       return true;
