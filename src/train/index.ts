@@ -9,54 +9,35 @@
  * training rows; the TernaryNet keeps its validated run (qat.ts says why) with its decoding
  * refitted on all training rows.
  * Isomorphic: the caller picks the tfjs backend (cpu in Node, WebGPU/wasm in the worker).
+ * The baselines and the TernaryNet are independent parts (parts.ts): a caller with a second
+ * thread trains the baselines there (`trainBaselines`) and hands them in, with the same result.
  */
 import type { Scores } from '../core/metrics.ts';
 import { scoreClassifier } from '../core/metrics.ts';
-import { type FeatureSpec, type ModelBody, MODEL_FORMAT, MODEL_VERSION, type TernaryModel, sealModel } from '../core/model/format.ts';
-import { type PlainRecord, outputBound } from '../core/model/reference.ts';
-import { disposeTrainable, floatMlp, logisticRegression } from './baselines.ts';
+import { type ModelBody, MODEL_FORMAT, MODEL_VERSION, type TernaryModel, sealModel } from '../core/model/format.ts';
+import { outputBound } from '../core/model/reference.ts';
 import { DEFAULT_LIMITS, type FoldLimits } from './fold.ts';
-import { type ProgressListener, ProgressMeter, type Trainable, fitBinary, fitSelected, predictProbabilities } from './loop.ts';
+import { type BaselineHeldOut, type RunOptions, type TrainingData, baselinesOn, prepareRun } from './parts.ts';
 import { predictReference } from './predict.ts';
-import { prepareData } from './prepare.ts';
-import { subSeed } from './random.ts';
-import { DEFAULT_SEED, type Split } from './split.ts';
+import type { Split } from './split.ts';
 import { type TernaryConfig, type TernarySchedule, trainTernary } from './qat.ts';
 import { assertMonotone } from '../core/model/monotone.ts';
 import { monotoneSetup } from './monotone.ts';
 
-export interface TrainingData {
-  /** One row per patient, features in `featureSpecs` order, null where missing. */
-  X: PlainRecord[];
-  /** 0/1 labels. */
-  y: number[];
-  featureSpecs: FeatureSpec[];
-}
+export type { BaselineHeldOut, RunOptions, TrainingData };
 
-export interface TrainOptions {
+/** Everything the parts read (hidden units, seed, input bits, epochs, batch size, progress), and the model's names. */
+export interface TrainOptions extends RunOptions {
   id: string;
   title: string;
   description: string;
   classes: [string, string];
-  /** Hidden units (default 8). */
-  hidden?: number;
-  /** Seed for split, initializers and batch order (default DEFAULT_SEED). */
-  seed?: number;
-  /** Signed bits per quantized input (default 4). */
-  inputBits?: number;
-  /** Epochs of quantization-aware training (the float MLP gets the same). */
-  epochs?: number;
-  learningRate?: number;
-  /** Rows per step (default: enough for about 32 steps per epoch, at least 32). */
-  batchSize?: number;
   /** TernaryNet configurations to choose from on the validation rows (default TERNARY_CANDIDATES). */
   ternaryCandidates?: TernaryConfig[];
   /** Encryption-cost limits on the folded network. */
   limits?: Partial<FoldLimits>;
   /** Extra date-free facts stored in `model.training` (e.g. the data file's name). */
   info?: Record<string, unknown>;
-  onProgress?: ProgressListener;
-  signal?: AbortSignal;
 }
 
 /** What `model.training` holds (date-free, so retraining reproduces the file and its hash). */
@@ -101,47 +82,22 @@ export interface TrainResult {
   heldOut: HeldOutPredictions;
 }
 
-const DEFAULTS = { hidden: 8, inputBits: 4, epochs: 60, learningRate: 0.01, finetuneEpochs: 20 };
+const DEFAULTS = { finetuneEpochs: 20 };
 
-/** Per-step cost is mostly overhead at these sizes: large data sets take larger batches, not more steps. */
-function defaultBatchSize(rows: number): number {
-  return Math.max(32, Math.round(rows / 32));
-}
-/** L2 strengths the float baselines choose from on the validation rows. */
-const FLOAT_L2 = [1e-4, 1e-3, 1e-2];
-
-/** Trains one model and its baselines; see the module comment. */
-export async function trainModel(data: TrainingData, options: TrainOptions): Promise<TrainResult> {
-  const hidden = options.hidden ?? DEFAULTS.hidden;
-  const seed = options.seed ?? DEFAULT_SEED;
-  const epochs = options.epochs ?? DEFAULTS.epochs;
-  const learningRate = options.learningRate ?? DEFAULTS.learningRate;
+/**
+ * Trains one model and its baselines; see the module comment. `baselinesElsewhere`, when given,
+ * are the baselines being trained by `trainBaselines` with the same data and options (in another
+ * worker): then this trains only the TernaryNet, and waits for them at the end.
+ */
+export async function trainModel(data: TrainingData, options: TrainOptions, baselinesElsewhere?: Promise<BaselineHeldOut>): Promise<TrainResult> {
   const limits: FoldLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const d = data.featureSpecs.length;
-  const prepared = prepareData(data.X, data.y, { seed, bits: options.inputBits ?? DEFAULTS.inputBits });
-  const { split, input, fit, validation } = prepared;
+  const { prepared, plan } = prepareRun(data, options);
+  const { hidden, seed, epochs, loop } = plan;
+  const { split, input } = prepared;
   const testLabels = split.test.map((r) => data.y[r]!);
-  const loop = { epochs, batchSize: options.batchSize ?? defaultBatchSize(prepared.fitRows.length), learningRate, seed: subSeed(seed, 1), onProgress: options.onProgress, signal: options.signal };
-
-  /** Chooses L2 on the validation rows, retrains on the whole training split, scores on the held-out rows. */
-  const trainFloat = async (phase: 'logistic' | 'float', make: (l2: number, candidate: number) => Trainable): Promise<number[]> => {
-    const meter = new ProgressMeter(loop.onProgress, (FLOAT_L2.length + 1) * epochs);
-    const candidates = FLOAT_L2.map((l2, i) => () => make(l2, i));
-    const selected = await fitSelected(candidates, fit.float, { ...loop, phase, validation: validation.float }, meter);
-    disposeTrainable(selected.model);
-    const model = make(FLOAT_L2[selected.candidate]!, selected.candidate);
-    try {
-      await fitBinary(model, prepared.all.float, { ...loop, phase, epochs: selected.outcome.epoch, decayEpochs: epochs, onProgress: meter.at(FLOAT_L2.length * epochs) });
-      meter.finish();
-      return await predictProbabilities(model, prepared.testFloat);
-    } finally {
-      disposeTrainable(model);
-    }
-  };
 
   try {
-    const logisticHeldOut = await trainFloat('logistic', (l2, i) => logisticRegression(d, subSeed(seed, 10 + i), l2));
-    const floatHeldOut = await trainFloat('float', (l2, i) => floatMlp(d, hidden, subSeed(seed, 20 + i), l2));
+    const baselinesHere = baselinesElsewhere ? undefined : await baselinesOn(prepared, plan);
 
     const monotone = monotoneSetup({ features: data.featureSpecs, input });
     const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone }, options.ternaryCandidates);
@@ -159,6 +115,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
     };
     // Never hand out a model that breaks what its features declare (the repair makes this hold).
     const proof = assertMonotone(body);
+    const { logistic: logisticHeldOut, float: floatHeldOut } = baselinesHere ?? (await baselinesElsewhere!);
     const heldOut: HeldOutPredictions = {
       labels: testLabels,
       probabilities: { logistic: logisticHeldOut, float: floatHeldOut, ternary: predictReference(body, split.test.map((r) => data.X[r]!)) },
