@@ -39,6 +39,8 @@ export interface Explanation {
   /** Largest |change| first. */
   contributions: Contribution[];
   whatIfs: WhatIf[];
+  /** Entered features the request had no room to explain (VariantPlan.unexplained). */
+  unexplained: number[];
 }
 
 /** Reads region outputs (`scores[r]` for region r) against the plan that placed the variants. */
@@ -55,5 +57,5 @@ export function readExplanation(plan: VariantPlan, output: OutputDecoding, score
     current: own[feature] ?? null,
     points: points.map(({ value, region }) => ({ value, risk: riskOf(region) })),
   }));
-  return { score: scores[0]!, risk, contributions, whatIfs };
+  return { score: scores[0]!, risk, contributions, whatIfs, unexplained: plan.unexplained };
 }

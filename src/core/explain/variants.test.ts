@@ -33,8 +33,10 @@ describe('modifiable features', () => {
 });
 
 describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
-  // Regions of each default single plan (n = 8192 slots, R = blocks · unitStride; docs/protocol.md).
-  const regions = 8192 / (2 ** Math.ceil(Math.log2(model.features.length)) * 8);
+  // Regions of each default single plan: n = 4096 coefficients, a record's features and their
+  // pairwise products (L = d + d(d+1)/2) in each region: Pima 93, liver 63, Framingham 34, breast 8.
+  const d = model.features.length;
+  const regions = Math.floor(4096 / (d + (d * (d + 1)) / 2));
 
   it('plans regions that ask what they say, within the ciphertext', () => {
     fc.assert(
@@ -46,7 +48,16 @@ describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
         plan.plain.forEach((p, r) => expect(quantizeRecord(model, p)).toEqual(plan.records[r]));
         expect(new Set(plan.records.map((q) => q.join(','))).size).toBe(plan.records.length);
         const entered = record.flatMap((v, i) => (v === null ? [] : [i]));
-        expect(plan.averages.map((a) => a.feature)).toEqual(entered);
+        // Every entered value is explained or said to be unexplained; all are explained when they fit.
+        expect([...plan.averages.map((a) => a.feature), ...plan.unexplained].sort((a, b) => a - b)).toEqual(entered);
+        const own = plan.records[0]!;
+        const costly = entered.filter((i) => own[i] !== 0).length;
+        if (costly < regions) expect(plan.unexplained).toEqual([]);
+        // What is left out is never nearer the average than what is kept, and a value at the average is always kept.
+        for (const u of plan.unexplained) {
+          expect(own[u]).not.toBe(0);
+          for (const a of plan.averages) if (own[a.feature] !== 0) expect(Math.abs(own[a.feature]!)).toBeGreaterThanOrEqual(Math.abs(own[u]!));
+        }
         // A region shared by equal variants asks, after quantization, what each of them asks.
         for (const a of plan.averages) {
           expect(a.value).toBe(model.input.mean[a.feature]);
@@ -129,9 +140,30 @@ it('thins sweeps evenly, keeping both ends and the own level, when regions run s
     expect(kept.at(-1)).toBe(all.at(-1));
     expect(s.points.some((p) => p.region === 0)).toBe(true);
   });
-  // With one region, only the record itself.
+  // With one region, only the record itself, and every value said to be unexplained.
   const one = planVariants(model, record, 1);
   expect(one.records).toHaveLength(1);
   expect(one.averages).toEqual([]);
   expect(one.sweeps).toEqual([]);
+  expect(one.unexplained).toEqual(model.features.map((_, i) => i));
+});
+
+it('explains the breast cancer values farthest from the average in its 8 regions, and says which it could not', () => {
+  const model = byId('breast-cancer');
+  // Feature i is i/2 standard deviations above its mean, alternately (levels grow with i, capped at qMax).
+  const record = model.input.mean.map((m, i) => m + ((i % 2 ? 1 : -1) * (i / 2) * model.input.std[i]!) / model.input.scale);
+  const plan = planVariants(model, record, 8);
+  expect(plan.records).toHaveLength(8);
+  expect(plan.sweeps).toEqual([]);
+  const own = plan.records[0]!;
+  // Values at the average (features 0 and 1 quantize to level 0) are explained for free; the 7 other regions go to the 7 farthest values.
+  const all = model.features.map((_, i) => i);
+  const atAverage = all.filter((i) => own[i] === 0);
+  expect(atAverage.length).toBeGreaterThan(0);
+  const farthest = all.filter((i) => own[i] !== 0).sort((a, b) => Math.abs(own[b]!) - Math.abs(own[a]!) || a - b).slice(0, 7);
+  expect(plan.averages.map((a) => a.feature)).toEqual([...atAverage, ...farthest].sort((a, b) => a - b));
+  expect(plan.unexplained).toHaveLength(30 - atAverage.length - 7);
+  const read = readExplanation(plan, model.output, plan.records.map((q) => referenceScore(model, q)));
+  expect(read.unexplained).toEqual(plan.unexplained);
+  expect(read.contributions).toHaveLength(atAverage.length + 7);
 });

@@ -13,7 +13,10 @@
  * Variants that quantize alike share a region (a feature already at the average needs no
  * second region, a sweep point at the person's own level is the record). When the regions do
  * not hold everything, sweeps are thinned evenly (ends and the person's own level kept), then
- * averages dropped from the last feature on; region 0 is always the record.
+ * dropped, then averages are dropped, those of values nearest the average first (a value at the
+ * average costs no region; one far from it is likelier to have moved the risk): with 30 values
+ * and 8 regions (breast cancer), the 7 values farthest from the average are explained and the
+ * plan says which were not (`unexplained`), for the page to tell. Region 0 is always the record.
  */
 import type { FeatureSpec, InputQuantization } from '../model/format.ts';
 import { qMax, quantizeRecord, type PlainRecord, type QuantizedRecord } from '../model/reference.ts';
@@ -64,6 +67,8 @@ export interface VariantPlan {
   plain: PlainRecord[];
   averages: AverageVariant[];
   sweeps: Sweep[];
+  /** Entered features whose average did not fit in the regions (feature order): not explained by this request. */
+  unexplained: number[];
 }
 
 /** The features a model offers what-ifs for: MODIFIABLE order, numbers only, at most MAX_SWEEPS. */
@@ -138,6 +143,9 @@ export function planVariants(model: ExplainableModel, record: PlainRecord, regio
   const entered = model.features.map((_, i) => i).filter((i) => record[i] !== null && record[i] !== undefined);
   const swept = modifiableFeatures(model).map((i) => ({ feature: i, levels: sweepValues(model, i) }));
   const longest = Math.max(0, ...swept.map((s) => s.levels.length));
+  // Which averages go first when not all fit: those at the average (free), then farthest from it.
+  const distance = (i: number) => (own[i] === 0 ? Infinity : Math.abs(own[i]!));
+  const ranked = entered.slice().sort((a, b) => distance(b) - distance(a) || a - b);
 
   const build = (averageCount: number, perSweep: number): VariantPlan => {
     const records: QuantizedRecord[] = [own];
@@ -155,9 +163,10 @@ export function planVariants(model: ExplainableModel, record: PlainRecord, regio
       }
       return region;
     };
-    const averages = entered.slice(0, averageCount).map((i) => ({ feature: i, value: model.input.mean[i]!, region: place(averageVariant(model, record, i)) }));
+    const chosen = new Set(ranked.slice(0, averageCount));
+    const averages = entered.filter((i) => chosen.has(i)).map((i) => ({ feature: i, value: model.input.mean[i]!, region: place(averageVariant(model, record, i)) }));
     const sweeps = perSweep < 2 ? [] : swept.map(({ feature, levels }) => ({ feature, points: thin(levels, perSweep, own[feature]!).map(({ value }) => ({ value, region: place(sweepVariant(model, record, feature, value)) })) }));
-    return { records, plain, averages, sweeps };
+    return { records, plain, averages, sweeps, unexplained: entered.filter((i) => !chosen.has(i)) };
   };
 
   for (let m = longest; m >= 2; m--) {
