@@ -22,6 +22,9 @@
  */
 import type { HeParameters } from './params.ts';
 import type { Ciphertext, Seal, SEALContext } from './seal.ts';
+import { bitReader, bitWriter, modInverse, SEAL_CIPHERTEXT_AT as AT, sealCiphertextView } from './sparse-result.ts';
+
+export { modInverse };
 
 export const PACKED_MAGIC = 0x52504343;
 export const PACKED_VERSION = 1;
@@ -91,33 +94,9 @@ export function readPackedHeader(bytes: Uint8Array, params: HeParameters): Packe
   return { scheme, primes, k0, k1, degree, correction };
 }
 
-const mod = (a: bigint, m: bigint): bigint => ((a % m) + m) % m;
-
-/** The inverse of a modulo m (extended Euclid); throws when there is none. */
-export function modInverse(a: bigint, m: bigint): bigint {
-  let [r0, r1, s0, s1] = [mod(a, m), m, 1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  if (r0 !== 1n) throw new RangeError('not invertible');
-  return mod(s0, m);
-}
-
-/**
- * Where SEAL 4 keeps a ciphertext's fields in its uncompressed serialization: header (16), parms
- * id (32), NTT flag (1), size, degree, primes (u64 each), scale (f64), correction factor (u64),
- * then the coefficient words, last. Checked against the object before use.
- */
-const AT = { degree: 57, primes: 65, correction: 81 } as const;
-
+/** A view of a result's SEAL bytes at the last level (one prime). */
 function checkLayout(raw: Uint8Array, degree: number): DataView {
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (raw.length < 2 * degree * 8 + 89 || view.getBigUint64(AT.degree, true) !== BigInt(degree) || view.getBigUint64(AT.primes, true) !== 1n) {
-    throw new Error('SEAL serialized this ciphertext in an unexpected layout');
-  }
-  return view;
+  return sealCiphertextView(raw, degree, 1);
 }
 
 /**
@@ -176,57 +155,6 @@ export function packCiphertext(seal: Seal, context: SEALContext, params: HeParam
     at += Math.ceil((n * k) / 8);
   }
   return out;
-}
-
-/**
- * Little-endian bit streams of k-bit values (k ≤ 64: one prime's worth), 32 bits at a time in plain numbers: the
- * pending bits stay below 2^40, well inside a double's exact range.
- */
-function bitWriter(out: Uint8Array, start: number) {
-  let at = start;
-  let acc = 0;
-  let pending = 0;
-  const put = (bits: number, width: number) => {
-    acc += bits * 2 ** pending;
-    pending += width;
-    while (pending >= 8) {
-      out[at++] = acc % 256;
-      acc = Math.floor(acc / 256);
-      pending -= 8;
-    }
-  };
-  const write = (value: bigint, k: number) => {
-    const low = Math.min(k, 32);
-    put(Number(value & 0xffffffffn) % 2 ** low, low);
-    if (k > 32) put(Number(value >> 32n) % 2 ** (k - 32), k - 32);
-  };
-  write.flush = () => {
-    if (pending > 0) out[at++] = acc;
-    acc = 0;
-    pending = 0;
-  };
-  return write;
-}
-
-function bitReader(bytes: Uint8Array, start: number) {
-  let at = start;
-  let acc = 0;
-  let pending = 0;
-  const take = (width: number): number => {
-    while (pending < width) {
-      acc += bytes[at++]! * 2 ** pending;
-      pending += 8;
-    }
-    const bits = acc % 2 ** width;
-    acc = Math.floor(acc / 2 ** width);
-    pending -= width;
-    return bits;
-  };
-  return (k: number): bigint => {
-    const low = Math.min(k, 32);
-    const lo = BigInt(take(low));
-    return k > 32 ? lo | (BigInt(take(k - 32)) << 32n) : lo;
-  };
 }
 
 /**
