@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseParameters, contextFor, type HeParameters } from './params.ts';
-import { floodBits, rerandomize } from './rerandomize.ts';
+import { floodBits, floodBitsFor, rerandomize } from './rerandomize.ts';
 import { loadSeal, type Ciphertext, type Seal, type SEALContext } from './seal.ts';
 
 let seal: Seal;
@@ -172,5 +172,59 @@ describe('noise flooding', () => {
     const today = chooseParameters(seal, 'bfv', 8192, [60, 60, 60], 23);
     expect(floodBits(today, 1, 25)).toBeGreaterThan(60);
     expect(floodBits(params, 3, 100) - floodBits(params, 3, 120)).toBe(20);
+  });
+
+  it('for k positions seen, needs log2 b + log2 k + 40 bits: 66 for a 20-bit bound at 34 positions', () => {
+    expect(floodBitsFor(631_005n, 34)).toBe(20 + 6 + 40);
+    expect(floodBitsFor(1n << 20n, 1)).toBe(60);
+    expect(floodBitsFor((1n << 20n) + 1n, 1)).toBe(61);
+    expect(() => floodBitsFor(0n, 3)).toThrow(RangeError);
+  });
+});
+
+describe('noise flooding at the single-record plans\' data level', () => {
+  it('keeps coefficient-encoded values exact under a 66-bit flood at two primes of degree 4096', () => {
+    const single = chooseParameters(seal, 'bfv', 4096, [47, 46, 16], 23);
+    const ctx = contextFor(seal, single);
+    const keygen = new seal.KeyGenerator(ctx);
+    const sk = keygen.secretKey();
+    const pk = keygen.createPublicKey();
+    const encryptor = new seal.Encryptor(ctx, pk, sk);
+    const decryptor = new seal.Decryptor(ctx, sk);
+    const n = single.polyModulusDegree;
+    const t = BigInt(single.plainModulus);
+    /** Coefficient i of a plaintext holds values[i] mod t (bytes patched: SEAL has no setter). */
+    const coefficients = (pt: InstanceType<Seal['Plaintext']>): bigint[] => {
+      const raw = pt.saveToArray(seal.ComprModeType.none) as Uint8Array;
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      const at = raw.length - pt.coeffCount() * 8;
+      return Array.from({ length: n }, (_, i) => (i < pt.coeffCount() ? view.getBigUint64(at + i * 8, true) : 0n));
+    };
+    const values = Array.from({ length: n }, (_, i) => (BigInt(i) * 104_729n) % t);
+    const empty = new seal.Plaintext(n);
+    const raw = empty.saveToArray(seal.ComprModeType.none) as Uint8Array;
+    empty.delete();
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    values.forEach((v, i) => view.setBigUint64(raw.length - n * 8 + i * 8, v, true));
+    const pt = new seal.Plaintext();
+    pt.loadFromArray(ctx, raw);
+    const ct = new seal.Ciphertext();
+    const out = new seal.Plaintext();
+    let flooded: Ciphertext | undefined;
+    try {
+      encryptor.encryptSymmetric(pt, ct);
+      expect(ct.coeffModulusSize()).toBe(2);
+      const before = decryptor.invariantNoiseBudget(ct);
+      flooded = rerandomize(seal, ctx, single, ct, pk, floodBitsFor(631_005n, 34));
+      decryptor.decrypt(flooded, out);
+      expect(coefficients(out)).toEqual(values);
+      // 93 bits of modulus, 23 of t, 66 of flood: a margin of about 2 bits is left, far below the fresh one.
+      const after = decryptor.invariantNoiseBudget(flooded);
+      expect(after).toBeGreaterThanOrEqual(1);
+      expect(after).toBeLessThanOrEqual(4);
+      expect(before - after).toBeGreaterThan(40);
+    } finally {
+      for (const o of [pt, ct, out, flooded, decryptor, encryptor, pk, sk, keygen]) o?.delete();
+    }
   });
 });

@@ -4,20 +4,23 @@
  * [−2^f, 2^f). The client then learns the decrypted value and nothing about how it was computed
  * (which weights, which path), up to a statistical distance of 2^−λ:
  *
- *   a circuit leaves noise e with |e_i| ≤ b in each of the n coefficients of c0 + c1·s; adding
- *   u_i uniform on 2^(f+1) values moves each coefficient's distribution by at most b / 2^f in
- *   statistical distance, n·b / 2^f in all; f = ⌈log2(n·b)⌉ + λ makes that ≤ 2^−λ. The fresh
- *   encryption of zero makes c1 uniform and independent of the circuit.
+ *   a circuit leaves noise e with |e_i| ≤ b in each coefficient of c0 + c1·s; adding u_i uniform
+ *   on 2^(f+1) values moves that coefficient's distribution by at most b / 2^f in statistical
+ *   distance. The fresh encryption of zero makes c1 uniform and independent of the circuit (RLWE),
+ *   so what the client can read is the coefficients it is sent c0 of: k·b / 2^f in all, and
+ *   f = ⌈log2 b⌉ + ⌈log2 k⌉ + λ makes that ≤ 2^−λ (floodBitsFor). A result whose c0 is sent whole
+ *   needs k = n (floodBits, from a measured margin).
  *
- * Cost: the flood uses f bits of the level's modulus, about log2(n) + λ bits (53 at n = 8192,
- * λ = 40) more than the circuit's own noise, so a result must keep a margin of that much plus the
- * required 10 bits. Today's single plans keep 25–32 bits at their 60-bit last prime, so they
- * cannot be flooded there; one more data prime leaves room, and switching down after the flood
- * (public post-processing) keeps the distance (docs/protocol.md §9). BFV only (BGV's noise is a
- * multiple of t and sits in NTT form).
+ * The single-record plans send c0 only at their k output positions (sparse-result.ts) and know b
+ * from the weights, not from a measurement: the flood costs about log2 b + log2 k + 40 bits of the
+ * data level's modulus (66 for Framingham's model at degree 4096, of 93). Every coefficient is
+ * flooded all the same (it costs nothing the client can see). Plaintexts may be batched or
+ * coefficient-encoded: the mask encrypts the zero polynomial. BFV only (BGV's noise is a multiple
+ * of t and sits in NTT form).
  */
 import type { HeParameters } from './params.ts';
 import type { Ciphertext, Seal, SEALContext } from './seal.ts';
+import { SEAL_CIPHERTEXT_AT, sealCiphertextView } from './sparse-result.ts';
 
 type PublicKey = InstanceType<Seal['PublicKey']>;
 
@@ -32,6 +35,15 @@ export function floodBits(params: HeParameters, primes: number, marginBits: numb
   const Q = params.coeffModulus.slice(0, primes).reduce((a, p) => a * BigInt(p), 1n);
   const noiseBits = Q.toString(2).length - BigInt(params.plainModulus).toString(2).length + 1 - marginBits - 1;
   return Math.max(0, noiseBits) + Math.ceil(Math.log2(params.polyModulusDegree)) + lambda;
+}
+
+/**
+ * Bits f of flooding for a circuit noise of at most `noiseBound` per coefficient, of which the
+ * client sees `positions` coefficients: ⌈log2 b⌉ + ⌈log2 k⌉ + λ, for a distance ≤ k·b/2^f ≤ 2^−λ.
+ */
+export function floodBitsFor(noiseBound: bigint, positions: number, lambda = CIRCUIT_PRIVACY_BITS): number {
+  if (noiseBound < 1n || !Number.isInteger(positions) || positions < 1) throw new RangeError('a flood needs a positive noise bound and at least one position');
+  return (noiseBound - 1n).toString(2).length + Math.ceil(Math.log2(positions)) + lambda;
 }
 
 /** Uniform integers in [−2^f, 2^f), one per coefficient, from the platform's CSPRNG. */
@@ -62,22 +74,21 @@ export function rerandomize(seal: Seal, context: SEALContext, params: HeParamete
   const moduli = params.coeffModulus.slice(0, primes).map(BigInt);
   const Q = moduli.reduce((a, b) => a * b, 1n);
   if (BigInt(f + 2) > BigInt(Q.toString(2).length)) throw new RangeError(`${f} bits of flooding do not fit a ${Q.toString(2).length}-bit modulus`);
-  const encoder = new seal.BatchEncoder(context);
   const encryptor = new seal.Encryptor(context, publicKey);
   const ev = new seal.Evaluator(context);
-  const zero = new seal.Plaintext();
+  // The zero polynomial: the same under batching and coefficient encoding.
+  const zero = new seal.Plaintext(n);
   const mask = new seal.Ciphertext();
   const flooded = new seal.Ciphertext();
   const out = new seal.Ciphertext();
   try {
-    encoder.encode(new BigInt64Array(encoder.slotCount()), zero);
     encryptor.encrypt(zero, mask);
     while (mask.coeffModulusSize() > primes) ev.cipherModSwitchToNextInplace(mask);
     if (mask.isNttForm()) throw new RangeError('expected a BFV ciphertext in coefficient form');
     // c0 words are the first primes·n of the serialized data (prime by prime), c1's follow.
     const raw = mask.saveToArray(seal.ComprModeType.none) as Uint8Array;
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const dataAt = raw.length - 2 * primes * n * 8;
+    const view = sealCiphertextView(raw, n, primes);
+    const dataAt = SEAL_CIPHERTEXT_AT.data;
     const noise = floodNoise(n, f);
     moduli.forEach((q, j) => {
       for (let i = 0; i < n; i++) {
@@ -98,6 +109,5 @@ export function rerandomize(seal: Seal, context: SEALContext, params: HeParamete
     zero.delete();
     ev.delete();
     encryptor.delete();
-    encoder.delete();
   }
 }
