@@ -20,6 +20,7 @@ import {
   sparseResultWidths,
   unpackSparseResult,
 } from './sparse-result.ts';
+import { noiseAtPositions, secretKeyCoefficients } from './sparse-result-noise.ts';
 
 let seal: Seal;
 let params: HeParameters;
@@ -190,6 +191,35 @@ describe('sparse results', () => {
     expect(size).toBeLessThanOrEqual(32 * 1024);
     // SEAL's own bytes of the same ciphertext: 113 + 2 · 2 primes · n · 8.
     expect(size * 6).toBeLessThan(113 + 2 * 2 * n * 8);
+  });
+});
+
+describe('noise at the output positions (secret-key diagnostics)', () => {
+  it('reads a fresh encryption\'s noise within SEAL\'s bound, and a packed one within the rounding bound more', () => {
+    const s = secretKeyCoefficients(seal, context, params, kit.decryptor, template(2));
+    expect(s.every((v) => v === -1 || v === 0 || v === 1)).toBe(true);
+    expect(s.filter((v) => v !== 0).length).toBeGreaterThan(n / 2);
+    const coeffs = Array.from({ length: n }, (_, i) => BigInt((i * 7919) % 5000) - 2500n);
+    const ct = encrypt(coeffs, 2);
+    try {
+      const all = Array.from({ length: n }, (_, i) => i);
+      const raw = ct.saveToArray(seal.ComprModeType.none) as Uint8Array;
+      const fresh = noiseAtPositions(params, raw, s, all, coeffs);
+      const abs = fresh.map((e) => (e < 0n ? -e : e));
+      // SEAL samples fresh noise in [−21, 21]; scaling the message rounds by at most 1 more.
+      expect(abs.every((e) => e <= 22n)).toBe(true);
+      expect(abs.some((e) => e >= 10n)).toBe(true);
+      const positions = all.filter((i) => i % 97 === 5);
+      const k0 = 60;
+      const k1 = 70;
+      const bytes = packSparseResult(seal, context, params, ct, positions, k0, k1);
+      const packed = noiseAtPositions(params, unpackSparseResult(params, bytes, positions, { k0, k1, primes: 2 }, template), s, positions, positions.map((p) => coeffs[p]!));
+      const bound = roundingBound(params, 2, k0, k1) + 22n;
+      expect(packed.every((e) => (e < 0n ? -e : e) <= bound)).toBe(true);
+      expect(packed).not.toEqual(positions.map((p) => fresh[p]));
+    } finally {
+      ct.delete();
+    }
   });
 });
 
