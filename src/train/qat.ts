@@ -93,6 +93,11 @@ export interface TernaryOutcome {
   monotoneRepairs: number;
 }
 
+/** The chosen run, and every run in the order trained (for ensembles of them). */
+export interface TernaryRuns extends TernaryOutcome {
+  runs: TernaryOutcome[];
+}
+
 export interface QatSetup {
   prepared: PreparedData;
   X: readonly PlainRecord[];
@@ -150,10 +155,11 @@ async function runCandidate(setup: QatSetup, config: TernaryConfig, run: Candida
 }
 
 /** Trains every candidate on the fitting rows and keeps the one with the least validation loss. */
-export async function trainTernary(setup: QatSetup, candidates: readonly TernaryConfig[] = TERNARY_CANDIDATES): Promise<TernaryOutcome> {
+export async function trainTernary(setup: QatSetup, candidates: readonly TernaryConfig[] = TERNARY_CANDIDATES): Promise<TernaryRuns> {
   const { prepared, X, y } = setup;
   const meter = new ProgressMeter(setup.loop.onProgress, candidates.reduce((sum, c) => sum + plannedEpochs(setup, c), 0));
   let best: TernaryOutcome | undefined;
+  const runs: TernaryOutcome[] = [];
   let offset = 0;
   for (const config of candidates) {
     const outcome = await runCandidate(setup, config, { fit: prepared.fit, validation: prepared.validation, meter, offset });
@@ -161,9 +167,10 @@ export async function trainTernary(setup: QatSetup, candidates: readonly Ternary
     const rows = prepared.validationRows;
     const probabilities = predictReference({ input: prepared.input, ...outcome.layers }, rows.map((r) => X[r]!));
     const validationLoss = balancedLogLoss(rows.map((r) => y[r]!), probabilities);
-    if (!best || validationLoss < best.validationLoss) best = { ...outcome, validationLoss };
+    runs.push({ ...outcome, validationLoss });
+    if (!best || validationLoss < best.validationLoss) best = runs.at(-1);
   }
   if (!best) throw new Error('no ternary candidates to train');
   meter.finish();
-  return best;
+  return { ...best, runs };
 }
