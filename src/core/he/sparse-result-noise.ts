@@ -13,8 +13,8 @@ type Decryptor = InstanceType<Seal['Decryptor']>;
 
 const product = (xs: readonly bigint[]): bigint => xs.reduce((a, b) => a * b, 1n);
 
-/** The primes of a serialized ciphertext and its coefficients, CRT-combined, by polynomial. */
-function coefficientsOf(params: HeParameters, raw: Uint8Array): { Q: bigint; read: (poly: number, i: number) => bigint } {
+/** The modulus Q of a serialized ciphertext's level and its coefficients, CRT-combined, by polynomial (0: c0, 1: c1). */
+export function ciphertextCoefficients(params: HeParameters, raw: Uint8Array): { Q: bigint; read: (poly: number, i: number) => bigint } {
   const n = params.polyModulusDegree;
   const primes = Number(new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getBigUint64(SEAL_CIPHERTEXT_AT.primes, true));
   const moduli = levelPrimes(params, primes);
@@ -72,7 +72,7 @@ export function secretKeyCoefficients(seal: Seal, context: SEALContext, params: 
  */
 export function noiseAtPositions(params: HeParameters, raw: Uint8Array, secret: Int8Array, positions: readonly number[], values: readonly bigint[]): bigint[] {
   const n = params.polyModulusDegree;
-  const { Q, read } = coefficientsOf(params, raw);
+  const { Q, read } = ciphertextCoefficients(params, raw);
   const t = BigInt(params.plainModulus);
   const c1 = Array.from({ length: n }, (_, i) => read(1, i));
   const support: number[] = [];
