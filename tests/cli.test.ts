@@ -94,7 +94,8 @@ describe('train, plan, eval', () => {
     const p = JSON.parse(r.stdout);
     for (const key of ['scheme', 'polyModulusDegree', 'plainModulusBits', 'coeffModulusBits', 'layout', 'outputBound', 'noiseMarginBits', 'evaluationKeyBytes', 'uploadBytesPerRecord', 'downloadBytesPerRecord']) expect(p).toHaveProperty(key);
     expect(p.layout).toBe(layout);
-    expect(p.noiseMarginBits).toBeGreaterThanOrEqual(10);
+    expect(p.noiseMarginBits).toBeGreaterThanOrEqual(p.requiredMarginBits);
+    expect(p.requiredMarginBits).toBe(layout === 'batch' ? 10 : 1);
     expect(2 ** p.plainModulusBits).toBeGreaterThan(2 * p.outputBound);
   });
 

@@ -1,11 +1,11 @@
 /**
  * The encryption engine against the real SEAL, on small synthetic models: exactness, refusals
- * of foreign keys, plans and damaged ciphertexts, results only uncompressed, the security check
- * and the noise margin.
+ * of foreign keys, plans and damaged ciphertexts, batch results only uncompressed and single
+ * ones only sparse, each plan's keys exactly, the security check and the noise margin.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zstdCompressSync } from 'node:zlib';
-import { compilePlan, HeClient, HeEvaluator, HeInputError, HeParameterError, PlanError, readSealHeader, REQUIRED_MARGIN_BITS, SEAL_HEADER_BYTES, verifyPlan, type HePlan } from '../src/core/he/index.ts';
+import { compilePlan, HeClient, HeEvaluator, HeInputError, HeParameterError, keyIdOf, PlanError, readSealHeader, REQUIRED_MARGIN_BITS, SEAL_HEADER_BYTES, verifyPlan, type HePlan } from '../src/core/he/index.ts';
 import { contextFor, chooseParameters } from '../src/core/he/params.ts';
 import { loadSeal } from '../src/core/he/seal.ts';
 import { referenceScore } from '../src/core/model/reference.ts';
@@ -62,7 +62,7 @@ describe.each(['batch', 'single'] as const)('%s layout', (layout) => {
     expect(() => evaluator.evaluate(wrongCount, keys)).toThrow(/expected \d+ ciphertexts/);
   });
 
-  it('sends results uncompressed and decrypts only those', () => {
+  it.runIf(layout === 'batch')('sends results uncompressed and decrypts only those', () => {
     using keys = evaluator.loadKeys(client.evaluationKeys());
     const records = randomRecords(modelA, 2, 5);
     const [input] = client.encryptRecords(records);
@@ -80,7 +80,34 @@ describe.each(['batch', 'single'] as const)('%s layout', (layout) => {
     const padded = new Uint8Array(result.ciphertext.length + 8);
     padded.set(result.ciphertext);
     expect(() => client.decryptScores({ ...result, ciphertext: padded })).toThrow(HeInputError);
-    expect(client.decryptScores(result).slice(0, layout === 'batch' ? 2 : 1)).toEqual(records.slice(0, layout === 'batch' ? 2 : 1).map((q) => referenceScore(modelA, q)));
+    expect(client.decryptScores(result).slice(0, 2)).toEqual(records.slice(0, 2).map((q) => referenceScore(modelA, q)));
+  });
+
+  it.runIf(layout === 'single')('takes results only in the sparse format of its plan, refusing any other length in plain words', () => {
+    using keys = evaluator.loadKeys(client.evaluationKeys());
+    const records = randomRecords(modelA, 2, 5);
+    const result = evaluator.evaluate(client.encryptVariants(records), keys);
+    expect(client.decryptVariants(result, 2)).toEqual(records.map((q) => referenceScore(modelA, q)));
+    for (const bytes of [result.ciphertext.slice(0, -1), new Uint8Array([...result.ciphertext, 0]), result.ciphertext.slice(0, 10)]) {
+      expect(() => client.decryptScores({ ...result, ciphertext: bytes })).toThrow(HeInputError);
+    }
+    // A SEAL ciphertext in place of the sparse result is refused, not decrypted.
+    const [sealBytes] = client.encryptRecords(records.slice(0, 1))[0]!.ciphertexts;
+    expect(() => client.decryptScores({ ...result, ciphertext: sealBytes! })).toThrow(/not a sparse result/);
+    expect(() => client.noiseBudget(result)).toThrow(/output positions only/);
+  });
+
+  it('makes exactly the keys its plan names, and the evaluator takes no others', () => {
+    const bundle = client.evaluationKeys();
+    const p = plan();
+    expect({ relin: bundle.relin !== null, publicKey: bundle.publicKey !== null, galois: bundle.galois !== null }).toEqual({ ...p.keys, galois: false });
+    expect(bundle.keyId).toBe(keyIdOf(bundle.relin, bundle.galois, bundle.publicKey));
+    const other = bundle.relin ? { ...bundle, relin: null } : { ...bundle, publicKey: null };
+    expect(() => evaluator.loadKeys(other)).toThrow(/this plan needs .* and none were sent/);
+    const extra = bundle.relin ? { ...bundle, publicKey: bundle.relin } : { ...bundle, relin: bundle.publicKey };
+    expect(() => evaluator.loadKeys(extra)).toThrow(/this plan takes no .*; send none/);
+    const damaged = bundle.relin ? { ...bundle, relin: bundle.relin.subarray(0, 100) } : { ...bundle, publicKey: bundle.publicKey!.subarray(0, 100) };
+    expect(() => evaluator.loadKeys(damaged)).toThrow(/could not be read/);
   });
 });
 
@@ -128,9 +155,25 @@ describe('parameters and noise', () => {
       const model = name.endsWith('B') ? modelB : modelA;
       const seen = await verifyPlan(model, plan);
       expect(seen.exact).toBe(true);
-      expect(seen.noiseMarginBits, name).toBeGreaterThanOrEqual(REQUIRED_MARGIN_BITS);
+      expect(seen.noiseMarginBits, name).toBeGreaterThanOrEqual(plan.report.requiredMarginBits);
+      if (plan.layout === 'batch') expect(plan.report.requiredMarginBits).toBe(REQUIRED_MARGIN_BITS);
     }
   });
+
+  it('sizes single plans from the noise bound, refusing what the flood or the size targets do not fit', async () => {
+    const plan = plans.singleA!;
+    const c = plan.circuit.layout === 'single' ? plan.circuit : undefined;
+    expect(c).toMatchObject({ form: 'quadratic', regionLength: 12 + 78, regions: Math.floor(4096 / 90) });
+    // f = ⌈log2 b⌉ + ⌈log2 k⌉ + 40, and the flooded, packed result kept its margin.
+    expect(c!.floodBits).toBe(plan.report.noiseBoundBits! + Math.ceil(Math.log2(c!.regions)) + 40);
+    expect(plan.report.noiseMarginBeforeFloodBits).toBeGreaterThan(c!.floodBits - plan.report.noiseBoundBits!);
+    const small = { scheme: 'bfv' as const, polyModulusDegree: 2048, coeffBits: [38, 16], switchBeforeSquare: 0, switchAfterSquare: 0 };
+    const large = { scheme: 'bfv' as const, polyModulusDegree: 8192, coeffBits: [60, 60, 60], switchBeforeSquare: 0, switchAfterSquare: 0 };
+    const refusal = compilePlan(modelA, 'single', { candidates: [small, large] });
+    await expect(refusal).rejects.toThrow(PlanError);
+    await expect(refusal).rejects.toThrow(/n=2048 q=38\+16: the flood does not fit/);
+    await expect(refusal).rejects.toThrow(/n=8192 q=60\+60\+60 bits t=\d+ bits: upload \d+ B > 65536 B/);
+  }, 60_000);
 
   it('refuses a parameter set whose margin is gone, saying so', async () => {
     const tooSmall = [{ scheme: 'bgv' as const, polyModulusDegree: 4096, coeffBits: [30, 30, 30], switchBeforeSquare: 0, switchAfterSquare: 0 }];

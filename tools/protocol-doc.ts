@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compilePlan, LAYOUTS, coeffModulusBits, type HePlan, type LayoutName } from '../src/core/he/index.ts';
 import { keyIdOf } from '../src/core/he/types.ts';
-import { packSingle } from '../src/core/he/layout.ts';
+import { featureVector, regionLengthFor } from '../src/core/he/quadratic.ts';
 import { canonicalJson } from '../src/core/hash.ts';
 import { makeModelCard, type ModelCard } from '../src/core/model/card.ts';
 import { MODEL_LIMITS, parseModel, sealModel, type ModelBody, type TernaryModel } from '../src/core/model/format.ts';
@@ -116,7 +116,7 @@ function plansRegion(all: readonly ServedDefault[]): string {
   for (const { card } of all) {
     for (const layout of LAYOUTS) {
       const p = card.plans[layout]!;
-      const single = p.circuit.single;
+      const c = p.circuit;
       rows.push([
         code(card.id),
         code(layout),
@@ -125,13 +125,14 @@ function plansRegion(all: readonly ServedDefault[]): string {
         code(p.params.plainModulus),
         String(p.outputBound),
         `${p.featureCount} / ${p.recordsPerInput} / ${p.ciphertextsPerInput}`,
-        `${p.circuit.switchBeforeSquare} / ${p.circuit.switchAfterSquare}`,
-        single ? `${single.blocks} / ${single.unitStride} / ${single.groupSize}` : '–',
+        c.layout === 'batch' ? `${c.switchBeforeSquare} / ${c.switchAfterSquare}` : '–',
+        c.layout === 'single' ? `${c.regionLength} / ${c.regions} / ${c.floodBits} / ${c.result.k0}, ${c.result.k1}` : '–',
+        `${p.keys.relin} / ${p.keys.publicKey}`,
         code(list(p.galoisSteps)),
       ]);
     }
   }
-  return table(['model', 'layout', 'plan hash', 'params', 'plainModulus', 'outputBound', 'featureCount / recordsPerInput / ciphertextsPerInput', 'switchBefore / AfterSquare', 'single: blocks / unitStride / groupSize', 'galoisSteps'], rows);
+  return table(['model', 'layout', 'plan hash', 'params', 'plainModulus', 'outputBound', 'featureCount / recordsPerInput / ciphertextsPerInput', 'switchBefore / AfterSquare', 'single: regionLength / regions / floodBits / result k0, k1', 'keys: relin / publicKey', 'galoisSteps'], rows);
 }
 
 /** §4.3: which zeros are missing values, per default model. */
@@ -205,9 +206,10 @@ function examplesRegion(all: readonly ServedDefault[]): string {
     parts.push(table(['i', 'feature', 'cell', 'read as', '(x − mean) / std · scale', 'q'], rows));
     parts.push('');
     if (ex.layout === 'single') {
-      const s = plan.circuit.single!;
-      const v = packSingle(s, q, plan.params.polyModulusDegree);
-      parts.push(`Packed for the \`single\` plan ${code(short(plan.hash))} (S = \`unitStride\` = ${s.unitStride}, n = ${plan.params.polyModulusDegree} slots), the one slot vector is:`);
+      const L = regionLengthFor(q.length);
+      const v = new BigInt64Array(plan.params.polyModulusDegree);
+      featureVector(q).forEach((z, m) => (v[m] = BigInt(z)));
+      parts.push(`Packed for the \`single\` plan ${code(short(plan.hash))} as region 0 (L = \`regionLength\` = ${L}: the ${q.length} values, then their pairwise products q_i·q_k for i ≤ k; n = ${plan.params.polyModulusDegree} coefficients), the plaintext polynomial's coefficients are:`);
       parts.push('');
       parts.push('```', ...runs(v), '```');
     } else {
@@ -227,13 +229,13 @@ function examplesRegion(all: readonly ServedDefault[]): string {
 /** §4.2: key id test vectors. */
 function keyIdRegion(): string {
   const relin = Uint8Array.of(1, 2, 3);
-  const galois = Uint8Array.of(4, 5);
+  const publicKey = Uint8Array.of(4, 5);
   return [
     '```',
-    `relin = 01 02 03, galois = nil    → hashed bytes 0000000000000003 010203 0000000000000000`,
-    `                                   → keyId ${keyIdOf(relin, null)}`,
-    `relin = 01 02 03, galois = 04 05  → hashed bytes 0000000000000003 010203 0000000000000002 0405`,
-    `                                   → keyId ${keyIdOf(relin, galois)}`,
+    `relin = 01 02 03, galois = nil, publicKey = nil    → hashed bytes 0000000000000003 010203 0000000000000000 0000000000000000`,
+    `                                                    → keyId ${keyIdOf(relin, null, null)}`,
+    `relin = nil, galois = nil, publicKey = 04 05       → hashed bytes 0000000000000000 0000000000000000 0000000000000002 0405`,
+    `                                                    → keyId ${keyIdOf(null, null, publicKey)}`,
     '```',
   ].join('\n');
 }

@@ -4,6 +4,7 @@ import { pairs, readModelFile } from './io.ts';
 
 /** The plan as the CLI's JSON reports it; per-record sizes divide by the records one input carries. */
 export function planSummary(plan: HePlan) {
+  const c = plan.circuit;
   return {
     model: plan.modelHash,
     planHash: plan.hash,
@@ -15,6 +16,10 @@ export function planSummary(plan: HePlan) {
     outputBound: plan.outputBound,
     noiseMarginBits: plan.report.noiseMarginBits,
     requiredMarginBits: plan.report.requiredMarginBits,
+    ...(c.layout === 'single'
+      ? { regions: c.regions, regionLength: c.regionLength, floodBits: c.floodBits, resultBits: c.result, noiseMarginBeforeFloodBits: plan.report.noiseMarginBeforeFloodBits, noiseBoundBits: plan.report.noiseBoundBits }
+      : {}),
+    keys: plan.keys,
     recordsPerCiphertextSet: plan.recordsPerInput,
     ciphertextsPerInput: plan.ciphertextsPerInput,
     galoisSteps: plan.galoisSteps,
@@ -38,10 +43,14 @@ export async function planCommand(modelPath: string, layout: LayoutName, json: b
   console.log(
     pairs([
       ['output bound', `±${s.outputBound} (plain modulus ${s.plainModulusBits} bits)`],
-      ['noise margin', `${s.noiseMarginBits} bits left (≥ ${s.requiredMarginBits} required), measured on the real circuit`],
-      ['records per upload', String(s.recordsPerCiphertextSet)],
-      ['rotation steps', s.galoisSteps.length ? s.galoisSteps.join(', ') : 'none (no Galois keys)'],
-      ['evaluation keys', kb(s.evaluationKeyBytes)],
+      ...(s.floodBits === undefined
+        ? [['noise margin', `${s.noiseMarginBits} bits left (≥ ${s.requiredMarginBits} required), measured on the real circuit`] as [string, string]]
+        : [
+            ['noise margin', `${s.noiseMarginBeforeFloodBits} bits after the product (noise bound 2^${s.noiseBoundBits}), ${s.noiseMarginBits} after flooding and packing (≥ ${s.requiredMarginBits} required), measured on the real circuit`] as [string, string],
+            ['circuit privacy', `results flooded with ${s.floodBits} bits of noise at ${s.regions} output positions (statistical distance ≤ 2^-40), sent at ${s.resultBits!.k1} / ${s.resultBits!.k0} bits per coefficient`] as [string, string],
+          ]),
+      ['records per upload', s.regions === undefined ? String(s.recordsPerCiphertextSet) : `1, with up to ${s.regions - 1} variants of it (${s.regions} regions of ${s.regionLength} coefficients)`],
+      ['evaluation keys', `${kb(s.evaluationKeyBytes)} (${[s.keys.relin && 'relinearization', s.keys.publicKey && 'public key', s.galoisSteps.length > 0 && 'Galois'].filter(Boolean).join(', ')})`],
       ['upload per record', kb(s.uploadBytesPerRecord)],
       ['download per record', kb(s.downloadBytesPerRecord)],
     ]),

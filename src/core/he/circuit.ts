@@ -1,29 +1,26 @@
 /**
  * The homomorphic circuit of a TernaryNet: the only server-side computation. It is the integer
  * reference (model/reference.ts) rewritten for ciphertexts:
- *   - ternary weights become additions and subtractions of ciphertexts (batch) or one weight
- *     mask and rotations (single);
- *   - the square activation is the only ciphertext multiplication (depth 1), relinearized once;
- *   - results are modulus-switched to the last level before leaving.
+ *   - batch: ternary weights become additions and subtractions of ciphertexts, the square
+ *     activation the only ciphertext multiplication (depth 1), relinearized once; results are
+ *     modulus-switched to the last level before leaving;
+ *   - single: the model as a quadratic form (quadratic.ts): one plaintext product of the
+ *     client's feature vectors by the weight polynomial W, plus C at the output positions. No
+ *     rotation, no square, no relinearization: no keys at all. The evaluator then floods it.
  * Plaintext constants are encoded once per model and freed by `dispose`.
  */
 import type { ModelBody } from '../model/format.ts';
-import type { Ciphertext, Plaintext, Seal, SEALContext, RelinKeys, GaloisKeys } from './seal.ts';
-import { singleBiasVector, singleSlotsUsed, singleWeightMask, type SingleLayout, type LayoutName } from './layout.ts';
+import type { Ciphertext, Plaintext, Seal, SEALContext, RelinKeys } from './seal.ts';
+import type { CircuitShape } from './plan.ts';
+import { coefficientPlaintext } from './coefficients.ts';
+import { outputPositions, quadraticForm, weightPolynomial } from './quadratic.ts';
 import type { OpTimer } from './types.ts';
 
-export interface CircuitShape {
-  layout: LayoutName;
-  /** Modulus switches after the first layer (before rotations and the square). */
-  switchBeforeSquare: number;
-  /** Modulus switches after the square (before the output fold). */
-  switchAfterSquare: number;
-  single?: SingleLayout;
-}
+export type { CircuitShape } from './plan.ts';
 
+/** What the circuit needs of the client's evaluation keys: relinearization for batch only. */
 export interface CircuitKeys {
-  relin: RelinKeys;
-  galois: GaloisKeys | null;
+  relin: RelinKeys | null;
 }
 
 interface BatchUnit {
@@ -43,9 +40,7 @@ export class TernaryCircuit implements Disposable {
   readonly #plaintexts: Plaintext[] = [];
   readonly #units: BatchUnit[] = [];
   #constant: Plaintext | null = null;
-  #mask: Plaintext | null = null;
-  #bias: Plaintext | null = null;
-  readonly #plainModulus: bigint;
+  #weights: Plaintext | null = null;
 
   constructor(seal: Seal, context: SEALContext, model: Pick<ModelBody, 'hidden' | 'output' | 'features'>, shape: CircuitShape) {
     this.#seal = seal;
@@ -53,15 +48,8 @@ export class TernaryCircuit implements Disposable {
     this.#shape = shape;
     this.#evaluator = new seal.Evaluator(context);
     this.#encoder = new seal.BatchEncoder(context);
-    const data = context.firstContextData();
-    const parms = data.parms();
-    const t = parms.plainModulus();
-    this.#plainModulus = t.value();
-    t.delete();
-    parms.delete();
-    data.delete();
     if (shape.layout === 'batch') this.#prepareBatch(model);
-    else this.#prepareSingle(model);
+    else this.#prepareSingle(model, context);
   }
 
   get slotCount(): number {
@@ -104,10 +92,25 @@ export class TernaryCircuit implements Disposable {
     if (constant !== 0n) this.#constant = this.#scalar(constant);
   }
 
-  #prepareSingle(model: Pick<ModelBody, 'hidden' | 'output' | 'features'>): void {
-    const layout = this.#shape.single!;
-    this.#mask = this.#encode(singleWeightMask(model, layout, this.slotCount));
-    this.#bias = this.#encode(singleBiasVector(model, layout, this.slotCount));
+  /** W(X) and C at every region's output position, as coefficient plaintexts. */
+  #prepareSingle(model: Pick<ModelBody, 'hidden' | 'output'>, context: SEALContext): void {
+    if (this.#shape.layout !== 'single') return;
+    const data = context.firstContextData();
+    const parms = data.parms();
+    const t = parms.plainModulus();
+    const n = Number(parms.polyModulusDegree());
+    const plainModulus = t.value();
+    [t, parms, data].forEach((o) => o.delete());
+    const form = quadraticForm(model);
+    if (form.regionLength !== this.#shape.regionLength) throw new Error(`the plan's regions are ${this.#shape.regionLength} coefficients, the model's quadratic form has ${form.regionLength}`);
+    // One product, not one per weight sign: SEAL's multiply_plain lifts coefficients ≥ t/2 to
+    // their negatives, so the noise grows by ||v||₁ either way.
+    this.#weights = coefficientPlaintext(this.#seal, context, n, plainModulus, weightPolynomial(form));
+    this.#plaintexts.push(this.#weights);
+    const constant = new Array<bigint>(n).fill(0n);
+    for (const p of outputPositions(form.regionLength, this.#shape.regions)) constant[p] = form.constant;
+    this.#constant = coefficientPlaintext(this.#seal, context, n, plainModulus, constant);
+    this.#plaintexts.push(this.#constant);
   }
 
   /**
@@ -123,16 +126,20 @@ export class TernaryCircuit implements Disposable {
           return r;
         }
       : <T>(_name: string, f: () => T): T => f();
-    return this.#shape.layout === 'batch' ? this.#evaluateBatch(inputs, keys, op) : this.#evaluateSingle(inputs[0]!, keys, op);
+    return this.#shape.layout === 'batch' ? this.#evaluateBatch(inputs, keys, op) : this.#evaluateSingle(inputs[0]!, op);
   }
 
   #switch(ct: Ciphertext, times: number, op: Op): void {
+    if (times === 0) return;
     for (let k = 0; k < times; k++) op('modSwitch', () => this.#evaluator.cipherModSwitchToNextInplace(ct));
   }
 
   #finish(y: Ciphertext, keys: CircuitKeys, op: Op): void {
     const ev = this.#evaluator;
-    if (y.size() > 2) op('relinearize', () => ev.relinearizeInplace(y, keys.relin));
+    if (y.size() > 2) {
+      if (!keys.relin) throw new Error('the batch circuit needs relinearization keys');
+      op('relinearize', () => ev.relinearizeInplace(y, keys.relin!));
+    }
     const last = this.#context.lastParmsId();
     op('modSwitch', () => ev.cipherModSwitchToInplace(y, last));
     last.delete();
@@ -155,7 +162,7 @@ export class TernaryCircuit implements Disposable {
       }
       if (y === null) throw new Error('the model has no unit that reads its inputs');
       if (this.#constant) op('addPlain', () => ev.addPlainInplace(y!, this.#constant!));
-      this.#switch(y, this.#shape.switchAfterSquare, op);
+      this.#switch(y, this.#shape.layout === 'batch' ? this.#shape.switchAfterSquare : 0, op);
       this.#finish(y, keys, op);
       return y;
     } catch (e) {
@@ -179,7 +186,7 @@ export class TernaryCircuit implements Disposable {
       if (unit.plus.length === 0) op('negate', () => ev.negateInplace(acc));
       if (unit.alpha) op('multiplyPlain', () => ev.multiplyPlainInplace(acc, unit.alpha!));
       if (unit.beta) op('addPlain', () => ev.addPlainInplace(acc, unit.beta!));
-      this.#switch(acc, this.#shape.switchBeforeSquare, op);
+      this.#switch(acc, this.#shape.layout === 'batch' ? this.#shape.switchBeforeSquare : 0, op);
       op('square', () => ev.squareInplace(acc));
       return acc;
     } catch (e) {
@@ -188,67 +195,18 @@ export class TernaryCircuit implements Disposable {
     }
   }
 
-  #evaluateSingle(input: Ciphertext, keys: CircuitKeys, op: Op): Ciphertext {
+  /** c · W + C: coefficient r·L + L − 1 of the result decrypts to record r's output. */
+  #evaluateSingle(input: Ciphertext, op: Op): Ciphertext {
     const ev = this.#evaluator;
-    const seal = this.#seal;
-    const layout = this.#shape.single!;
-    if (!keys.galois) throw new Error('the single-record layout needs Galois keys');
-    const galois = keys.galois;
-    const x = new seal.Ciphertext();
-    const tmp = new seal.Ciphertext();
-    let done = false;
+    const y = new this.#seal.Ciphertext();
     try {
-      op('multiplyPlain', () => ev.multiplyPlain(input, this.#mask!, x));
-      this.#switch(x, this.#shape.switchBeforeSquare, op);
-      // Sum the feature blocks: unit j's pre-activation lands in slot j.
-      for (let s = 1; s < layout.blocks; s *= 2) {
-        op('rotate', () => ev.rotateRows(x, layout.unitStride * s, galois, tmp));
-        op('add', () => ev.addInplace(x, tmp));
-      }
-      op('addPlain', () => ev.addPlainInplace(x, this.#bias!));
-      op('square', () => ev.squareInplace(x));
-      op('relinearize', () => ev.relinearizeInplace(x, keys.relin));
-      this.#switch(x, this.#shape.switchAfterSquare, op);
-      // Fold each sign group into its first slot, then slot 0 − slot P.
-      for (let s = 1; s < layout.groupSize; s *= 2) {
-        op('rotate', () => ev.rotateRows(x, s, galois, tmp));
-        op('add', () => ev.addInplace(x, tmp));
-      }
-      op('rotate', () => ev.rotateRows(x, layout.groupSize, galois, tmp));
-      op('sub', () => ev.subInplace(x, tmp));
-      this.#finish(x, keys, op);
-      // Slots other than each region's first hold partial sums of hidden activations; blind them.
-      const blind = this.#blinding(singleSlotsUsed(layout));
-      op('addPlain', () => ev.addPlainInplace(x, blind));
-      blind.delete();
-      done = true;
-      return x;
-    } finally {
-      if (!done) x.delete();
-      tmp.delete();
+      op('multiplyPlain', () => ev.multiplyPlain(input, this.#weights!, y));
+      op('addPlain', () => ev.addPlainInplace(y, this.#constant!));
+      return y;
+    } catch (e) {
+      y.delete();
+      throw e;
     }
-  }
-
-  /**
-   * A fresh plaintext, uniform mod t in every slot but the first of each region of `period`
-   * slots, which is zero: a region's output is the model's answer for the record the client put
-   * there, the same answer one request per record would give.
-   */
-  #blinding(period: number): Plaintext {
-    const n = this.slotCount;
-    const t = this.#plainModulus;
-    const words = new BigUint64Array(n);
-    crypto.getRandomValues(words);
-    const v = new BigInt64Array(n);
-    // Centered representatives: the encoder takes values in [-(t-1)/2, (t-1)/2].
-    for (let s = 1; s < n; s++) {
-      if (s % period === 0) continue;
-      const r = words[s]! % t;
-      v[s] = r > t / 2n ? r - t : r;
-    }
-    const pt = new this.#seal.Plaintext();
-    this.#encoder.encode(v, pt);
-    return pt;
   }
 
   [Symbol.dispose](): void {

@@ -2,19 +2,24 @@
  * The client's side of encryption: holds the secret key, makes evaluation keys, encrypts
  * quantized records and decrypts scores. In the browser this lives inside he.worker only.
  *
- * Encryption is symmetric and seeded (half the bytes of public-key encryption), inputs go
- * uncompressed and keys compressed (docs/protocol.md §4.5); results are taken only
- * uncompressed and within the plan's size (§4.6). The secret key never leaves except through
+ * Encryption is symmetric and seeded (half the bytes of public-key encryption). Batch inputs go
+ * uncompressed, single ones (coefficient-encoded feature vectors, quadratic.ts) zstd-compressed,
+ * keys compressed (docs/protocol.md §4.5). Batch results are taken only uncompressed and within
+ * the plan's size (§4.6); single ones only in the sparse format, checked against the plan before
+ * anything is allocated (sparse-result.ts). The secret key never leaves except through
  * `exportSecretKey`, which callers use only to wrap it for storage or a passphrase backup.
  */
 import { hashParts } from '../hash.ts';
 import type { QuantizedRecord } from '../model/reference.ts';
 import { contextFor } from './params.ts';
 import { loadSeal, sealErrorText, type Seal, type SEALContext, type SecretKey, type Ciphertext } from './seal.ts';
-import { packBatch, packSingle, packSingleRegions, singleRegions, singleSlotsUsed } from './layout.ts';
+import { packBatch } from './layout.ts';
 import { ciphertextBytesBound, readSealHeader, type SealCompression } from './serialized.ts';
 import { isPackedResult, PackedResultError, unpackCiphertext } from './packed-result.ts';
-import type { HePlan } from './plan.ts';
+import { SparseResultError, unpackSparseResult } from './sparse-result.ts';
+import { coefficientPlaintext, readCoefficients } from './coefficients.ts';
+import { outputPositions, packRegions } from './quadratic.ts';
+import type { HePlan, QuadraticCircuit } from './plan.ts';
 import { HeInputError, keyIdOf, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle } from './types.ts';
 
 export class HeClient implements Disposable {
@@ -27,6 +32,9 @@ export class HeClient implements Disposable {
   readonly #encryptor;
   readonly #decryptor;
   readonly #encoder;
+  readonly #plainModulus: bigint;
+  /** Single plans: the coefficient of each region's output. */
+  readonly #positions: number[];
 
   private constructor(seal: Seal, plan: HePlan, secretKey?: Uint8Array) {
     this.#seal = seal;
@@ -51,6 +59,8 @@ export class HeClient implements Disposable {
     this.#encryptor = new seal.Encryptor(this.#context, this.#publicKey, this.#secretKey);
     this.#decryptor = new seal.Decryptor(this.#context, this.#secretKey);
     this.#encoder = new seal.BatchEncoder(this.#context);
+    this.#plainModulus = BigInt(plan.params.plainModulus);
+    this.#positions = plan.circuit.layout === 'single' ? outputPositions(plan.circuit.regionLength, plan.circuit.regions) : [];
   }
 
   /** A client for a plan, with a new key pair or the given serialized secret key. */
@@ -72,19 +82,24 @@ export class HeClient implements Disposable {
     return hashParts([new TextEncoder().encode('cipherclinic key fingerprint v1'), this.exportSecretKey()]).slice(0, 16);
   }
 
-  /** Relinearization keys, plus Galois keys for the plan's rotation steps only; seeded, compressed. */
+  /**
+   * The public keys the plan names (plan.keys), seeded and zstd-compressed: relinearization keys
+   * for batch plans; for single plans the public key, under which the server re-randomizes
+   * each result. Galois keys only for rotation steps, which no plan has today.
+   */
   evaluationKeys(): EvaluationKeyBundle {
     const zstd = this.#seal.ComprModeType.zstd;
-    const rk = this.#keygen.createRelinKeysSerializable();
-    const relin = rk.saveToArray(zstd) as Uint8Array;
-    rk.delete();
-    let galois: Uint8Array | null = null;
-    if (this.plan.galoisSteps.length > 0) {
-      const gk = this.#keygen.createGaloisKeysSerializableWithSteps(Int32Array.from(this.plan.galoisSteps));
-      galois = gk.saveToArray(zstd) as Uint8Array;
-      gk.delete();
-    }
-    return { planHash: this.plan.hash, keyId: keyIdOf(relin, galois), relin, galois };
+    const save = (key: { saveToArray(mode: typeof zstd): unknown; delete(): void }): Uint8Array => {
+      try {
+        return key.saveToArray(zstd) as Uint8Array;
+      } finally {
+        key.delete();
+      }
+    };
+    const relin = this.plan.keys.relin ? save(this.#keygen.createRelinKeysSerializable()) : null;
+    const galois = this.plan.galoisSteps.length > 0 ? save(this.#keygen.createGaloisKeysSerializableWithSteps(Int32Array.from(this.plan.galoisSteps))) : null;
+    const publicKey = this.plan.keys.publicKey ? save(this.#keygen.createPublicKeySerializable()) : null;
+    return { planHash: this.plan.hash, keyId: keyIdOf(relin, galois, publicKey), relin, galois, publicKey };
   }
 
   #encrypt(values: BigInt64Array): Uint8Array {
@@ -93,8 +108,8 @@ export class HeClient implements Disposable {
       this.#encoder.encode(values, pt);
       const ser = this.#encryptor.encryptSymmetricSerializable(pt);
       // Seeded but not compressed: SEAL's words carry 46–60 random bits in 64, so zstd saves
-      // at most ~15% on batch inputs and nothing on single ones, while inflating them was ~15%
-      // of the server's evaluation time (docs/protocol.md). Keys, sent once, stay compressed.
+      // at most ~15% on batch inputs, while inflating them was ~15% of the server's evaluation
+      // time (docs/protocol.md). Keys, sent once, stay compressed.
       const bytes = ser.saveToArray(this.#seal.ComprModeType.none) as Uint8Array;
       ser.delete();
       return bytes;
@@ -114,29 +129,45 @@ export class HeClient implements Disposable {
     return this.#envelope(records.length, vectors.map((v) => this.#encrypt(v)));
   }
 
-  /** Single layout: one record, replicated as the plan's packing asks, in one ciphertext. */
+  #single(what: string): QuadraticCircuit {
+    if (this.plan.circuit.layout !== 'single') throw new Error(`${what} needs a single-record plan`);
+    return this.plan.circuit;
+  }
+
+  /** Single layout: one record in one ciphertext (region 0). */
   encryptRecord(record: QuantizedRecord): EncryptedInput {
-    if (this.plan.layout !== 'single' || !this.plan.circuit.single) throw new Error('encryptRecord needs a single-record plan');
-    return this.#envelope(1, [this.#encrypt(packSingle(this.plan.circuit.single, record, this.slotCount))]);
+    this.#single('encryptRecord');
+    return this.encryptVariants([record]);
   }
 
   /**
-   * Regions of a single-layout ciphertext (layout.ts): how many records `encryptVariants` can
+   * Regions of a single-layout ciphertext (quadratic.ts): how many records `encryptVariants` can
    * carry in the one ciphertext a single prediction sends.
    */
   get regions(): number {
-    if (this.plan.layout !== 'single' || !this.plan.circuit.single) throw new Error('regions exist in single-record plans only');
-    return singleRegions(this.plan.circuit.single, this.slotCount);
+    return this.#single('regions').regions;
   }
 
   /**
    * Single layout: a record and variants of it, record r in region r, in one ciphertext of the
-   * same size as `encryptRecord`'s. The server runs the same circuit; `decryptVariants` reads
-   * each region's output.
+   * same size as `encryptRecord`'s. The server runs the same product; `decryptVariants` reads
+   * each region's output. Seeded and zstd-compressed: the coefficients of a seeded ciphertext's
+   * c0 are below its primes (46–47 bits of 64), so zstd saves about 15% (65.6 → 55.8 KB).
    */
   encryptVariants(records: readonly QuantizedRecord[]): EncryptedInput {
-    if (this.plan.layout !== 'single' || !this.plan.circuit.single) throw new Error('encryptVariants needs a single-record plan');
-    return this.#envelope(1, [this.#encrypt(packSingleRegions(this.plan.circuit.single, records, this.slotCount))]);
+    this.#single('encryptVariants');
+    const coeffs = packRegions(records, this.plan.featureCount, this.plan.params.polyModulusDegree);
+    const pt = coefficientPlaintext(this.#seal, this.#context, this.plan.params.polyModulusDegree, this.#plainModulus, coeffs);
+    try {
+      const ser = this.#encryptor.encryptSymmetricSerializable(pt);
+      try {
+        return this.#envelope(1, [ser.saveToArray(this.#seal.ComprModeType.zstd) as Uint8Array]);
+      } finally {
+        ser.delete();
+      }
+    } finally {
+      pt.delete();
+    }
   }
 
   /** Encrypts any number of records, split into as many inputs as the plan needs. */
@@ -171,8 +202,9 @@ export class HeClient implements Disposable {
     }
   }
 
-  #load(result: EncryptedResult): Ciphertext {
+  #load(result: EncryptedResult, everyPosition = false): Ciphertext {
     if (result.planHash !== this.plan.hash) throw new HeInputError(`the result was computed for plan ${result.planHash.slice(0, 12)}…, not this client's plan ${this.plan.hash.slice(0, 12)}…`);
+    if (this.plan.circuit.layout === 'single') return this.#loadSparse(result, this.plan.circuit, everyPosition);
     // A packed result (packed-result.ts) is checked against the plan before it is expanded into
     // SEAL bytes no larger than a first-level ciphertext.
     if (isPackedResult(result.ciphertext)) {
@@ -186,6 +218,28 @@ export class HeClient implements Disposable {
       return this.#loadSeal({ ...result, ciphertext: bytes });
     }
     return this.#loadSeal(result);
+  }
+
+  /** The data level: results of single plans stay there (the sparse format has its own widths). */
+  get #dataPrimes(): number {
+    return this.plan.params.coeffModulus.length - 1;
+  }
+
+  /**
+   * A sparse result (sparse-result.ts), checked against the plan's widths, positions and length
+   * before it is expanded into SEAL bytes of one data-level ciphertext. `everyPosition`: the
+   * compiler's full result, with c0 at every coefficient.
+   */
+  #loadSparse(result: EncryptedResult, circuit: QuadraticCircuit, everyPosition: boolean): Ciphertext {
+    const positions = everyPosition ? Array.from({ length: this.plan.params.polyModulusDegree }, (_, i) => i) : this.#positions;
+    let bytes: Uint8Array;
+    try {
+      bytes = unpackSparseResult(this.plan.params, result.ciphertext, positions, { ...circuit.result, primes: this.#dataPrimes }, (primes) => this.#templateAt(primes));
+    } catch (e) {
+      if (e instanceof SparseResultError) throw new HeInputError(e.message);
+      throw e;
+    }
+    return this.#loadSeal({ ...result, ciphertext: bytes });
   }
 
   #loadSeal(result: EncryptedResult): Ciphertext {
@@ -218,7 +272,7 @@ export class HeClient implements Disposable {
     }
   }
 
-  /** Decrypts a result and decodes every slot. */
+  /** Decrypts a result and decodes every slot (batch). */
   #slots(result: EncryptedResult): BigInt64Array {
     const ct = this.#load(result);
     const pt = new this.#seal.Plaintext();
@@ -231,9 +285,23 @@ export class HeClient implements Disposable {
     }
   }
 
+  /** Decrypts a single result and reads the first `count` regions' outputs. */
+  #outputs(result: EncryptedResult, count: number): number[] {
+    const ct = this.#load(result);
+    const pt = new this.#seal.Plaintext();
+    try {
+      this.#decryptor.decrypt(ct, pt);
+      return readCoefficients(this.#seal, pt, this.#plainModulus, this.#positions.slice(0, count)).map(Number);
+    } finally {
+      pt.delete();
+      ct.delete();
+    }
+  }
+
   /** Decrypts the integer network outputs, one per record the input carried. */
   decryptScores(result: EncryptedResult): number[] {
-    return Array.from(this.#slots(result).subarray(0, result.layout === 'single' ? 1 : result.count), Number);
+    if (this.plan.layout === 'single') return this.#outputs(result, 1);
+    return Array.from(this.#slots(result).subarray(0, result.count), Number);
   }
 
   /**
@@ -241,16 +309,19 @@ export class HeClient implements Disposable {
    * own score, what decryptScores gives) first.
    */
   decryptVariants(result: EncryptedResult, count: number): number[] {
-    if (this.plan.layout !== 'single' || !this.plan.circuit.single) throw new Error('decryptVariants needs a single-record plan');
-    if (!Number.isInteger(count) || count < 1 || count > this.regions) throw new RangeError(`a result holds 1 to ${this.regions} region outputs, asked for ${count}`);
-    const R = singleSlotsUsed(this.plan.circuit.single);
-    const slots = this.#slots(result);
-    return Array.from({ length: count }, (_, r) => Number(slots[r * R]!));
+    const regions = this.#single('decryptVariants').regions;
+    if (!Number.isInteger(count) || count < 1 || count > regions) throw new RangeError(`a result holds 1 to ${regions} region outputs, asked for ${count}`);
+    return this.#outputs(result, count);
   }
 
-  /** Noise budget left in a result, in bits (0 means decryption is no longer exact). */
-  noiseBudget(result: EncryptedResult): number {
-    const ct = this.#load(result);
+  /**
+   * Noise budget left in a result, in bits (0 means decryption is no longer exact). A single
+   * result carries c0 at its output positions only, so its budget is measurable only on a result
+   * with every position (`everyPosition`, which the compiler asks the evaluator for).
+   */
+  noiseBudget(result: EncryptedResult, everyPosition = false): number {
+    if (this.plan.layout === 'single' && !everyPosition) throw new Error('a single-record result carries c0 at its output positions only; measure the budget on a result with every position');
+    const ct = this.#load(result, everyPosition);
     try {
       return this.#decryptor.invariantNoiseBudget(ct);
     } finally {

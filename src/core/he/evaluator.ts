@@ -1,28 +1,35 @@
 /**
  * The server's side: evaluates a model's circuit on ciphertexts with public evaluation keys
  * only. Everything a client sends is checked before SEAL sees it, and every SEAL refusal is
- * turned into an HeInputError that says what was wrong.
+ * turned into an HeInputError that says what was wrong. Single-record results are re-randomized
+ * under the client's public key and flooded (rerandomize.ts) before they leave, so the client
+ * learns its outputs and nothing of how they were computed, then sent sparse (sparse-result.ts).
  */
 import type { TernaryModel } from '../model/format.ts';
 import { TernaryCircuit, type CircuitKeys } from './circuit.ts';
 import { contextFor } from './params.ts';
-import { loadSeal, sealErrorText, type Ciphertext, type Seal, type SEALContext } from './seal.ts';
-import type { HePlan } from './plan.ts';
+import { loadSeal, sealErrorText, type Ciphertext, type GaloisKeys, type PublicKey, type Seal, type SEALContext } from './seal.ts';
+import type { HePlan, QuadraticCircuit } from './plan.ts';
 import { packCiphertext } from './packed-result.ts';
+import { packSparseResult } from './sparse-result.ts';
+import { rerandomize } from './rerandomize.ts';
+import { outputPositions } from './quadratic.ts';
 import { HeInputError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type OpTimer } from './types.ts';
 
-/** Evaluation keys loaded into SEAL; free with `dispose` (or `using`). */
+/** Evaluation keys loaded into SEAL, those the plan names and null for the others; free with `dispose` (or `using`). */
 export class LoadedKeys implements Disposable, CircuitKeys {
   constructor(
     readonly relin: CircuitKeys['relin'],
-    readonly galois: CircuitKeys['galois'],
+    readonly galois: GaloisKeys | null,
+    readonly publicKey: PublicKey | null,
   ) {}
   [Symbol.dispose](): void {
     this.dispose();
   }
   dispose(): void {
-    this.relin.delete();
+    this.relin?.delete();
     this.galois?.delete();
+    this.publicKey?.delete();
   }
 }
 
@@ -40,10 +47,20 @@ export function galoisElement(step: number, n: number): number {
   return Number(r);
 }
 
-/** Bits per coefficient of a packed result's c0 and c1 (docs/protocol.md §9). */
+/** Bits per coefficient of a packed batch result's c0 and c1 (packed-result.ts). */
 export interface ResultPacking {
   k0: number;
   k1: number;
+}
+
+export interface EvaluateOptions {
+  /** Batch results: pack at these widths (packed-result.ts) instead of SEAL's words. */
+  packing?: ResultPacking;
+  /**
+   * Single results: c0 at every coefficient, not only the output positions. For the compiler's
+   * proof with throwaway keys, which measures the noise budget of the whole flooded result.
+   */
+  everyPosition?: boolean;
 }
 
 export class HeEvaluator implements Disposable {
@@ -53,6 +70,7 @@ export class HeEvaluator implements Disposable {
   readonly #context: SEALContext;
   readonly #circuit: TernaryCircuit;
   readonly #firstParms: string;
+  readonly #positions: number[];
 
   private constructor(seal: Seal, model: TernaryModel, plan: HePlan) {
     if (plan.modelHash !== model.hash) throw new Error(`plan ${plan.hash.slice(0, 12)}… was compiled for another model`);
@@ -61,6 +79,7 @@ export class HeEvaluator implements Disposable {
     this.plan = plan;
     this.#context = contextFor(seal, plan.params);
     this.#circuit = new TernaryCircuit(seal, this.#context, model, plan.circuit);
+    this.#positions = plan.circuit.layout === 'single' ? outputPositions(plan.circuit.regionLength, plan.circuit.regions) : [];
     const first = this.#context.firstParmsId();
     this.#firstParms = String(first.values());
     first.delete();
@@ -71,39 +90,44 @@ export class HeEvaluator implements Disposable {
   }
 
   /**
-   * Loads a client's evaluation keys, refusing keys for another plan or missing rotations. Their
-   * id is not checked here: whoever takes keys from elsewhere checks it against the bytes as
-   * they arrived (the server's pool worker), before any inflating.
+   * Loads a client's evaluation keys, refusing keys for another plan and bundles that lack a key
+   * the plan needs or carry one it does not. Their id is not checked here: whoever takes keys
+   * from elsewhere checks it against the bytes as they arrived (the server's pool worker), before
+   * any inflating.
    */
-  loadKeys(bundle: Pick<EvaluationKeyBundle, 'planHash' | 'relin' | 'galois'>): LoadedKeys {
+  loadKeys(bundle: Pick<EvaluationKeyBundle, 'planHash' | 'relin' | 'galois' | 'publicKey'>): LoadedKeys {
     if (bundle.planHash !== this.plan.hash) throw new HeInputError(`evaluation keys were made for plan ${bundle.planHash.slice(0, 12)}…, this model's ${this.plan.layout} plan is ${this.plan.hash.slice(0, 12)}…`);
-    const relin = new this.#seal.RelinKeys();
-    let galois = null;
-    try {
-      relin.loadFromArray(this.#context, bundle.relin);
-    } catch (e) {
-      relin.delete();
-      throw new HeInputError(`relinearization keys could not be read: ${sealErrorText(e)}`);
-    }
-    if (this.plan.galoisSteps.length > 0) {
-      galois = new this.#seal.GaloisKeys();
+    const needs = this.plan.keys;
+    const rotates = this.plan.galoisSteps.length > 0;
+    const expect = (what: string, needed: boolean, sent: Uint8Array | null) => {
+      if (needed && !sent) throw new HeInputError(`this plan needs ${what} and none were sent`);
+      if (!needed && sent) throw new HeInputError(`this plan takes no ${what}; send none`);
+    };
+    expect('relinearization keys', needs.relin, bundle.relin);
+    expect('Galois keys', rotates, bundle.galois);
+    expect('public key', needs.publicKey, bundle.publicKey);
+    const loaded: { delete(): void }[] = [];
+    const load = <K extends { loadFromArray(context: SEALContext, bytes: Uint8Array): void; delete(): void }>(key: K, bytes: Uint8Array, what: string): K => {
+      loaded.push(key);
       try {
-        if (!bundle.galois) throw new HeInputError('this plan needs Galois keys and none were sent');
-        try {
-          galois.loadFromArray(this.#context, bundle.galois);
-        } catch (e) {
-          throw new HeInputError(`Galois keys could not be read: ${sealErrorText(e)}`);
-        }
-        for (const step of this.plan.galoisSteps) {
-          if (!galois.hasKey(galoisElement(step, this.plan.params.polyModulusDegree))) throw new HeInputError(`Galois keys lack rotation step ${step}`);
-        }
+        key.loadFromArray(this.#context, bytes);
       } catch (e) {
-        relin.delete();
-        galois.delete();
-        throw e;
+        throw new HeInputError(`${what} could not be read: ${sealErrorText(e)}`);
       }
+      return key;
+    };
+    try {
+      const relin = bundle.relin ? load(new this.#seal.RelinKeys(), bundle.relin, 'relinearization keys') : null;
+      const galois = bundle.galois ? load(new this.#seal.GaloisKeys(), bundle.galois, 'Galois keys') : null;
+      for (const step of this.plan.galoisSteps) {
+        if (!galois!.hasKey(galoisElement(step, this.plan.params.polyModulusDegree))) throw new HeInputError(`Galois keys lack rotation step ${step}`);
+      }
+      const publicKey = bundle.publicKey ? load(new this.#seal.PublicKey(), bundle.publicKey, 'the public key') : null;
+      return new LoadedKeys(relin, galois, publicKey);
+    } catch (e) {
+      loaded.forEach((k) => k.delete());
+      throw e;
     }
-    return new LoadedKeys(relin, galois);
   }
 
   #check(input: EncryptedInput): void {
@@ -140,25 +164,47 @@ export class HeEvaluator implements Disposable {
    * throw HeInputError; anything else that fails after the inputs were accepted is a fault of
    * ours and surfaces as an ordinary Error.
    */
-  evaluate(input: EncryptedInput, keys: LoadedKeys, timer?: OpTimer, packing?: ResultPacking): EncryptedResult {
+  evaluate(input: EncryptedInput, keys: LoadedKeys, timer?: OpTimer, options: EvaluateOptions = {}): EncryptedResult {
     this.#check(input);
     const cts: Ciphertext[] = [];
     try {
       input.ciphertexts.forEach((bytes, i) => cts.push(this.#load(bytes, i)));
       const out = this.#circuit.evaluate(cts, keys, timer);
       try {
-        // Uncompressed: clients refuse compressed results (a bomb would be inflated by SEAL in
-        // full), and zstd saved ~15% on batch results and nothing on single ones.
-        // Packed (packed-result.ts) only when a caller asks with measured bit widths.
-        const ciphertext = packing
-          ? packCiphertext(this.#seal, this.#context, this.plan.params, out, packing.k0, packing.k1)
-          : (out.saveToArray(this.#seal.ComprModeType.none) as Uint8Array);
+        const circuit = this.plan.circuit;
+        const ciphertext =
+          circuit.layout === 'single'
+            ? this.#privateResult(out, circuit, keys, timer, options.everyPosition ?? false)
+            : options.packing
+              ? packCiphertext(this.#seal, this.#context, this.plan.params, out, options.packing.k0, options.packing.k1)
+              : // Uncompressed: clients refuse compressed results (a bomb would be inflated by SEAL in full).
+                (out.saveToArray(this.#seal.ComprModeType.none) as Uint8Array);
         return { layout: input.layout, modelHash: input.modelHash, planHash: input.planHash, count: input.count, ciphertext };
       } finally {
         out.delete();
       }
     } finally {
       cts.forEach((c) => c.delete());
+    }
+  }
+
+  /**
+   * A single result as it leaves: re-randomized under the client's public key with f bits of
+   * flooding (plan.circuit.floodBits), then only what the client reads, sparse.
+   */
+  #privateResult(product: Ciphertext, circuit: QuadraticCircuit, keys: LoadedKeys, timer: OpTimer | undefined, everyPosition: boolean): Uint8Array {
+    if (!keys.publicKey) throw new Error('the single-record plan needs the client\'s public key');
+    const t0 = performance.now();
+    const flooded = rerandomize(this.#seal, this.#context, this.plan.params, product, keys.publicKey, circuit.floodBits);
+    try {
+      const t1 = performance.now();
+      timer?.('flood', t1 - t0);
+      const positions = everyPosition ? Array.from({ length: this.plan.params.polyModulusDegree }, (_, i) => i) : this.#positions;
+      const bytes = packSparseResult(this.#seal, this.#context, this.plan.params, flooded, positions, circuit.result.k0, circuit.result.k1);
+      timer?.('pack', performance.now() - t1);
+      return bytes;
+    } finally {
+      flooded.delete();
     }
   }
 

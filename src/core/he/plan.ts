@@ -1,17 +1,50 @@
 /**
  * An HE plan: everything both parties must agree on to run one model in one layout —
- * parameters, packing, where the circuit switches modulus. Its hash names it on the wire.
- * The plan is public (it goes into the model card); it reveals the feature count and the
- * padded hidden width, not the weights.
+ * parameters, packing, the circuit's shape, which keys the server needs and how results come
+ * back. Its hash names it on the wire. The plan is public (it goes into the model card); it
+ * reveals the feature count, not the weights.
  */
 import { z } from 'zod';
 import { hashJson } from '../hash.ts';
 import type { HeParameters } from './params.ts';
 import type { LayoutName } from './layout.ts';
-import type { CircuitShape } from './circuit.ts';
 
 export const PLAN_FORMAT = 'cipherclinic/he-plan';
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
+
+/** Batch: feature-major slots, additions, one square; where the circuit switches modulus. */
+export interface BatchCircuit {
+  layout: 'batch';
+  /** Modulus switches after the first layer (before the square). */
+  switchBeforeSquare: number;
+  /** Modulus switches after the square. */
+  switchAfterSquare: number;
+}
+
+/**
+ * Single: the model as a quadratic form (quadratic.ts), one plaintext product on coefficient-
+ * encoded feature vectors, the result re-randomized and flooded, then sent sparse.
+ */
+export interface QuadraticCircuit {
+  layout: 'single';
+  form: 'quadratic';
+  /** L: coefficients one record occupies; its output lands at the region's last one. */
+  regionLength: number;
+  /** k = ⌊n / L⌋ records (a record and its variants) per ciphertext. */
+  regions: number;
+  /** f: the result's c0 is flooded with uniform noise in [−2^f, 2^f) at the output positions. */
+  floodBits: number;
+  /** Bits per coefficient of the sparse result: c0 at the k positions (k0), c1 whole (k1). */
+  result: { k0: number; k1: number };
+}
+
+export type CircuitShape = BatchCircuit | QuadraticCircuit;
+
+/** The public keys the server needs besides the ciphertexts. */
+export interface PlanKeys {
+  relin: boolean;
+  publicKey: boolean;
+}
 
 /** The defining part of a plan: deterministic for a model and a layout, and hashed. */
 export interface PlanBody {
@@ -28,14 +61,22 @@ export interface PlanBody {
   recordsPerInput: number;
   /** Ciphertexts in one EncryptedInput. */
   ciphertextsPerInput: number;
-  /** Rotation steps that need Galois keys (empty for batch). */
+  /** Rotation steps that need Galois keys (none today: empty in both layouts). */
   galoisSteps: number[];
+  keys: PlanKeys;
 }
 
 /** What the compiler observed when it ran the real circuit: informative, not hashed. */
 export interface PlanReport {
-  /** Smallest noise budget left in a decrypted result, bits. */
+  /**
+   * Smallest noise budget left in a decrypted result, bits. Single plans: after flooding and
+   * packing, as the client decrypts it.
+   */
   noiseMarginBits: number;
+  /** Single plans: smallest budget of the plaintext product, before flooding. */
+  noiseMarginBeforeFloodBits?: number;
+  /** Single plans: ⌈log2 b⌉ of the deterministic bound b on the product's noise. */
+  noiseBoundBits?: number;
   /** Margin the compiler required. */
   requiredMarginBits: number;
   evaluationKeyBytes: number;
@@ -65,19 +106,25 @@ const PlanBodySchema = z.object({
     coeffModulus: z.array(z.string().regex(/^\d+$/)),
     plainModulus: z.string().regex(/^\d+$/),
   }),
-  circuit: z.object({
-    layout: z.enum(['batch', 'single']),
-    switchBeforeSquare: z.number().int().min(0),
-    switchAfterSquare: z.number().int().min(0),
-    single: z
-      .object({ blocks: z.number().int(), unitStride: z.number().int(), groupSize: z.number().int(), steps: z.array(z.number().int()) })
-      .optional(),
-  }),
+  circuit: z.discriminatedUnion('layout', [
+    z.object({ layout: z.literal('batch'), switchBeforeSquare: z.number().int().min(0), switchAfterSquare: z.number().int().min(0) }).strict(),
+    z
+      .object({
+        layout: z.literal('single'),
+        form: z.literal('quadratic'),
+        regionLength: z.number().int().min(1),
+        regions: z.number().int().min(1),
+        floodBits: z.number().int().min(0),
+        result: z.object({ k0: z.number().int().min(1).max(64), k1: z.number().int().min(1).max(64) }).strict(),
+      })
+      .strict(),
+  ]),
   outputBound: z.number(),
   featureCount: z.number().int(),
   recordsPerInput: z.number().int(),
   ciphertextsPerInput: z.number().int(),
   galoisSteps: z.array(z.number().int()),
+  keys: z.object({ relin: z.boolean(), publicKey: z.boolean() }).strict(),
 });
 
 /** Reads a plan received from elsewhere (a model card), checking its hash. */
@@ -89,6 +136,7 @@ export function parsePlan(json: unknown): HePlan {
     throw new Error(`plan field ${issue.path.join('.')}: ${issue.message}`);
   }
   const body = parsed.data as PlanBody;
+  if (body.circuit.layout !== body.layout) throw new Error(`plan field circuit.layout: "${body.circuit.layout}" does not match the plan's layout "${body.layout}"`);
   const actual = planHash(body);
   if (hash !== actual) throw new Error(`plan hash ${String(hash)} does not match its content (${actual})`);
   return { ...body, hash: actual, report: report as PlanReport };

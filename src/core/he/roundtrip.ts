@@ -47,19 +47,21 @@ export async function encryptedScores(model: TernaryModel, plan: HePlan, records
     let uploadBytes = 0;
     let downloadBytes = 0;
     const scores: number[] = [];
-    const step = plan.recordsPerInput;
+    // Single plans carry a record in each region of one ciphertext: one round trip per `regions` records.
+    const step = plan.circuit.layout === 'single' ? plan.circuit.regions : plan.recordsPerInput;
     // One input at a time, so memory stays flat however long the file is.
     for (let i = 0; i < records.length; i += step) {
+      const chunk = records.slice(i, i + step);
       t = performance.now();
-      const [input] = client.encryptRecords(records.slice(i, i + step));
+      const input = plan.layout === 'single' ? client.encryptVariants(chunk) : client.encryptBatch(chunk);
       encryptMs += performance.now() - t;
       t = performance.now();
-      const result = evaluator.evaluate(input!, keys, options.timer);
+      const result = evaluator.evaluate(input, keys, options.timer);
       evaluateMs += performance.now() - t;
       t = performance.now();
-      scores.push(...client.decryptScores(result));
+      scores.push(...(plan.layout === 'single' ? client.decryptVariants(result, chunk.length) : client.decryptScores(result)));
       decryptMs += performance.now() - t;
-      uploadBytes += input!.ciphertexts.reduce((s, b) => s + b.length, 0);
+      uploadBytes += input.ciphertexts.reduce((s, b) => s + b.length, 0);
       downloadBytes += result.ciphertext.length;
       options.onProgress?.(scores.length, records.length);
     }

@@ -7,7 +7,7 @@ import SEAL from 'node-seal/throws';
 import type { MainModule } from 'node-seal/throws';
 
 export type Seal = MainModule;
-export type { Ciphertext, Plaintext, SEALContext, GaloisKeys, RelinKeys, SecretKey } from 'node-seal/throws';
+export type { Ciphertext, Plaintext, SEALContext, GaloisKeys, RelinKeys, SecretKey, PublicKey } from 'node-seal/throws';
 
 let loading: Promise<Seal> | undefined;
 
