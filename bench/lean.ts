@@ -1,199 +1,273 @@
 /**
- * Lean single-record requests, measured: for each default model, candidate designs of the
- * single-record plan run with the real SEAL on fully packed ciphertexts (the compiler's proof
- * records: extremes in every region, then random ones), with the secret key at hand so the noise
- * budget can be read after every stage of the circuit. Prints a table and writes
- * bench/lean-results.json; docs/protocol.md §9 summarizes it.
+ * Lean single-record requests, measured: for each default model, the single-record plan before
+ * (BFV n = 8192 slots, rotations and a square: bench/lean/old-plan.ts) and after (the quadratic
+ * form, one plaintext product at n = 4096, flooded and sent sparse: the product's own compiler,
+ * client and evaluator), on fully packed ciphertexts (the compiler's proof records: extremes in
+ * every region, then random ones), with the secret key at hand to read the noise.
  *
- * Designs (the product's circuit is the reference; the others are the bench's own copy of it
- * with one thing changed):
- *   - today: the product plan's candidate run through HeEvaluator, as a prediction runs.
- *   - (a) degree 4096, BGV/BFV chains with modulus switches before the mask's noise meets the square.
- *   - (b) fewer Galois keys: keys for powers of 4 (or 8) only, other steps made of repeats.
- *   - (c) the weight mask's plaintext: how many coefficients it has and what multiplying by it
- *     costs in noise, against a ternary (sign-only) mask and a constant.
- *   - (d) the result brought to a power-of-two modulus of k bits per coefficient and bit-packed
- *     (BGV results first turned to BFV form by t⁻¹ mod q), rebuilt by the client and decrypted.
+ * Per plan: bytes up, bytes down, evaluation-key bytes, evaluation time (the median of REPEATS
+ * after one warm-up: loading the input, the circuit, flooding and packing the result), the noise
+ * margin before and after flooding, and whether every output equals the integer reference.
+ * For the new plan also what each step bought (its bytes without zstd, without dropping c0,
+ * as SEAL's words), and what the candidates it refused say (degree 2048 from the compiler's
+ * report; degree 8192 compiled on its own).
  *
- * The designs, circuit copy, table rows and result studies are in bench/lean/.
- *
- * Run: nice -n 10 npx tsx bench/lean.ts   (LEAN_MODELS=pima-diabetes,... to restrict)
+ * Run: nice -n 10 npx tsx bench/lean.ts   (LEAN_MODELS=pima-diabetes,... to restrict; then
+ * nothing is written). Writes bench/lean-results.json; docs/protocol.md §9 summarizes it.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseModel, type TernaryModel } from '../src/core/model/format.ts';
-import { outputBound, referenceScore } from '../src/core/model/reference.ts';
-import { bodyFor, draftPlan, plainBitsFor, REQUIRED_MARGIN_BITS } from '../src/core/he/compile.ts';
+import { outputBound, referenceScore, type QuantizedRecord } from '../src/core/model/reference.ts';
+import { compilePlan, PlanError, plainBitsFor, sampleRecords } from '../src/core/he/compile.ts';
 import { HeClient } from '../src/core/he/client.ts';
 import { HeEvaluator } from '../src/core/he/evaluator.ts';
-import { singleRegions, singleSlotsUsed } from '../src/core/he/layout.ts';
+import { coefficientPlaintext } from '../src/core/he/coefficients.ts';
 import { contextFor, describeParameters } from '../src/core/he/params.ts';
-import { loadSeal, sealErrorText, type Ciphertext, type Seal } from '../src/core/he/seal.ts';
-import { keyBytesOf, type EncryptedInput, type EncryptedResult } from '../src/core/he/types.ts';
-import { benchCircuit, keyStepsFor } from './lean/circuit.ts';
-import { DESIGNS, type Design, SCALAR_CANDIDATES } from './lean/designs.ts';
-import { Inspector, REPEATS, type Row, TARGET, judge, proofRecords } from './lean/harness.ts';
-import { floodResults, packResults } from './lean/results.ts';
-import { maskStudy, scalarDesign } from './lean/studies.ts';
+import type { HePlan, QuadraticCircuit } from '../src/core/he/plan.ts';
+import { noiseBound, outputPositions, packRegions, quadraticForm, weightL1 } from '../src/core/he/quadratic.ts';
+import { loadSeal, type Seal } from '../src/core/he/seal.ts';
+import { sparseResultBytes, unpackSparseResult } from '../src/core/he/sparse-result.ts';
+import { noiseAtPositions, secretKeyCoefficients } from '../src/core/he/sparse-result-noise.ts';
+import { keyBytesOf, type EncryptedResult } from '../src/core/he/types.ts';
+import { oldPlan } from './lean/old-plan.ts';
 
 const MODELS = new URL('../models/', import.meta.url);
+const TARGET = { upBytes: 65_536, downBytes: 32_768, keyBytes: 2_097_152, evalMs: 60 };
+const REPEATS = 7;
 
-async function measure(seal: Seal, model: TernaryModel, design: Design): Promise<Row> {
-  const plainBits = plainBitsFor(outputBound(model));
-  const c = design.candidate;
-  const name = `${c.scheme.toUpperCase()} n=${c.polyModulusDegree} q=${c.coeffBits.join('+')}`;
-  const base: Row = {
-    model: model.id, design: design.id, idea: design.idea, parameters: name, regions: 0, galoisSteps: [], keySwitchesPerEval: null,
-    upBytes: 0, upBytesZstd: 0, downBytes: 0, downBytesZstd: 0, keyBytes: 0, evalMs: null, marginBits: null, stageBudgets: {}, exact: false,
-    maskPlaintextNonzeroCoefficients: null, flooding: null, packedResult: null, meetsTargets: { up: false, down: false, keys: false, evalMs: false, proof: false }, refused: null,
-  };
-  let body;
-  try {
-    body = bodyFor(model, 'single', c, plainBits, seal);
-    contextFor(seal, body.params);
-  } catch (e) {
-    return { ...base, refused: `parameters refused by SEAL: ${sealErrorText(e)}` };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const bitsOf = (x: bigint) => (x < 1n ? 0 : x.toString(2).length);
+
+/** The compiler's proof records: each unit's extreme cycled through every region, then random fills. */
+function proofRecords(model: TernaryModel, regions: number): QuantizedRecord[][] {
+  const extremes = sampleRecords(model, 2 + model.hidden.weights.length);
+  const random = sampleRecords(model, extremes.length + 2 * regions).slice(extremes.length);
+  return [Array.from({ length: regions }, (_, r) => extremes[r % extremes.length]!), random.slice(0, regions), random.slice(regions)];
+}
+
+interface PlanRow {
+  plan: 'before' | 'after';
+  parameters: string;
+  regions: number;
+  upBytes: number;
+  downBytes: number;
+  keyBytes: number;
+  evalMs: number;
+  /** Median time of each part of an evaluation, ms. */
+  evalParts: Record<string, number>;
+  /** Smallest noise budget of the circuit's result, before any flood (SEAL's invariant budget). */
+  marginBeforeFloodBits: number;
+  /** Flood bits the plan adds, or those a 2^-40 flood would need (before: c0 sent whole). */
+  floodBits: number;
+  /** Smallest budget left at the output positions after flooding and packing; null: the flood does not fit. */
+  marginAfterFloodBits: number | null;
+  exact: boolean;
+  meetsTargets: { up: boolean; down: boolean; keys: boolean; evalMs: boolean };
+}
+
+function judge(row: Omit<PlanRow, 'meetsTargets'>): PlanRow {
+  return { ...row, meetsTargets: { up: row.upBytes <= TARGET.upBytes, down: row.downBytes <= TARGET.downBytes, keys: row.keyBytes <= TARGET.keyBytes, evalMs: row.evalMs <= TARGET.evalMs } };
+}
+
+/** The plan before: the slot circuit with Galois and relinearization keys; its result cannot be flooded. */
+function measureBefore(seal: Seal, model: TernaryModel): PlanRow {
+  using old = oldPlan(seal, model, plainBitsFor(outputBound(model)));
+  const fills = proofRecords(model, old.regions);
+  let exact = true;
+  let margin = Infinity;
+  let up = 0;
+  let down = 0;
+  const times: number[] = [];
+  for (const [f, records] of fills.entries()) {
+    const { ciphertext: input, upBytes } = old.encrypt(records);
+    up = Math.max(up, upBytes);
+    const bytes = input.saveToArray(seal.ComprModeType.none) as Uint8Array;
+    input.delete();
+    for (let r = 0; r < (f === 0 ? REPEATS + 1 : 1); r++) {
+      const t0 = performance.now();
+      // As the service ran it: load the input, run the circuit, serialize the result.
+      const loaded = new seal.Ciphertext();
+      loaded.loadFromArray(contextFor(seal, old.params), bytes);
+      const result = old.evaluate(loaded);
+      down = Math.max(down, old.downBytes(result));
+      if (r > 0 || f > 0) times.push(performance.now() - t0);
+      if (r === 0) {
+        margin = Math.min(margin, old.budget(result));
+        const scores = old.decrypt(result, records.length);
+        if (!records.every((q, i) => scores[i] === referenceScore(model, q))) exact = false;
+      }
+      loaded.delete();
+      result.delete();
+    }
   }
-  const layout = body.circuit.single!;
-  const R = singleSlotsUsed(layout);
-  const steps = keyStepsFor(design.keySteps, R);
-  if (design.keySteps !== 'binary') body = { ...body, galoisSteps: steps };
-  const plan = draftPlan(body);
-  const row: Row = { ...base, parameters: describeParameters(plan.params), galoisSteps: plan.galoisSteps };
+  const floodBits = old.floodBitsNeeded(margin);
+  return judge({
+    plan: 'before', parameters: describeParameters(old.params), regions: old.regions, upBytes: up, downBytes: down, keyBytes: old.keyBytes(),
+    evalMs: median(times), evalParts: {}, marginBeforeFloodBits: margin, floodBits, marginAfterFloodBits: floodBits + 2 > old.lastPrimeBits ? null : old.lastPrimeBits - floodBits - 2, exact,
+  });
+}
+
+/** What each step of the new plan bought, in bytes, on the same model. */
+interface Steps {
+  /** The seeded input in SEAL's words, uncompressed (what zstd saves). */
+  upUncompressed: number;
+  /** The flooded result as SEAL's bytes at the data level (two primes). */
+  downSealWords: number;
+  /** c0 packed at every coefficient instead of the output positions only. */
+  downEveryPosition: number;
+  noiseBoundBits: number;
+  weightL1: string;
+  /** Theoretical statistical distance of a result from one that depends on the outputs alone: log2(k·b / 2^f). */
+  distanceLog2: number;
+}
+
+async function measureAfter(seal: Seal, model: TernaryModel, plan: HePlan): Promise<{ row: PlanRow; steps: Steps }> {
+  const circuit = plan.circuit as QuadraticCircuit;
+  const context = contextFor(seal, plan.params);
+  const n = plan.params.polyModulusDegree;
+  const t = BigInt(plan.params.plainModulus);
   const client = await HeClient.create(plan);
   const evaluator = await HeEvaluator.create(model, plan);
-  const circuit = benchCircuit(seal, plan, model, steps, design.resultPrimes);
-  using inspect = new Inspector(seal, plan, client);
+  const sk = new seal.SecretKey();
+  sk.loadFromArray(context, client.exportSecretKey());
+  const keygen = new seal.KeyGenerator(context, sk);
+  const secret = keygen.secretKey();
+  const pk = keygen.createPublicKey();
+  const encryptor = new seal.Encryptor(context, pk, secret);
+  const decryptor = new seal.Decryptor(context, secret);
   try {
-    const regions = singleRegions(layout, client.slotCount);
-    row.regions = regions;
-    row.maskPlaintextNonzeroCoefficients = circuit.maskCoefficients;
     const bundle = client.evaluationKeys();
-    row.keyBytes = keyBytesOf(bundle);
     using keys = evaluator.loadKeys(bundle);
-    const fills = proofRecords(model, regions);
-    const results: EncryptedResult[] = [];
-    const times: number[] = [];
+    const positions = outputPositions(circuit.regionLength, circuit.regions);
+    const primes = plan.params.coeffModulus.length - 1;
+    const Q = plan.params.coeffModulus.slice(0, primes).reduce((a, p) => a * BigInt(p), 1n);
+    const half = Q / (2n * t);
+    const zero = new seal.Plaintext(n);
+    const zeroCt = new seal.Ciphertext();
+    encryptor.encryptSymmetric(zero, zeroCt);
+    const template = zeroCt.saveToArray(seal.ComprModeType.none) as Uint8Array;
+    zero.delete();
+    zeroCt.delete();
+    const s = secretKeyCoefficients(seal, context, plan.params, decryptor, template);
+    const fills = proofRecords(model, circuit.regions);
     let exact = true;
-    let margin = Infinity;
+    let before = Infinity;
+    let after = Infinity;
+    let up = 0;
+    let down = 0;
+    let downSealWords = 0;
+    let downEveryPosition = 0;
+    const times: number[] = [];
+    const parts: Record<string, number[]> = {};
     for (const [f, records] of fills.entries()) {
-      const input: EncryptedInput = client.encryptVariants(records);
-      row.upBytes = input.ciphertexts[0]!.length;
-      let result: EncryptedResult;
-      if (design.product) {
-        for (let r = 0; r < (f === 0 ? REPEATS + 1 : 1); r++) {
-          const t0 = performance.now();
-          result = evaluator.evaluate(input, keys);
-          if (r > 0) times.push(performance.now() - t0);
-        }
-        const [ct] = evaluator.loadInputs(input);
-        row.stageBudgets = { fresh: inspect.budget(ct!) };
-        ct!.delete();
-      } else {
-        const [ct] = evaluator.loadInputs(input);
-        try {
-          const stages: Record<string, number> = {};
-          circuit.run(ct!, keys.relin, keys.galois!, (stage, x) => (stages[stage] = inspect.budget(x))).delete();
-          if (f === 0) row.stageBudgets = stages;
-          let out!: Ciphertext;
-          for (let r = 0; r < (f === 0 ? REPEATS + 1 : 1); r++) {
-            const t0 = performance.now();
-            out = circuit.run(ct!, keys.relin, keys.galois!);
-            const ms = performance.now() - t0;
-            if (r > 0) times.push(ms);
-            if (r < (f === 0 ? REPEATS : 0)) out.delete();
-          }
-          row.keySwitchesPerEval = circuit.rotations + 1;
-          const bytes = out.saveToArray(seal.ComprModeType.none) as Uint8Array;
-          row.downBytesZstd = Math.max(row.downBytesZstd, (out.saveToArray(seal.ComprModeType.zstd) as Uint8Array).length);
-          out.delete();
-          result = { layout: 'single', modelHash: plan.modelHash, planHash: plan.hash, count: 1, ciphertext: bytes };
-        } finally {
-          ct!.delete();
+      const input = client.encryptVariants(records);
+      up = Math.max(up, input.ciphertexts[0]!.length);
+      let result!: EncryptedResult;
+      for (let r = 0; r < (f === 0 ? REPEATS + 1 : 1); r++) {
+        const seen: Record<string, number> = {};
+        const t0 = performance.now();
+        result = evaluator.evaluate(input, keys, (op, ms) => (seen[op] = (seen[op] ?? 0) + ms));
+        const ms = performance.now() - t0;
+        if (r > 0 || f > 0) {
+          times.push(ms);
+          for (const [op, v] of Object.entries(seen)) (parts[op] ??= []).push(v);
         }
       }
-      results.push(result!);
-      row.downBytes = Math.max(row.downBytes, result!.ciphertext.length);
-      margin = Math.min(margin, client.noiseBudget(result!));
-      const scores = client.decryptVariants(result!, regions);
-      records.forEach((q, r) => {
-        if (scores[r] !== referenceScore(model, q)) exact = false;
-      });
-      if (f === 0) row.upBytesZstd = inspect.zstdUpload(new BigInt64Array(client.slotCount));
+      down = Math.max(down, result.ciphertext.length);
+      const scores = client.decryptVariants(result, records.length);
+      if (!records.every((q, i) => scores[i] === referenceScore(model, q))) exact = false;
+      // Noise at the output positions, as the client holds it after unpacking.
+      const raw = unpackSparseResult(plan.params, result.ciphertext, positions, { ...circuit.result, primes }, () => template);
+      const noise = noiseAtPositions(plan.params, raw, s, positions, scores.map((y) => BigInt(y)).concat(positions.slice(scores.length).map(() => 0n)));
+      const worst = noise.slice(0, records.length).reduce((m, e) => (e < 0n ? (-e > m ? -e : m) : e > m ? e : m), 0n);
+      after = Math.min(after, bitsOf(half) - 1 - bitsOf(worst));
+      // The product alone, before the flood: SEAL's budget, and its size in SEAL's words.
+      const loaded = evaluator.loadInputs(input);
+      const product = evaluator.circuit.evaluate(loaded, keys);
+      before = Math.min(before, decryptor.invariantNoiseBudget(product));
+      downSealWords = Math.max(downSealWords, (product.saveToArray(seal.ComprModeType.none) as Uint8Array).length);
+      product.delete();
+      loaded.forEach((c) => c.delete());
+      downEveryPosition = Math.max(downEveryPosition, evaluator.evaluate(input, keys, undefined, { everyPosition: true }).ciphertext.length);
     }
-    if (design.product) {
-      const rc = new seal.Ciphertext();
-      const ctx = contextFor(seal, plan.params);
-      rc.loadFromArray(ctx, results[0]!.ciphertext);
-      row.downBytesZstd = (rc.saveToArray(seal.ComprModeType.zstd) as Uint8Array).length;
-      rc.delete();
-      row.keySwitchesPerEval = plan.galoisSteps.length + 1;
-    }
-    row.evalMs = Math.min(...times);
-    row.marginBits = margin;
-    row.exact = exact;
-    if (exact) {
-      const check = (bytes: Uint8Array, f: number) => {
-        const rebuilt = { ...results[f]!, ciphertext: bytes };
-        const scores = client.decryptVariants(rebuilt, regions);
-        return { margin: client.noiseBudget(rebuilt), exact: fills[f]!.every((q, r) => scores[r] === referenceScore(model, q)) };
-      };
-      row.packedResult = packResults(seal, plan, results.map((r) => r.ciphertext), check);
-      row.flooding = floodResults(seal, plan, results.map((r) => r.ciphertext), check, inspect.pk, margin);
-    }
-  } catch (e) {
-    row.refused = `the circuit failed: ${sealErrorText(e)}`;
+    // The same first fill, seeded and uncompressed: what zstd saved.
+    const pt = coefficientPlaintext(seal, context, n, t, packRegions(fills[0]!, plan.featureCount, n));
+    const seeded = encryptor.encryptSymmetricSerializable(pt);
+    const upUncompressed = (seeded.saveToArray(seal.ComprModeType.none) as Uint8Array).length;
+    seeded.delete();
+    pt.delete();
+    const form = quadraticForm(model);
+    const b = noiseBound(form);
+    const row = judge({
+      plan: 'after', parameters: describeParameters(plan.params), regions: circuit.regions, upBytes: up, downBytes: down, keyBytes: keyBytesOf(bundle),
+      evalMs: median(times), evalParts: Object.fromEntries(Object.entries(parts).map(([op, v]) => [op, median(v)])),
+      marginBeforeFloodBits: before, floodBits: circuit.floodBits, marginAfterFloodBits: after, exact,
+    });
+    const steps: Steps = {
+      upUncompressed, downSealWords, downEveryPosition, noiseBoundBits: bitsOf(b), weightL1: weightL1(form).toString(),
+      distanceLog2: Math.log2(circuit.regions) + Math.log2(Number(b)) - circuit.floodBits,
+    };
+    if (downEveryPosition !== sparseResultBytes(n, n, circuit.result.k0, circuit.result.k1)) throw new Error('unexpected size of a result with every position');
+    return { row, steps };
   } finally {
-    circuit.dispose();
+    for (const o of [decryptor, encryptor, pk, secret, keygen, sk]) o.delete();
     evaluator.dispose();
     client.dispose();
   }
-  return judge(row);
+}
+
+/** Candidates the compiler refused for the model, and degree 8192 compiled on its own. */
+async function refusals(model: TernaryModel, plan: HePlan): Promise<{ parameters: string; reason: string }[]> {
+  const out = [...plan.report.refused];
+  try {
+    const wide = await compilePlan(model, 'single', { candidates: [{ scheme: 'bfv', polyModulusDegree: 8192, coeffBits: [60, 60, 60], switchBeforeSquare: 0, switchAfterSquare: 0 }] });
+    out.push({ parameters: describeParameters(wide.params), reason: `accepted alone: ${wide.report.uploadBytesPerInput} B up, ${wide.report.downloadBytesPerResult} B down` });
+  } catch (e) {
+    if (!(e instanceof PlanError)) throw e;
+    out.push({ parameters: 'BFV n=8192 q=60+60+60', reason: e.message });
+  }
+  return out;
 }
 
 async function main() {
   const seal = await loadSeal();
   const only = process.env.LEAN_MODELS?.split(',');
-  const designsOnly = process.env.LEAN_DESIGNS?.split(',');
   const files = (await readdir(MODELS)).filter((f) => f.endsWith('.json')).sort();
-  const rows: Row[] = [];
-  const masks: Awaited<ReturnType<typeof maskStudy>>[] = [];
+  const models = [];
+  const loadAtStart = loadavg()[0]!;
   for (const file of files) {
     const model = parseModel(JSON.parse(await readFile(new URL(file, MODELS), 'utf8')));
     if (only && !only.includes(model.id)) continue;
-    if (!designsOnly || designsOnly.includes('c')) {
-      for (const c of [DESIGNS[1]!.candidate, DESIGNS[0]!.candidate]) masks.push(await maskStudy(seal, model, c));
-    }
-    if (!designsOnly || designsOnly.includes('c2')) {
-      for (const { c, resultPrimes } of SCALAR_CANDIDATES) {
-        const row = await scalarDesign(seal, model, c, resultPrimes);
-        rows.push(row);
-        console.error(`${model.id} ${row.design}: ${row.refused ?? 'meets every target'}`);
-      }
-    }
-    for (const design of DESIGNS) {
-      if (designsOnly && !designsOnly.some((d) => design.id.startsWith(d))) continue;
-      const row = await measure(seal, model, design);
-      rows.push(row);
-      console.error(`${model.id} ${design.id}: ${row.refused ?? 'meets every target'}`);
-    }
+    const plan = await compilePlan(model, 'single');
+    const before = measureBefore(seal, model);
+    const { row: after, steps } = await measureAfter(seal, model, plan);
+    const refused = await refusals(model, plan);
+    models.push({ model: model.id, planHash: plan.hash, circuit: plan.circuit, before, after, steps, refused });
+    console.error(`${model.id}: measured`);
   }
   const kb = (b: number) => (b / 1024).toFixed(1);
-  const header = ['model', 'design', 'parameters', 'up KiB', 'up zstd', 'down KiB', 'down zstd', 'packed down (k0+k1, margin)', 'keys KiB', 'key switches', 'eval ms', 'margin', 'exact', 'flooded (f bits: margin)', 'budget by stage'];
-  const table = rows.map((r) => [
-    r.model, r.design, r.parameters, kb(r.upBytes), kb(r.upBytesZstd), kb(r.downBytes), kb(r.downBytesZstd),
-    r.packedResult ? `${kb(r.packedResult.downBytes)} (${r.packedResult.k0}+${r.packedResult.k1}, ${r.packedResult.marginBits})` : '-',
-    kb(r.keyBytes), String(r.keySwitchesPerEval ?? '-'), r.evalMs?.toFixed(1) ?? '-', String(r.marginBits ?? '-'), r.exact ? 'yes' : 'no',
-    r.flooding ? `${r.flooding.floodBits}: ${r.flooding.marginAfter ?? 'does not fit'}${r.flooding.exact === false ? ' inexact' : ''}${r.flooding.afterSwitchToLast ? `, at the last prime ${r.flooding.afterSwitchToLast.marginBits}` : ''}` : '-',
-    Object.entries(r.stageBudgets).map(([k, v]) => `${k} ${v}`).join(', '),
-  ]);
+  const header = ['model', 'plan', 'parameters', 'regions', 'up KiB', 'down KiB', 'keys KiB', 'eval ms', 'margin before flood', 'flood bits', 'margin after', 'exact'];
+  const table = models.flatMap((m) =>
+    [m.before, m.after].map((r) => [
+      m.model, r.plan, r.parameters, String(r.regions), kb(r.upBytes), kb(r.downBytes), kb(r.keyBytes), r.evalMs.toFixed(1), String(r.marginBeforeFloodBits), String(r.floodBits),
+      r.marginAfterFloodBits === null ? 'does not fit' : String(r.marginAfterFloodBits), r.exact ? 'yes' : 'no',
+    ]),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   console.log([header, ...table].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n'));
-  for (const m of masks) {
-    console.log(`${m.model} ${m.parameters}, fresh budget ${m.freshBudgetBits} bits: ` + Object.entries(m.masks).map(([k, v]) => `${k}: −${v.budgetSpentBits} bits (${v.nonzeroCoefficients} coefficients, largest ${v.largestCoefficientBits} bits)`).join('; '));
+  for (const m of models) {
+    console.log(`${m.model}: up ${m.steps.upUncompressed} B uncompressed -> ${m.after.upBytes} B zstd; down ${m.steps.downSealWords} B as SEAL words -> ${m.steps.downEveryPosition} B packed with every c0 -> ${m.after.downBytes} B sparse; ` +
+      `eval parts ${Object.entries(m.after.evalParts).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} ms; distance 2^${m.steps.distanceLog2.toFixed(1)}; refused: ${m.refused.map((r) => `${r.parameters}: ${r.reason}`).join(' | ')}`);
   }
-  const out = { machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, date: new Date().toISOString(), targets: TARGET, requiredMarginBits: REQUIRED_MARGIN_BITS, rows, maskStudy: masks };
-  if (!only && !designsOnly) {
+  const out = {
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()[0] },
+    date: new Date().toISOString(), repeats: REPEATS, targets: TARGET, models,
+  };
+  if (!only) {
     await writeFile(new URL('./lean-results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
     console.log('wrote bench/lean-results.json');
   }
