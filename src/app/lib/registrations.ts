@@ -1,12 +1,13 @@
 /**
  * The one store of evaluation-key registrations, for online and queued predictions alike.
  * Evaluation keys are made in the HE worker once per key pair and plan, when a prediction first
- * needs them (never while someone browses models: they are megabytes), kept here with the
+ * needs them (never while someone browses models: a single plan's are tens of kilobytes, a batch
+ * plan's megabytes), kept here with the
  * service's expiry (public keys only), and sent when a prediction is sent. A service that has
  * forgotten them (expired, or a new server) gets the same keys again, so a request encrypted
  * before stays valid.
  */
-import { clear, del, get, set, type UseStore } from 'idb-keyval';
+import { clear, del, delMany, entries, get, set, type UseStore } from 'idb-keyval';
 import type { HePlan } from '../../core/he/plan.ts';
 import { ApiError, registerKeys } from './api.ts';
 import type { HeBridge, KeyInfo } from './he-bridge.ts';
@@ -97,6 +98,20 @@ export class Registrations {
       const id = `${r.fingerprint}:${r.planHash}`;
       if ((await this.#read(id)) === undefined) await set(id, r, this.#store);
     }
+  }
+
+  /**
+   * Forgets, quietly, the registrations of plans no longer in use (`inUse`: the plans the service
+   * offers and those queued predictions wait with), such as an earlier version's plans: nothing
+   * can be sent with them any more, and a batch plan's are megabytes.
+   */
+  async prune(inUse: ReadonlySet<string>): Promise<void> {
+    const stale: IDBValidKey[] = [];
+    for (const [id, value] of await entries<IDBValidKey, unknown>(this.#store)) {
+      const planHash = (value as { planHash?: unknown } | null)?.planHash;
+      if (typeof planHash === 'string' && !inUse.has(planHash) && !this.#inFlight.has(String(id))) stale.push(id);
+    }
+    if (stale.length) await delMany(stale, this.#store);
   }
 
   /** Forgets every registration (after the keys were rotated, imported or deleted). */

@@ -40,10 +40,14 @@ export type QueueOptions = Pick<PredictOptions, 'variants'>;
 export type SendOutcome =
   | { status: 'delivered'; prediction: Prediction; /** With variants: every region's integer output, the record's first. */ regionScores?: number[] }
   | { status: 'offline'; message: string }
-  | { status: 'failed'; message: string };
+  /** `planGone`: the service no longer serves the plan it was encrypted for (lib/requeue.ts may encrypt it again). */
+  | { status: 'failed'; message: string; planGone?: boolean };
 
 /** Error codes after which a queued prediction can never be answered as it is. */
 const FINAL: ReadonlySet<string> = new Set(['model_mismatch', 'plan_mismatch', 'unknown_model', 'unknown_plan', 'shape_mismatch', 'ciphertext_refused', 'keys_refused', 'bad_request', 'unsupported_protocol']);
+
+/** Refusals of a request made for a plan (or protocol) the service no longer serves. */
+const PLAN_GONE: ReadonlySet<string> = new Set(['plan_mismatch', 'unknown_plan', 'unsupported_protocol']);
 
 const content = (b: Pick<WireBody, 'contentHash' | 'contentBytes' | 'count'>): BodyContent => ({ kind: 'ciphertexts', hash: b.contentHash, bytes: b.contentBytes, records: b.count });
 
@@ -161,6 +165,18 @@ export class Sender {
   }
 
   /**
+   * A queued prediction encrypted again under its model's current single plan (lib/requeue.ts),
+   * from its record as read again from the values kept with it: the same entry (id, when it was
+   * asked for, attempts, History facts) with a new ciphertext, keys and plan.
+   */
+  async requeue(entry: QueuedPrediction, card: ModelCard, record: PlainRecord, variants?: readonly PlainRecord[]): Promise<QueuedPrediction> {
+    const meta: QueuedMeta = { imputed: entry.imputed, source: entry.source, origin: entry.origin, ...(entry.facts ? { facts: entry.facts } : {}) };
+    const fresh = await this.encryptForLater(card, record, meta, variants ? { variants } : {});
+    const { variants: _variants, failed: _failed, ...rest } = entry;
+    return { ...rest, ...fresh, id: entry.id, queuedAt: entry.queuedAt, attempts: entry.attempts };
+  }
+
+  /**
    * Sends a queued prediction (its keys first, unless the service confirmed them recently) and
    * decrypts the answer. 'offline' leaves it for the next attempt; 'failed' means it can never
    * be answered as it is; neither loses it. The entry's id is the idempotency key.
@@ -176,6 +192,7 @@ export class Sender {
     } catch (e) {
       if (e instanceof ApiError && FINAL.has(e.code)) {
         const message = e.code === 'model_mismatch' || e.code === 'unknown_model' ? 'the model changed or was removed while this prediction waited; make it again' : e.message;
+        if (PLAN_GONE.has(e.code)) return { status: 'failed', message: 'the service no longer uses the encryption plan this prediction was made for; make it again', planGone: true };
         return { status: 'failed', message };
       }
       return { status: 'offline', message: (e as Error).message };

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { OutcomeSchema, MinimumSchema, PopulationSchema } from '../../core/model/about.ts';
 import { CARD_FORMAT, CARD_VERSION, type ModelCard } from '../../core/model/card.ts';
 import { FeatureSpecSchema, InputQuantizationSchema } from '../../core/model/format.ts';
-import { parsePlan } from '../../core/he/plan.ts';
+import { parsePlan, PLAN_VERSION } from '../../core/he/plan.ts';
 
 /** Where a dropped record is told about (the app shows these to the person). */
 export type DropNotice = (words: string) => void;
@@ -49,6 +49,13 @@ export const CardSchema = z.looseObject({
   plans: z.looseObject({ single: PlanSchema.optional(), batch: PlanSchema.optional() }),
 });
 
+/**
+ * A plan of an earlier format, as a prediction queued by an earlier version holds it: not
+ * checked further (this version cannot use it), kept so that the prediction is encrypted again
+ * under its model's current plan (lib/requeue.ts) instead of being set aside.
+ */
+const EarlierPlanSchema = z.looseObject({ hash: z.string(), modelHash: z.string(), version: z.number().int().min(1).max(PLAN_VERSION - 1) });
+
 /** The cards kept on this device for offline use. */
 export const SavedCardsSchema = z.object({
   v: z.literal(1).default(1),
@@ -57,7 +64,8 @@ export const SavedCardsSchema = z.object({
 });
 
 /**
- * Evaluation keys made for a key pair and plan (public keys, megabytes), kept with the
+ * Evaluation keys made for a key pair and plan (public keys: tens of kilobytes for a single
+ * plan, megabytes for a batch plan), kept with the
  * service's expiry: sent when a prediction first needs them, and sent again, unchanged, when
  * the service has forgotten them — so a request encrypted earlier stays valid.
  */
@@ -103,7 +111,7 @@ export const QueuedPredictionSchema = z.object({
   queuedAt: isoDate,
   modelId: z.string().min(1),
   modelTitle: z.string(),
-  plan: PlanSchema,
+  plan: z.union([PlanSchema, EarlierPlanSchema]),
   output: z.looseObject({ scale: z.number(), bias: z.number(), prior: z.number().gt(0).lt(1).optional() }),
   classes: z.tuple([z.string(), z.string()]),
   keyId: z.string().min(1),

@@ -44,7 +44,7 @@ export class AppState {
   readonly clinic = new ClinicBatch({ sender: this.sender, history: this.history, keys: this.keys });
   readonly trainBridge = new TrainBridge();
   readonly lab = new TrainingLab(this.trainBridge, this.bridge, this.catalog);
-  readonly outbox = new Outbox({ sender: this.sender, store: this.#outboxStore, history: this.history });
+  readonly outbox = new Outbox({ sender: this.sender, store: this.#outboxStore, history: this.history, cards: this.catalog });
   readonly update = new AppUpdate();
   readonly #patients = new Map<string, PatientSession>();
 
@@ -89,6 +89,15 @@ export class AppState {
     const legacy = this.#outboxStore.takeLegacyKeys().then((keys) => this.#registrations.adopt(keys));
     await Promise.allSettled([this.catalog.load(), this.keys.refresh(), this.history.load(), legacy]);
     await this.outbox.start();
+    await this.#pruneRegistrations().catch(() => undefined);
+  }
+
+  /** Drops the kept evaluation keys of plans the service no longer offers (an earlier version's), once the cards came from it. */
+  async #pruneRegistrations(): Promise<void> {
+    if (this.catalog.status !== 'online') return;
+    const plans = this.catalog.cards.flatMap((c) => [c.plans.single?.hash, c.plans.batch?.hash]);
+    const queued = this.outbox.items.map((e) => e.plan.hash);
+    await this.#registrations.prune(new Set([...plans, ...queued].filter((h): h is string => h !== undefined)));
   }
 }
 

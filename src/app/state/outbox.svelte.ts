@@ -10,16 +10,24 @@ import type { PlainRecord } from '../../core/model/reference.ts';
 import type { Prediction } from '../lib/he-bridge.ts';
 import { answeredEntry } from '../lib/history-facts.ts';
 import type { OutboxStore, QueuedPrediction } from '../lib/outbox.ts';
+import { renewalOf } from '../lib/requeue.ts';
 import type { QueueOptions, QueuedMeta, Sender } from '../lib/sender.ts';
+import type { ModelCatalog } from './catalog.svelte.ts';
 import type { History } from './history.svelte.ts';
 
 /** Seconds between attempts while predictions wait and the service does not answer. */
 const RETRY_MS = 15_000;
 
 export interface OutboxParts {
-  sender: Pick<Sender, 'encryptForLater' | 'sendQueued'>;
+  sender: Pick<Sender, 'encryptForLater' | 'sendQueued' | 'requeue'>;
   store: Pick<OutboxStore, 'list' | 'save' | 'remove'>;
   history: Pick<History, 'add'>;
+  /**
+   * The service's model cards: a prediction queued under a plan the service no longer serves is
+   * encrypted again under its model's current one (lib/requeue.ts). Without them, entries go as
+   * they are and the service says whether it still serves their plan.
+   */
+  cards?: Pick<ModelCatalog, 'byId' | 'status' | 'load'>;
 }
 
 export class Outbox {
@@ -104,11 +112,24 @@ export class Outbox {
   async #sendAll(): Promise<void> {
     // Another tab may have sent some meanwhile: start from what is stored.
     this.#items = await this.#parts.store.list();
-    for (const entry of this.#items.filter((i) => !i.failed)) {
+    for (const queued of this.#items.filter((i) => !i.failed)) {
+      let entry = await this.#renewed(queued);
+      if (!entry) continue;
       this.#sending = entry.id;
       // Counted before it goes: an attempt the page did not live to record is still one.
       await this.#parts.store.save({ ...entry, attempts: entry.attempts + 1 });
-      const outcome = await this.#parts.sender.sendQueued(entry).finally(() => (this.#sending = undefined));
+      let outcome = await this.#parts.sender.sendQueued(entry).finally(() => (this.#sending = undefined));
+      if (outcome.status === 'failed' && outcome.planGone && this.#parts.cards) {
+        // The service no longer serves the plan it was encrypted for, and this page's cards are
+        // older than the service: read them again, and encrypt the record again under the new plan.
+        await this.#parts.cards.load();
+        const again = await this.#renewed(entry);
+        if (again && again !== entry) {
+          entry = again;
+          this.#sending = entry.id;
+          outcome = await this.#parts.sender.sendQueued(entry).finally(() => (this.#sending = undefined));
+        }
+      }
       if (outcome.status === 'offline') {
         this.#lastError = outcome.message;
         break;
@@ -124,6 +145,34 @@ export class Outbox {
       }
     }
     this.#schedule();
+  }
+
+  /**
+   * The entry as it can be sent now: as it is, or encrypted again under its model's current plan
+   * (saved under the same id); undefined when it cannot be sent now (it waits for the model's
+   * card, or is marked failed with the reason in words).
+   */
+  async #renewed(entry: QueuedPrediction): Promise<QueuedPrediction | undefined> {
+    const cards = this.#parts.cards;
+    const renewal = renewalOf(entry, cards?.byId(entry.modelId), cards?.status === 'online');
+    if (renewal.status === 'current') return entry;
+    if (renewal.status === 'wait') {
+      this.#lastError = renewal.message;
+      return undefined;
+    }
+    let next: QueuedPrediction;
+    if (renewal.status === 'failed') next = { ...entry, failed: renewal.message };
+    else {
+      try {
+        next = await this.#parts.sender.requeue(entry, renewal.card, renewal.record, renewal.variants);
+      } catch (e) {
+        this.#lastError = `this prediction could not be encrypted again for the service's new encryption plan (${(e as Error).message})`;
+        return undefined;
+      }
+    }
+    await this.#parts.store.save(next);
+    this.#items = this.#items.map((i) => (i.id === entry.id ? next : i));
+    return next.failed ? undefined : next;
   }
 
   /**

@@ -8,14 +8,14 @@ import { fromModelUnit, toModelUnit } from '../../core/data/units.ts';
 import type { ModelCard } from '../../core/model/card.ts';
 import type { FeatureSpec } from '../../core/model/format.ts';
 import { classLabel, type PlainRecord } from '../../core/model/reference.ts';
-import { singleRegions } from '../../core/he/layout.ts';
-import { planVariants, readExplanation, type Explanation, type VariantPlan } from '../../core/explain/index.ts';
+import { readExplanation, type Explanation, type VariantPlan } from '../../core/explain/index.ts';
 import type { Prediction } from '../lib/he-bridge.ts';
 import { ApiError } from '../lib/api.ts';
 import { fieldText, readField } from '../lib/fields.ts';
 import { answeredEntry, queuedFacts, recordFacts, type RecordFacts } from '../lib/history-facts.ts';
 import { shortfallOf, type Shortfall } from '../lib/minimum.ts';
 import type { QueuedPrediction } from '../lib/outbox.ts';
+import { recordOf, variantsOf } from '../lib/requeue.ts';
 import { keysWords, type Phase } from '../lib/predict.ts';
 import type { Sender } from '../lib/sender.ts';
 import type { EnteredValue, History } from './history.svelte.ts';
@@ -291,9 +291,7 @@ export class PatientSession {
 
   /** The variants that fit in the free regions of the single plan's one ciphertext (none without a single plan). */
   #variantsOf(record: PlainRecord): VariantPlan | undefined {
-    const plan = this.card.plans.single;
-    const single = plan?.circuit.single;
-    return plan && single ? planVariants(this.card, record, singleRegions(single, plan.params.polyModulusDegree)) : undefined;
+    return variantsOf(this.card, record);
   }
 
   async #queue(record: PlainRecord, imputed: string[], inputs: Record<string, string>, facts: RecordFacts, variants: VariantPlan | undefined): Promise<boolean> {
@@ -333,9 +331,7 @@ export class PatientSession {
   #explanationOf(entry: QueuedPrediction, regionScores: number[] | undefined): Explanation | undefined {
     const inputs = entry.facts?.inputs;
     if (!regionScores || !inputs || entry.plan.modelHash !== this.card.modelHash) return undefined;
-    const textOf = new Map(inputs.map((v) => [v.name, v.text]));
-    const record = this.card.features.map((f) => readField(f, textOf.get(f.name) ?? '').value);
-    const variants = this.#variantsOf(record);
+    const variants = this.#variantsOf(recordOf(this.card, inputs));
     if (!variants || variants.records.length !== 1 + (entry.variants ?? 0)) return undefined;
     return readExplanation(variants, this.card.output, regionScores);
   }

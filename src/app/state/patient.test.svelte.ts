@@ -13,7 +13,7 @@ import { deleteAll, exportBackup, importBackup, listKeys, rotate, unreadableKeys
 import { appParts, FRAMINGHAM_FIRST_ROW, he, loadModel, posts, reference, Service, setOnline } from '../../../tests/support/app-parts.ts';
 import { MG_DL_PER_MMOL_L } from '../../core/data/units.ts';
 import { planVariants } from '../../core/explain/index.ts';
-import { singleRegions } from '../../core/he/layout.ts';
+import { regionsOf } from '../lib/requeue.ts';
 import { inputsText } from '../lib/history-csv.ts';
 import { History } from './history.svelte.ts';
 import { ModelCatalog } from './catalog.svelte.ts';
@@ -130,11 +130,12 @@ describe('patient session', () => {
       setOnline(true);
     }
     // The variants ride in the record's one ciphertext, no larger than the record alone would be.
-    const regions = singleRegions(card.plans.single!.circuit.single!, card.plans.single!.params.polyModulusDegree);
+    const regions = regionsOf(card.plans.single!);
     expect(queued.variants).toBe(planVariants(card, card.features.map((f) => FRAMINGHAM_FIRST_ROW[f.name] ?? null), regions).records.length - 1);
     expect(queued.variants).toBeGreaterThan(10);
     const [plain] = await he.encryptRecords(card.plans.single!, card, queued.keyId, [card.features.map((f) => FRAMINGHAM_FIRST_ROW[f.name] ?? null)]);
-    expect(queued.contentBytes).toBe(plain!.contentBytes);
+    // (zstd-compressed: the same within a few bytes, as random coefficients compress alike.)
+    expect(Math.abs(queued.contentBytes - plain!.contentBytes)).toBeLessThan(64);
     await outbox.flush();
     expect(patient.queued).toBeUndefined();
     expect(patient.result!.score).toBe(reference(model, card.features.map((f) => FRAMINGHAM_FIRST_ROW[f.name] ?? null)).score);
