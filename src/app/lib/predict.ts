@@ -2,6 +2,8 @@
  * How a private prediction's progress is told: its phases, and the words for the one time a
  * model's evaluation keys are made and sent (lib/sender.ts runs the pipeline).
  */
+import { bytes } from './format.ts';
+
 export type Phase = 'keys' | 'encrypting' | 'evaluating' | 'decrypting' | 'done';
 
 export interface PredictProgress {
@@ -15,6 +17,6 @@ export interface PredictProgress {
 
 /** What a person is told when a prediction must first send this model's evaluation keys. */
 export function keysWords(keyBytes: number): string {
-  const mb = keyBytes / 1e6;
-  return `This model needs ${mb >= 0.1 ? mb.toFixed(1) : '<0.1'} MB of keys, sent once`;
+  // Tens of kilobytes for a single-record plan (a public key), megabytes for a batch plan's: said in the unit that fits.
+  return `This model needs ${bytes(keyBytes)} of keys, sent once`;
 }
