@@ -16,7 +16,7 @@ import { copyFile, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HeClient, parsePlan, type LayoutName } from '../src/core/he/index.ts';
+import { HeClient, keyBytesOf, parsePlan, type LayoutName } from '../src/core/he/index.ts';
 import type { ModelCard } from '../src/core/model/card.ts';
 import { parseModel } from '../src/core/model/format.ts';
 import { API, encodeMessage, inputToWire, keysToWire } from '../src/core/protocol/index.ts';
@@ -102,7 +102,7 @@ async function timeOp(op: (i: number) => Promise<unknown>) {
 async function storeCosts(redisUrl: string, dir: string) {
   const redis = connectRedis(redisUrl);
   await redisReady(redis);
-  // A real single-layout key set, the largest thing the shared store holds.
+  // A real key set of the single layout (its public key).
   const sampleCard = JSON.parse(await readFile(join(dir, 'card.json'), 'utf8')) as ModelCard;
   const he = await HeClient.create(parsePlan(sampleCard.plans.single));
   const bundle = he.evaluationKeys();
@@ -115,7 +115,7 @@ async function storeCosts(redisUrl: string, dir: string) {
   const redisAnswers = new RedisAnswers(redis, { waitMs: 5000 });
   const localAnswers = new LocalAnswers();
   const result = {
-    keySetBytes: bundle.relin.length + (bundle.galois?.length ?? 0),
+    keySetBytes: keyBytesOf(bundle),
     keyReadRedis: await timeOp(() => redisKeys.get(bundle.planHash, bundle.keyId)),
     keyReadDisk: await timeOp(() => disk.get(bundle.planHash, bundle.keyId)),
     answerRedis: await timeOp((i) => redisAnswers.answer(MODEL, `bench-${i}`, body, async () => answer)),

@@ -66,7 +66,7 @@ const postRaw = (path: string, body: Uint8Array | string, contentType: string | 
 function notRefusedBeforeDecoding(a: RawAnswer): string | undefined {
   const problems: string[] = [];
   if (a.status !== 400) problems.push(`status ${a.status}`);
-  if (a.json?.protocol !== 1) problems.push('no protocol field');
+  if (a.json?.protocol !== 2) problems.push('no protocol field');
   if (a.json?.error?.code !== 'bad_request') problems.push(`code ${a.json?.error?.code}`);
   if (!/^the body is refused before decoding: /.test(a.json?.error?.message ?? '')) problems.push(`message ${JSON.stringify(a.json?.error?.message ?? a.body.toString('utf8').slice(0, 200))}`);
   if (a.ms > REFUSAL_MS) problems.push(`took ${Math.round(a.ms)} ms`);

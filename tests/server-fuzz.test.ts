@@ -54,6 +54,7 @@ beforeAll(async () => {
   expect((await batch.registerKeys()).status).toBe(201);
   expect((await single.registerKeys()).status).toBe(201);
   bases.batchKeys = { path: '/api/keys', bytes: encode(batch.keysMessage()) };
+  bases.singleKeys = { path: '/api/keys', bytes: encode(single.keysMessage()) };
   bases.singleClassify = { path: '/api/models/model-a/classify', bytes: encode(single.classifyMessage(randomRecords(model, 1, 2))) };
   bases.batchClassify = { path: '/api/models/model-a/classify', bytes: encode(batch.classifyMessage(randomRecords(model, 2, 3))) };
   modelText = JSON.stringify(syntheticModel(6, 4, 3, 'fuzzed'));
@@ -165,15 +166,16 @@ function messageShaped(): fc.Arbitrary<unknown> {
   return fc.record(
     {
       type: maybe(fc.constantFrom('keys', 'classify', 'result')),
-      protocol: maybe(fc.constantFrom(1, 2, 0)),
+      protocol: maybe(fc.constantFrom(1, 2, 3, 0)),
       modelHash: maybe(fc.oneof(fc.constant(card.modelHash), hex64)),
       planHash: maybe(fc.oneof(fc.constantFrom(...plans), hex64)),
       keyId: maybe(fc.oneof(fc.constantFrom(batch.keyId, single.keyId), hex64)),
       layout: maybe(fc.constantFrom('batch', 'single')),
       count: maybe(fc.oneof(fc.integer({ min: -2, max: 5000 }), fc.constant(0))),
       ciphertexts: maybe(fc.array(bytes(512), { maxLength: 14 })),
-      relin: maybe(bytes(2048)),
+      relin: maybe(fc.oneof(fc.constant(null), bytes(2048))),
       galois: maybe(fc.oneof(fc.constant(null), bytes(2048))),
+      publicKey: maybe(fc.oneof(fc.constant(null), bytes(2048))),
     },
     { requiredKeys: [] },
   );

@@ -63,7 +63,8 @@ describe('malformed messages', () => {
     const good = single.classifyMessage(record);
     expectRefusal(await postMsgpack(classifyUrl(), new Uint8Array([0xc1, 0x00])), 400, 'bad_request', /MessagePack/);
     expectRefusal(await postMsgpack(classifyUrl(), encode([1, 2, 3])), 400, 'bad_request', /map/);
-    expectRefusal(await postMsgpack(classifyUrl(), { ...good, protocol: 2 }), 400, 'unsupported_protocol', /protocol 2/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, protocol: 3 }), 400, 'unsupported_protocol', /protocol 3, newer than the service's protocol 2/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, protocol: 1 }), 400, 'unsupported_protocol', /older than the service's protocol 2: reload the page/);
     expectRefusal(await postMsgpack(classifyUrl(), { ...good, type: 'keys' }), 400, 'bad_request', /expected a "classify"/);
     expectRefusal(await postMsgpack(classifyUrl(), { ...good, keyId: undefined }), 400, 'bad_request', /keyId/);
     expectRefusal(await postMsgpack(classifyUrl(), { ...good, ciphertexts: ['text, not bytes'] }), 400, 'bad_request', /ciphertexts\.0/);
@@ -139,26 +140,62 @@ describe('ciphertexts SEAL must not load', () => {
   });
 });
 
-describe('evaluation keys SEAL must not load', () => {
-  it('refuses wrong ids, damaged keys, missing rotations and foreign plans', async () => {
-    const keysUrl = `${server.url}/api/keys`;
+describe('keys a plan does not take, and keys SEAL must not load', () => {
+  const keysUrl = () => `${server.url}/api/keys`;
+
+  it('refuses a keys message of protocol 1 with words that say to reload the app', async () => {
+    const { publicKey: _, ...old } = single.keysMessage();
+    const answer = await postMsgpack(keysUrl(), { ...old, protocol: 1, relin: batch.keysMessage().relin, galois: null });
+    expectRefusal(answer, 400, 'unsupported_protocol', /this client speaks protocol 1, older than the service's protocol 2: reload the page/);
+    expect(answer.json.error.message).not.toMatch(/field/);
+  });
+
+  it('takes exactly the keys the plan names: the public key for single, relinearization keys for batch', async () => {
     const good = single.keysMessage();
-    const withKeys = (relin: Uint8Array, galois: Uint8Array | null) => ({ ...good, relin, galois, keyId: keyIdOf(relin, galois) });
-    expectRefusal(await postMsgpack(keysUrl, { ...good, keyId: 'b'.repeat(64) }), 400, 'key_id_mismatch');
+    expect(good.publicKey).toBeInstanceOf(Uint8Array);
+    expect([good.relin, good.galois]).toEqual([null, null]);
+    const singleWith = (keys: { relin?: Uint8Array | null; galois?: Uint8Array | null; publicKey?: Uint8Array | null }) => {
+      const m = { ...good, ...keys };
+      return { ...m, keyId: keyIdOf(m.relin, m.galois, m.publicKey) };
+    };
+    const extra = single.keysMessage('zstd', { relin: true, publicKey: true, galoisSteps: [1] });
+    expectRefusal(await postMsgpack(keysUrl(), singleWith({ publicKey: null })), 422, 'keys_refused', /single plan .* needs the public key: send it in "publicKey"/);
+    expectRefusal(await postMsgpack(keysUrl(), singleWith({ relin: extra.relin })), 422, 'keys_refused', /does not take relinearization keys: send "relin" as nil/);
+    expectRefusal(await postMsgpack(keysUrl(), singleWith({ galois: extra.galois })), 422, 'keys_refused', /does not take Galois keys: send "galois" as nil/);
+    // A field left out is a malformed message, named as such.
+    const { publicKey: _, ...withoutField } = good;
+    expectRefusal(await postMsgpack(keysUrl(), withoutField), 400, 'bad_request', /field publicKey/);
+
+    const batchGood = batch.keysMessage();
+    expect(batchGood.relin).toBeInstanceOf(Uint8Array);
+    const batchWith = (keys: { relin?: Uint8Array | null; publicKey?: Uint8Array | null }) => {
+      const m = { ...batchGood, ...keys };
+      return { ...m, keyId: keyIdOf(m.relin, m.galois, m.publicKey) };
+    };
+    const batchPublicKey = batch.keysMessage('zstd', { relin: false, publicKey: true, galoisSteps: [] }).publicKey;
+    expectRefusal(await postMsgpack(keysUrl(), batchWith({ relin: null })), 422, 'keys_refused', /batch plan .* needs relinearization keys/);
+    expectRefusal(await postMsgpack(keysUrl(), batchWith({ publicKey: batchPublicKey })), 422, 'keys_refused', /does not take the public key: send "publicKey" as nil/);
+  });
+
+  it('refuses wrong ids, damaged, oversized and foreign keys', async () => {
+    const good = single.keysMessage();
+    const withPublicKey = (publicKey: Uint8Array) => ({ ...good, publicKey, keyId: keyIdOf(null, null, publicKey) });
+    expectRefusal(await postMsgpack(keysUrl(), { ...good, keyId: 'b'.repeat(64) }), 400, 'key_id_mismatch');
     // Other bytes under an id already registered (and loaded in a worker) are refused too.
-    expectRefusal(await postMsgpack(keysUrl, { ...good, keyId: single.keyId }), 400, 'key_id_mismatch');
-    expectRefusal(await postMsgpack(keysUrl, { ...good, planHash: 'c'.repeat(64) }), 404, 'unknown_plan');
-    expectRefusal(await postMsgpack(keysUrl, { ...good, modelHash: modelB.hash }), 409, 'model_mismatch');
-    expectRefusal(await postMsgpack(keysUrl, withKeys(good.relin, null)), 422, 'keys_refused', /Galois keys/);
-    expectRefusal(await postMsgpack(keysUrl, withKeys(randomBytes(4000), good.galois)), 422, 'keys_refused', /not a SEAL object/);
-    expectRefusal(await postMsgpack(keysUrl, withKeys(good.relin.subarray(0, 1000), good.galois)), 422, 'keys_refused', /truncated/);
-    expectRefusal(await postMsgpack(keysUrl, withKeys(zstdBomb(512 * 1024 * 1024), good.galois)), 422, 'keys_refused', /inflates beyond/);
-    // Galois keys for one step only: the plan rotates by more.
-    const oneStep = single.keysMessage('zstd', [1]);
-    expectRefusal(await postMsgpack(keysUrl, oneStep), 422, 'keys_refused', /lack rotation step/);
+    expectRefusal(await postMsgpack(keysUrl(), { ...good, keyId: single.keyId }), 400, 'key_id_mismatch');
+    expectRefusal(await postMsgpack(keysUrl(), { ...good, planHash: 'c'.repeat(64) }), 404, 'unknown_plan');
+    expectRefusal(await postMsgpack(keysUrl(), { ...good, modelHash: modelB.hash }), 409, 'model_mismatch');
+    expectRefusal(await postMsgpack(keysUrl(), withPublicKey(randomBytes(4000))), 422, 'keys_refused', /public key is not a SEAL object/);
+    expectRefusal(await postMsgpack(keysUrl(), withPublicKey(good.publicKey!.subarray(0, 1000))), 422, 'keys_refused', /truncated/);
+    expectRefusal(await postMsgpack(keysUrl(), withPublicKey(zstdBomb(512 * 1024 * 1024))), 422, 'keys_refused', /inflates beyond/);
+    // Larger than a public key of the plan can be: refused before a worker sees it.
+    expectRefusal(await postMsgpack(keysUrl(), withPublicKey(sealObject(0, randomBytes(300_000)))), 422, 'keys_refused', /"publicKey" holds 300016 bytes, more than the public key of this plan can be/);
+    // The public key of another plan's parameters.
+    const foreign = batch.keysMessage('zstd', { relin: false, publicKey: true, galoisSteps: [] }).publicKey!;
+    expectRefusal(await postMsgpack(keysUrl(), withPublicKey(foreign)), 422, 'keys_refused');
     const batchKeys = batch.keysMessage();
-    expectRefusal(await postMsgpack(keysUrl, { ...withKeys(batchKeys.relin, good.galois), planHash: good.planHash }), 422, 'keys_refused');
-    expectRefusal(await postMsgpack(keysUrl, { ...batchKeys, type: 'classify' }), 400, 'bad_request');
+    expectRefusal(await postMsgpack(keysUrl(), { ...batchKeys, relin: good.publicKey, keyId: keyIdOf(good.publicKey, null, null) }), 422, 'keys_refused');
+    expectRefusal(await postMsgpack(keysUrl(), { ...batchKeys, type: 'classify' }), 400, 'bad_request');
   });
 });
 

@@ -52,7 +52,7 @@ async function client(server: ServerProcess, layout: 'batch' | 'single'): Promis
 
 function expectStorageRefusal(a: HttpAnswer, status: number, code: string): void {
   expect(a.status, JSON.stringify(a.json)).toBe(status);
-  expect(a.json?.protocol).toBe(1);
+  expect(a.json?.protocol).toBe(2);
   expect(a.json?.error?.code).toBe(code);
   expect(a.json?.error?.message).toMatch(/key store/);
   expect(Number(a.headers.get('retry-after')), 'Retry-After').toBeGreaterThan(0);

@@ -43,7 +43,7 @@ describe('model cards', () => {
     expect(models.length).toBeGreaterThan(0);
     const res = await fetch(`${server.url}/api/models`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('cipherclinic-protocol')).toBe('1');
+    expect(res.headers.get('cipherclinic-protocol')).toBe('2');
     const { cards } = (await res.json()) as { cards: Record<string, any>[] };
     expect(cards.map((c) => c.id).sort()).toEqual(models.map((m) => m.id).sort());
     for (const card of cards) {

@@ -58,11 +58,13 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   countBuffersInHeapLimit();
   const config: ServerConfig = { ...configFromEnv(), ...overrides };
   await mkdir(config.dataDir, { recursive: true });
-  const stores = await openStores(config);
+  // The log is the app's once it exists; the key store's first sweep runs before that.
+  const early: [Record<string, unknown>, string][] = [];
+  let log: (fields: Record<string, unknown>, message: string) => void = (fields, message) => void early.push([fields, message]);
+  const stores = await openStores(config, (fields, message) => log(fields, message));
   const pool = new EvaluationPool({ threads: config.workers, maxQueue: config.maxQueue, taskTimeoutMs: config.taskTimeoutMs, workerKeySets: config.workerKeySets });
   const registry = new ModelRegistry(pool, config.compileTimeoutMs);
   const slabs = new SlabPool(SLAB_RETAINED_BYTES);
-  let log: (fields: Record<string, unknown>, message: string) => void = () => {};
   const studies = new StudyCoordinator({
     store: stores.studies,
     publish: async (model) => (await publishModel(registry, config.dataDir, model)).served.model.id,
@@ -71,6 +73,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   });
   const app = await buildApp({ config, registry, pool, keys: stores.keys, answers: stores.answers, redis: stores.redis, studies, slabs }, { logStream: options.logStream });
   log = (fields, message) => app.log.info(fields, message);
+  for (const [fields, message] of early.splice(0)) log(fields, message);
   let closed = false;
   const close = async () => {
     if (closed) return;

@@ -14,6 +14,7 @@ import { CachedKeyStore } from './keys/cached.ts';
 import { DiskKeyStore } from './keys/disk.ts';
 import { RedisKeyStore } from './keys/redis.ts';
 import type { KeyStore } from './keys/store.ts';
+import type { RecordDropped } from './keys/record.ts';
 import { RedisStudyStore } from './studies/redis.ts';
 import { DiskStudyStore, type StudyStore } from './studies/store.ts';
 import { connectRedis, redisReady } from './shared/redis.ts';
@@ -26,9 +27,10 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-export async function openStores(config: ServerConfig): Promise<Stores> {
+/** `log` hears of stored records the key store drops (keys of an older record version). */
+export async function openStores(config: ServerConfig, log: RecordDropped = () => {}): Promise<Stores> {
   if (!config.redisUrl) {
-    const disk = await DiskKeyStore.open(join(config.dataDir, 'keys'), { maxBytes: config.keyStoreMaxBytes, ttlSeconds: config.keyTtlSeconds });
+    const disk = await DiskKeyStore.open(join(config.dataDir, 'keys'), { maxBytes: config.keyStoreMaxBytes, ttlSeconds: config.keyTtlSeconds, dropped: log });
     const keys = new CachedKeyStore(disk, config.keyCacheBytes);
     const studies = await DiskStudyStore.open(join(config.dataDir, 'studies'));
     return { keys, studies, answers: new LocalAnswers(), redis: null, close: () => keys.close() };
@@ -42,7 +44,7 @@ export async function openStores(config: ServerConfig): Promise<Stores> {
     redis.disconnect();
     throw new Error(`CIPHERCLINIC_REDIS_URL: ${(e as Error).message}`);
   }
-  const keys = new CachedKeyStore(new RedisKeyStore(redis, { ttlSeconds: config.keyTtlSeconds, maxBytes: config.keyStoreMaxBytes }), config.keyCacheBytes);
+  const keys = new CachedKeyStore(new RedisKeyStore(redis, { ttlSeconds: config.keyTtlSeconds, maxBytes: config.keyStoreMaxBytes, dropped: log }), config.keyCacheBytes);
   return {
     keys,
     studies: new RedisStudyStore(redis),

@@ -28,7 +28,7 @@ export function randomBytes(n: number, seed = 1): Uint8Array {
 
 /** A fresh uncompressed ciphertext whose second polynomial is zero: transparent. */
 export function transparentCiphertext(client: IndependentClient, vector: BigInt64Array): Uint8Array {
-  const bytes = client.encrypt(vector, 'none').slice();
+  const bytes = client.encrypt(vector, 'none', false).slice();
   const n = client.plan.params.polyModulusDegree;
   const k = client.plan.params.coeffModulus.length - 1;
   bytes.fill(0, bytes.length - n * k * 8);

@@ -1,13 +1,15 @@
 /**
  * A client written from docs/protocol.md alone: node-seal, @msgpack/msgpack and node:crypto,
- * nothing from src/. It proves the document is enough to use the service, and lets the tests
- * build inputs our own client would never make (public-key encryption, uncompressed or
- * transparent ciphertexts, damaged keys).
+ * and from src/ only the sparse result's reader (a pure codec the page specifies byte by byte).
+ * It proves the document is enough to use the service, and lets the tests build inputs our own
+ * client would never make (public-key encryption, uncompressed or transparent ciphertexts,
+ * damaged keys, keys of the wrong kind).
  */
 import { createHash } from 'node:crypto';
 import { decode, encode } from '@msgpack/msgpack';
 import SEAL from 'node-seal/throws';
 import type { SEALContext } from 'node-seal/throws';
+import { unpackSparseResult } from '../../src/core/he/sparse-result.ts';
 
 type Seal = Awaited<ReturnType<typeof SEAL>>;
 type Layout = 'batch' | 'single';
@@ -26,11 +28,27 @@ interface Plan {
   hash: string;
   layout: Layout;
   params: { scheme: 'bfv' | 'bgv'; polyModulusDegree: number; coeffModulus: string[]; plainModulus: string };
-  circuit: { single?: { unitStride: number } };
+  /** single: the quadratic coefficient layout (§3, §4.4) and the sparse result's widths (§4.6). */
+  circuit: { layout: Layout; regionLength?: number; regions?: number; result?: { k0: number; k1: number } };
   featureCount: number;
   recordsPerInput: number;
   ciphertextsPerInput: number;
   galoisSteps: number[];
+  keys: { relin: boolean; publicKey: boolean };
+}
+
+type Mode = 'none' | 'zlib' | 'zstd';
+
+/** The keys message of §5 (not sent). */
+export interface KeysMessage {
+  type: 'keys';
+  protocol: 2;
+  modelHash: string;
+  planHash: string;
+  keyId: string;
+  relin: Uint8Array | null;
+  galois: Uint8Array | null;
+  publicKey: Uint8Array | null;
 }
 
 export interface HttpAnswer {
@@ -58,10 +76,21 @@ function u64be(n: number): Buffer {
   return b;
 }
 
-/** §4.2: SHA-256 over the length-prefixed relin and galois bytes. */
-export function keyIdOf(relin: Uint8Array, galois: Uint8Array | null): string {
-  const g = galois ?? new Uint8Array();
-  return createHash('sha256').update(u64be(relin.length)).update(relin).update(u64be(g.length)).update(g).digest('hex');
+/** §4.2: SHA-256 over the length-prefixed relin, galois and publicKey bytes (nil as 0 bytes). */
+export function keyIdOf(relin: Uint8Array | null, galois: Uint8Array | null, publicKey: Uint8Array | null): string {
+  const hash = createHash('sha256');
+  for (const part of [relin, galois, publicKey]) {
+    const bytes = part ?? new Uint8Array();
+    hash.update(u64be(bytes.length)).update(bytes);
+  }
+  return hash.digest('hex');
+}
+
+/** §4.4, single: z(q) = q, then q_i·q_k for i ≤ k, row-major. */
+export function featureVector(q: Int32Array): number[] {
+  const z = Array.from(q);
+  for (let i = 0; i < q.length; i++) for (let k = i; k < q.length; k++) z.push(q[i]! * q[k]!);
+  return z;
 }
 
 export class IndependentClient {
@@ -114,19 +143,45 @@ export class IndependentClient {
     return this.#encoder.slotCount();
   }
 
-  /** §4.2: the keys message (not sent). */
-  keysMessage(mode: 'none' | 'zlib' | 'zstd' = 'zstd', steps = this.plan.galoisSteps): { type: 'keys'; protocol: 1; modelHash: string; planHash: string; keyId: string; relin: Uint8Array; galois: Uint8Array | null } {
+  /** single: L, the coefficients of one record's region, and the regions of one ciphertext. */
+  get regionLength(): number {
+    return this.plan.circuit.regionLength!;
+  }
+
+  get regions(): number {
+    return this.plan.circuit.regions!;
+  }
+
+  /** single: where region r's score lands (§4.6): r·L + L − 1. */
+  outputPositions(): number[] {
+    return Array.from({ length: this.regions }, (_, r) => r * this.regionLength + this.regionLength - 1);
+  }
+
+  /**
+   * §4.2: the keys message (not sent), with the keys the plan's `keys` names: relin for batch,
+   * the public key (seeded) for single. `kinds` overrides which are sent, to test refusals.
+   */
+  keysMessage(mode: Mode = 'zstd', kinds: { relin: boolean; publicKey: boolean; galoisSteps: number[] } = { ...this.plan.keys, galoisSteps: this.plan.galoisSteps }): KeysMessage {
     const m = this.seal.ComprModeType[mode];
-    const rk = this.#keygen.createRelinKeysSerializable();
-    const relin = rk.saveToArray(m) as Uint8Array;
-    rk.delete();
+    let relin: Uint8Array | null = null;
+    if (kinds.relin) {
+      const rk = this.#keygen.createRelinKeysSerializable();
+      relin = rk.saveToArray(m) as Uint8Array;
+      rk.delete();
+    }
     let galois: Uint8Array | null = null;
-    if (steps.length > 0) {
-      const gk = this.#keygen.createGaloisKeysSerializableWithSteps(Int32Array.from(steps));
+    if (kinds.galoisSteps.length > 0) {
+      const gk = this.#keygen.createGaloisKeysSerializableWithSteps(Int32Array.from(kinds.galoisSteps));
       galois = gk.saveToArray(m) as Uint8Array;
       gk.delete();
     }
-    return { type: 'keys', protocol: 1, modelHash: this.card.modelHash, planHash: this.plan.hash, keyId: keyIdOf(relin, galois), relin, galois };
+    let publicKey: Uint8Array | null = null;
+    if (kinds.publicKey) {
+      const pk = this.#keygen.createPublicKeySerializable();
+      publicKey = pk.saveToArray(m) as Uint8Array;
+      pk.delete();
+    }
+    return { type: 'keys', protocol: 2, modelHash: this.card.modelHash, planHash: this.plan.hash, keyId: keyIdOf(relin, galois, publicKey), relin, galois, publicKey };
   }
 
   async registerKeys(): Promise<HttpAnswer> {
@@ -143,7 +198,11 @@ export class IndependentClient {
     return Int32Array.from(values, (x, i) => Math.max(-qMax, Math.min(qMax, Math.round((((x ?? impute[i]!) - mean[i]!) / std[i]!) * scale))));
   }
 
-  /** §4.4: slot vectors of an input. */
+  /**
+   * §4.4: the vectors of an input. batch: one slot vector per feature. single: one vector of n
+   * plaintext coefficients, record r's z in region r (the first record is the request's, the
+   * others fill further regions as variants would).
+   */
   pack(records: readonly Int32Array[]): BigInt64Array[] {
     const n = this.slots;
     if (this.plan.layout === 'batch') {
@@ -153,44 +212,106 @@ export class IndependentClient {
         return v;
       });
     }
-    const S = this.plan.circuit.single!.unitStride;
+    const L = this.regionLength;
     const v = new BigInt64Array(n);
-    records[0]!.forEach((q, i) => {
-      for (let k = 0; k < S; k++) v[i * S + k] = BigInt(q);
-    });
+    records.forEach((q, r) => featureVector(q).forEach((x, m) => (v[r * L + m] = BigInt(x))));
     return [v];
   }
 
-  /** §4.5, with public-key encryption (the service accepts any fresh encryption). */
-  encrypt(vector: BigInt64Array, mode: 'none' | 'zlib' | 'zstd' = 'zstd'): Uint8Array {
-    const pt = new this.seal.Plaintext();
+  /**
+   * §4.5. batch: slots batch-encoded, encrypted with the public key (the service accepts any
+   * fresh encryption). single: coefficients written into a plaintext template (values mod t),
+   * encrypted symmetrically and seeded; `seeded = false` gives the full ciphertext.
+   */
+  encrypt(vector: BigInt64Array, mode: Mode = 'zstd', seeded = true): Uint8Array {
+    const pt = this.plan.layout === 'single' ? this.#coefficientPlaintext(vector) : new this.seal.Plaintext();
     const ct = new this.seal.Ciphertext();
     try {
-      this.#encoder.encode(vector, pt);
-      this.#encryptor.encrypt(pt, ct);
-      return ct.saveToArray(this.seal.ComprModeType[mode]) as Uint8Array;
+      if (this.plan.layout === 'batch') {
+        this.#encoder.encode(vector, pt);
+        this.#encryptor.encrypt(pt, ct);
+        return ct.saveToArray(this.seal.ComprModeType[mode]) as Uint8Array;
+      }
+      if (!seeded) {
+        this.#encryptor.encryptSymmetric(pt, ct);
+        return ct.saveToArray(this.seal.ComprModeType[mode]) as Uint8Array;
+      }
+      const serializable = this.#encryptor.encryptSymmetricSerializable(pt);
+      try {
+        return serializable.saveToArray(this.seal.ComprModeType[mode]) as Uint8Array;
+      } finally {
+        serializable.delete();
+      }
     } finally {
       pt.delete();
       ct.delete();
     }
   }
 
-  classifyMessage(records: readonly Int32Array[], mode: 'none' | 'zlib' | 'zstd' = 'zstd') {
-    return { type: 'classify', protocol: 1, modelHash: this.card.modelHash, planHash: this.plan.hash, keyId: this.keyId, layout: this.plan.layout, count: records.length, ciphertexts: this.pack(records).map((v) => this.encrypt(v, mode)) };
+  /** §4.5: a Plaintext whose coefficient i is vector[i] mod t, by patching SEAL's bytes. */
+  #coefficientPlaintext(vector: BigInt64Array): InstanceType<Seal['Plaintext']> {
+    const n = this.plan.params.polyModulusDegree;
+    const t = BigInt(this.plan.params.plainModulus);
+    const template = new this.seal.Plaintext(n);
+    const bytes = (template.saveToArray(this.seal.ComprModeType.none) as Uint8Array).slice();
+    template.delete();
+    const view = new DataView(bytes.buffer);
+    const at = bytes.length - n * 8;
+    vector.forEach((x, i) => view.setBigUint64(at + i * 8, ((x % t) + t) % t, true));
+    const pt = new this.seal.Plaintext();
+    pt.loadFromArray(this.context, bytes);
+    return pt;
   }
 
-  /** §4.6: the integer scores a result carries. */
-  decrypt(result: { count: number; ciphertext: Uint8Array }): number[] {
+  classifyMessage(records: readonly Int32Array[], mode: Mode = 'zstd') {
+    return { type: 'classify', protocol: 2, modelHash: this.card.modelHash, planHash: this.plan.hash, keyId: this.keyId, layout: this.plan.layout, count: records.length, ciphertexts: this.pack(records).map((v) => this.encrypt(v, mode)) };
+  }
+
+  /**
+   * §4.6: the integer scores a result carries. batch: slot r for r < count. single: the sparse
+   * result rebuilt as a ciphertext, decrypted, and read at the output positions of the first
+   * `regions` regions.
+   */
+  decrypt(result: { count: number; ciphertext: Uint8Array }, regions = 1): number[] {
     const ct = new this.seal.Ciphertext();
     const pt = new this.seal.Plaintext();
     try {
-      ct.loadFromArray(this.context, result.ciphertext);
+      if (this.plan.layout === 'batch') {
+        ct.loadFromArray(this.context, result.ciphertext);
+        this.#decryptor.decrypt(ct, pt);
+        const slots = this.#encoder.decodeBigInt64(pt) as BigInt64Array;
+        return Array.from(slots.subarray(0, result.count), Number);
+      }
+      const positions = this.outputPositions();
+      const primes = this.plan.params.coeffModulus.length - 1;
+      const rebuilt = unpackSparseResult(this.plan.params, result.ciphertext, positions, { ...this.plan.circuit.result!, primes }, () => this.#zeroCiphertext());
+      ct.loadFromArray(this.context, rebuilt);
       this.#decryptor.decrypt(ct, pt);
-      const slots = this.#encoder.decodeBigInt64(pt) as BigInt64Array;
-      return Array.from(slots.subarray(0, this.plan.layout === 'single' ? 1 : result.count), Number);
+      const bytes = pt.saveToArray(this.seal.ComprModeType.none) as Uint8Array;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const count = pt.coeffCount();
+      const at = bytes.length - count * 8;
+      const t = BigInt(this.plan.params.plainModulus);
+      return positions.slice(0, regions).map((p) => {
+        const v = p < count ? view.getBigUint64(at + p * 8, true) : 0n;
+        return Number(v > t / 2n ? v - t : v);
+      });
     } finally {
       ct.delete();
       pt.delete();
+    }
+  }
+
+  /** A full symmetric encryption of zero at the data level: the template a sparse result fills. */
+  #zeroCiphertext(): Uint8Array {
+    const pt = new this.seal.Plaintext(this.plan.params.polyModulusDegree);
+    const ct = new this.seal.Ciphertext();
+    try {
+      this.#encryptor.encryptSymmetric(pt, ct);
+      return ct.saveToArray(this.seal.ComprModeType.none) as Uint8Array;
+    } finally {
+      pt.delete();
+      ct.delete();
     }
   }
 

@@ -50,7 +50,7 @@ export function nestingBombs(): Bomb[] {
     bombs.push({ name: `${name}, nested 5 deep`, bytes: nested(header, 5) });
   }
   // Inside an otherwise plausible message: the ciphertexts array holds a nest.
-  const prefix = encode({ type: 'classify', protocol: 1 });
+  const prefix = encode({ type: 'classify', protocol: 2 });
   const opened = new Uint8Array([0x83, ...prefix.subarray(1), 0xab, ...new TextEncoder().encode('ciphertexts')]);
   bombs.push({ name: 'a message whose ciphertexts field nests array16 50,000 deep', bytes: concat(opened, nested([0xdc, 0x10, 0x00], 50_000)) });
   return bombs;
@@ -81,7 +81,7 @@ export function sizeLies(): Bomb[] {
     lie('fixarray of 15 with 2 elements', [0x9f], 2),
   ];
   // A lie inside a real-looking keys message: relin claims 2 GiB, 100 bytes follow.
-  const head = encode({ type: 'keys', protocol: 1 });
+  const head = encode({ type: 'keys', protocol: 2 });
   const relinKey = new TextEncoder().encode('relin');
   bombs.push({ name: 'keys message whose relin bin32 claims 2 GiB', bytes: concat(new Uint8Array([0x83, ...head.subarray(1), 0xa5, ...relinKey, 0xc6, 0x80, 0, 0, 0]), pad(100)) });
   return bombs;

@@ -45,13 +45,32 @@ export function decodeMap(bytes: Uint8Array, limits: MsgpackLimits, withDecoder:
   return raw as Record<string, unknown>;
 }
 
+/**
+ * The refusal of a message of another protocol version, in words its reader can act on. Keys
+ * and classify messages go from a client to the service, results the other way, so the type
+ * says which side is behind: an older client is told to reload the app (its code is the one
+ * every release has treated as final, so no client retries it in a loop).
+ */
+export function versionRefusal(protocol: unknown, expected: MessageType): ProtocolError {
+  const fromClient = expected !== 'result';
+  if (typeof protocol !== 'number' || !Number.isInteger(protocol)) {
+    return new ProtocolError('unsupported_protocol', `the message names no protocol version (got ${JSON.stringify(protocol ?? null)}); this side speaks protocol ${PROTOCOL_VERSION}`);
+  }
+  if (protocol < PROTOCOL_VERSION) {
+    return fromClient
+      ? new ProtocolError('unsupported_protocol', `this client speaks protocol ${protocol}, older than the service's protocol ${PROTOCOL_VERSION}: reload the page (or update the client) to get the current version of the app`)
+      : new ProtocolError('unsupported_protocol', `the service speaks protocol ${protocol}, older than this app's protocol ${PROTOCOL_VERSION}: the service is being upgraded, try again later`);
+  }
+  return fromClient
+    ? new ProtocolError('unsupported_protocol', `this client speaks protocol ${protocol}, newer than the service's protocol ${PROTOCOL_VERSION}: the service is being upgraded, try again later`)
+    : new ProtocolError('unsupported_protocol', `the service speaks protocol ${protocol}, newer than this app's protocol ${PROTOCOL_VERSION}: reload the page to get the current version of the app`);
+}
+
 /** Reads a message of the expected type, or throws ProtocolError saying what was wrong. */
 export function decodeMessage<T extends MessageType>(bytes: Uint8Array, expected: T): MessageOf<T> {
   const raw = decodeMap(bytes, MESSAGE_LIMITS);
   const { protocol, type } = raw;
-  if (protocol !== PROTOCOL_VERSION) {
-    throw new ProtocolError('unsupported_protocol', `the message speaks protocol ${JSON.stringify(protocol ?? null)}; this side speaks protocol ${PROTOCOL_VERSION}`);
-  }
+  if (protocol !== PROTOCOL_VERSION) throw versionRefusal(protocol, expected);
   if (type !== expected) throw new ProtocolError('bad_request', `expected a "${expected}" message, got ${JSON.stringify(type ?? null)}`);
   const parsed = MessageSchema.safeParse(raw);
   if (!parsed.success) {
@@ -63,11 +82,11 @@ export function decodeMessage<T extends MessageType>(bytes: Uint8Array, expected
 
 /** Evaluation keys → registration message. */
 export function keysToWire(bundle: EvaluationKeyBundle, modelHash: string): KeyRegistration {
-  return { type: 'keys', protocol: PROTOCOL_VERSION, modelHash, planHash: bundle.planHash, keyId: bundle.keyId, relin: bundle.relin, galois: bundle.galois };
+  return { type: 'keys', protocol: PROTOCOL_VERSION, modelHash, planHash: bundle.planHash, keyId: bundle.keyId, relin: bundle.relin, galois: bundle.galois, publicKey: bundle.publicKey };
 }
 
 export function keysFromWire(message: KeyRegistration): EvaluationKeyBundle {
-  return { planHash: message.planHash, keyId: message.keyId, relin: message.relin, galois: message.galois };
+  return { planHash: message.planHash, keyId: message.keyId, relin: message.relin, galois: message.galois, publicKey: message.publicKey };
 }
 
 /** Encrypted input → classify request under registered keys. */

@@ -4,8 +4,12 @@
  * so the browser's first bundle stays small. messages.ts re-exports them.
  */
 
-/** Version of the message shapes in messages.ts. A change that an old peer cannot read bumps it. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of the message shapes in messages.ts. A change that an old peer cannot read bumps it.
+ * 2: the keys message carries relin, galois and publicKey, each bytes or nil, as the plan's
+ * `keys` asks; a single result is a packed sparse result rather than a SEAL ciphertext.
+ */
+export const PROTOCOL_VERSION = 2;
 /** Content type of binary messages. */
 export const MSGPACK_TYPE = 'application/msgpack';
 /** Response header that names the protocol version on every API answer. */

@@ -25,16 +25,25 @@ const envelope = {
   planHash: hash,
 };
 
-/** Client → server, POST /api/keys: public evaluation keys for one plan. */
+/**
+ * Client → server, POST /api/keys: the public keys one plan needs. Each key field is present;
+ * it holds bytes exactly when the plan's `keys` names that key, nil otherwise (the route
+ * refuses any other combination, saying which key is missing or not wanted).
+ */
 export const KeyRegistrationSchema = z.object({
   type: z.literal('keys'),
   ...envelope,
-  /** SHA-256 over the length-prefixed key bytes (see keyIdOf in docs/protocol.md). */
+  /** SHA-256 over the three length-prefixed key byte strings (see keyIdOf in docs/protocol.md §4.2). */
   keyId: hash,
-  /** SEAL RelinKeys, serialized (seeded, any SEAL compression). */
-  relin: bytes,
-  /** SEAL GaloisKeys for the plan's galoisSteps, or null when the plan has none. */
+  /** SEAL RelinKeys, serialized (seeded, any SEAL compression), or nil: batch plans need them. */
+  relin: bytes.nullable(),
+  /** SEAL GaloisKeys for the plan's galoisSteps, or nil when the plan has none (every plan today). */
   galois: bytes.nullable(),
+  /**
+   * The client's SEAL PublicKey (seeded, any SEAL compression), or nil: single plans need it,
+   * to re-randomize each result under the client's key before it is sent back.
+   */
+  publicKey: bytes.nullable(),
 });
 
 /** Client → server, POST /api/models/:id/classify: one encrypted input. */
@@ -56,7 +65,11 @@ export const ClassifyResultSchema = z.object({
   ...envelope,
   layout,
   count: z.number().int().min(1),
-  /** One SEAL ciphertext at the last level; slot r holds record r's score (slot 0 for single). */
+  /**
+   * batch: one SEAL ciphertext at the last level, slot r holding record r's score. single: a
+   * packed sparse result (docs/protocol.md §4.6), whose exact length the client derives from its
+   * plan and checks before it reads anything.
+   */
   ciphertext: bytes,
 });
 

@@ -15,7 +15,7 @@ function share(bytes: Uint8Array): Uint8Array {
 }
 
 function shareBundle(b: EvaluationKeyBundle): EvaluationKeyBundle {
-  return { planHash: b.planHash, keyId: b.keyId, relin: share(b.relin), galois: b.galois && share(b.galois) };
+  return { planHash: b.planHash, keyId: b.keyId, relin: b.relin && share(b.relin), galois: b.galois && share(b.galois), publicKey: b.publicKey && share(b.publicKey) };
 }
 
 export class CachedKeyStore implements KeyStore {

@@ -10,12 +10,12 @@
  * success or failure. A full disk answers `storage_full`, a read-only or failing one
  * `storage_unavailable`; readiness asks `writeProblem`.
  */
-import { link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { EvaluationKeyBundle } from '../../core/he/index.ts';
 import { ProtocolError } from '../../core/protocol/index.ts';
-import { keyRecordFromBytes, keyRecordToBytes } from './record.ts';
+import { isOlderKeyRecord, keyRecordFromBytes, keyRecordToBytes, RECORD_HEAD_BYTES, type RecordDropped } from './record.ts';
 import { checkedSize, KEY_ID, slotOf, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
 
 const SUFFIX = '.keys';
@@ -33,6 +33,8 @@ export interface DiskKeyStoreOptions {
   ttlSeconds: number;
   /** How often to rescan the directory for expired files (default: the TTL, at most 10 min). */
   sweepMs?: number;
+  /** Hears of each stored record dropped because it is of an older record version. */
+  dropped?: RecordDropped;
 }
 
 /** A file-system failure as the refusal a client can act on, or undefined for a real bug. */
@@ -54,6 +56,9 @@ export class DiskKeyStore implements KeyStore {
   /** Registrations in progress, by slot: a second one waits for the first. */
   readonly #writing = new Map<string, Promise<unknown>>();
   readonly #timer: NodeJS.Timeout;
+  readonly #dropped: RecordDropped;
+  /** Files whose record version this process has read once (a file's bytes never change). */
+  readonly #versionRead = new Set<string>();
   #fault: { reason: string; at: number } | null = null;
   #probe: { at: number; problem: string | undefined } | null = null;
 
@@ -61,6 +66,7 @@ export class DiskKeyStore implements KeyStore {
     this.#dir = dir;
     this.#maxBytes = options.maxBytes;
     this.#ttlMs = options.ttlSeconds * 1000;
+    this.#dropped = options.dropped ?? (() => {});
     const every = options.sweepMs ?? Math.min(this.#ttlMs, 10 * 60_000);
     this.#timer = setInterval(() => void this.sweep().catch(() => {}), every).unref();
   }
@@ -161,7 +167,7 @@ export class DiskKeyStore implements KeyStore {
       this.#index.delete(slot);
       return undefined;
     }
-    const parsed = keyRecordFromBytes(bytes);
+    const parsed = keyRecordFromBytes(bytes, this.#dropped);
     if (!parsed || parsed.keyId !== keyId || parsed.planHash !== planHash) {
       await this.#remove(slot); // a damaged file: the client registers again
       return undefined;
@@ -200,7 +206,13 @@ export class DiskKeyStore implements KeyStore {
       } else if (info.mtimeMs + this.#ttlMs <= now && (current || LEGACY_NAME.test(name))) {
         await rm(path, { force: true }).catch(() => {});
       } else if (current) {
-        this.#index.set(slotOf(current[1]!, current[2]!), { bytes: info.size, touchedMs: info.mtimeMs });
+        const slot = slotOf(current[1]!, current[2]!);
+        if (await this.#olderRecord(path, slot)) {
+          this.#dropped({ planHash: current[1]!, keyId: current[2]! }, 'dropped stored keys of an older record version: their plan is no longer served, the client registers new keys');
+          await rm(path, { force: true }).catch(() => {});
+          continue;
+        }
+        this.#index.set(slot, { bytes: info.size, touchedMs: info.mtimeMs });
       } else if (LEGACY_NAME.test(name)) {
         await this.#adopt(path, info.size, info.mtimeMs);
       }
@@ -208,9 +220,28 @@ export class DiskKeyStore implements KeyStore {
     await this.#trim().catch(() => {});
   }
 
+  /** Whether a file holds a record of an older version; read once per file, its head only. */
+  async #olderRecord(path: string, slot: string): Promise<boolean> {
+    if (this.#versionRead.has(slot)) return false;
+    const head = new Uint8Array(RECORD_HEAD_BYTES);
+    let read = 0;
+    try {
+      const file = await open(path, 'r');
+      try {
+        read = (await file.read(head, 0, head.length, 0)).bytesRead;
+      } finally {
+        await file.close();
+      }
+    } catch {
+      return false; // unreadable now: a later sweep or get decides
+    }
+    this.#versionRead.add(slot);
+    return isOlderKeyRecord(head.subarray(0, read));
+  }
+
   /** Renames a file of the older <keyId>.keys layout to its (plan, keys) name. */
   async #adopt(path: string, bytes: number, touchedMs: number): Promise<void> {
-    const parsed = keyRecordFromBytes(await readFile(path).catch(() => new Uint8Array()));
+    const parsed = keyRecordFromBytes(await readFile(path).catch(() => new Uint8Array()), this.#dropped);
     if (!parsed) return void (await rm(path, { force: true }).catch(() => {}));
     const slot = slotOf(parsed.planHash, parsed.keyId);
     try {

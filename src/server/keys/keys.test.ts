@@ -1,4 +1,8 @@
-/** The embedded key store and its cache: idempotence, expiry, the size bound, damaged files. */
+/**
+ * The embedded key store and its cache: idempotence, expiry, the size bound, damaged files,
+ * records of an older version.
+ */
+import { encode } from '@msgpack/msgpack';
 import { mkdtemp, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +11,7 @@ import { hashParts } from '../../core/hash.ts';
 import type { EvaluationKeyBundle } from '../../core/he/index.ts';
 import { CachedKeyStore } from './cached.ts';
 import { DiskKeyStore } from './disk.ts';
+import { keyRecordFromBytes, keyRecordToBytes } from './record.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -19,9 +24,21 @@ async function open(maxBytes = 10_000_000, ttlSeconds = 3600) {
   return { dir, store: await DiskKeyStore.open(dir, { maxBytes, ttlSeconds }) };
 }
 
+/** A batch plan's key set: relinearization keys only. */
 function bundle(size: number, fill: number, planHash = 'a'.repeat(64)): EvaluationKeyBundle {
   const relin = new Uint8Array(size).fill(fill);
-  return { planHash, keyId: hashParts([relin, new Uint8Array()]), relin, galois: null };
+  return { planHash, keyId: hashParts([relin, new Uint8Array(), new Uint8Array()]), relin, galois: null, publicKey: null };
+}
+
+/** A single plan's key set: the public key only. */
+function publicKeyBundle(size: number, fill: number, planHash = 'c'.repeat(64)): EvaluationKeyBundle {
+  const publicKey = new Uint8Array(size).fill(fill);
+  return { planHash, keyId: hashParts([new Uint8Array(), new Uint8Array(), publicKey]), relin: null, galois: null, publicKey };
+}
+
+/** A record as the previous release wrote it: relin and galois, record version 1. */
+function versionOneRecord(planHash: string, keyId: string): Uint8Array {
+  return encode({ format: 'cipherclinic/key-bundle', version: 1, planHash, keyId, relin: new Uint8Array(5000).fill(1), galois: new Uint8Array(3000).fill(2) });
 }
 
 describe('DiskKeyStore', () => {
@@ -31,8 +48,9 @@ describe('DiskKeyStore', () => {
     expect((await store.put(b)).created).toBe(true);
     expect((await store.put(b)).created).toBe(false);
     const got = await store.get(b.planHash, b.keyId);
-    expect(new Uint8Array(got!.bundle.relin)).toEqual(b.relin);
+    expect(new Uint8Array(got!.bundle.relin!)).toEqual(b.relin);
     expect(got?.bundle.galois).toBeNull();
+    expect(got?.bundle.publicKey).toBeNull();
     expect(await store.get(b.planHash, 'f'.repeat(64))).toBeUndefined();
     expect(await store.get(b.planHash, '../../etc/passwd')).toBeUndefined();
     await store.close();
@@ -105,8 +123,41 @@ describe('DiskKeyStore', () => {
     await store.close();
     await rename(join(dir, `${b.planHash}.${b.keyId}.keys`), join(dir, `${b.keyId}.keys`));
     const again = await DiskKeyStore.open(dir, { maxBytes: 10_000_000, ttlSeconds: 3600 });
-    expect(new Uint8Array((await again.get(b.planHash, b.keyId))!.bundle.relin)).toEqual(b.relin);
+    expect(new Uint8Array((await again.get(b.planHash, b.keyId))!.bundle.relin!)).toEqual(b.relin);
     await again.close();
+  });
+
+  it('stores a public-key-only set and gives each field back as it was', async () => {
+    const { store } = await open();
+    const b = publicKeyBundle(66_000, 4);
+    expect((await store.put(b)).created).toBe(true);
+    const got = (await store.get(b.planHash, b.keyId))!.bundle;
+    expect(got.relin).toBeNull();
+    expect(got.galois).toBeNull();
+    expect(new Uint8Array(got.publicKey!)).toEqual(b.publicKey);
+    expect(keyRecordFromBytes(keyRecordToBytes(b))).toEqual(b);
+    await store.close();
+  });
+
+  it('drops records of the older version on its sweep and on a read, saying so in its log', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cc-keys-'));
+    dirs.push(dir);
+    const [plan, oldId, otherId] = ['d'.repeat(64), 'e'.repeat(64), 'f'.repeat(64)];
+    await writeFile(join(dir, `${plan}.${oldId}.keys`), versionOneRecord(plan, oldId));
+    const current = publicKeyBundle(1000, 3, plan);
+    await writeFile(join(dir, `${plan}.${current.keyId}.keys`), keyRecordToBytes(current));
+    const logged: { fields: Record<string, unknown>; message: string }[] = [];
+    const store = await DiskKeyStore.open(dir, { maxBytes: 10_000_000, ttlSeconds: 3600, dropped: (fields, message) => void logged.push({ fields, message }) });
+    expect(await readdir(dir)).toEqual([`${plan}.${current.keyId}.keys`]);
+    expect(logged).toEqual([{ fields: { planHash: plan, keyId: oldId }, message: expect.stringMatching(/older record version/) }]);
+    expect(new Uint8Array((await store.get(plan, current.keyId))!.bundle.publicKey!)).toEqual(current.publicKey);
+
+    // One written after the sweep (another process of the previous release) is dropped when read.
+    await writeFile(join(dir, `${plan}.${otherId}.keys`), versionOneRecord(plan, otherId));
+    expect(await store.get(plan, otherId)).toBeUndefined();
+    expect(logged[1]).toEqual({ fields: { planHash: plan, keyId: otherId, version: 1 }, message: expect.stringMatching(/record version 1/) });
+    expect(await readdir(dir)).toEqual([`${plan}.${current.keyId}.keys`]);
+    await store.close();
   });
 
   it('says it can take writes when it can', async () => {
@@ -134,8 +185,20 @@ describe('CachedKeyStore', () => {
     await cached.put(b);
     await rm(join(dir, `${b.planHash}.${b.keyId}.keys`));
     const hit = await cached.get(b.planHash, b.keyId);
-    expect(hit?.bundle.relin.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(new Uint8Array(hit!.bundle.relin)).toEqual(b.relin);
+    expect(hit?.bundle.relin!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(new Uint8Array(hit!.bundle.relin!)).toEqual(b.relin);
+    await cached.close();
+  });
+
+  it('shares a public key and leaves absent keys absent', async () => {
+    const { store } = await open();
+    const cached = new CachedKeyStore(store, 1_000_000);
+    const b = publicKeyBundle(2000, 6);
+    await cached.put(b);
+    const hit = (await cached.get(b.planHash, b.keyId))!.bundle;
+    expect(hit.publicKey!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(new Uint8Array(hit.publicKey!)).toEqual(b.publicKey);
+    expect([hit.relin, hit.galois]).toEqual([null, null]);
     await cached.close();
   });
 });

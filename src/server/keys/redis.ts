@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { EvaluationKeyBundle } from '../../core/he/index.ts';
-import { keyRecordFromBytes, keyRecordToBytes } from './record.ts';
+import { keyRecordFromBytes, keyRecordToBytes, type RecordDropped } from './record.ts';
 import { KEY_PREFIX, redisProblem, redisRefusal } from '../shared/redis.ts';
 import { checkedSize, KEY_ID, slotOf, type KeyReceiptOf, type KeyStore, type StoredKeys } from './store.ts';
 
@@ -15,9 +15,12 @@ export class RedisKeyStore implements KeyStore {
   readonly #redis: Redis;
   readonly #ttlSeconds: number;
   readonly #maxBytes: number;
+  readonly #dropped: RecordDropped | undefined;
 
-  constructor(redis: Redis, options: { ttlSeconds: number; maxBytes: number }) {
+  /** `dropped` hears of each stored record not read because it is of an older record version. */
+  constructor(redis: Redis, options: { ttlSeconds: number; maxBytes: number; dropped?: RecordDropped }) {
     this.#redis = redis;
+    this.#dropped = options.dropped;
     this.#ttlSeconds = options.ttlSeconds;
     this.#maxBytes = options.maxBytes;
   }
@@ -54,7 +57,7 @@ export class RedisKeyStore implements KeyStore {
       throw redisRefusal(e);
     }
     if (!bytes || ttlMs <= 0) return undefined;
-    const bundle = keyRecordFromBytes(bytes);
+    const bundle = keyRecordFromBytes(bytes, this.#dropped);
     if (!bundle || bundle.planHash !== planHash || bundle.keyId !== keyId) return undefined;
     return { bundle, expiresAt: Date.now() + ttlMs };
   }

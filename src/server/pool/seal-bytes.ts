@@ -1,10 +1,11 @@
 /**
  * The server's guard in front of SEAL's loaders: compressed client bytes are inflated here, with
  * a hard output limit derived from the plan, so SEAL receives the uncompressed form and has
- * nothing left to inflate (src/core/he/serialized.ts says why).
+ * nothing left to inflate (src/core/he/serialized.ts says why). The bounds of each kind of key a
+ * plan takes live here too, for the keys route (early refusal) and the worker (inflation).
  */
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
-import { readSealHeader, SEAL_HEADER_BYTES, SealBytesError } from '../../core/he/index.ts';
+import { keyBytesBound, readSealHeader, SEAL_HEADER_BYTES, SealBytesError, type HeParameters, type HePlan } from '../../core/he/index.ts';
 
 /**
  * Returns SEAL bytes that inflate to at most `limit` bytes, uncompressed, or throws
@@ -34,3 +35,27 @@ export function boundedSealBytes(bytes: Uint8Array, limit: number, what: string)
   out.set(inflated, SEAL_HEADER_BYTES);
   return out;
 }
+
+/**
+ * Upper bound of an uncompressed, unseeded SEAL PublicKey of a plan: one size-2 ciphertext over
+ * every prime, the special one included (key level), plus SEAL's headers.
+ */
+export function publicKeyBytesBound(params: HeParameters): number {
+  return SEAL_HEADER_BYTES + 2 * params.polyModulusDegree * params.coeffModulus.length * 8 + 1024;
+}
+
+/** The largest each kind of key of a plan can be, uncompressed: what the route and the worker hold keys to. */
+export function keyBoundsOf(plan: Pick<HePlan, 'params' | 'galoisSteps'>): Record<KeyKind, number> {
+  return {
+    relin: keyBytesBound(plan.params, 1),
+    galois: keyBytesBound(plan.params, plan.galoisSteps.length + 1),
+    publicKey: publicKeyBytesBound(plan.params),
+  };
+}
+
+/** The key fields of a bundle, in the order the key id hashes them. */
+export const KEY_KINDS = ['relin', 'galois', 'publicKey'] as const;
+export type KeyKind = (typeof KEY_KINDS)[number];
+
+/** How a key kind is named in refusals. */
+export const KEY_NAMES: Record<KeyKind, string> = { relin: 'relinearization keys', galois: 'Galois keys', publicKey: 'the public key' };

@@ -7,9 +7,9 @@
  */
 import { workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
-import { ciphertextBytesBound, compilePlan, HeEvaluator, HeInputError, keyBytesBound, keyIdOf, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
+import { ciphertextBytesBound, compilePlan, HeEvaluator, HeInputError, keyIdOf, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
 import { ModelFormatError, parseModel } from '../../core/model/format.ts';
-import { boundedSealBytes } from './seal-bytes.ts';
+import { boundedSealBytes, KEY_NAMES, keyBoundsOf, type KeyKind } from './seal-bytes.ts';
 import { NOT_CACHED, type CircuitRef, type PoolTask, type RefusalCode, type TaskOutcome, type WorkerSettings } from './tasks.ts';
 
 const settings = workerData as WorkerSettings;
@@ -35,25 +35,26 @@ async function evaluatorFor(circuit: CircuitRef): Promise<HeEvaluator> {
 }
 
 /**
- * Loads keys after checking their id and inflating them within the plan's bounds. A cached set
- * is reused by id; `verify` checks the id against the bytes even then (registration: bytes
- * claiming someone else's id must be refused, not matched to the cache). Keys SEAL cannot
+ * Loads keys after checking their id and inflating each within the plan's bound for its kind. A
+ * cached set is reused by id; `verify` checks the id against the bytes even then (registration:
+ * bytes claiming someone else's id must be refused, not matched to the cache). Keys SEAL cannot
  * load are refused as `keys_refused`.
  */
 function keysFor(evaluator: HeEvaluator, bundle: EvaluationKeyBundle, verify: boolean): LoadedKeys {
   const slot = `${bundle.planHash}:${bundle.keyId}`;
   const cached = keySets.get(slot);
   if (cached && !verify) return cached;
-  if (keyIdOf(bundle.relin, bundle.galois) !== bundle.keyId) {
+  if (keyIdOf(bundle.relin, bundle.galois, bundle.publicKey) !== bundle.keyId) {
     throw new Refusal('key_id_mismatch', 'the key id is not the hash of the key bytes');
   }
   if (cached) return cached;
-  const params = evaluator.plan.params;
-  const galoisCount = evaluator.plan.galoisSteps.length;
+  const bounds = keyBoundsOf(evaluator.plan);
+  const inflate = (kind: KeyKind): Uint8Array | null => {
+    const bytes = bundle[kind];
+    return bytes && boundedSealBytes(bytes, bounds[kind], KEY_NAMES[kind]);
+  };
   try {
-    const relin = boundedSealBytes(bundle.relin, keyBytesBound(params, 1), 'relinearization keys');
-    const galois = bundle.galois && boundedSealBytes(bundle.galois, keyBytesBound(params, galoisCount + 1), 'Galois keys');
-    const loaded = evaluator.loadKeys({ planHash: bundle.planHash, relin, galois });
+    const loaded = evaluator.loadKeys({ planHash: bundle.planHash, relin: inflate('relin'), galois: inflate('galois'), publicKey: inflate('publicKey') });
     keySets.set(slot, loaded);
     return loaded;
   } catch (e) {
@@ -88,6 +89,10 @@ async function run(task: PoolTask): Promise<unknown> {
   }
 }
 
+/**
+ * Inflates each input ciphertext within one fresh ciphertext at the plan's data level,
+ * uncompressed (a seeded one is smaller still), then evaluates.
+ */
 function evaluate(evaluator: HeEvaluator, keys: LoadedKeys, input: EncryptedInput): EncryptedResult {
   const bound = ciphertextBytesBound(evaluator.plan.params);
   try {
