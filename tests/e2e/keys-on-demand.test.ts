@@ -1,6 +1,7 @@
 /**
- * Evaluation keys are megabytes: they go to the service when a person asks for a prediction,
- * with their size said, and never while someone browses the models. A real Chromium against
+ * Evaluation keys go to the service when a person asks for a prediction, with their size said
+ * (a single plan's public key: tens of kilobytes; a batch plan's keys: megabytes), and never
+ * while someone browses the models. A real Chromium against
  * the real server on loopback browses every model on both screens and opens "About this
  * model" on each (no key leaves), then predicts once (exactly one key registration, whose
  * size the page stated), then predicts again (none).
@@ -66,7 +67,8 @@ describe('keys on demand', () => {
     })()`);
     const r = await predictAndWait(page);
     const notices = (await page.evaluate('globalThis.seenNotices')) as string[];
-    expect(notices.filter((n) => /^This model needs \d+\.\d MB of keys, sent once\. Making and sending them…$/.test(n.trim()))).toHaveLength(1);
+    const said = notices.map((n) => /^This model needs (\d+\.\d) KB of keys, sent once\. Making and sending them…$/.exec(n.trim())).filter((m) => m !== null);
+    expect(said).toHaveLength(1);
     expectReference(r, reference(framingham, record), 'first record');
     sent.remember(framingham, record);
     expect(keyPosts()).toBe(1);
@@ -75,7 +77,10 @@ describe('keys on demand', () => {
     const { cards } = (await (await fetch(`${app.url}/api/models`)).json()) as { cards: { id: string; plans: { single: { report: { evaluationKeyBytes: number } } } }[] };
     const plan = cards.find((c) => c.id === 'framingham-chd')!.plans.single;
     expect(Math.abs(body - plan.report.evaluationKeyBytes) / plan.report.evaluationKeyBytes).toBeLessThan(0.01);
-    console.log(`keys registered with the first prediction: ${(body / 1e6).toFixed(2)} MB in one request`);
+    // The single plan's keys are its public key alone: the size said is the size sent, well under 2 MB.
+    expect(Math.abs(Number(said[0]![1]) * 1024 - body) / body).toBeLessThan(0.01);
+    expect(body).toBeLessThan(2 * 1024 * 1024);
+    console.log(`keys registered with the first prediction: ${(body / 1024).toFixed(1)} KB in one request`);
 
     await field(page, 'Age').fill('61');
     const again = framinghamRow(framingham, '1,61,4,0,0,0,0,0,0,195,106,70,26.97,80,77,0');

@@ -89,7 +89,8 @@ export class AppState {
     const legacy = this.#outboxStore.takeLegacyKeys().then((keys) => this.#registrations.adopt(keys));
     await Promise.allSettled([this.catalog.load(), this.keys.refresh(), this.history.load(), legacy]);
     await this.outbox.start();
-    await this.#pruneRegistrations().catch(() => undefined);
+    // After the first sending round, which may have encrypted queued predictions under new plans.
+    void this.outbox.flush().then(() => this.#pruneRegistrations()).catch(() => undefined);
   }
 
   /** Drops the kept evaluation keys of plans the service no longer offers (an earlier version's), once the cards came from it. */

@@ -41,7 +41,7 @@ export class Outbox {
 
   /** A queued prediction's answer, in the history already: the screens may show it (`regionScores`: its variants' outputs). */
   ondeliver: ((entry: QueuedPrediction, prediction: Prediction, regionScores?: number[]) => void) | undefined;
-  /** A prediction was queued (its encryption may have made this device's first key). */
+  /** A prediction was queued, or encrypted again under a new plan (its encryption may have made a new key). */
   onqueue: ((entry: QueuedPrediction) => void) | undefined;
 
   constructor(parts: OutboxParts) {
@@ -172,7 +172,10 @@ export class Outbox {
     }
     await this.#parts.store.save(next);
     this.#items = this.#items.map((i) => (i.id === entry.id ? next : i));
-    return next.failed ? undefined : next;
+    if (next.failed) return undefined;
+    // Queued anew: its encryption may have made the key pair of the new plan's parameters.
+    this.onqueue?.(next);
+    return next;
   }
 
   /**

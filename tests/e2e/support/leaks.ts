@@ -5,6 +5,7 @@
  * impossible: a hit means a leak, not bad luck.
  */
 import { encode } from '@msgpack/msgpack';
+import { featureVector } from '../../../src/core/he/quadratic.ts';
 
 export interface SentRecord {
   /** Values as entered (model order, null = blank). */
@@ -47,6 +48,10 @@ export function probes(record: SentRecord, featureNames: readonly string[]): [st
     out.push(['quantized int32', Buffer.from(record.quantized.buffer, record.quantized.byteOffset, record.quantized.byteLength)]);
     out.push(['quantized int64', Buffer.from(BigInt64Array.from(record.quantized, BigInt).buffer)]);
     out.push(['quantized int8', Buffer.from(Int8Array.from(record.quantized).buffer)]);
+    // What a single-record plaintext holds before encryption: the values and their pairwise products.
+    const z = featureVector(record.quantized);
+    out.push(['quadratic feature vector int32', Buffer.from(z.buffer, z.byteOffset, z.byteLength)]);
+    out.push(['quadratic feature vector int64', Buffer.from(BigInt64Array.from(z, BigInt).buffer)]);
   }
   for (const v of record.values) {
     if (v === null) continue;

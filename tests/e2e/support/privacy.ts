@@ -69,8 +69,13 @@ export function whatLeftTheBrowser(app: AppSession, sent: SentRecords, options: 
       for (const r of posts()) {
         const path = new URL(r.url).pathname;
         const bytes = new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.byteLength);
-        if (path === '/api/keys') expect(Object.keys(decodeMessage(bytes, 'keys')).sort()).toEqual(['galois', 'keyId', 'modelHash', 'planHash', 'protocol', 'relin', 'type']);
-        else {
+        if (path === '/api/keys') {
+          const keys = decodeMessage(bytes, 'keys');
+          expect(Object.keys(keys).sort()).toEqual(['galois', 'keyId', 'modelHash', 'planHash', 'protocol', 'publicKey', 'relin', 'type']);
+          // Only the keys a plan needs: a public key (single) or relinearization keys (batch), no Galois keys.
+          expect(keys.galois).toBeNull();
+          expect((keys.relin === null) !== (keys.publicKey === null), `${r.url}: a public key or relinearization keys, one of them`).toBe(true);
+        } else {
           expect(path).toMatch(/^\/api\/models\/[a-z-]+\/classify$/);
           expect(Object.keys(decodeMessage(bytes, 'classify')).sort()).toEqual(['ciphertexts', 'count', 'keyId', 'layout', 'modelHash', 'planHash', 'protocol', 'type']);
         }
