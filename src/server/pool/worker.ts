@@ -7,9 +7,9 @@
  */
 import { workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
-import { ciphertextBytesBound, compilePlan, HeEvaluator, HeInputError, keyIdOf, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
+import { compilePlan, HeEvaluator, HeInputError, keyIdOf, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
 import { ModelFormatError, parseModel } from '../../core/model/format.ts';
-import { boundedSealBytes, KEY_NAMES, keyBoundsOf, type KeyKind } from './seal-bytes.ts';
+import { boundedSealBytes, inputBytesBound, KEY_NAMES, keyBoundsOf, type KeyKind } from './seal-bytes.ts';
 import { NOT_CACHED, type CircuitRef, type PoolTask, type RefusalCode, type TaskOutcome, type WorkerSettings } from './tasks.ts';
 
 const settings = workerData as WorkerSettings;
@@ -90,11 +90,11 @@ async function run(task: PoolTask): Promise<unknown> {
 }
 
 /**
- * Inflates each input ciphertext within one fresh ciphertext at the plan's data level,
- * uncompressed (a seeded one is smaller still), then evaluates.
+ * Inflates each input ciphertext within the exact size of one fresh ciphertext at the plan's
+ * data level, uncompressed (a seeded one is smaller still), then evaluates.
  */
 function evaluate(evaluator: HeEvaluator, keys: LoadedKeys, input: EncryptedInput): EncryptedResult {
-  const bound = ciphertextBytesBound(evaluator.plan.params);
+  const bound = inputBytesBound(evaluator.plan.params);
   try {
     const ciphertexts = input.ciphertexts.map((c, i) => boundedSealBytes(c, bound, `ciphertext ${i}`));
     return evaluator.evaluate({ ...input, ciphertexts }, keys);
