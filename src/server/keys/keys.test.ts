@@ -11,6 +11,9 @@ import { hashParts } from '../../core/hash.ts';
 import type { EvaluationKeyBundle } from '../../core/he/index.ts';
 import { CachedKeyStore } from './cached.ts';
 import { DiskKeyStore } from './disk.ts';
+import { RedisKeyStore } from './redis.ts';
+import { connectRedis, KEY_PREFIX, redisReady } from '../shared/redis.ts';
+import { startRedis } from '../../../tests/support/services.ts';
 import { keyRecordFromBytes, keyRecordToBytes } from './record.ts';
 
 const dirs: string[] = [];
@@ -200,5 +203,31 @@ describe('CachedKeyStore', () => {
     expect(new Uint8Array(hit.publicKey!)).toEqual(b.publicKey);
     expect([hit.relin, hit.galois]).toEqual([null, null]);
     await cached.close();
+  });
+});
+
+describe('RedisKeyStore', () => {
+  it('gives a public-key-only set back, and ignores a record of the older version, saying so in its log', async () => {
+    const server = await startRedis();
+    const redis = connectRedis(server.url);
+    try {
+      await redisReady(redis);
+      const logged: { fields: Record<string, unknown>; message: string }[] = [];
+      const store = new RedisKeyStore(redis, { ttlSeconds: 600, maxBytes: 10_000_000, dropped: (fields, message) => void logged.push({ fields, message }) });
+      const b = publicKeyBundle(5000, 2);
+      expect((await store.put(b)).created).toBe(true);
+      const got = (await store.get(b.planHash, b.keyId))!.bundle;
+      expect([got.relin, got.galois]).toEqual([null, null]);
+      expect(new Uint8Array(got.publicKey!)).toEqual(b.publicKey);
+
+      const [plan, oldId] = ['d'.repeat(64), 'e'.repeat(64)];
+      await redis.set(`${KEY_PREFIX}keys:${plan}.${oldId}`, Buffer.from(versionOneRecord(plan, oldId)), 'EX', 600);
+      expect(await store.get(plan, oldId)).toBeUndefined();
+      expect(logged).toEqual([{ fields: { planHash: plan, keyId: oldId, version: 1 }, message: expect.stringMatching(/record version 1/) }]);
+      await store.close();
+    } finally {
+      redis.disconnect();
+      await server.dispose();
+    }
   });
 });
