@@ -8,9 +8,11 @@
  * apart), so without flooding the noise they leave at the output positions differs. One client
  * key pair asks both, many times; a distinguisher holding the secret key looks at everything a
  * result gives: the noise at each output position (two-sample Kolmogorov–Smirnov), and c1's
- * coefficients as sent (mean, variance, χ² of the top 4 bits, alone and between the models).
+ * coefficients as sent (mean, variance, χ² of the top 4 bits, alone and between the models), and
+ * whether c1 equals the client's own input c1 times either model's weight polynomial.
  * Flooded as the evaluator sends them, it cannot tell the models apart; given the same products
- * packed without the flood, it can (so the test can fail).
+ * packed without the flood, it can (so the test can fail): c1 names the model, and at full width
+ * the noise does too.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -110,14 +112,14 @@ function productC1(plan: HePlan, inputBytes: Uint8Array, model: TernaryModel): b
  * how c1 compares with each model's product of the client's own input (`inputBytes`: the input
  * as the server loaded it, whose c1 the client drew from its seed).
  */
-function observe(plan: HePlan, bytes: Uint8Array, into: Observed, expected: number, inputBytes: Uint8Array): void {
+function observe(plan: HePlan, bytes: Uint8Array, into: Observed, expected: number, inputBytes: Uint8Array, widths = (plan.circuit as QuadraticCircuit).result): void {
   const circuit = plan.circuit as QuadraticCircuit;
   const positions = outputPositions(circuit.regionLength, circuit.regions);
-  const raw = unpackSparseResult(plan.params, bytes, positions, { ...circuit.result, primes: 2 }, () => observer.template);
+  const raw = unpackSparseResult(plan.params, bytes, positions, { ...widths, primes: 2 }, () => observer.template);
   const noise = noiseAtPositions(plan.params, raw, observer.s, positions, positions.map(() => BigInt(expected)));
   into.noise.push(...noise.map(Number));
   const read = bitReader(bytes, SPARSE_HEADER_BYTES);
-  const k1 = circuit.result.k1;
+  const k1 = widths.k1;
   const sent: bigint[] = [];
   for (let i = 0; i < plan.params.polyModulusDegree; i++) {
     const v = read(k1);
@@ -231,6 +233,10 @@ describe('circuit privacy of single-record results', () => {
     const y = referenceScore(models.a, record);
     const flooded = { a: observed(), b: observed() };
     const bare = { a: observed(), b: observed() };
+    // Unflooded and packed at the modulus' full width: the noise seen is the product's own.
+    const exact = { a: observed(), b: observed() };
+    const qBits = plans.a.params.coeffModulus.slice(0, 2).reduce((a, p) => a * BigInt(p), 1n).toString(2).length;
+    const full = { k0: qBits, k1: qBits };
     for (const which of ['a', 'b'] as const) {
       const plan = plans[which];
       const asker = which === 'a' ? client : clientB;
@@ -252,6 +258,7 @@ describe('circuit privacy of single-record results', () => {
             const bytes = packSparseResult(seal, context, plan.params, product, positions, circuit.result.k0, circuit.result.k1);
             expect(asker.decryptVariants({ ...result, ciphertext: bytes }, circuit.regions)).toEqual(records.map(() => y));
             observe(plan, bytes, bare[which], y, inputBytes);
+            observe(plan, packSparseResult(seal, context, plan.params, product, positions, full.k0, full.k1), exact[which], y, inputBytes, full);
           } finally {
             product.delete();
             x!.delete();
@@ -264,7 +271,8 @@ describe('circuit privacy of single-record results', () => {
     }
     const withFlood = distinguish(flooded.a, flooded.b);
     const without = distinguish(bare.a, bare.b);
-    console.log('circuit privacy, flooded:', JSON.stringify(withFlood), '\nunflooded:', JSON.stringify(without));
+    const withoutRounding = distinguish(exact.a, exact.b);
+    console.log('circuit privacy, flooded:', JSON.stringify(withFlood), '\nunflooded:', JSON.stringify(without), '\nunflooded, full width:', JSON.stringify(withoutRounding));
     // The flood is there: uniform on [−2^f, 2^f) alone has standard deviation 2^f/√3 (the
     // packing's rounding adds about as much again).
     expect(Math.sqrt(variance(flooded.a.noise)) / 2 ** circuit.floodBits).toBeGreaterThan(0.55);
@@ -272,6 +280,9 @@ describe('circuit privacy of single-record results', () => {
     expect(without.apart).toBe(true);
     expect(mean(bare.a.matches.a)).toBe(1);
     expect(mean(bare.b.matches.b)).toBe(1);
+    // The noise alone tells them apart too, once the packing's rounding (about 2^62 at the
+    // plan's widths, against the product's 2^17) does not drown it.
+    expect(withoutRounding.noiseKs).toBeGreaterThan(withoutRounding.noiseKsCritical);
     expect(withFlood.apart).toBe(false);
     expect(Math.max(...flooded.a.matches.a, ...flooded.b.matches.b)).toBeLessThan(0.1);
   }, 60_000);
