@@ -100,6 +100,7 @@ describe('malformed messages', () => {
     expectRefusal(await postMsgpack(classifyUrl(), { ...good, planHash: 'f'.repeat(64) }), 409, 'plan_mismatch');
     expectRefusal(await postMsgpack(classifyUrl(), { ...good, layout: 'batch' }), 400, 'shape_mismatch', /layout/);
     expectRefusal(await postMsgpack(classifyUrl(), { ...good, ciphertexts: [...good.ciphertexts, ...good.ciphertexts] }), 400, 'shape_mismatch', /takes 1 ciphertexts, got 2/);
+    expectRefusal(await postMsgpack(classifyUrl(), { ...good, count: 2 }), 400, 'shape_mismatch', /at most 1 records, got 2/);
     const batchGood = batch.classifyMessage(randomRecords(modelA, 3));
     expectRefusal(await postMsgpack(classifyUrl(), { ...batchGood, count: 5000 }), 400, 'shape_mismatch', /at most 4096 records/);
     expectRefusal(await postMsgpack(classifyUrl(), { ...good, keyId: 'a'.repeat(64) }), 404, 'unknown_key', /POST them/);

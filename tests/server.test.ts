@@ -94,6 +94,25 @@ describe.each(['single', 'batch'] as const)('%s layout, every default model', (l
   });
 });
 
+describe('single layout regions', () => {
+  it('computes every region of one input alike: a full ciphertext of records decrypts to each one\'s reference score', async () => {
+    for (const model of models) {
+      const client = await IndependentClient.connect(server.url, model.id, 'single');
+      try {
+        expect((await client.registerKeys()).status).toBe(201);
+        expect(client.regions).toBe(Math.floor(client.plan.params.polyModulusDegree / client.regionLength));
+        const records = plainRecords(model, client.regions, 7).map((p) => client.quantize(p));
+        const answer = await postMsgpack(`${server.url}/api/models/${model.id}/classify`, client.classifyMessage(records));
+        expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+        expect(answer.message.count).toBe(1);
+        expect(client.decrypt(answer.message, client.regions), model.id).toEqual(records.map((q) => referenceScore(model, q)));
+      } finally {
+        client.dispose();
+      }
+    }
+  });
+});
+
 describe('key registration', () => {
   it('is content-addressed and idempotent', async () => {
     const client = await IndependentClient.connect(server.url, models[0]!.id, 'single');

@@ -263,8 +263,10 @@ export class IndependentClient {
     return pt;
   }
 
+  /** §5: `count` is the records of a batch input, and 1 for single (its other regions are the client's own). */
   classifyMessage(records: readonly Int32Array[], mode: Mode = 'zstd') {
-    return { type: 'classify', protocol: 2, modelHash: this.card.modelHash, planHash: this.plan.hash, keyId: this.keyId, layout: this.plan.layout, count: records.length, ciphertexts: this.pack(records).map((v) => this.encrypt(v, mode)) };
+    const count = this.plan.layout === 'single' ? 1 : records.length;
+    return { type: 'classify', protocol: 2, modelHash: this.card.modelHash, planHash: this.plan.hash, keyId: this.keyId, layout: this.plan.layout, count, ciphertexts: this.pack(records).map((v) => this.encrypt(v, mode)) };
   }
 
   /**
@@ -315,11 +317,11 @@ export class IndependentClient {
     }
   }
 
-  /** Encrypts, classifies and decrypts records (one input's worth). */
+  /** Encrypts, classifies and decrypts records (one input's worth; for single, one per region). */
   async classify(records: readonly Int32Array[]): Promise<number[]> {
     const answer = await postMsgpack(`${this.base}/api/models/${this.card.id}/classify`, this.classifyMessage(records));
     if (answer.status !== 200) throw new Error(`classify: ${answer.status} ${JSON.stringify(answer.json)}`);
-    return this.decrypt(answer.message);
+    return this.decrypt(answer.message, this.plan.layout === 'single' ? records.length : 1);
   }
 
   dispose(): void {
