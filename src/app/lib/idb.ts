@@ -2,7 +2,8 @@
  * idb-keyval reads by name prefix, for the page's stores and the workers' alike (browser code:
  * IndexedDB exists in pages and workers, not in Node, so this is not in src/core): the names are
  * listed first and only the matching values are read, so a store that also keeps large values
- * under other prefixes (the outbox's evaluation keys, megabytes each) does not load them all.
+ * under other prefixes (evaluation keys an earlier version kept beside queued predictions,
+ * megabytes each) does not load them all.
  */
 import { getMany, keys, type UseStore } from 'idb-keyval';
 

@@ -17,6 +17,7 @@ export interface PredictProgress {
 
 /** What a person is told when a prediction must first send this model's evaluation keys. */
 export function keysWords(keyBytes: number): string {
-  // Tens of kilobytes for a single-record plan (a public key), megabytes for a batch plan's: said in the unit that fits.
+  // About 65 KB for a single-record plan (a public key), 140 KB for a batch plan's relinearization keys;
+  // said in the unit that fits, as the lab's preview says it.
   return `This model needs ${bytes(keyBytes)} of keys, sent once`;
 }

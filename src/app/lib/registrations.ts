@@ -1,8 +1,8 @@
 /**
  * The one store of evaluation-key registrations, for online and queued predictions alike.
  * Evaluation keys are made in the HE worker once per key pair and plan, when a prediction first
- * needs them (never while someone browses models: a single plan's are tens of kilobytes, a batch
- * plan's megabytes), kept here with the
+ * needs them (never while someone browses models: about 65 KB for a single plan, 140 KB for a
+ * batch plan), kept here with the
  * service's expiry (public keys only), and sent when a prediction is sent. A service that has
  * forgotten them (expired, or a new server) gets the same keys again, so a request encrypted
  * before stays valid.
@@ -103,7 +103,7 @@ export class Registrations {
   /**
    * Forgets, quietly, the registrations of plans no longer in use (`inUse`: the plans the service
    * offers and those queued predictions wait with), such as an earlier version's plans: nothing
-   * can be sent with them any more, and a batch plan's are megabytes.
+   * can be sent with them any more (an earlier version's were megabytes).
    */
   async prune(inUse: ReadonlySet<string>): Promise<void> {
     const stale: IDBValidKey[] = [];

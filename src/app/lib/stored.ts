@@ -64,8 +64,8 @@ export const SavedCardsSchema = z.object({
 });
 
 /**
- * Evaluation keys made for a key pair and plan (public keys: tens of kilobytes for a single
- * plan, megabytes for a batch plan), kept with the
+ * Evaluation keys made for a key pair and plan (public keys: about 65 KB for a single plan,
+ * 140 KB for a batch plan), kept with the
  * service's expiry: sent when a prediction first needs them, and sent again, unchanged, when
  * the service has forgotten them — so a request encrypted earlier stays valid.
  */
