@@ -1,9 +1,10 @@
 /**
  * A packed result: a size-2 ciphertext at the last level (one prime Q) brought to 2^k0 (c0)
  * and 2^k1 (c1) and written at k bits per coefficient, instead of SEAL's 64-bit words per prime.
- * Measured on today's single-record plans (docs/protocol.md §9): 131,185 B become 71,728–77,872 B
- * at a 10-bit noise margin. The services do not send it yet; this module is the codec and its
- * checks, so that a client can take one safely once they do.
+ * Measured on protocol 1's single-record results (docs/protocol.md §9): 131,185 B became
+ * 71,728–77,872 B at a 10-bit noise margin. Batch results may be sent this way (the evaluator packs
+ * when asked with widths); the services send SEAL's bytes today. Single results have their own,
+ * sparser format (sparse-result.ts), which shares this module's bit streams.
  *
  * Why it works: in BFV form (c0 + c1·s = Δ·m + e mod Q, Δ = Q/t) the message sits in the high
  * bits, so rounding c_i to k_i bits adds an error of about Q/2^k0 + (Q/2^k1)·|s|, which the noise

@@ -168,9 +168,9 @@ describe('noise flooding', () => {
   });
 
   it('needs about log2(n) + 40 bits above the circuit noise, which a 60-bit last prime does not have', () => {
-    // A result at one 60-bit prime with the 25-bit margin of today's single plans.
-    const today = chooseParameters(seal, 'bfv', 8192, [60, 60, 60], 23);
-    expect(floodBits(today, 1, 25)).toBeGreaterThan(60);
+    // A result at one 60-bit prime with the 25-bit margin of protocol 1's single plans.
+    const slotPlan = chooseParameters(seal, 'bfv', 8192, [60, 60, 60], 23);
+    expect(floodBits(slotPlan, 1, 25)).toBeGreaterThan(60);
     expect(floodBits(params, 3, 100) - floodBits(params, 3, 120)).toBe(20);
   });
 
