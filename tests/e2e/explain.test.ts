@@ -124,6 +124,11 @@ describe('explanations and what-ifs', () => {
     expect(regions).toBe(8);
     expect(planVariants(breast, record, regions).unexplained.length).toBeGreaterThan(0);
     await predictAndCheck(breast, record, []);
+    for (const width of [1280, 390]) {
+      await screenshot(app.page, 'explain-breast-cancer', width);
+      expect(await sidewaysOverflow(app.page)).toBeLessThanOrEqual(0);
+    }
+    await app.page.setViewportSize({ width: 1280, height: 900 });
   });
 });
 
