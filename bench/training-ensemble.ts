@@ -4,7 +4,7 @@
  * and sums of several runs (src/train/ensemble.ts): the best K by validation loss, plainly or each
  * counted in proportion to its decoding slope, and the best K by validation AUC. The float
  * baselines are not trained here (bench/training.ts has them for the same splits); `single`
- * reproduces that table's TernaryNet. `--input-bits`, `--hidden`, `--alpha-max` and `--per-sign N`
+ * reproduces that table's TernaryNet. `--input-bits`, `--hidden`, `--alpha-max`, `--restarts N` and `--per-sign N`
  * (output units of each sign per run; 0: no cap) change the runs for an experiment. Writes bench/training-ensemble-<id>.json (or --out).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -28,13 +28,15 @@ import { TERNARY_CANDIDATES, type TernaryOutcome, trainTernary } from '../src/tr
 import { subSeed } from '../src/train/random.ts';
 import { priorShifted } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { seeds: { type: 'string' }, out: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, 'alpha-max': { type: 'string' }, 'per-sign': { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { seeds: { type: 'string' }, out: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, 'alpha-max': { type: 'string' }, 'per-sign': { type: 'string' }, restarts: { type: 'string' } } });
 const id = positionals[0] ?? 'pima-diabetes';
 const seeds = values.seeds?.split(',').map(Number) ?? Array.from({ length: 10 }, (_, i) => i + 1);
 const hidden = Number(values.hidden ?? 8);
 const limits = { ...DEFAULT_LIMITS, ...(values['alpha-max'] ? { alphaMax: Number(values['alpha-max']) } : {}) };
 /** `--per-sign 0`: no cap on the output units of each sign. */
-const candidates = values['per-sign'] === undefined ? TERNARY_CANDIDATES : TERNARY_CANDIDATES.map((c) => ({ ...c, outputPerSign: Number(values['per-sign']) || undefined }));
+const capped = values['per-sign'] === undefined ? TERNARY_CANDIDATES : TERNARY_CANDIDATES.map((c) => ({ ...c, outputPerSign: Number(values['per-sign']) || undefined }));
+/** `--restarts N`: every configuration from N initializations instead of 2 (as bench/training.ts). */
+const candidates = Array.from({ length: Number(values.restarts ?? 2) / 2 }, (_, k) => capped.map((c) => ({ ...c, restart: c.restart + 2 * k }))).flat();
 const out = values.out ?? new URL(`./training-ensemble-${id}.json`, import.meta.url).pathname;
 
 await tf.setBackend('cpu');

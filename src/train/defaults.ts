@@ -25,7 +25,8 @@ function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTa
 
 /** The training options a spec sets for its data set (options given by the caller override them). */
 export function specTrainingOptions(spec: DatasetSpec): Partial<TrainOptions> {
-  return spec.training?.inputBits === undefined ? {} : { inputBits: spec.training.inputBits };
+  const training = spec.training;
+  return { ...(training?.inputBits === undefined ? {} : { inputBits: training.inputBits }), ...(training?.ensemble === undefined ? {} : { ensemble: training.ensemble }) };
 }
 
 function specOptions(spec: DatasetSpec, options: Partial<TrainOptions>): TrainOptions {
@@ -100,7 +101,7 @@ export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model'
     ...(spec.training ? [`- Settings of this data set (\`models/specs/${spec.id}.json\`, \`training\`): ${spec.training.why}`] : []),
     `- Network: ${H} hidden units (${active} with a nonzero output weight), ${nonzero} of ${H * model.features.length} hidden weights nonzero, α ∈ [${Math.min(...model.hidden.alpha)}, ${Math.max(...model.hidden.alpha)}] (at most ${t.alphaMax}), β ∈ [${Math.min(...model.hidden.beta)}, ${Math.max(...model.hidden.beta)}].`,
     `- Output bound: ${t.outputBound} (2^${Math.log2(t.outputBound).toFixed(2)}; limit 2^21).`,
-    `- Training: one protocol for all three models — L2 strength (float models), ternary configuration and restart, and epoch counts chosen on ${t.split.validation} validation rows taken from the training rows; the float models are then retrained on all training rows, the TernaryNet keeps its validated run (${TERNARY_CANDIDATES.length} runs compared) with its decoding refitted on all training rows; classes weighted to balance in the loss; threshold 0.5. Chosen ternary configuration: hidden threshold ${hiddenThreshold}·mean|W|, ${warmupEpochs ? 'after a float warm-up' : 'from scratch'}, restart ${t.ternaryConfig.restart}.`,
+    `- Training: one protocol for all three models — L2 strength (float models), ternary configuration and restart, and epoch counts chosen on ${t.split.validation} validation rows taken from the training rows; the float models are then retrained on all training rows, ${t.ensemble ? `the TernaryNet is the sum of its ${t.ensemble.length} runs with the least validation loss (${TERNARY_CANDIDATES.length} runs compared; a sum of TernaryNets is one TernaryNet with all their hidden units)` : `the TernaryNet keeps its validated run (${TERNARY_CANDIDATES.length} runs compared)`} with its decoding refitted on all training rows; classes weighted to balance in the loss; threshold 0.5. ${t.ensemble ? `Summed runs: ${t.ensemble.map((c) => `hidden threshold ${c.hiddenThreshold}·mean|W|, ${c.warmupEpochs ? 'after a float warm-up' : 'from scratch'}, restart ${c.restart}`).join('; ')}.` : `Chosen ternary configuration: hidden threshold ${hiddenThreshold}·mean|W|, ${warmupEpochs ? 'after a float warm-up' : 'from scratch'}, restart ${t.ternaryConfig.restart}.`}`,
     ...(model.output.prior === undefined ? [] : [`- Risk shown to people: ${pct(model.output.prior)}% of the training rows are labelled “${model.classes[1]}”. The balanced log-odds are shifted by that prior, so the risk reads for a population like the training one; the model predicts “${model.classes[1]}” when the risk is above ${pct(model.output.prior)}%.`]),
     `- Model hash: \`${model.hash}\``,
     ...(monotone.length

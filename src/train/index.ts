@@ -34,6 +34,8 @@ export interface TrainOptions extends RunOptions {
   classes: [string, string];
   /** TernaryNet configurations to choose from on the validation rows (default TERNARY_CANDIDATES). */
   ternaryCandidates?: TernaryConfig[];
+  /** TernaryNet runs summed into the model, the best by validation loss (default 1; qat.ts). */
+  ensemble?: number;
   /** Encryption-cost limits on the folded network. */
   limits?: Partial<FoldLimits>;
   /** Extra date-free facts stored in `model.training` (e.g. the data file's name). */
@@ -54,6 +56,8 @@ export interface TrainingRecord {
   amplification: number;
   ternaryConfig: TernaryConfig;
   ternarySchedule: TernarySchedule;
+  /** With an ensemble: each summed run's configuration, best first (ternaryConfig is the first's). */
+  ensemble?: TernaryConfig[];
   alphaMax: number;
   outputBound: number;
   split: { train: number; test: number; validation: number };
@@ -100,7 +104,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
     const baselinesHere = baselinesElsewhere ? undefined : await baselinesOn(prepared, plan);
 
     const monotone = monotoneSetup({ features: data.featureSpecs, input });
-    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone }, options.ternaryCandidates);
+    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble }, options.ternaryCandidates);
 
     const body: ModelBody = {
       format: MODEL_FORMAT,
@@ -133,6 +137,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
       amplification: folded.amplification,
       ternaryConfig: folded.config,
       ternarySchedule: folded.schedule,
+      ...(folded.members.length > 1 ? { ensemble: folded.members.map((m) => m.config) } : {}),
       alphaMax: limits.alphaMax,
       outputBound: outputBound(body),
       ...(proof.checks.length ? { monotone: { verified: proof.checks.map((c) => ({ feature: c.feature, direction: c.direction, margin: c.margin })), repairs: folded.monotoneRepairs } } : {}),

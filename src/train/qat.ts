@@ -22,6 +22,7 @@ import { type TernaryOptions, readTernaryParts, ternaryNet } from './ternary.ts'
 import type { FeatureSpec } from '../core/model/format.ts';
 import { OUTPUT_PER_SIGN } from '../core/model/budget.ts';
 import { type MonotoneSetup, repairMonotone } from './monotone.ts';
+import { sumNetworks } from './ensemble.ts';
 
 export interface TernaryConfig extends TernaryOptions {
   /** Epochs of float training of the same network before quantization (0: none). */
@@ -93,9 +94,11 @@ export interface TernaryOutcome {
   monotoneRepairs: number;
 }
 
-/** The chosen run, and every run in the order trained (for ensembles of them). */
+/** The model (the chosen run, or the sum of the best runs), and every run in the order trained. */
 export interface TernaryRuns extends TernaryOutcome {
   runs: TernaryOutcome[];
+  /** The runs summed into the model, best first (one: the chosen run alone). */
+  members: TernaryOutcome[];
 }
 
 export interface QatSetup {
@@ -110,6 +113,8 @@ export interface QatSetup {
   /** The features (their declared monotone constraints are kept) and the penalty's setup. */
   features: readonly FeatureSpec[];
   monotone?: MonotoneSetup;
+  /** Runs summed into the model, the best by validation loss (default 1: the chosen run alone). */
+  ensemble?: number;
 }
 
 interface CandidateRun {
@@ -172,5 +177,29 @@ export async function trainTernary(setup: QatSetup, candidates: readonly Ternary
   }
   if (!best) throw new Error('no ternary candidates to train');
   meter.finish();
-  return { ...best, runs };
+  const members = [...runs].sort((a, b) => a.validationLoss - b.validationLoss).slice(0, Math.max(1, setup.ensemble ?? 1));
+  if (members.length === 1) return { ...best, runs, members };
+  return { ...ensembleOf(setup, members), runs, members };
+}
+
+/**
+ * The sum of the member runs as one network (ensemble.ts), decoded by a refit on every training
+ * row as one run is. Members are each proven monotone, so the sum is; the repair still runs in
+ * case a refit turned a member around. Config and schedule are those of the best member.
+ */
+function ensembleOf(setup: QatSetup, members: readonly TernaryOutcome[]): TernaryOutcome {
+  const { prepared, X, y } = setup;
+  const rows = prepared.split.train;
+  const refit = { q: rows.map((r) => prepared.quantized[r]!), labels: rows.map((r) => y[r]!) };
+  const summed = sumNetworks(members.map((m) => m.layers), refit);
+  const repaired = setup.monotone ? repairMonotone(summed, { features: [...setup.features], input: prepared.input }, refit) : { layers: summed, repairs: 0 };
+  const validation = prepared.validationRows;
+  const validationLoss = balancedLogLoss(validation.map((r) => y[r]!), predictReference({ input: prepared.input, ...repaired.layers }, validation.map((r) => X[r]!)));
+  const best = members[0]!;
+  return {
+    ...best,
+    layers: repaired.layers,
+    validationLoss,
+    monotoneRepairs: members.reduce((sum, m) => sum + m.monotoneRepairs, repaired.repairs),
+  };
 }

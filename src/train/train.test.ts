@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { scoreClassifier } from '../core/metrics.ts';
 import { parseModel } from '../core/model/format.ts';
 import type { FeatureSpec } from '../core/model/format.ts';
-import { outputBound } from '../core/model/reference.ts';
+import { outputBound, quantizeRecord, referenceScore } from '../core/model/reference.ts';
 import { type ProgressEvent, TERNARY_CANDIDATES, type TrainOptions, predictReference, trainModel } from './index.ts';
 import { seededRandom } from './random.ts';
 
@@ -87,6 +87,21 @@ describe('trainModel', () => {
     expect(alone.model.hash).toBe(both.model.hash);
     const other = await trainModel(data, { ...options, seed: 5, ternaryCandidates: [options.ternaryCandidates![1 - index]!] });
     expect(other.model.hash).not.toBe(both.model.hash);
+  });
+
+  it('sums its best runs into one network when asked for an ensemble: its output is the runs\' outputs added', async () => {
+    const summed = await trainModel(data, { ...options, seed: 5, ensemble: 2 });
+    const alone = await Promise.all(options.ternaryCandidates!.map((c) => trainModel(data, { ...options, seed: 5, ternaryCandidates: [c] })));
+    const active = (m: (typeof alone)[number]['model']) => m.output.weights.filter((t) => t !== 0).length;
+    expect(summed.model.hidden.weights).toHaveLength(active(alone[0]!.model) + active(alone[1]!.model));
+    expect((summed.model.training as { ensemble?: unknown[] }).ensemble).toHaveLength(2);
+    // Each run's output counts with the sign that makes its risk rise with it.
+    const sign = (m: (typeof alone)[number]['model']) => Math.sign(m.output.scale);
+    for (const r of summed.split.test) {
+      const q = quantizeRecord(summed.model, data.X[r]!);
+      expect(referenceScore(summed.model, q)).toBe(sign(alone[0]!.model) * referenceScore(alone[0]!.model, q) + sign(alone[1]!.model) * referenceScore(alone[1]!.model, q));
+    }
+    expect(summed.model.output.scale).toBeGreaterThan(0);
   });
 
   it('stops when its signal is aborted, releasing its tensors', async () => {

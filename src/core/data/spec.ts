@@ -14,6 +14,8 @@ const SpecTrainingSchema = z
   .object({
     /** Signed bits per quantized input (default 4): 5 doubles the input grid and widens the plain modulus by about 2 bits. */
     inputBits: z.union([z.literal(4), z.literal(5)]).optional(),
+    /** TernaryNet runs summed into the model, the best by validation loss (default 1: the chosen run alone); each adds its hidden units and output bound. */
+    ensemble: z.number().int().min(1).max(8).optional(),
     /** The measurement that chose these settings. */
     why: z.string().min(1),
   })
