@@ -1,12 +1,15 @@
 /**
  * The lab's one job: read the CSV, start the backend, run `trainModel` (the same code the
  * command-line `train` runs), and add what the lab shows: held-out confusion matrices and
- * timings. The file's bytes are moved here and never leave the worker except as the model.
+ * timings. The float baselines train in a second worker at the same time (beside.ts), with the
+ * same result as in line. The file's bytes are moved here and never leave the worker except as
+ * the model (the baselines' worker gets the parsed rows).
  */
 import { confusionMatrix, type ConfusionMatrix } from '../../src/core/metrics.ts';
 import type { TernaryModel } from '../../src/core/model/format.ts';
-import { TERNARY_CANDIDATES, trainModel, type ModelMetrics, type ProgressEvent } from '../../src/train/index.ts';
+import { TERNARY_CANDIDATES, trainModel, type ModelMetrics, type ProgressEvent, type TrainResult } from '../../src/train/index.ts';
 import { startBackend, type BackendChoice, type BackendPreference } from './backend.ts';
+import { inLineReason, trainBaselinesBeside, type BaselinesBeside } from './beside.ts';
 import { aboutInfo, type ModelAbout } from './about.ts';
 import { readDataset, type DatasetRequest } from './dataset.ts';
 
@@ -23,6 +26,8 @@ export interface LabSettings {
   seed: number;
   /** Ternary configurations compared on validation rows: all of TERNARY_CANDIDATES, or the first. */
   search: 'full' | 'quick';
+  /** Signed bits per quantized input; undefined leaves it to trainModel (4). */
+  inputBits?: number;
 }
 
 export interface ModelNaming {
@@ -37,6 +42,11 @@ export interface TrainRequest extends DatasetRequest {
   about?: ModelAbout;
   settings: LabSettings;
   backend: BackendPreference;
+  /**
+   * A BroadcastChannel the page listens on for the float baselines' progress when they train in
+   * a second worker (this worker cannot relay it while it trains); without one, it comes at the end.
+   */
+  progressChannel?: string;
 }
 
 /**
@@ -69,8 +79,13 @@ export interface TrainOutcome {
   metrics: ModelMetrics;
   heldOut: HeldOut;
   split: { train: number; test: number };
-  timings: { totalMs: number; phases: Partial<Record<TrainPhase, number>> };
+  /**
+   * Each phase's time from its start to its last report; the baselines' run at the same time as
+   * the TernaryNet's unless `baselinesInLine` says why they could not (then one after another).
+   */
+  timings: { totalMs: number; phases: Partial<Record<TrainPhase, number>>; baselinesInLine?: string };
 }
+
 
 /** The backend this worker would train on (started now, so the page can say which and why). */
 export function backend(preference: BackendPreference = 'auto'): Promise<BackendChoice> {
@@ -82,27 +97,52 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
   const chosen = await startBackend(request.backend);
   const { settings, naming } = request;
   const t0 = performance.now();
-  const phases: Partial<Record<TrainPhase, number>> = {};
-  let current: { phase: TrainPhase; since: number } | undefined;
-  const result = await trainModel(data, {
-    ...naming,
-    hidden: settings.hidden,
-    epochs: settings.epochs,
-    batchSize: settings.batchSize,
-    seed: settings.seed,
-    ternaryCandidates: settings.search === 'quick' ? TERNARY_CANDIDATES.slice(0, 1) : undefined,
-    info: { dataset: request.name, label: request.label, missingAsZero: [], trainedIn: `browser, tfjs ${chosen.name}`, ...aboutInfo(request.about) },
-    onProgress: (event) => {
-      const now = performance.now();
-      if (current?.phase !== event.phase) {
-        if (current) phases[current.phase] = now - current.since;
-        current = { phase: event.phase, since: now };
-      }
-      onProgress?.({ ...event, elapsedMs: now - t0, epochsSet: settings.epochs });
-    },
-  });
-  const totalMs = performance.now() - t0;
-  if (current) phases[current.phase] = performance.now() - current.since;
+  const lastReport: Partial<Record<TrainPhase, number>> = {};
+  const report = (event: ProgressEvent) => {
+    const now = performance.now();
+    lastReport[event.phase] = now;
+    onProgress?.({ ...event, elapsedMs: now - t0, epochsSet: settings.epochs });
+  };
+  // What the baselines read; the rest of the options name the model and choose the TernaryNet's settings.
+  const run = { hidden: settings.hidden, epochs: settings.epochs, batchSize: settings.batchSize, seed: settings.seed, inputBits: settings.inputBits };
+  let inLine = inLineReason();
+  let beside: BaselinesBeside | undefined;
+  if (!inLine) {
+    try {
+      beside = await trainBaselinesBeside(data, run, chosen.name, { channel: request.progressChannel, startedAt: performance.timeOrigin + t0, epochsSet: settings.epochs }, report);
+    } catch (e) {
+      inLine = `the second worker did not start (${(e as Error).message})`;
+    }
+  }
+  try {
+    const baselines = beside?.done;
+    const baselinesHeldOut = baselines?.then((b) => b.heldOut);
+    baselinesHeldOut?.catch(() => undefined); // trainModel awaits it; a failure before then is not unhandled
+    const result = await trainModel(
+      data,
+      {
+        ...naming,
+        ...run,
+        ternaryCandidates: settings.search === 'quick' ? TERNARY_CANDIDATES.slice(0, 1) : undefined,
+        info: { dataset: request.name, label: request.label, missingAsZero: [], trainedIn: `browser, tfjs ${chosen.name}`, ...aboutInfo(request.about) },
+        onProgress: report,
+      },
+      baselinesHeldOut,
+    );
+    const totalMs = performance.now() - t0;
+    // In line, each phase runs from the end of the one before it; beside, the TernaryNet from the start and the baselines as their worker timed them.
+    const ternaryFrom = inLine ? (lastReport.float ?? t0) : t0;
+    const phases: Partial<Record<TrainPhase, number>> = baselines
+      ? { ...(await baselines).phases }
+      : { logistic: (lastReport.logistic ?? t0) - t0, float: (lastReport.float ?? t0) - (lastReport.logistic ?? t0) };
+    if (lastReport.ternary !== undefined) phases.ternary = lastReport.ternary - ternaryFrom;
+    return outcomeOf(chosen, result, { totalMs, phases, ...(inLine ? { baselinesInLine: inLine } : {}) });
+  } finally {
+    beside?.stop();
+  }
+}
+
+function outcomeOf(chosen: BackendChoice, result: TrainResult, timings: TrainOutcome['timings']): TrainOutcome {
   const { split, metrics, model, heldOut } = result;
   return {
     backend: chosen,
@@ -117,6 +157,6 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
       risks: { logistic: heldOut.probabilities.logistic, float: heldOut.probabilities.float, ternary: heldOut.probabilities.ternary },
     },
     split: { train: split.train.length, test: split.test.length },
-    timings: { totalMs, phases },
+    timings,
   };
 }

@@ -13,6 +13,7 @@ import type { FeatureEdit } from '../../../../workers/train/dataset.ts';
 import type { ModelAbout } from '../../../../workers/train/train.ts';
 import type { ModelCatalog } from '../catalog.svelte.ts';
 import { LabData } from './data.svelte.ts';
+import { type KnownDataset, knownDataset } from './known-data.ts';
 import { EncryptionPreview, ModelPublisher } from './preview.svelte.ts';
 import { TrainingRun } from './run.svelte.ts';
 
@@ -20,6 +21,8 @@ import { TrainingRun } from './run.svelte.ts';
  * The lab's defaults are trainModel's, which are the command line's: with the same file,
  * columns and seed, the lab and `cipherclinic train` make the same model. The batch size is
  * left to trainModel unless the person sets one (it takes larger batches for larger files).
+ * The input bits are trainModel's (4) unless the file is a default model's data set whose spec
+ * sets them (`knownDataset`).
  */
 export const LAB_DEFAULTS: LabSettings = { hidden: 8, epochs: 60, seed: 42, search: 'full' };
 
@@ -40,6 +43,8 @@ export class TrainingLab {
   about = $state<ModelAbout>({ outcome: '', who: '', sex: '' });
   /** What the builder changed in each feature's inferred spec, by column name. */
   edits = $state<Record<string, FeatureEdit>>({});
+  /** The default model's spec this file is the data set of, when that spec sets training settings. */
+  known = $state.raw<KnownDataset | undefined>();
 
   readonly #catalog: ModelCatalog;
 
@@ -67,6 +72,9 @@ export class TrainingLab {
     this.naming = { id, title: labelFromName(id), description: `Trained from ${loaded.name}.`, classes: ['negative', 'positive'] };
     this.edits = {};
     this.about = { outcome: '', who: '', sex: '' };
+    // A default model's data set trains with its spec's measured settings; any other file with trainModel's.
+    this.known = knownDataset(loaded.name, this.data.label);
+    this.settings.inputBits = this.known?.inputBits;
   }
 
   /** Trains with the chosen columns and settings; then compiles the encryption preview. */

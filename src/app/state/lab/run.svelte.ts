@@ -69,15 +69,16 @@ export class TrainingRun {
     this.#latest = undefined;
     this.#outcome = undefined;
     this.#error = '';
+    const show = (p: TrainProgress) => {
+      if (this.#controller !== controller) return;
+      this.#latest = p;
+      this.#series = { ...this.#series, [p.phase]: [...this.#series[p.phase], p] };
+    };
+    // The float baselines train in a second worker and report here directly (see TrainRequest.progressChannel).
+    const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel(`lab-baselines-${crypto.randomUUID()}`);
+    if (channel) channel.onmessage = (e: MessageEvent<TrainProgress>) => show(e.data);
     try {
-      const outcome = await this.#bridge.train(request, {
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (this.#controller !== controller) return;
-          this.#latest = p;
-          this.#series = { ...this.#series, [p.phase]: [...this.#series[p.phase], p] };
-        },
-      });
+      const outcome = await this.#bridge.train(channel ? { ...request, progressChannel: channel.name } : request, { signal: controller.signal, onProgress: show });
       if (this.#controller !== controller) return undefined;
       this.#backend = outcome.backend;
       this.#outcome = outcome;
@@ -92,6 +93,7 @@ export class TrainingRun {
       }
       return undefined;
     } finally {
+      channel?.close();
       if (this.#controller === controller) this.#controller = undefined;
     }
   }
