@@ -132,7 +132,7 @@ export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model'
     '| model | accuracy % | balanced accuracy % | AUC |',
     '|---|---|---|---|',
     row('logistic regression (float)', metrics.logistic),
-    row(`MLP, ${H} ReLU units (float)`, metrics.float),
+    row(`MLP, ${t.hiddenUnits} ReLU units (float)`, metrics.float),
     row('TernaryNet, exported integers', metrics.ternary),
     '',
     'The TernaryNet row is computed with the plaintext integer reference (quantizeRecord → referenceScore → decodeProbability): what the server computes under encryption, bit for bit.',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { OUTPUT_PER_SIGN, outputPerSignOfSum } from '../core/model/budget.ts';
 import type { FeatureSpec } from '../core/model/format.ts';
 import { verifyMonotone } from '../core/model/monotone.ts';
 import { outputBound, referenceScore } from '../core/model/reference.ts';
@@ -38,6 +39,17 @@ describe('sums of TernaryNets', () => {
     expect(outputBound({ ...summed, input })).toBe(outputBound({ ...first, input }) + outputBound({ ...second, input }));
     expect(outputUnitsPerSign(summed)).toEqual({ positive: 3, negative: 1 });
     expect(summed.output.scale).toBeGreaterThan(0); // refitted on the rows: risk rises with the summed output
+  });
+
+  it('of capped runs hold at most the cap per run of each sign', () => {
+    const capped = (sign: Ternary): IntegerLayers => ({
+      hidden: { weights: Array.from({ length: OUTPUT_PER_SIGN + 2 }, () => [1, 0, 0] as Ternary[]), alpha: Array(OUTPUT_PER_SIGN + 2).fill(1), beta: Array(OUTPUT_PER_SIGN + 2).fill(5) },
+      output: { weights: [...Array(OUTPUT_PER_SIGN).fill(sign), 0, 0] as Ternary[], scale: 0.01, bias: 0 },
+    });
+    const summed = sumNetworks([capped(1), capped(1), capped(-1)], { q, labels });
+    const units = outputUnitsPerSign(summed);
+    expect(Math.max(units.positive, units.negative)).toBeLessThanOrEqual(outputPerSignOfSum(3));
+    expect(units.positive + units.negative).toBe(3 * OUTPUT_PER_SIGN);
   });
 
   it('count a member several times by repeating its units', () => {

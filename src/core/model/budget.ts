@@ -7,3 +7,12 @@
  * training and private training both keep at most this many units of each output sign.
  */
 export const OUTPUT_PER_SIGN = 4;
+
+/**
+ * The cap holds per trained run. A model that sums several runs (a spec's `training.ensemble`,
+ * src/train/ensemble.ts) holds up to runs × OUTPUT_PER_SIGN units of each sign: summing is the
+ * way past the cap, for encryption plans whose cost does not depend on the hidden width.
+ */
+export function outputPerSignOfSum(runs: number): number {
+  return runs * OUTPUT_PER_SIGN;
+}
