@@ -47,8 +47,10 @@ describe('train, plan, eval', () => {
       expect(out[key].accuracy).toBeGreaterThan(0.5);
     }
     const saved = JSON.parse(await readFile(model(), 'utf8'));
-    expect(saved.hidden.weights).toHaveLength(6);
-    expect(saved.training).toMatchObject({ epochs: 40, batchSize: 32, seed: 3 });
+    // Pima's spec sums its two best runs (training.ensemble): up to twice the units of one run.
+    expect(saved.training.ensemble).toHaveLength(2);
+    expect(saved.hidden.weights.length).toBeLessThanOrEqual(12);
+    expect(saved.training).toMatchObject({ epochs: 40, batchSize: 32, seed: 3, hiddenUnits: 6 });
   });
 
   it('with --repeats, reports mean, spread and worst split of every metric, Brier score included, and keeps the declared monotone constraints', async () => {
