@@ -2,7 +2,8 @@
  * `npx tsx bench/training-ensemble.ts <id> [--seeds 1,2] [--out file.json] [--input-bits B] …`: the TernaryNet stage
  * alone on repeated splits (seeds 1–10 by default), scoring on the held-out rows the chosen run
  * and sums of several runs (src/train/ensemble.ts): the best K by validation loss, plainly or each
- * counted in proportion to its decoding slope, and the best K by validation AUC. The float
+ * counted in proportion to its decoding slope, the best K by validation AUC, and the pair whose sum
+ * has the least validation loss or the best validation AUC. The float
  * baselines are not trained here (bench/training.ts has them for the same splits); `single`
  * reproduces that table's TernaryNet. `--input-bits`, `--hidden`, `--alpha-max`, `--restarts N` and `--per-sign N`
  * (output units of each sign per run; 0: no cap) change the runs for an experiment. Writes bench/training-ensemble-<id>.json (or --out).
@@ -74,6 +75,12 @@ for (const seed of seeds) {
     for (const k of [2, 3, 4, 6, 8]) variants[`loss${k}`] = sumNetworks(byLoss.slice(0, k).map((r) => r.layers), refit);
     for (const k of [3, 4, 8]) variants[`loss${k}w`] = sumNetworks(byLoss.slice(0, k).map((r) => r.layers), refit, slopeTimes(byLoss.slice(0, k)));
     for (const k of [1, 2, 4]) variants[`auc${k}`] = k === 1 ? byAuc[0]!.layers : sumNetworks(byAuc.slice(0, k).map((r) => r.layers), refit);
+    // The pair of runs whose sum has the least validation loss (or the best validation AUC).
+    const pairs = trained.runs.flatMap((a, i) => trained.runs.slice(i + 1).map((b) => sumNetworks([a.layers, b.layers], refit)));
+    const validationOf = (layers: IntegerLayers) => predictReference({ input, ...layers }, validationRows.map((r) => X[r]!));
+    const scored = pairs.map((layers) => { const p = validationOf(layers); return { layers, loss: balancedLogLoss(validationLabels, p), auc: rocAuc(validationLabels, p) }; });
+    variants.pairLoss = scored.reduce((a, b) => (b.loss < a.loss ? b : a)).layers;
+    variants.pairAuc = scored.reduce((a, b) => (b.auc > a.auc ? b : a)).layers;
     const scores: Record<string, VariantScore> = {};
     for (const [name, layers] of Object.entries(variants)) {
       const model = body(layers);
