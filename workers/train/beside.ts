@@ -1,8 +1,10 @@
 /**
  * Runs the float baselines in a second worker while this one trains the TernaryNet: the two are
- * independent parts of trainModel (src/train/parts.ts), and phones and laptops have more than one
- * core. Where a worker cannot start another (no nested workers) or the device has one core, the
- * caller trains them in line instead, as trainModel does on its own.
+ * independent parts of trainModel (src/train/parts.ts), and phones and laptops have several
+ * cores. A second worker costs CPU of its own (another tfjs, another heap to collect): measured
+ * on Framingham, about 17 s more CPU in all, so with fewer than 4 cores (where the page, the
+ * collector and the two workers share two) the caller trains the baselines in line, as trainModel
+ * does on its own, unless the person chose otherwise.
  */
 import { proxy, wrap } from 'comlink';
 import type { ProgressListener } from '../../src/train/loop.ts';
@@ -18,10 +20,18 @@ export interface BaselinesBeside {
   stop(): void;
 }
 
-/** Why the baselines train in line on this device, or '' when a second worker can take them. */
-export function inLineReason(): string {
+/** Where the lab trains the float baselines: decided by the cores (auto), or as the person chose. */
+export type BaselinesPlace = 'auto' | 'beside' | 'in-line';
+
+/** Fewest cores for which `auto` trains the baselines in a second worker. */
+export const MIN_CORES_BESIDE = 4;
+
+/** Why the baselines train in line, in words, or '' when a second worker takes them. */
+export function inLineReason(place: BaselinesPlace = 'auto'): string {
+  if (place === 'in-line') return 'that was chosen';
   if (typeof Worker === 'undefined') return 'this browser cannot start a worker from a worker';
-  if ((navigator.hardwareConcurrency ?? 1) < 2) return 'this device has one processor core';
+  const cores = navigator.hardwareConcurrency ?? 1;
+  if (place === 'auto' && cores < MIN_CORES_BESIDE) return `this device has ${cores} processor core${cores === 1 ? '' : 's'}, too few to gain from a second worker`;
   return '';
 }
 

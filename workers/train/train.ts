@@ -9,7 +9,7 @@ import { confusionMatrix, type ConfusionMatrix } from '../../src/core/metrics.ts
 import type { TernaryModel } from '../../src/core/model/format.ts';
 import { TERNARY_CANDIDATES, trainModel, type ModelMetrics, type ProgressEvent, type TrainResult } from '../../src/train/index.ts';
 import { startBackend, type BackendChoice, type BackendPreference } from './backend.ts';
-import { inLineReason, trainBaselinesBeside, type BaselinesBeside } from './beside.ts';
+import { inLineReason, trainBaselinesBeside, type BaselinesBeside, type BaselinesPlace } from './beside.ts';
 import { aboutInfo, type ModelAbout } from './about.ts';
 import { readDataset, type DatasetRequest } from './dataset.ts';
 
@@ -28,6 +28,8 @@ export interface LabSettings {
   search: 'full' | 'quick';
   /** Signed bits per quantized input; undefined leaves it to trainModel (4). */
   inputBits?: number;
+  /** Where the float baselines train (beside.ts); the result is the same, only the time differs. */
+  baselines?: BaselinesPlace;
 }
 
 export interface ModelNaming {
@@ -105,7 +107,7 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
   };
   // What the baselines read; the rest of the options name the model and choose the TernaryNet's settings.
   const run = { hidden: settings.hidden, epochs: settings.epochs, batchSize: settings.batchSize, seed: settings.seed, inputBits: settings.inputBits };
-  let inLine = inLineReason();
+  let inLine = inLineReason(settings.baselines);
   let beside: BaselinesBeside | undefined;
   if (!inLine) {
     try {
