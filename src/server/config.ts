@@ -25,7 +25,7 @@ export interface ServerConfig {
   taskTimeoutMs: number;
   /** Time limit of compiling one plan of a model (at start and on publish). */
   compileTimeoutMs: number;
-  /** Body limits: classify (batch inputs are up to a few MiB), keys (Galois keys ~4 MiB), the rest. */
+  /** Body limits: classify (batch inputs are up to a few MiB), keys (a single plan's public key ~66 KB, a batch plan's relinearization keys ~140 KB), the rest. */
   maxClassifyBytes: number;
   maxKeyBytes: number;
   maxJsonBytes: number;

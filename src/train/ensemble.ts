@@ -55,7 +55,7 @@ export function sumNetworks(members: readonly IntegerLayers[], refit: { q: reado
   return refitDecoding(summed, refit.q, refit.labels);
 }
 
-/** Units of each output sign: what the single-record layout's Galois keys depend on. */
+/** Units of each output sign, the count core/model/budget.ts caps per trained run. */
 export function outputUnitsPerSign(layers: IntegerLayers): { positive: number; negative: number } {
   const w = layers.output.weights;
   return { positive: w.filter((t) => t > 0).length, negative: w.filter((t) => t < 0).length };

@@ -38,9 +38,8 @@ export interface TernaryConfig extends TernaryOptions {
 /**
  * Sparser and denser hidden layers, each from scratch and after a float warm-up. Output weights
  * have no threshold (a unit's α already sets its magnitude; a zero output weight only wastes
- * the unit) but at most 4 of each sign: the single-record layout folds each sign group of a
- * power-of-two size with log2(size) + 1 rotations, so 5 units of one sign would cost one more
- * Galois key than 4 (Pima's keys grew 2.76 → 3.15 MB). Measured on three splits (seeds 1–3)
+ * the unit) but at most 4 of each sign (core/model/budget.ts says why; the earlier slot plan
+ * paid a Galois key for a fifth unit of one sign). Measured on three splits (seeds 1–3)
  * against output threshold 0.3: Pima balanced accuracy 70.8 → 71.9 %, AUC 0.783 → 0.804, Brier
  * 0.183 → 0.173; liver 70.6 → 69.9 %, AUC 0.747 → 0.755, Brier 0.173 → 0.173.
  *

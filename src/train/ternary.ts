@@ -17,9 +17,8 @@ export interface TernaryOptions {
   hiddenThreshold: number;
   outputThreshold: number;
   /**
-   * At most this many output weights of each sign are kept (the largest latent ones). The
-   * single-record layout gives each sign a group of slots, a power of two at least this large,
-   * and folds it with log2(group) + 1 rotations (core/he/layout.ts): this caps the Galois keys.
+   * At most this many output weights of each sign are kept (the largest latent ones): each one
+   * widens the output bound and the single plan's flooding noise (core/model/budget.ts).
    */
   outputPerSign?: number;
 }

@@ -1,10 +1,13 @@
 /**
  * Limits a TernaryNet keeps so that its encryption plan stays inside today's budgets.
  *
- * The single-record layout folds the hidden units of each output sign in a power-of-two group
- * with log2(group) + 1 rotations (core/he/layout.ts), each needing its own Galois key: a fifth
- * unit of one sign doubles the group and adds a key (Pima's keys grew 2.76 → 3.15 MB). Central
- * training and private training both keep at most this many units of each output sign.
+ * Every output unit adds to the output bound (the plain modulus t) and to the weight polynomial's
+ * l1 norm (the flooding noise of a single-record result, core/he/quadratic.ts), and costs the
+ * batch circuit one square. At degree 4096 a single plan has 93 bits for t, the flood and the
+ * packing; the default models use 85–93 of them. Four units of each sign per trained run was
+ * the measured setting when rotations priced each unit (an earlier plan); it is kept as the
+ * per-run default, and central and private training both keep at most this many units of each
+ * output sign.
  */
 export const OUTPUT_PER_SIGN = 4;
 
