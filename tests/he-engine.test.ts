@@ -62,6 +62,27 @@ describe.each(['batch', 'single'] as const)('%s layout', (layout) => {
     expect(() => evaluator.evaluate(wrongCount, keys)).toThrow(/expected \d+ ciphertexts/);
   });
 
+  it.runIf(layout === 'single')('refuses a BFV ciphertext in NTT form before the circuit runs', async () => {
+    // SEAL loads it and would throw mid-circuit (a WebAssembly exception, not a refusal).
+    const seal = await loadSeal();
+    const context = contextFor(seal, plan().params);
+    using keys = evaluator.loadKeys(client.evaluationKeys());
+    const [input] = client.encryptRecords(randomRecords(modelA, 1));
+    const flipped = input!.ciphertexts.map((bytes) => {
+      const ct = new seal.Ciphertext();
+      try {
+        ct.loadFromArray(context, bytes);
+        const raw = ct.saveToArray(seal.ComprModeType.none) as Uint8Array;
+        // After SEAL's 16-byte header and the 32-byte parms id: the NTT-form flag.
+        raw[SEAL_HEADER_BYTES + 32] = 1;
+        return raw;
+      } finally {
+        ct.delete();
+      }
+    });
+    expect(() => evaluator.evaluate({ ...input!, ciphertexts: flipped }, keys)).toThrow(/ciphertext 0: must be in coefficient form for BFV/);
+  });
+
   it.runIf(layout === 'batch')('sends results uncompressed and decrypts only those', () => {
     using keys = evaluator.loadKeys(client.evaluationKeys());
     const records = randomRecords(modelA, 2, 5);

@@ -156,6 +156,9 @@ export class HeEvaluator implements Disposable {
     if (level !== this.#firstParms) throw fail('is not a fresh encryption at this plan\'s first level');
     if (ct.size() !== 2) throw fail(`has size ${ct.size()}, expected 2`);
     if (ct.isTransparent()) throw fail('is transparent (it would reveal the result to anyone)');
+    // SEAL loads either form, then throws mid-circuit on the wrong one (BFV in NTT form): refuse it here.
+    const ntt = this.plan.params.scheme !== 'bfv';
+    if (ct.isNttForm() !== ntt) throw fail(`must be in ${ntt ? 'NTT' : 'coefficient'} form for ${this.plan.params.scheme.toUpperCase()}`);
     return ct;
   }
 

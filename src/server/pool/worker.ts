@@ -8,6 +8,7 @@
 import { workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 import { compilePlan, HeEvaluator, HeInputError, keyIdOf, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
+import { sealErrorText } from '../../core/he/seal.ts';
 import { ModelFormatError, parseModel } from '../../core/model/format.ts';
 import { boundedSealBytes, inputBytesBound, KEY_NAMES, keyBoundsOf, type KeyKind } from './seal-bytes.ts';
 import { NOT_CACHED, type CircuitRef, type PoolTask, type RefusalCode, type TaskOutcome, type WorkerSettings } from './tasks.ts';
@@ -111,6 +112,9 @@ export default async function handle(task: PoolTask): Promise<TaskOutcome<unknow
     return value === NOT_CACHED ? { ok: false, code: NOT_CACHED } : { ok: true, value };
   } catch (e) {
     if (e instanceof Refusal) return { ok: false, code: e.code, message: e.message };
-    throw e;
+    // A SEAL exception (WebAssembly.Exception) cannot be cloned to the main thread: thrown as
+    // it is, it would take the worker down with every task on it. Its words travel instead.
+    if (e instanceof Error) throw e;
+    throw new Error(sealErrorText(e));
   }
 }
