@@ -236,19 +236,23 @@ async function proveSingle(model: TernaryModel, plan: HePlan, client: HeClient, 
   const seal = await loadSeal();
   const context = contextFor(seal, plan.params);
   const secretKey = new seal.SecretKey();
-  secretKey.loadFromArray(context, client.exportSecretKey());
-  const decryptor = new seal.Decryptor(context, secretKey);
+  let decryptor: InstanceType<typeof seal.Decryptor> | undefined;
   let before = Infinity;
   let after = Infinity;
   let download = 0;
   const scores: number[] = [];
   try {
+    secretKey.loadFromArray(context, client.exportSecretKey());
+    decryptor = new seal.Decryptor(context, secretKey);
     for (const input of inputs) {
       const loaded = evaluator.loadInputs(input);
       try {
         const product = evaluator.circuit.evaluate(loaded, keys);
-        before = Math.min(before, decryptor.invariantNoiseBudget(product));
-        product.delete();
+        try {
+          before = Math.min(before, decryptor.invariantNoiseBudget(product));
+        } finally {
+          product.delete();
+        }
       } finally {
         loaded.forEach((c) => c.delete());
       }
@@ -258,7 +262,7 @@ async function proveSingle(model: TernaryModel, plan: HePlan, client: HeClient, 
       after = Math.min(after, client.noiseBudget(evaluator.evaluate(input, keys, undefined, { everyPosition: true }), true));
     }
   } finally {
-    decryptor.delete();
+    decryptor?.delete();
     secretKey.delete();
   }
   return {
