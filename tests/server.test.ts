@@ -44,7 +44,9 @@ describe('model cards', () => {
     const res = await fetch(`${server.url}/api/models`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cipherclinic-protocol')).toBe('2');
-    const { cards } = (await res.json()) as { cards: Record<string, any>[] };
+    const { cards, complete } = (await res.json()) as { cards: Record<string, any>[]; complete: boolean };
+    // Every model compiled: a client may take a card missing from this list as a removed model.
+    expect(complete).toBe(true);
     expect(cards.map((c) => c.id).sort()).toEqual(models.map((m) => m.id).sort());
     for (const card of cards) {
       const model = models.find((m) => m.id === card.id)!;

@@ -121,11 +121,11 @@ async function send(method: 'GET' | 'POST', path: string, body: Uint8Array | und
  * The public model cards the service offers, as sent (lib/stored.ts checks each before use),
  * and when they were cached if they did not come from the service just now.
  */
-export async function fetchCards(signal?: AbortSignal): Promise<{ cards: unknown[]; cachedAt?: string }> {
+export async function fetchCards(signal?: AbortSignal): Promise<{ cards: unknown[]; complete: boolean; cachedAt?: string }> {
   const res = await send('GET', API.models, undefined, { signal });
-  const json = (await res.json()) as { cards?: unknown[] };
+  const json = (await res.json()) as { cards?: unknown[]; complete?: unknown };
   if (!Array.isArray(json.cards)) throw new ApiError('bad_request', 'the service sent no model cards');
-  return { cards: json.cards, cachedAt: res.headers.get(CACHED_AT_HEADER) ?? undefined };
+  return { cards: json.cards, complete: json.complete !== false, cachedAt: res.headers.get(CACHED_AT_HEADER) ?? undefined };
 }
 
 /** Registers evaluation keys (a MessagePack body from the HE worker). */

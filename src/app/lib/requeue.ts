@@ -50,7 +50,7 @@ const VALUES_LOST = 'the service now encrypts this model\'s predictions differen
 /**
  * Whether a queued prediction can go as it is, must be encrypted again under its model's current
  * plan, must wait for the card, or can never be sent. `catalogOnline`: the cards came from the
- * service now (a model missing from them is no longer offered).
+ * service now, every one it serves (a model missing from them is no longer offered).
  */
 export function renewalOf(entry: Pick<QueuedPrediction, 'plan' | 'modelId' | 'facts'>, card: ModelCard | undefined, catalogOnline: boolean): Renewal {
   const current = isCurrentFormat(entry.plan);

@@ -28,6 +28,8 @@ export class ModelCatalog {
   #cards = $state.raw<ModelCard[]>([]);
   #selectedId = $state<string | undefined>();
   #status = $state<'loading' | 'online' | 'offline' | 'error'>('loading');
+  /** Whether the service listed every model it serves (false while it still compiles them at start). */
+  #complete = $state(false);
   #savedAt = $state<string | undefined>();
   #message = $state('');
   #chosen = $state(false);
@@ -41,6 +43,10 @@ export class ModelCatalog {
   get cards(): readonly ModelCard[] {
     return this.#cards;
   }
+  get complete(): boolean {
+    return this.#complete;
+  }
+
   get status() {
     return this.#status;
   }
@@ -86,6 +92,7 @@ export class ModelCatalog {
       const { cachedAt } = sent;
       const cards = validCards(sent.cards, this.#drop);
       this.#cards = cards;
+      this.#complete = sent.complete && !cachedAt;
       if (cachedAt) {
         // The service worker answered from its cache: the service itself was not reached.
         this.#savedAt = cachedAt;

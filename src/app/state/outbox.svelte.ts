@@ -27,7 +27,7 @@ export interface OutboxParts {
    * encrypted again under its model's current one (lib/requeue.ts). Without them, entries go as
    * they are and the service says whether it still serves their plan.
    */
-  cards?: Pick<ModelCatalog, 'byId' | 'status' | 'load'>;
+  cards?: Pick<ModelCatalog, 'byId' | 'status' | 'complete' | 'load'>;
 }
 
 export class Outbox {
@@ -154,7 +154,7 @@ export class Outbox {
    */
   async #renewed(entry: QueuedPrediction): Promise<QueuedPrediction | undefined> {
     const cards = this.#parts.cards;
-    const renewal = renewalOf(entry, cards?.byId(entry.modelId), cards?.status === 'online');
+    const renewal = renewalOf(entry, cards?.byId(entry.modelId), cards?.status === 'online' && cards.complete);
     if (renewal.status === 'current') return entry;
     if (renewal.status === 'wait') {
       this.#lastError = renewal.message;

@@ -113,7 +113,7 @@ describe('outbox', () => {
  */
 describe('a queued prediction whose plan the service no longer serves', () => {
   const entered = (): EnteredValue[] => card.features.map((f, i) => ({ name: f.name, label: f.label, text: fieldText(record[i] ?? null), unit: f.unit }));
-  const cards = (status: 'online' | 'offline' = 'online') => ({ byId: (id: string) => (id === card.id ? card : undefined), status, load: async () => undefined });
+  const cards = (status: 'online' | 'offline' = 'online') => ({ byId: (id: string) => (id === card.id ? card : undefined), status, complete: true, load: async () => undefined });
 
   /**
    * A prediction queued now, then stored as an earlier version would have left it for `plan`:
@@ -169,7 +169,7 @@ describe('a queued prediction whose plan the service no longer serves', () => {
     // The page's card is older than the service: it still names the superseded plan, until read again.
     let shown: ModelCard = { ...card, plans: { ...card.plans, single: stale } };
     let loads = 0;
-    const catalog = { byId: () => shown, status: 'online' as const, load: async () => void ((shown = card), loads++) };
+    const catalog = { byId: () => shown, status: 'online' as const, complete: true, load: async () => void ((shown = card), loads++) };
     const history = new History();
     const outbox = new Outbox({ sender, store, history, cards: catalog });
     const delivered: number[] = [];
@@ -215,6 +215,11 @@ describe('a queued prediction whose plan the service no longer serves', () => {
     await waiting.start();
     await waiting.flush();
     expect(waiting.lastError).toMatch(/encrypted again/);
+    expect((await store.list())[0]!.failed).toBeUndefined();
+    // The service reached while it still compiles its models: a card missing then may still come.
+    const starting = new Outbox({ sender, store, history: new History(), cards: { ...cards('online'), complete: false, byId: () => undefined } });
+    await starting.start();
+    await starting.flush();
     expect((await store.list())[0]!.failed).toBeUndefined();
     const history = new History();
     const outbox = new Outbox({ sender, store, history, cards: cards() });

@@ -20,7 +20,8 @@ export function statusRoutes(app: FastifyInstance, { registry, pool, keys }: Ser
 
   app.get(API.models, async (_request, reply) => {
     reply.header('cache-control', 'no-cache');
-    return { protocol: PROTOCOL_VERSION, cards: registry.list().map((s) => s.card) };
+    // `complete`: false while models are still compiling, so a client does not take a missing card as a removed model.
+    return { protocol: PROTOCOL_VERSION, complete: registry.loaded, cards: registry.list().map((s) => s.card) };
   });
 
   app.get<{ Params: { id: string } }>('/api/models/:id', async (request, reply) => {
