@@ -85,6 +85,13 @@ export class Sender {
     try {
       return await send();
     } catch (e) {
+      const planSuffix = `.${out.plan.hash.slice(0, 16)}`;
+      if (e instanceof ApiError && e.code === 'idempotency_key_reused' && !out.idempotencyKey.endsWith(planSuffix)) {
+        // The key went with another body: a queued prediction encrypted again under a new plan
+        // (lib/requeue.ts) whose first request was answered but lost. A key derived from the plan
+        // stays the same for this body, so a resend is still answered once.
+        return this.#send({ ...out, idempotencyKey: out.idempotencyKey + planSuffix }, signal, onSending);
+      }
       if (!(e instanceof ApiError) || e.code !== 'unknown_key') throw e;
       await this.#registrations.ensure(out.plan, { fingerprint: out.fingerprint }, { resend: true, keptOnly: true, signal, onSending });
       return send();
