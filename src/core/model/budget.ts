@@ -4,7 +4,7 @@
  * Every output unit adds to the output bound (the plain modulus t) and to the weight polynomial's
  * l1 norm (the flooding noise of a single-record result, core/he/quadratic.ts), and costs the
  * batch circuit one square. At degree 4096 a single plan has 93 bits for t, the flood and the
- * packing; the default models use 85–93 of them. Four units of each sign per trained run was
+ * packing; the default models leave 1–4 of them (bench/lean-results.json). Four units of each sign per trained run was
  * the measured setting when rotations priced each unit (an earlier plan); it is kept as the
  * per-run default, and central and private training both keep at most this many units of each
  * output sign.
