@@ -163,6 +163,22 @@ describe('a queued prediction whose plan the service no longer serves', () => {
     expect(entry!.risk).toBeCloseTo(reference(model, record).risk, 12);
   });
 
+  it('whose id already went with another, answered body: sent once more under a key derived from its plan, and answered', async () => {
+    const { store, sender, old } = await queuedUnder('reused-key', superseded(), { modelHash: card.modelHash, inputs: entered() });
+    // What the entry's first request left with the service: an answer, under the entry's id, for another body.
+    const earlier = await sender.encryptForLater(card, record, { imputed: [], source: 'form', origin: 'entered by hand' });
+    expect((await sender.sendQueued({ ...earlier, id: old.id })).status).toBe('delivered');
+    const outbox = new Outbox({ sender, store, history: new History(), cards: cards() });
+    const delivered: number[] = [];
+    outbox.ondeliver = (_e, p) => delivered.push(p.score);
+    const classifyBefore = posts('classify').length;
+    await outbox.start();
+    await outbox.flush();
+    expect(delivered).toEqual([reference(model, record).score]);
+    expect(posts('classify').slice(classifyBefore).map((r) => r.status)).toEqual([422, 200]);
+    expect(await store.list()).toEqual([]);
+  });
+
   it('refused by the service while the page\'s card still named its plan: the cards are read again and it is encrypted again', async () => {
     const stale = superseded();
     const { store, sender, old } = await queuedUnder('stale-card', stale, { modelHash: card.modelHash, inputs: entered() });
