@@ -15,7 +15,6 @@ import { contextFor } from './params.ts';
 import { loadSeal, sealErrorText, type Seal, type SEALContext, type SecretKey, type Ciphertext } from './seal.ts';
 import { packBatch } from './layout.ts';
 import { ciphertextBytesBound, readSealHeader, type SealCompression } from './serialized.ts';
-import { isPackedResult, PackedResultError, unpackCiphertext } from './packed-result.ts';
 import { SparseResultError, unpackSparseResult } from './sparse-result.ts';
 import { coefficientPlaintext, readCoefficients } from './coefficients.ts';
 import { outputPositions, packRegions } from './quadratic.ts';
@@ -205,18 +204,6 @@ export class HeClient implements Disposable {
   #load(result: EncryptedResult, everyPosition = false): Ciphertext {
     if (result.planHash !== this.plan.hash) throw new HeInputError(`the result was computed for plan ${result.planHash.slice(0, 12)}…, not this client's plan ${this.plan.hash.slice(0, 12)}…`);
     if (this.plan.circuit.layout === 'single') return this.#loadSparse(result, this.plan.circuit, everyPosition);
-    // A packed result (packed-result.ts) is checked against the plan before it is expanded into
-    // SEAL bytes no larger than a first-level ciphertext.
-    if (isPackedResult(result.ciphertext)) {
-      let bytes: Uint8Array;
-      try {
-        bytes = unpackCiphertext(this.plan.params, result.ciphertext, (primes) => this.#templateAt(primes));
-      } catch (e) {
-        if (e instanceof PackedResultError) throw new HeInputError(e.message);
-        throw e;
-      }
-      return this.#loadSeal({ ...result, ciphertext: bytes });
-    }
     return this.#loadSeal(result);
   }
 

@@ -10,7 +10,6 @@ import { TernaryCircuit, type CircuitKeys } from './circuit.ts';
 import { contextFor } from './params.ts';
 import { loadSeal, sealErrorText, type Ciphertext, type GaloisKeys, type PublicKey, type Seal, type SEALContext } from './seal.ts';
 import type { HePlan, QuadraticCircuit } from './plan.ts';
-import { packCiphertext } from './packed-result.ts';
 import { packSparseResult } from './sparse-result.ts';
 import { rerandomize } from './rerandomize.ts';
 import { outputPositions } from './quadratic.ts';
@@ -47,15 +46,7 @@ export function galoisElement(step: number, n: number): number {
   return Number(r);
 }
 
-/** Bits per coefficient of a packed batch result's c0 and c1 (packed-result.ts). */
-export interface ResultPacking {
-  k0: number;
-  k1: number;
-}
-
 export interface EvaluateOptions {
-  /** Batch results: pack at these widths (packed-result.ts) instead of SEAL's words. */
-  packing?: ResultPacking;
   /**
    * Single results: c0 at every coefficient, not only the output positions. For the compiler's
    * proof with throwaway keys, which measures the noise budget of the whole flooded result.
@@ -178,10 +169,8 @@ export class HeEvaluator implements Disposable {
         const ciphertext =
           circuit.layout === 'single'
             ? this.#privateResult(out, circuit, keys, timer, options.everyPosition ?? false)
-            : options.packing
-              ? packCiphertext(this.#seal, this.#context, this.plan.params, out, options.packing.k0, options.packing.k1)
-              : // Uncompressed: clients refuse compressed results (a bomb would be inflated by SEAL in full).
-                (out.saveToArray(this.#seal.ComprModeType.none) as Uint8Array);
+            : // Uncompressed: clients refuse compressed results (a bomb would be inflated by SEAL in full).
+              (out.saveToArray(this.#seal.ComprModeType.none) as Uint8Array);
         return { layout: input.layout, modelHash: input.modelHash, planHash: input.planHash, count: input.count, ciphertext };
       } finally {
         out.delete();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseParameters, contextFor, type HeParameters } from './params.ts';
 import { floodBits, floodBitsFor, rerandomize } from './rerandomize.ts';
 import { loadSeal, type Ciphertext, type Seal, type SEALContext } from './seal.ts';
+import { modInverse } from './sparse-result.ts';
 
 let seal: Seal;
 let params: HeParameters;
@@ -54,15 +55,6 @@ function constant(v: bigint) {
   return pt;
 }
 
-function modInverse(a: bigint, m: bigint): bigint {
-  let [r0, r1, s0, s1] = [((a % m) + m) % m, m, 1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  return ((s0 % m) + m) % m;
-}
 
 /** Encrypts x, then computes x² the plain way (A) or through 977 and its inverse (B). */
 function results(x: bigint[]): { a: Ciphertext; b: Ciphertext } {
