@@ -20,7 +20,7 @@
  */
 import type { HeParameters } from './params.ts';
 import type { Ciphertext, Seal, SEALContext } from './seal.ts';
-import { SEAL_CIPHERTEXT_AT, sealCiphertextView } from './sparse-result.ts';
+import { SEAL_CIPHERTEXT_AT, sealCiphertextView } from './serialized.ts';
 
 type PublicKey = InstanceType<Seal['PublicKey']>;
 

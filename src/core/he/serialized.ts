@@ -41,10 +41,49 @@ export function readSealHeader(bytes: Uint8Array, what: string): SealCompression
   return compression;
 }
 
-/** Upper bound of an uncompressed, unseeded size-2 ciphertext at the first level. */
+/**
+ * Where SEAL 4 keeps a ciphertext's fields in its uncompressed serialization: header (16), parms
+ * id (32), NTT flag (1), size, degree, primes (u64 each), scale (f64), correction factor (u64),
+ * then the coefficients as a SEAL array (its own 16-byte header and u64 length), whose words
+ * (from byte 113) go polynomial by polynomial, prime by prime.
+ */
+export const SEAL_CIPHERTEXT_AT = { ntt: 48, size: 49, degree: 57, primes: 65, correction: 81, data: 113 } as const;
+
+/** A view of uncompressed SEAL ciphertext bytes, checked to be size 2, degree n, `primes` primes. */
+export function sealCiphertextView(raw: Uint8Array, degree: number, primes: number): DataView {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const AT = SEAL_CIPHERTEXT_AT;
+  if (
+    raw.length !== ciphertextBytesAt(degree, primes) ||
+    view.getBigUint64(AT.size, true) !== 2n ||
+    view.getBigUint64(AT.degree, true) !== BigInt(degree) ||
+    view.getBigUint64(AT.primes, true) !== BigInt(primes)
+  ) {
+    throw new Error('SEAL serialized this ciphertext in an unexpected layout');
+  }
+  return view;
+}
+
+/** Exact size of an uncompressed, unseeded size-2 ciphertext of degree n over `primes` primes. */
+export function ciphertextBytesAt(degree: number, primes: number): number {
+  return SEAL_CIPHERTEXT_AT.data + 2 * primes * degree * 8;
+}
+
+/**
+ * The largest ciphertext of a plan, uncompressed: a fresh, unseeded one at the first data level
+ * (every prime but the special one; 131,185 bytes at n = 4096 with two data primes). Inputs are
+ * there, and results at or below it.
+ */
 export function ciphertextBytesBound(params: HeParameters): number {
-  const dataPrimes = params.coeffModulus.length - 1;
-  return SEAL_HEADER_BYTES + 2 * params.polyModulusDegree * dataPrimes * 8 + 1024;
+  return ciphertextBytesAt(params.polyModulusDegree, params.coeffModulus.length - 1);
+}
+
+/**
+ * The largest SEAL PublicKey of a plan, uncompressed: a size-2 ciphertext over every prime, the
+ * special one included (196,721 bytes at n = 4096 with three primes; seeded, 98,498).
+ */
+export function publicKeyBytesBound(params: HeParameters): number {
+  return ciphertextBytesAt(params.polyModulusDegree, params.coeffModulus.length);
 }
 
 /**

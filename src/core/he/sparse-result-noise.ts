@@ -7,7 +7,8 @@
  */
 import type { HeParameters } from './params.ts';
 import type { Seal, SEALContext } from './seal.ts';
-import { levelPrimes, modInverse, SEAL_CIPHERTEXT_AT, sealCiphertextView } from './sparse-result.ts';
+import { SEAL_CIPHERTEXT_AT, sealCiphertextView } from './serialized.ts';
+import { levelPrimes, modInverse } from './sparse-result.ts';
 
 type Decryptor = InstanceType<Seal['Decryptor']>;
 

@@ -25,6 +25,7 @@
  */
 import type { HeParameters } from './params.ts';
 import type { Ciphertext, Seal, SEALContext } from './seal.ts';
+import { SEAL_CIPHERTEXT_AT, sealCiphertextView } from './serialized.ts';
 
 export const SPARSE_MAGIC = 0x52534343;
 export const SPARSE_VERSION = 1;
@@ -153,29 +154,6 @@ export function bitReader(bytes: Uint8Array, start: number) {
     for (let shift = 0; shift < k; shift += 32) value |= BigInt(take(Math.min(32, k - shift))) << BigInt(shift);
     return value;
   };
-}
-
-/**
- * Where SEAL 4 keeps a ciphertext's fields in its uncompressed serialization: header (16), parms
- * id (32), NTT flag (1), size, degree, primes (u64 each), scale (f64), correction factor (u64),
- * then the coefficients as a SEAL array (its own 16-byte header and u64 length), whose words
- * (from byte 113) go polynomial by polynomial, prime by prime.
- */
-export const SEAL_CIPHERTEXT_AT = { ntt: 48, size: 49, degree: 57, primes: 65, correction: 81, data: 113 } as const;
-
-/** A view of uncompressed SEAL ciphertext bytes, checked to be size 2, degree n, `primes` primes. */
-export function sealCiphertextView(raw: Uint8Array, degree: number, primes: number): DataView {
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const AT = SEAL_CIPHERTEXT_AT;
-  if (
-    raw.length !== AT.data + 2 * primes * degree * 8 ||
-    view.getBigUint64(AT.size, true) !== 2n ||
-    view.getBigUint64(AT.degree, true) !== BigInt(degree) ||
-    view.getBigUint64(AT.primes, true) !== BigInt(primes)
-  ) {
-    throw new Error('SEAL serialized this ciphertext in an unexpected layout');
-  }
-  return view;
 }
 
 function checkPositions(positions: readonly number[], n: number): void {

@@ -5,11 +5,11 @@
  */
 import { zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { compilePlan, SEAL_HEADER_BYTES, SealBytesError } from '../../core/he/index.ts';
+import { ciphertextBytesBound, compilePlan, publicKeyBytesBound, SEAL_HEADER_BYTES, SealBytesError } from '../../core/he/index.ts';
 import { contextFor } from '../../core/he/params.ts';
 import { loadSeal } from '../../core/he/seal.ts';
 import { syntheticModel } from '../../../tests/support/synthetic.ts';
-import { boundedSealBytes, inputBytesBound, keyBoundsOf, publicKeyBytesBound } from './seal-bytes.ts';
+import { boundedSealBytes, keyBoundsOf } from './seal-bytes.ts';
 
 /** The same SEAL object zstd-compressed, with a consistent header. */
 function zstdOf(raw: Uint8Array, extra = 0): Uint8Array {
@@ -43,13 +43,13 @@ describe('plan bounds for client bytes', async () => {
 
   it('are the exact sizes of an unseeded input and public key of the plan', () => {
     expect(plan.params.coeffModulus).toHaveLength(3);
-    expect(inputBytesBound(plan.params)).toBe(fullCiphertext.length);
+    expect(ciphertextBytesBound(plan.params)).toBe(fullCiphertext.length);
     expect(publicKeyBytesBound(plan.params)).toBe(fullPublicKey.length);
     expect(keyBoundsOf(plan).publicKey).toBe(fullPublicKey.length);
   });
 
   it('let the largest object of each kind through, compressed or not, and no byte more', () => {
-    const input = inputBytesBound(plan.params);
+    const input = ciphertextBytesBound(plan.params);
     expect(boundedSealBytes(fullCiphertext, input, 'ciphertext 0')).toBe(fullCiphertext);
     expect(boundedSealBytes(zstdOf(fullCiphertext), input, 'ciphertext 0')).toEqual(fullCiphertext);
     expect(boundedSealBytes(seededCiphertext, input, 'ciphertext 0').length).toBeLessThan(input);

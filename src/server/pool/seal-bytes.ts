@@ -5,8 +5,7 @@
  * plan takes live here too, for the keys route (early refusal) and the worker (inflation).
  */
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
-import { keyBytesBound, readSealHeader, SEAL_HEADER_BYTES, SealBytesError, type HeParameters, type HePlan } from '../../core/he/index.ts';
-import { SEAL_CIPHERTEXT_AT } from '../../core/he/sparse-result.ts';
+import { keyBytesBound, publicKeyBytesBound, readSealHeader, SEAL_HEADER_BYTES, SealBytesError, type HePlan } from '../../core/he/index.ts';
 
 /**
  * Returns SEAL bytes that inflate to at most `limit` bytes, uncompressed, or throws
@@ -35,29 +34,6 @@ export function boundedSealBytes(bytes: Uint8Array, limit: number, what: string)
   head.setBigUint64(8, BigInt(out.length), true);
   out.set(inflated, SEAL_HEADER_BYTES);
   return out;
-}
-
-/**
- * Exact size of an uncompressed, unseeded size-2 ciphertext over `primes` of a plan's primes:
- * SEAL's fixed fields, then two polynomials of n words per prime (sparse-result.ts reads the
- * same layout). A fresh input is at the data level (every prime but the special one), and a
- * seeded one is smaller still; measured at n = 4096 with two data primes: 131,185 bytes.
- */
-export function ciphertextBytesAt(params: HeParameters, primes: number): number {
-  return SEAL_CIPHERTEXT_AT.data + 2 * primes * params.polyModulusDegree * 8;
-}
-
-/** The largest input ciphertext of a plan, uncompressed: one fresh ciphertext at its data level. */
-export function inputBytesBound(params: HeParameters): number {
-  return ciphertextBytesAt(params, params.coeffModulus.length - 1);
-}
-
-/**
- * The largest SEAL PublicKey of a plan, uncompressed: a size-2 ciphertext over every prime, the
- * special one included (196,721 bytes at n = 4096 with three primes; seeded, 98,498).
- */
-export function publicKeyBytesBound(params: HeParameters): number {
-  return ciphertextBytesAt(params, params.coeffModulus.length);
 }
 
 /** The largest each kind of key of a plan can be, uncompressed: what the route and the worker hold keys to. */

@@ -7,10 +7,10 @@
  */
 import { workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
-import { compilePlan, HeEvaluator, HeInputError, keyIdOf, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
+import { ciphertextBytesBound, compilePlan, HeEvaluator, HeInputError, keyIdOf, PlanError, SealBytesError, type EncryptedInput, type EncryptedResult, type EvaluationKeyBundle, type LoadedKeys } from '../../core/he/index.ts';
 import { sealErrorText } from '../../core/he/seal.ts';
 import { ModelFormatError, parseModel } from '../../core/model/format.ts';
-import { boundedSealBytes, inputBytesBound, KEY_NAMES, keyBoundsOf, type KeyKind } from './seal-bytes.ts';
+import { boundedSealBytes, KEY_NAMES, keyBoundsOf, type KeyKind } from './seal-bytes.ts';
 import { NOT_CACHED, type CircuitRef, type PoolTask, type RefusalCode, type TaskOutcome, type WorkerSettings } from './tasks.ts';
 
 const settings = workerData as WorkerSettings;
@@ -95,7 +95,7 @@ async function run(task: PoolTask): Promise<unknown> {
  * data level, uncompressed (a seeded one is smaller still), then evaluates.
  */
 function evaluate(evaluator: HeEvaluator, keys: LoadedKeys, input: EncryptedInput): EncryptedResult {
-  const bound = inputBytesBound(evaluator.plan.params);
+  const bound = ciphertextBytesBound(evaluator.plan.params);
   try {
     const ciphertexts = input.ciphertexts.map((c, i) => boundedSealBytes(c, bound, `ciphertext ${i}`));
     return evaluator.evaluate({ ...input, ciphertexts }, keys);

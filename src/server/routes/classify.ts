@@ -6,11 +6,10 @@
  * same request gets the stored answer instead of a second evaluation (idempotency.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import type { HePlan } from '../../core/he/index.ts';
+import { ciphertextBytesBound, type HePlan } from '../../core/he/index.ts';
 import { API, decodeMessage, encodeMessage, inputFromWire, MSGPACK_TYPE, ProtocolError, resultToWire, type ClassifyRequest } from '../../core/protocol/index.ts';
 import { msgpackBody, sendBytes } from '../http/replies.ts';
 import { IDEMPOTENCY_HEADER, idempotencyKeyOf, REPLAYED_HEADER } from '../idempotency/index.ts';
-import { inputBytesBound } from '../pool/seal-bytes.ts';
 import { circuitOf, type ServedModel } from '../registry.ts';
 import type { ServerParts } from '../parts.ts';
 import { unknownModel } from './status.ts';
@@ -33,7 +32,7 @@ function checkShape(plan: HePlan, message: ClassifyRequest): void {
   if (message.count < 1) throw new ProtocolError('shape_mismatch', 'an input carries at least one record, got count 0');
   if (message.count > plan.recordsPerInput) throw new ProtocolError('shape_mismatch', `one ${plan.layout} input carries at most ${plan.recordsPerInput} records, got ${message.count}`);
   // Compressed ciphertexts are never much larger than uncompressed ones: refuse absurd sizes here.
-  const limit = Math.ceil(inputBytesBound(plan.params) * 1.01);
+  const limit = Math.ceil(ciphertextBytesBound(plan.params) * 1.01);
   message.ciphertexts.forEach((c, i) => {
     if (c.length > limit) throw new ProtocolError('ciphertext_refused', `ciphertext ${i} is ${c.length} bytes; this plan's are at most ${limit}`);
   });
