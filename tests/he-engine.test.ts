@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zstdCompressSync } from 'node:zlib';
 import { compilePlan, HeClient, HeEvaluator, HeInputError, HeParameterError, keyIdOf, PlanError, readSealHeader, REQUIRED_MARGIN_BITS, SEAL_HEADER_BYTES, verifyPlan, type HePlan } from '../src/core/he/index.ts';
 import { contextFor, chooseParameters } from '../src/core/he/params.ts';
+import { SEAL_CIPHERTEXT_AT } from '../src/core/he/serialized.ts';
 import { loadSeal } from '../src/core/he/seal.ts';
 import { referenceScore } from '../src/core/model/reference.ts';
 import { randomRecords, syntheticModel } from './support/synthetic.ts';
@@ -73,8 +74,7 @@ describe.each(['batch', 'single'] as const)('%s layout', (layout) => {
       try {
         ct.loadFromArray(context, bytes);
         const raw = ct.saveToArray(seal.ComprModeType.none) as Uint8Array;
-        // After SEAL's 16-byte header and the 32-byte parms id: the NTT-form flag.
-        raw[SEAL_HEADER_BYTES + 32] = 1;
+        raw[SEAL_CIPHERTEXT_AT.ntt] = 1;
         return raw;
       } finally {
         ct.delete();
