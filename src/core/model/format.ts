@@ -7,7 +7,7 @@
  *   q_i = clamp(round((x_i - mean_i) / std_i · scale), -qMax, qMax)        client, plaintext
  *   h_j = Σ_i W_ji · q_i             W ternary                               server, encrypted
  *   a_j = (α_j · h_j + β_j)²         α_j ≥ 0, β_j integers                   server, encrypted
- *   y   = Σ_j t_j · a_j              t ternary                               server, encrypted
+ *   y   = Σ_j t_j · a_j + Σ_i l_i q_i   t ternary, l integers (optional)     server, encrypted
  *   p   = sigmoid(outputScale · y + outputBias)                             client, plaintext
  */
 import { z } from 'zod';
@@ -15,7 +15,13 @@ import { hashJson } from '../hash.ts';
 import { depthWithin } from '../protocol/bounds.ts';
 
 export const MODEL_FORMAT = 'cipherclinic/ternarynet';
-export const MODEL_VERSION = 1;
+/**
+ * 2 added the optional linear skip term (`output.linear`); version 1 files (no skip term) are
+ * still read. A build that predates version 2 refuses a version 2 file by name instead of
+ * dropping a term it does not know.
+ */
+export const MODEL_VERSION = 2;
+export const MODEL_VERSIONS_READ = [1, 2] as const;
 
 /**
  * What a model file may declare. A publisher holds the admin token, but a mistaken or hostile
@@ -107,12 +113,18 @@ const OutputLayerSchema = z.object({
    * the training one (decodeRisk). Absent: no correction (balanced data, older files).
    */
   prior: z.number().gt(0).lt(1).optional(),
+  /**
+   * Integer weight per feature added to y (a linear skip term, version 2): y += Σ_i l_i q_i.
+   * A quadratic form's linear part at full integer precision, which ternary units with small α
+   * reach only coarsely. Absent: none.
+   */
+  linear: z.array(integer).optional(),
 });
 export type OutputDecoding = Pick<z.infer<typeof OutputLayerSchema>, 'scale' | 'bias' | 'prior'>;
 
 export const ModelBodySchema = z.object({
   format: z.literal(MODEL_FORMAT),
-  version: z.literal(MODEL_VERSION),
+  version: z.union([z.literal(1), z.literal(2)]),
   /** Short identifier, used in URLs and file names. */
   id: z.string().max(MODEL_LIMITS.idLength, `at most ${MODEL_LIMITS.idLength} characters`).regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   title: z.string().min(1),
@@ -152,6 +164,10 @@ function checkShapes(m: ModelBody): void {
   if (m.hidden.alpha.length !== H) fail(`hidden.alpha has ${m.hidden.alpha.length} entries, expected ${H}`);
   if (m.hidden.beta.length !== H) fail(`hidden.beta has ${m.hidden.beta.length} entries, expected ${H}`);
   if (m.output.weights.length !== H) fail(`output.weights has ${m.output.weights.length} entries, expected ${H}`);
+  if (m.output.linear !== undefined) {
+    if (m.version < 2) fail('output.linear needs model file version 2');
+    if (m.output.linear.length !== d) fail(`output.linear has ${m.output.linear.length} entries, expected ${d} (one per feature)`);
+  }
   const names = new Set<string>();
   for (const f of m.features) {
     if (names.has(f.name)) fail(`feature "${f.name}" appears twice`);
@@ -175,8 +191,8 @@ export function parseModel(json: unknown): TernaryModel {
   if ((rest as { format?: unknown }).format !== MODEL_FORMAT) {
     throw new ModelFormatError(`not a TernaryNet model file (format is ${JSON.stringify((rest as { format?: unknown }).format)}, expected "${MODEL_FORMAT}")`);
   }
-  if ((rest as { version?: unknown }).version !== MODEL_VERSION) {
-    throw new ModelFormatError(`model file version ${JSON.stringify((rest as { version?: unknown }).version)} is not supported (this build reads version ${MODEL_VERSION})`);
+  if (!(MODEL_VERSIONS_READ as readonly unknown[]).includes((rest as { version?: unknown }).version)) {
+    throw new ModelFormatError(`model file version ${JSON.stringify((rest as { version?: unknown }).version)} is not supported (this build reads versions ${MODEL_VERSIONS_READ.join(' and ')})`);
   }
   const result = ModelBodySchema.safeParse(rest);
   if (!result.success) {

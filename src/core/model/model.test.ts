@@ -22,7 +22,13 @@ describe('model file', () => {
 
   it('refuses other formats, versions and inconsistent shapes with the field named', () => {
     expect(() => parseModel({ ...model, format: 'onnx' })).toThrow(/not a TernaryNet model file/);
-    expect(() => parseModel({ ...model, version: 2 })).toThrow(/version 2 is not supported/);
+    expect(() => parseModel({ ...model, version: 3 })).toThrow(/version 3 is not supported \(this build reads versions 1 and 2\)/);
+    const { hash: _, ...body } = model;
+    // A linear skip term needs version 2 and one entry per feature.
+    expect(() => sealModel({ ...body, version: 1, output: { ...body.output, linear: [1, 2, 3, 4, 5, 6] } })).toThrow(/output\.linear needs model file version 2/);
+    expect(() => sealModel({ ...body, version: 2, output: { ...body.output, linear: [1, 2] } })).toThrow(/output\.linear has 2 entries, expected 6/);
+    const skip = sealModel({ ...body, version: 2, output: { ...body.output, linear: [1, -2, 3, 0, 5, -6] } });
+    expect(parseModel(JSON.parse(JSON.stringify(skip)))).toEqual(skip);
     const ragged = JSON.parse(JSON.stringify(model));
     ragged.hidden.weights[1].pop();
     expect(() => parseModel(ragged)).toThrow(ModelFormatError);
@@ -42,17 +48,24 @@ describe('integer reference', () => {
     expect(Array.from(q)).toEqual([0, Q, -Q, Math.round(model.input.impute[3]! * model.input.scale), Math.round(0.5 * model.input.scale)]);
   });
 
-  it('never exceeds outputBound on the corners of the input box', () => {
+  it('never exceeds outputBound on the corners of the input box, with or without a linear term', () => {
     const Q = qMax(model.input);
-    const bound = outputBound(model);
-    // Exhaustive over the corners of the input box: the bound is a maximum of a convex function.
-    let max = 0;
-    for (let mask = 0; mask < 2 ** 5; mask++) {
-      const q = Int32Array.from({ length: 5 }, (_, i) => ((mask >> i) & 1 ? Q : -Q));
-      max = Math.max(max, Math.abs(referenceScore(model, q)));
+    const skip = { ...model, version: 2 as const, output: { ...model.output, linear: [900, -700, 0, 350, -1200] } };
+    expect(outputBound(skip) - outputBound(model)).toBe(3150 * Q);
+    for (const m of [model, skip]) {
+      const bound = outputBound(m);
+      // Exhaustive over the corners of the input box: each term is largest in magnitude at a corner.
+      let max = 0;
+      for (let mask = 0; mask < 2 ** 5; mask++) {
+        const q = Int32Array.from({ length: 5 }, (_, i) => ((mask >> i) & 1 ? Q : -Q));
+        max = Math.max(max, Math.abs(referenceScore(m, q)));
+      }
+      expect(max).toBeLessThanOrEqual(bound);
+      expect(bound).toBeGreaterThan(0);
     }
-    expect(max).toBeLessThanOrEqual(bound);
-    expect(bound).toBeGreaterThan(0);
+    // The linear term is added to y: Σ l_i q_i on top of the units.
+    const q = Int32Array.from([1, 2, 3, -1, 0]);
+    expect(referenceScore(skip, q) - referenceScore(model, q)).toBe(900 - 1400 - 350);
   });
 
   it('decodes a probability with the logistic function', () => {

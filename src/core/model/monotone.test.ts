@@ -8,7 +8,7 @@ type Ternary = -1 | 0 | 1;
 type Net = Pick<ModelBody, 'features' | 'input' | 'hidden' | 'output'>;
 
 /** A model on d features in [-Q, Q] (bits), identity standardization, every feature declared. */
-function net(weights: Ternary[][], alpha: number[], beta: number[], t: Ternary[], options: { bits?: number; scale?: number; direction?: ('increasing' | 'decreasing')[] } = {}): Net {
+function net(weights: Ternary[][], alpha: number[], beta: number[], t: Ternary[], options: { bits?: number; scale?: number; direction?: ('increasing' | 'decreasing')[]; linear?: number[] } = {}): Net {
   const d = weights[0]!.length;
   const bits = options.bits ?? 3;
   const Q = 2 ** (bits - 1) - 1;
@@ -19,7 +19,7 @@ function net(weights: Ternary[][], alpha: number[], beta: number[], t: Ternary[]
     })),
     input: { bits, scale: 1, mean: Array(d).fill(0), std: Array(d).fill(1), impute: Array(d).fill(0) },
     hidden: { weights, alpha, beta },
-    output: { weights: t, scale: options.scale ?? 1, bias: 0 },
+    output: { weights: t, scale: options.scale ?? 1, bias: 0, ...(options.linear ? { linear: options.linear } : {}) },
   };
 }
 
@@ -78,6 +78,16 @@ describe('verifyMonotone', () => {
     expect(() => assertMonotone({ ...m, id: 'corner' })).toThrow(/"f0".*q = \[-3, -3\].*hidden unit 0/);
   });
 
+  it('counts the linear skip term, and names it when it is what breaks the constraint', () => {
+    // y = (x0 + 10)² − 40·x0: a step of x0 changes y by 2x0 + 21 − 40 = 2x0 − 19 < 0 on the whole box.
+    const m = net([[1, 0]], [1], [10], [1], { linear: [-40, 0] });
+    const report = verifyMonotone(m);
+    expect(report.checks[0]).toMatchObject({ holds: false, unit: 1, at: [-3, -3], delta: -25 });
+    expect(() => assertMonotone({ ...m, id: 'skip' })).toThrow(/linear term -40 on "f0" pulls hardest/);
+    // A rising linear term makes a falling square monotone: y = x0² + 10·x0 rises on [−3, 3].
+    expect(verifyMonotone(net([[1, 0]], [1], [0], [1], { linear: [10, 0] })).checks[0]).toMatchObject({ holds: true, margin: 5 });
+  });
+
   it('uses the box the card allows: a narrower feature range can make a model monotone', () => {
     const m = net([[1, 0]], [1], [0], [1]);
     const narrow = { ...m, features: m.features.map((f, i) => (i === 0 ? { ...f, min: 0 } : f)) };
@@ -96,12 +106,14 @@ describe('verifyMonotone', () => {
           t: fc.array(ternary, { minLength: H, maxLength: H }),
           scale: fc.constantFrom(1, -1),
           direction: fc.array(fc.constantFrom<'increasing' | 'decreasing'>('increasing', 'decreasing'), { minLength: d, maxLength: d }),
+          // Half the models carry a linear skip term (model version 2).
+          linear: fc.option(fc.array(fc.integer({ min: -200, max: 200 }), { minLength: d, maxLength: d }), { nil: undefined }),
         }),
       ),
     );
     fc.assert(
-      fc.property(model, ({ weights, alpha, beta, t, scale, direction }) => {
-        const m = net(weights, alpha, beta, t, { scale, direction });
+      fc.property(model, ({ weights, alpha, beta, t, scale, direction, linear }) => {
+        const m = net(weights, alpha, beta, t, { scale, direction, ...(linear ? { linear } : {}) });
         const report = verifyMonotone(m);
         for (const check of report.checks) {
           const brute = bruteMargin(m, check.index);

@@ -1,13 +1,13 @@
 /**
  * Exact proof that a model's risk moves the way its feature specs declare (FeatureSpec.monotone).
  *
- * The network is y(q) = Σ_j t_j (α_j h_j + β_j)², h_j = Σ_i W_ji q_i, on integer inputs q in a
- * box; the risk is increasing in y when output.scale > 0 (decreasing when < 0). Raising input k
- * by one step changes y by
+ * The network is y(q) = Σ_j t_j (α_j h_j + β_j)² + Σ_i l_i q_i, h_j = Σ_i W_ji q_i, on integer
+ * inputs q in a box; the risk is increasing in y when output.scale > 0 (decreasing when < 0).
+ * Raising input k by one step changes y by
  *
- *   Δ_k(q) = y(q + e_k) − y(q) = Σ_j t_j α_j W_jk (2(α_j h_j + β_j) + α_j W_jk)
+ *   Δ_k(q) = y(q + e_k) − y(q) = Σ_j t_j α_j W_jk (2(α_j h_j + β_j) + α_j W_jk) + l_k
  *          = c_0 + Σ_i c_i q_i,   c_i = 2 Σ_j t_j α_j² W_jk W_ji,
- *                                 c_0 = Σ_j t_j α_j W_jk (2β_j + α_j W_jk),
+ *                                 c_0 = Σ_j t_j α_j W_jk (2β_j + α_j W_jk) + l_k,
  *
  * an affine function of q (y is quadratic). Its minimum over a box is reached at a corner and
  * is computed exactly — c_0 + Σ_i min(c_i lo_i, c_i hi_i) — in integers. So the check is not a
@@ -57,7 +57,10 @@ export interface MonotoneCheck {
   at: number[];
   /** y(at + e_k) − y(at): the raw change of the integer output at that corner. */
   delta: number;
-  /** The unit contributing the most negative term at `at` (when the constraint fails). */
+  /**
+   * The unit contributing the most negative term at `at` (when the constraint fails); the
+   * number of hidden units when it is the linear skip term's l_k.
+   */
   unit?: number;
 }
 
@@ -66,7 +69,10 @@ export interface MonotoneReport {
   checks: MonotoneCheck[];
 }
 
-/** Checks one feature k in one direction; `sign` is +1 when the risk must not decrease in k. */
+/**
+ * Checks one feature k in one direction; `sign` is +1 when the risk must not decrease in k.
+ * `terms` holds each unit's signed share of the margin, then the linear term's (index H).
+ */
 export function stepMargin(model: Pick<ModelBody, 'hidden' | 'output'>, box: { lo: number[]; hi: number[] }, k: number, sign: 1 | -1): { margin: number; at: number[]; terms: number[] } {
   const { weights: W, alpha, beta } = model.hidden;
   const t = model.output.weights;
@@ -74,7 +80,8 @@ export function stepMargin(model: Pick<ModelBody, 'hidden' | 'output'>, box: { l
   const decode = Math.sign(model.output.scale);
   const s = sign * decode; // the sign Δ_k must have
   const c = new Array<number>(d).fill(0);
-  let c0 = 0;
+  const lk = model.output.linear?.[k] ?? 0;
+  let c0 = lk;
   W.forEach((row, j) => {
     const a = alpha[j]!;
     const tw = t[j]! * a * row[k]!;
@@ -89,7 +96,7 @@ export function stepMargin(model: Pick<ModelBody, 'hidden' | 'output'>, box: { l
     const hi = i === k ? box.hi[i]! - 1 : box.hi[i]!;
     return s * c[i]! >= 0 ? lo : hi;
   });
-  if (box.hi[k]! <= box.lo[k]!) return { margin: 0, at: box.lo.slice(), terms: W.map(() => 0) }; // the feature cannot move
+  if (box.hi[k]! <= box.lo[k]!) return { margin: 0, at: box.lo.slice(), terms: [...W.map(() => 0), 0] }; // the feature cannot move
   const terms = W.map((row, j) => {
     const a = alpha[j]!;
     if (t[j] === 0 || row[k] === 0 || a === 0) return 0;
@@ -99,6 +106,7 @@ export function stepMargin(model: Pick<ModelBody, 'hidden' | 'output'>, box: { l
     });
     return s * t[j]! * a * row[k]! * (2 * (a * h + beta[j]!) + a * row[k]!);
   });
+  terms.push(s * lk);
   const margin = decode === 0 ? 0 : terms.reduce((x, y) => x + y, 0);
   return { margin, at, terms };
 }
@@ -137,7 +145,8 @@ export function describeViolations(model: MonotoneModel, report: MonotoneReport)
     .map((c) => {
       const values = valuesOf(model, c.at);
       const input = model.features.map((f, i) => `${f.name}=${c.at[i]} (≈${values[i]!.toPrecision(3)})`).join(', ');
-      return `the risk must be ${c.direction} in "${c.feature}", but one step up from q = [${c.at.join(', ')}] moves the integer output by ${c.delta}, the wrong way (hidden unit ${c.unit} pulls hardest); that input is ${input}`;
+      const culprit = c.unit === model.hidden.weights.length ? `the linear term ${model.output.linear?.[c.index]} on "${c.feature}" pulls hardest` : `hidden unit ${c.unit} pulls hardest`;
+      return `the risk must be ${c.direction} in "${c.feature}", but one step up from q = [${c.at.join(', ')}] moves the integer output by ${c.delta}, the wrong way (${culprit}); that input is ${input}`;
     });
 }
 

@@ -41,7 +41,7 @@ function hiddenSums(model: Pick<ModelBody, 'hidden'>, q: QuantizedRecord): Int32
   return h;
 }
 
-/** The integer network output y = Σ_j t_j (α_j h_j + β_j)². Exact in doubles below 2^53. */
+/** The integer network output y = Σ_j t_j (α_j h_j + β_j)² + Σ_i l_i q_i. Exact in doubles below 2^53. */
 export function referenceScore(model: Pick<ModelBody, 'hidden' | 'output'>, q: QuantizedRecord): number {
   const h = hiddenSums(model, q);
   const { alpha, beta } = model.hidden;
@@ -52,6 +52,8 @@ export function referenceScore(model: Pick<ModelBody, 'hidden' | 'output'>, q: Q
     const u = alpha[j]! * h[j]! + beta[j]!;
     y += t * u * u;
   }
+  const linear = model.output.linear;
+  if (linear) for (let i = 0; i < q.length; i++) y += linear[i]! * q[i]!;
   return y;
 }
 
@@ -118,5 +120,6 @@ export function outputBound(model: Pick<ModelBody, 'hidden' | 'output' | 'input'
     const u = model.hidden.alpha[j]! * l1 * Q + Math.abs(model.hidden.beta[j]!);
     bound += u * u;
   });
+  for (const l of model.output.linear ?? []) bound += Math.abs(l) * Q;
   return bound;
 }
