@@ -10,7 +10,10 @@ import { featureVector, formScore, noiseBound, outputPositions, packRegions, qua
 
 const ternary = fc.constantFrom(-1, 0, 1);
 
-/** A random TernaryNet body (the fields the form reads) and records for it. */
+/**
+ * A random TernaryNet body (the fields the form reads) and records for it; about half the
+ * models carry a linear skip term (output.linear), up to 2^14 in magnitude per feature.
+ */
 const modelAndRecords = fc
   .record({ d: fc.integer({ min: 1, max: 8 }), h: fc.integer({ min: 1, max: 6 }), bits: fc.integer({ min: 2, max: 5 }) })
   .chain(({ d, h, bits }) =>
@@ -21,7 +24,10 @@ const modelAndRecords = fc
           alpha: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: h, maxLength: h }),
           beta: fc.array(fc.integer({ min: -200, max: 200 }), { minLength: h, maxLength: h }),
         }),
-        output: fc.record({ weights: fc.array(ternary, { minLength: h, maxLength: h }) }),
+        output: fc.record(
+          { weights: fc.array(ternary, { minLength: h, maxLength: h }), linear: fc.array(fc.integer({ min: -(2 ** 14), max: 2 ** 14 }), { minLength: d, maxLength: d }) },
+          { requiredKeys: ['weights'] },
+        ),
       }),
       records: fc.array(fc.array(fc.integer({ min: -qMax({ bits }), max: qMax({ bits }) }), { minLength: d, maxLength: d }).map((r) => Int32Array.from(r)), { minLength: 1, maxLength: 6 }),
     }),
@@ -39,15 +45,31 @@ function productAt(a: readonly bigint[], b: readonly bigint[], n: number, p: num
 }
 
 describe('quadratic form', () => {
-  it('C + v·z(x) equals the integer reference (random models and records)', () => {
+  it('C + v·z(x) equals the integer reference (random models and records, with and without a linear term)', () => {
+    let withLinear = 0;
     fc.assert(
       fc.property(modelAndRecords, ({ model, records }) => {
         const m = model as unknown as Parameters<typeof quadraticForm>[0];
+        if (m.output.linear) withLinear++;
         const form = quadraticForm(m);
         for (const q of records) expect(formScore(form, q)).toBe(BigInt(referenceScore(m, q)));
       }),
       { numRuns: 300 },
     );
+    // Both kinds were drawn (fast-check leaves an optional key out about half the time).
+    expect(withLinear).toBeGreaterThan(30);
+    expect(withLinear).toBeLessThan(270);
+  });
+
+  it('adds the linear term to v_i alone: the constant and the products are unchanged, and ||v||₁ grows with it', () => {
+    const body = { hidden: { weights: [[1, -1]], alpha: [2], beta: [3] }, output: { weights: [-1], scale: 1, bias: 0 } };
+    const form = quadraticForm({ ...body, output: { ...body.output, linear: [100, -7] } });
+    // y = −(2x₀ − 2x₁ + 3)² + 100x₀ − 7x₁ = −9 + 88x₀ + 5x₁ − 4x₀² + 8x₀x₁ − 4x₁²
+    expect(form.constant).toBe(-9n);
+    expect(form.weights).toEqual([88n, 5n, -4n, 8n, -4n]);
+    expect(weightL1(form)).toBe(109n);
+    expect(noiseBound(form)).toBe(2345n); // ⌈21.5 · 109⌉ + 1
+    expect(formScore(form, Int32Array.of(7, -7))).toBe(BigInt(referenceScore({ ...body, output: { ...body.output, linear: [100, -7] } }, Int32Array.of(7, -7))));
   });
 
   it('puts record r in region r, and the weight polynomial reads each back at r·L + L − 1 alone', () => {

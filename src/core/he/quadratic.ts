@@ -3,9 +3,11 @@
  * quadratic form in the quantized record, so the server needs one plaintext product and no
  * evaluation keys but a public key.
  *
- *   y(x) = Σ_j t_j (α_j w_j·x + β_j)² = C + v·z(x),
+ *   y(x) = Σ_j t_j (α_j w_j·x + β_j)² + Σ_i l_i x_i = C + v·z(x),
  *   z(x) = [x_1 … x_d, x_i·x_k for i ≤ k (row-major)],  L = d + d(d+1)/2 entries,
- *   C = Σ_j t_j β_j²,  v_i = Σ_j 2 t_j α_j β_j w_ji,  v_ik = Σ_j t_j α_j² w_ji w_jk (×2 when i ≠ k).
+ *   C = Σ_j t_j β_j²,  v_i = l_i + Σ_j 2 t_j α_j β_j w_ji,  v_ik = Σ_j t_j α_j² w_ji w_jk (×2 when i ≠ k),
+ * where l is the optional linear skip term (`output.linear`, zero when absent): it only adds to
+ * the linear part, so the region layout is unchanged and the noise bound follows from v as before.
  *
  * The client knows x and sends z(x) encrypted, coefficient-encoded: region r of the plaintext
  * polynomial holds record r's z at coefficients [r·L, r·L + L). The server multiplies by
@@ -52,6 +54,9 @@ export function quadraticForm(model: Pick<ModelBody, 'hidden' | 'output'>): Quad
     for (let i = 0; i < d; i++) {
       for (let k = i; k < d; k++, m++) weights[m]! += t * a * a * w[i]! * w[k]! * (i === k ? 1n : 2n);
     }
+  });
+  model.output.linear?.forEach((l, i) => {
+    weights[i]! += BigInt(l);
   });
   return { featureCount: d, regionLength: L, constant, weights };
 }
