@@ -1,8 +1,16 @@
 /** Small random TernaryNets for tests that need a model but not a trained one. */
 import { sealModel, type TernaryModel } from '../../src/core/model/format.ts';
 
-/** A deterministic random model with d features and H hidden units. */
-export function syntheticModel(d: number, H: number, seed = 7, id = 'synthetic'): TernaryModel {
+export interface SyntheticOptions {
+  /** A linear skip term (output.linear, one integer per feature): the model is then file version 2. */
+  linear?: readonly number[];
+}
+
+/**
+ * A deterministic random model with d features and H hidden units; version 1 (no linear term)
+ * unless options give one.
+ */
+export function syntheticModel(d: number, H: number, seed = 7, id = 'synthetic', options: SyntheticOptions = {}): TernaryModel {
   let s = seed;
   const r = () => {
     s = (s * 1103515245 + 12345) % 2147483648;
@@ -10,7 +18,7 @@ export function syntheticModel(d: number, H: number, seed = 7, id = 'synthetic')
   };
   return sealModel({
     format: 'cipherclinic/ternarynet',
-    version: 1,
+    version: options.linear ? 2 : 1,
     id,
     title: `Synthetic ${d}×${H}`,
     description: 'random weights for tests',
@@ -22,7 +30,29 @@ export function syntheticModel(d: number, H: number, seed = 7, id = 'synthetic')
       alpha: Array.from({ length: H }, () => 1 + Math.floor(r() * 3)),
       beta: Array.from({ length: H }, () => Math.floor(r() * 60) - 30),
     },
-    output: { weights: Array.from({ length: H }, (_, j) => (j % 3 === 2 ? 0 : j % 2 ? -1 : 1) as -1 | 0 | 1), scale: 1e-4, bias: 0 },
+    output: {
+      weights: Array.from({ length: H }, (_, j) => (j % 3 === 2 ? 0 : j % 2 ? -1 : 1) as -1 | 0 | 1),
+      scale: 1e-4,
+      bias: 0,
+      ...(options.linear ? { linear: [...options.linear] } : {}),
+    },
+  });
+}
+
+/**
+ * A deterministic linear skip term of d integers whose magnitudes sum to about l1 (each within
+ * ±50% of its even share, random signs), with one zero when d > 2 (a feature the term skips).
+ */
+export function syntheticLinear(d: number, l1: number, seed = 5): number[] {
+  let s = seed;
+  const r = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  const nonzero = d > 2 ? d - 1 : d;
+  return Array.from({ length: d }, (_, i) => {
+    const m = Math.round((l1 / nonzero) * (0.5 + r()));
+    return d > 2 && i === 1 ? 0 : r() < 0.5 ? -m : m;
   });
 }
 

@@ -2,8 +2,10 @@
  * The homomorphic circuit of a TernaryNet: the only server-side computation. It is the integer
  * reference (model/reference.ts) rewritten for ciphertexts:
  *   - batch: ternary weights become additions and subtractions of ciphertexts, the square
- *     activation the only ciphertext multiplication (depth 1), relinearized once; results are
- *     modulus-switched to the last level before leaving;
+ *     activation the only ciphertext multiplication (depth 1), relinearized once; the linear skip
+ *     term Σ l_i x_i is one plaintext-scalar product per distinct |l_i| of the signed sum of its
+ *     inputs, added at the squares' level; results are modulus-switched to the last level before
+ *     leaving;
  *   - single: the model as a quadratic form (quadratic.ts): one plaintext product of the
  *     client's feature vectors by the weight polynomial W, plus C at the output positions. No
  *     rotation, no square, no relinearization: no keys at all. The evaluator then floods it.
@@ -23,6 +25,17 @@ export interface CircuitKeys {
   relin: RelinKeys | null;
 }
 
+/** Inputs summed with signs: Σ₊ x_i − Σ₋ x_i. */
+interface SignedSum {
+  plus: number[];
+  minus: number[];
+}
+
+/** The linear skip term's inputs that share one |l_i|, times that magnitude (null when 1). */
+interface LinearGroup extends SignedSum {
+  scale: Plaintext | null;
+}
+
 interface BatchUnit {
   plus: number[];
   minus: number[];
@@ -39,6 +52,7 @@ export class TernaryCircuit implements Disposable {
   readonly #encoder;
   readonly #plaintexts: Plaintext[] = [];
   readonly #units: BatchUnit[] = [];
+  readonly #linear: LinearGroup[] = [];
   #constant: Plaintext | null = null;
   #weights: Plaintext | null = null;
 
@@ -90,6 +104,16 @@ export class TernaryCircuit implements Disposable {
       this.#units.push({ plus, minus, alpha, beta: b === 0 ? null : this.#scalar(b), sign: t });
     });
     if (constant !== 0n) this.#constant = this.#scalar(constant);
+    // Grouped by |l_i|, so a magnitude shared by several features costs one product; scalars stay
+    // positive (signs become additions and subtractions), which keeps each product's noise at |l_i|.
+    const groups = new Map<number, SignedSum>();
+    model.output.linear?.forEach((l, i) => {
+      if (l === 0) return;
+      const g = groups.get(Math.abs(l)) ?? { plus: [], minus: [] };
+      (l > 0 ? g.plus : g.minus).push(i);
+      groups.set(Math.abs(l), g);
+    });
+    for (const [m, g] of groups) this.#linear.push({ ...g, scale: m === 1 ? null : this.#scalar(m) });
   }
 
   /** W(X) and C at every region's output position, as coefficient plaintexts. */
@@ -156,9 +180,21 @@ export class TernaryCircuit implements Disposable {
           if (unit.sign === -1) op('negate', () => ev.negateInplace(acc));
           continue;
         }
-        if (unit.sign === 1) op('add', () => ev.addInplace(y!, acc));
-        else op('sub', () => ev.subInplace(y!, acc));
-        acc.delete();
+        try {
+          if (unit.sign === 1) op('add', () => ev.addInplace(y!, acc));
+          else op('sub', () => ev.subInplace(y!, acc));
+        } finally {
+          acc.delete();
+        }
+      }
+      const linear = this.#linearTerm(inputs, op);
+      if (linear && y === null) y = linear;
+      else if (linear) {
+        try {
+          op('add', () => ev.addInplace(y!, linear));
+        } finally {
+          linear.delete();
+        }
       }
       if (y === null) throw new Error('the model has no unit that reads its inputs');
       if (this.#constant) op('addPlain', () => ev.addPlainInplace(y!, this.#constant!));
@@ -171,19 +207,57 @@ export class TernaryCircuit implements Disposable {
     }
   }
 
-  /** One batch unit: (α·(Σ₊ x_i − Σ₋ x_i) + β)², as a new ciphertext. */
-  #hidden(unit: BatchUnit, inputs: readonly Ciphertext[], op: Op): Ciphertext {
+  /** Σ₊ x_i − Σ₋ x_i as a new ciphertext (at least one index). */
+  #signedSum(sum: SignedSum, inputs: readonly Ciphertext[], op: Op): Ciphertext {
     const ev = this.#evaluator;
     const acc = new this.#seal.Ciphertext();
     try {
-      const first = unit.plus.length > 0 ? unit.plus : unit.minus;
-      const rest = unit.plus.length > 0 ? unit.minus : [];
+      const first = sum.plus.length > 0 ? sum.plus : sum.minus;
+      const rest = sum.plus.length > 0 ? sum.minus : [];
       // With only minus terms, sum them and negate.
       if (first.length >= 2) op('add', () => ev.add(inputs[first[0]!]!, inputs[first[1]!]!, acc));
       else op('copy', () => acc.assign(inputs[first[0]!]!));
       for (const i of first.slice(2)) op('add', () => ev.addInplace(acc, inputs[i]!));
       for (const i of rest) op('sub', () => ev.subInplace(acc, inputs[i]!));
-      if (unit.plus.length === 0) op('negate', () => ev.negateInplace(acc));
+      if (sum.plus.length === 0) op('negate', () => ev.negateInplace(acc));
+      return acc;
+    } catch (e) {
+      acc.delete();
+      throw e;
+    }
+  }
+
+  /**
+   * Σ_i l_i x_i as a new ciphertext at the squares' level (switched as the units are before
+   * their square), or null when the model has no linear term.
+   */
+  #linearTerm(inputs: readonly Ciphertext[], op: Op): Ciphertext | null {
+    const ev = this.#evaluator;
+    let sum: Ciphertext | null = null;
+    try {
+      for (const group of this.#linear) {
+        const part = this.#signedSum(group, inputs, op);
+        if (sum === null) sum = part;
+        try {
+          if (group.scale) op('multiplyPlain', () => ev.multiplyPlainInplace(part, group.scale!));
+          if (part !== sum) op('add', () => ev.addInplace(sum!, part));
+        } finally {
+          if (part !== sum) part.delete();
+        }
+      }
+      if (sum) this.#switch(sum, this.#shape.layout === 'batch' ? this.#shape.switchBeforeSquare : 0, op);
+      return sum;
+    } catch (e) {
+      sum?.delete();
+      throw e;
+    }
+  }
+
+  /** One batch unit: (α·(Σ₊ x_i − Σ₋ x_i) + β)², as a new ciphertext. */
+  #hidden(unit: BatchUnit, inputs: readonly Ciphertext[], op: Op): Ciphertext {
+    const ev = this.#evaluator;
+    const acc = this.#signedSum(unit, inputs, op);
+    try {
       if (unit.alpha) op('multiplyPlain', () => ev.multiplyPlainInplace(acc, unit.alpha!));
       if (unit.beta) op('addPlain', () => ev.addPlainInplace(acc, unit.beta!));
       this.#switch(acc, this.#shape.layout === 'batch' ? this.#shape.switchBeforeSquare : 0, op);

@@ -94,7 +94,15 @@ export function plainBitsFor(bound: number): number {
   return Math.max(17, Math.floor(Math.log2(2 * bound + 1)) + 2);
 }
 
-/** Proof records: all +Q, all -Q, each unit's driving record, then seeded random ones. */
+/** How many extreme records sampleRecords puts before its random ones. */
+export function extremeRecordCount(model: TernaryModel): number {
+  return 2 + (model.output.linear ? 2 : 0) + model.hidden.weights.length;
+}
+
+/**
+ * Proof records: all +Q, all -Q, the linear skip term at both extremes (sign(l_i)·Q and its
+ * negation) when the model has one, each unit's driving record, then seeded random ones.
+ */
 export function sampleRecords(model: TernaryModel, count: number, seed = 1): QuantizedRecord[] {
   const Q = qMax(model.input);
   const d = model.features.length;
@@ -104,8 +112,10 @@ export function sampleRecords(model: TernaryModel, count: number, seed = 1): Qua
     return s / 2 ** 32;
   };
   const out: QuantizedRecord[] = [Int32Array.from({ length: d }, () => Q), Int32Array.from({ length: d }, () => -Q)];
+  const linear = model.output.linear;
+  if (linear) out.push(Int32Array.from(linear, (l) => (l < 0 ? -Q : Q)), Int32Array.from(linear, (l) => (l < 0 ? Q : -Q)));
   // For each unit, the input that drives it to its largest magnitude.
-  for (const row of model.hidden.weights.slice(0, Math.max(0, count - 2))) out.push(Int32Array.from(row, (w) => w * Q));
+  for (const row of model.hidden.weights.slice(0, Math.max(0, count - out.length))) out.push(Int32Array.from(row, (w) => w * Q));
   while (out.length < count) out.push(Int32Array.from({ length: d }, () => Math.round(rand() * 2 * Q) - Q));
   return out.slice(0, count);
 }
@@ -206,7 +216,7 @@ type Proof = Omit<PlanProof, 'evaluationKeyBytes'>;
 const inputBytes = (inputs: EncryptedInput[]) => Math.max(...inputs.map((i) => i.ciphertexts.reduce((s, c) => s + c.length, 0)));
 
 function proveBatch(model: TernaryModel, client: HeClient, evaluator: HeEvaluator, keys: LoadedKeys, samples: number): Proof {
-  const records = sampleRecords(model, Math.max(samples, 16));
+  const records = sampleRecords(model, Math.max(samples, 16, extremeRecordCount(model)));
   const inputs = client.encryptRecords(records);
   let margin = Infinity;
   let download = 0;
@@ -227,7 +237,7 @@ function proveBatch(model: TernaryModel, client: HeClient, evaluator: HeEvaluato
  */
 async function proveSingle(model: TernaryModel, plan: HePlan, client: HeClient, evaluator: HeEvaluator, keys: LoadedKeys, samples: number): Promise<Proof> {
   const regions = client.regions;
-  const extremes = sampleRecords(model, 2 + model.hidden.weights.length);
+  const extremes = sampleRecords(model, extremeRecordCount(model));
   const fills = Math.max(1, Math.ceil(samples / regions));
   const random = sampleRecords(model, extremes.length + fills * regions).slice(extremes.length);
   const records = [...Array.from({ length: regions }, (_, r) => extremes[r % extremes.length]!), ...random];

@@ -62,14 +62,14 @@ describe('quadratic form', () => {
   });
 
   it('adds the linear term to v_i alone: the constant and the products are unchanged, and ||v||₁ grows with it', () => {
-    const body = { hidden: { weights: [[1, -1]], alpha: [2], beta: [3] }, output: { weights: [-1], scale: 1, bias: 0 } };
-    const form = quadraticForm({ ...body, output: { ...body.output, linear: [100, -7] } });
+    const model: Parameters<typeof quadraticForm>[0] = { hidden: { weights: [[1, -1]], alpha: [2], beta: [3] }, output: { weights: [-1], scale: 1, bias: 0, linear: [100, -7] } };
+    const form = quadraticForm(model);
     // y = −(2x₀ − 2x₁ + 3)² + 100x₀ − 7x₁ = −9 + 88x₀ + 5x₁ − 4x₀² + 8x₀x₁ − 4x₁²
     expect(form.constant).toBe(-9n);
     expect(form.weights).toEqual([88n, 5n, -4n, 8n, -4n]);
     expect(weightL1(form)).toBe(109n);
     expect(noiseBound(form)).toBe(2345n); // ⌈21.5 · 109⌉ + 1
-    expect(formScore(form, Int32Array.of(7, -7))).toBe(BigInt(referenceScore({ ...body, output: { ...body.output, linear: [100, -7] } }, Int32Array.of(7, -7))));
+    expect(formScore(form, Int32Array.of(7, -7))).toBe(BigInt(referenceScore(model, Int32Array.of(7, -7))));
   });
 
   it('puts record r in region r, and the weight polynomial reads each back at r·L + L − 1 alone', () => {
