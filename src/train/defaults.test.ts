@@ -42,4 +42,9 @@ describe('a spec\'s training settings', () => {
     expect(() => parseDatasetSpec({ ...base, training: { inputBits: 5 } })).toThrow();
     expect(() => parseDatasetSpec({ ...base, training: { inputBits: 5, why: 'measured', hiddden: 9 } })).toThrow();
   });
+
+  it('ask for a linear skip term with a boolean', () => {
+    expect(specTrainingOptions(parseDatasetSpec({ ...base, training: { ensemble: 2, linear: true, why: 'measured' } }))).toEqual({ ensemble: 2, linear: true });
+    expect(() => parseDatasetSpec({ ...base, training: { linear: 'yes', why: 'measured' } })).toThrow();
+  });
 });

@@ -8,7 +8,7 @@ import { selectFeatures } from '../core/data/select.ts';
 import type { DatasetSpec } from '../core/data/spec.ts';
 import type { Scores } from '../core/metrics.ts';
 import type { TernaryModel } from '../core/model/format.ts';
-import type { PlainRecord } from '../core/model/reference.ts';
+import { type PlainRecord, qMax } from '../core/model/reference.ts';
 import { TERNARY_CANDIDATES, type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
 import { type RepeatedEvaluation, type RepeatedOptions, betterFloat, priorShifted, repeatedEvaluation, repeatedTable } from './repeated.ts';
 import { calibrationSvg } from './calibration.ts';
@@ -26,7 +26,11 @@ function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTa
 /** The training options a spec sets for its data set (options given by the caller override them). */
 export function specTrainingOptions(spec: DatasetSpec): Partial<TrainOptions> {
   const training = spec.training;
-  return { ...(training?.inputBits === undefined ? {} : { inputBits: training.inputBits }), ...(training?.ensemble === undefined ? {} : { ensemble: training.ensemble }) };
+  return {
+    ...(training?.inputBits === undefined ? {} : { inputBits: training.inputBits }),
+    ...(training?.ensemble === undefined ? {} : { ensemble: training.ensemble }),
+    ...(training?.linear === undefined ? {} : { linear: training.linear }),
+  };
 }
 
 function specOptions(spec: DatasetSpec, options: Partial<TrainOptions>): TrainOptions {
@@ -78,6 +82,14 @@ export function calibrationOf(result: TrainResult): string {
   ]);
 }
 
+/** What the linear skip term holds and what it adds to the output bound. */
+function linearLine(model: TernaryModel): string {
+  const linear = model.output.linear!;
+  const l1 = linear.reduce((sum, l) => sum + Math.abs(l), 0);
+  const Q = qMax(model.input);
+  return `- Linear skip term: y also adds Σ l_i q_i with integer l ∈ [${Math.min(...linear)}, ${Math.max(...linear)}], ${linear.filter((l) => l !== 0).length} of ${linear.length} nonzero, Σ|l_i| = ${l1} (at most ${l1 * Q} of the output bound).`;
+}
+
 /** A short Markdown report of a trained default model (date-free, so it is reproducible). */
 export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model' | 'metrics' | 'split'>, extra: { repeated?: Pick<RepeatedEvaluation, 'seeds' | 'summary'>; calibrationFile?: string } = {}): string {
   const { model, metrics, split } = result;
@@ -100,6 +112,7 @@ export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model'
     `- Inputs: median imputation, standardization on the training rows, ${model.input.bits}-bit signed quantization (scale ${model.input.scale.toFixed(4)}: ±3 std → ±${2 ** (model.input.bits - 1) - 1}).`,
     ...(spec.training ? [`- Settings of this data set (\`models/specs/${spec.id}.json\`, \`training\`): ${spec.training.why}`] : []),
     `- Network: ${H} hidden units (${active} with a nonzero output weight), ${nonzero} of ${H * model.features.length} hidden weights nonzero, α ∈ [${Math.min(...model.hidden.alpha)}, ${Math.max(...model.hidden.alpha)}] (at most ${t.alphaMax}), β ∈ [${Math.min(...model.hidden.beta)}, ${Math.max(...model.hidden.beta)}].`,
+    ...(model.output.linear ? [linearLine(model)] : []),
     `- Output bound: ${t.outputBound} (2^${Math.log2(t.outputBound).toFixed(2)}; limit 2^21).`,
     `- Training: one protocol for all three models — L2 strength (float models), ternary configuration and restart, and epoch counts chosen on ${t.split.validation} validation rows taken from the training rows; the float models are then retrained on all training rows, ${t.ensemble ? `the TernaryNet is the sum of its ${t.ensemble.length} runs with the least validation loss (${TERNARY_CANDIDATES.length} runs compared; a sum of TernaryNets is one TernaryNet with all their hidden units)` : `the TernaryNet keeps its validated run (${TERNARY_CANDIDATES.length} runs compared)`} with its decoding refitted on all training rows; classes weighted to balance in the loss; threshold 0.5. ${t.ensemble ? `Summed runs: ${t.ensemble.map((c) => `hidden threshold ${c.hiddenThreshold}·mean|W|, ${c.warmupEpochs ? 'after a float warm-up' : 'from scratch'}, restart ${c.restart}`).join('; ')}.` : `Chosen ternary configuration: hidden threshold ${hiddenThreshold}·mean|W|, ${warmupEpochs ? 'after a float warm-up' : 'from scratch'}, restart ${t.ternaryConfig.restart}.`}`,
     ...(model.output.prior === undefined ? [] : [`- Risk shown to people: ${pct(model.output.prior)}% of the training rows are labelled “${model.classes[1]}”. The balanced log-odds are shifted by that prior, so the risk reads for a population like the training one; the model predicts “${model.classes[1]}” when the risk is above ${pct(model.output.prior)}%.`]),

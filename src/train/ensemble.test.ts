@@ -67,3 +67,20 @@ describe('sums of TernaryNets', () => {
     expect(verifyMonotone({ features, input, ...sumNetworks([first, second], { q, labels }) }).holds).toBe(true);
   });
 });
+
+describe('sums of TernaryNets with linear skip terms', () => {
+  const withLinear = (layers: IntegerLayers, linear: number[]): IntegerLayers => ({ ...layers, output: { ...layers.output, linear } });
+
+  it('add the members\' skip weights, times their counts, negated for a turned-around member', () => {
+    const a = withLinear(first, [3, -1, 0]);
+    const b = withLinear(flipped, [2, 5, -4]);
+    const summed = sumNetworks([a, b, second], { q, labels }, [2, 1, 3]);
+    expect(summed.output.linear).toEqual([2 * 3 - 2, 2 * -1 - 5, 4]); // `second` has none: zeros
+    for (const record of q) expect(referenceScore(summed, record)).toBe(2 * referenceScore(a, record) - referenceScore(b, record) + 3 * referenceScore(second, record));
+    expect(outputBound({ ...summed, input })).toBeLessThanOrEqual(2 * outputBound({ ...a, input }) + outputBound({ ...b, input }) + 3 * outputBound({ ...second, input }));
+  });
+
+  it('have none when no member has one', () => {
+    expect(sumNetworks([first, second], { q, labels }).output).not.toHaveProperty('linear');
+  });
+});

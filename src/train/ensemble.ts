@@ -4,7 +4,8 @@
  * network whose hidden layer holds all their units (rows, α, β and t concatenated): the server
  * computes it as it computes any model, and the decoding is refitted on the summed output
  * exactly as for one network. A member can count m times (its units repeated m times), the only
- * weighting integers allow without touching α.
+ * weighting integers allow without touching α. Linear skip terms add up too: the sum's l is
+ * Σ_k m_k · (±l_k), a member without one counting as zeros.
  *
  * Each member's decoding slope is made positive first (flipping its t when the refit came out
  * negative), so that every member's risk rises with its y; then a sum of members that are each
@@ -48,11 +49,28 @@ export function sumNetworks(members: readonly IntegerLayers[], refit: { q: reado
     beta.push(...units.beta);
     output.push(...units.t);
   });
+  const linear = summedLinear(members, times);
+  const decoding = { ...members[0]!.output };
+  delete decoding.linear; // the first member's own, replaced by the sum (if any)
   const summed: IntegerLayers = {
     hidden: { weights, alpha, beta },
-    output: { ...members[0]!.output, weights: output, scale: 1, bias: 0 },
+    output: { ...decoding, weights: output, scale: 1, bias: 0, ...(linear ? { linear } : {}) },
   };
   return refitDecoding(summed, refit.q, refit.labels);
+}
+
+/** Σ_k times_k · (±l_k) over the members with a skip term (flipped as their units are); none: undefined. */
+function summedLinear(members: readonly IntegerLayers[], times: readonly number[]): number[] | undefined {
+  if (!members.some((m) => m.output.linear)) return undefined;
+  const d = members[0]!.hidden.weights[0]?.length ?? members.find((m) => m.output.linear)!.output.linear!.length;
+  const sum = new Array<number>(d).fill(0);
+  members.forEach((layers, k) => {
+    const factor = (times[k] ?? 1) * (layers.output.scale < 0 ? -1 : 1);
+    layers.output.linear?.forEach((l, i) => {
+      sum[i] += factor * l;
+    });
+  });
+  return sum.map((l) => l || 0); // never -0
 }
 
 /** Units of each output sign, the count core/model/budget.ts caps per trained run. */

@@ -1,7 +1,9 @@
 /**
  * Folding a trained TernaryNet into the integers of the model file:
  *   α_j = round(A · s_j / inputScale) ≥ 0,  β_j = round(A · b_j),  y = Σ t_j (α_j h_j + β_j)²
- * so that y ≈ A² · Σ t_j z_j² and logit = (c / A²) · y + d. The global amplification A trades
+ * so that y ≈ A² · Σ t_j z_j² and logit = (c / A²) · y + d. A linear skip term λ (logit per
+ * standardized input unit, x = q / inputScale) folds into y as l_i = round(λ_i · A² / (c · inputScale)),
+ * so that (c / A²) · l_i q_i ≈ λ_i x_i: its weight beside the units depends on c. The global amplification A trades
  * precision of α and β against the output bound, which sets the plain modulus (and with it
  * the HE cost): A is the largest value for which α fits its bits and the bound its limit.
  * The parts it folds and the exact refit of the decoding live here too, so the fine-tune and the
@@ -24,6 +26,8 @@ export interface TernaryParts {
   /** Output scale c and bias d. */
   outputScale: number;
   outputBias: number;
+  /** Linear skip weights λ_i, logit per standardized input unit (absent: no skip term). */
+  linear?: number[];
 }
 
 /** Encryption-cost limits the folded network must respect. */
@@ -54,8 +58,19 @@ export function foldLayers(parts: TernaryParts, inputScale: number, A: number, l
       weights: parts.outputPattern.map(asTernary),
       scale: parts.outputScale / (A * A),
       bias: parts.outputBias,
+      ...(parts.linear ? { linear: foldLinear(parts.linear, parts.outputScale, inputScale, A) } : {}),
     },
   };
+}
+
+/**
+ * Integer skip weights l_i = round(λ_i · A² / (c · inputScale)). With no output scale to set it
+ * against (c = 0: every unit's output weight is zero) y would be the linear term alone, at an
+ * arbitrary scale; A² / inputScale is then used (the refit of the decoding finds the slope).
+ */
+function foldLinear(linear: readonly number[], c: number, inputScale: number, A: number): number[] {
+  const per = Math.abs(c) > 1e-9 ? (A * A) / (c * inputScale) : (A * A) / inputScale;
+  return linear.map((lambda) => Math.round(lambda * per) || 0); // never -0
 }
 
 /** Output bound of folded layers under the model's input quantization. */

@@ -36,6 +36,8 @@ export interface TrainOptions extends RunOptions {
   ternaryCandidates?: TernaryConfig[];
   /** TernaryNet runs summed into the model, the best by validation loss (default 1; qat.ts). */
   ensemble?: number;
+  /** A full-precision linear skip term beside the ternary units (output.linear; ternary.ts). */
+  linear?: boolean;
   /** Encryption-cost limits on the folded network. */
   limits?: Partial<FoldLimits>;
   /** Extra date-free facts stored in `model.training` (e.g. the data file's name). */
@@ -104,7 +106,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
     const baselinesHere = baselinesElsewhere ? undefined : await baselinesOn(prepared, plan);
 
     const monotone = monotoneSetup({ features: data.featureSpecs, input });
-    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble }, options.ternaryCandidates);
+    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear }, options.ternaryCandidates);
 
     const body: ModelBody = {
       format: MODEL_FORMAT,

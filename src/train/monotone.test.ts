@@ -26,6 +26,44 @@ describe('monotone training', () => {
     expect(verifyMonotone({ features, input, ...repaired }).holds).toBe(true);
   });
 
+  it('repair zeroes a linear skip weight when it is what breaks a constraint', () => {
+    const features: FeatureSpec[] = ['a', 'b'].map((name) => ({ name, label: name, unit: '', min: -3, max: 3, kind: 'number' as const, monotone: declared }));
+    const input = { bits: 3, scale: 1, mean: [0, 0], std: [1, 1], impute: [0, 0] };
+    // y = (x_a + 20)² + (x_b + 20)² − 50 x_a + 2 x_b: a step of a gains 2(x_a + 20) + 1 ≥ 35 from
+    // its unit and loses 50 to the skip term, which pulls hardest (unit index 2 = H).
+    const layers = { hidden: { weights: [[1, 0], [0, 1]] as (-1 | 0 | 1)[][], alpha: [1, 1], beta: [20, 20] }, output: { weights: [1, 1] as (-1 | 0 | 1)[], scale: 1, bias: 0, linear: [-50, 2] } };
+    const before = verifyMonotone({ features, input, ...layers });
+    expect(before.checks.map((c) => [c.holds, c.unit])).toEqual([[false, 2], [true, undefined]]);
+    const random = seededRandom(2);
+    const q = Array.from({ length: 60 }, () => Int32Array.from([Math.round(random() * 6 - 3), Math.round(random() * 6 - 3)]));
+    const labels = q.map((r) => (r[0]! + r[1]! + random() * 2 - 1 > 0 ? 1 : 0));
+    const { layers: repaired, repairs } = repairMonotone(layers, { features, input }, { q, labels });
+    expect(repairs).toBe(1);
+    expect(repaired.output.linear).toEqual([0, 2]);
+    expect(repaired.hidden.weights).toEqual(layers.hidden.weights); // the units that kept the constraint stay
+    expect(verifyMonotone({ features, input, ...repaired }).holds).toBe(true);
+  });
+
+  it('repair may zero a skip weight that pulls the wrong way when a unit is the culprit', () => {
+    const features: FeatureSpec[] = ['a', 'b'].map((name) => ({ name, label: name, unit: '', min: -3, max: 3, kind: 'number' as const, monotone: declared }));
+    const input = { bits: 3, scale: 1, mean: [0, 0], std: [1, 1], impute: [0, 0] };
+    // y = (x_a + x_b + 4)² + (x_b + 20)² − 2 x_a: at x_a = x_b = −3 a step of a changes unit 0 by
+    // −3 (the culprit) and the skip term by −2; unit 0 without b gains at least 3 there.
+    const layers = { hidden: { weights: [[1, 1], [0, 1]] as (-1 | 0 | 1)[][], alpha: [1, 1], beta: [4, 20] }, output: { weights: [1, 1] as (-1 | 0 | 1)[], scale: 1, bias: 0, linear: [-2, 0] } };
+    const before = verifyMonotone({ features, input, ...layers }).checks[0]!;
+    expect([before.holds, before.unit]).toEqual([false, 0]);
+    const random = seededRandom(3);
+    const q = Array.from({ length: 60 }, () => Int32Array.from([Math.round(random() * 6 - 3), Math.round(random() * 6 - 3)]));
+    const labels = q.map((r) => (r[0]! + r[1]! + random() * 2 - 1 > 0 ? 1 : 0));
+    const { layers: repaired, repairs } = repairMonotone(layers, { features, input }, { q, labels });
+    expect(verifyMonotone({ features, input, ...repaired }).holds).toBe(true);
+    // The skip weight was a candidate beside the unit's weights and, refitted, the least loss on
+    // these rows; then b left unit 0. Feature a keeps its hidden weight.
+    expect(repairs).toBe(2);
+    expect(repaired.output.linear).toEqual([0, 0]);
+    expect(repaired.hidden.weights).toEqual([[1, 0], [0, 1]]);
+  });
+
   it('trains a model that keeps a declared constraint the data contradicts (a U-shaped risk)', async () => {
     const random = seededRandom(5);
     const X = Array.from({ length: 240 }, () => [random() * 4 - 2, random() * 4 - 2]);

@@ -9,7 +9,8 @@
  *    weights (through the straight-through ternarizer), the biases and the output weights.
  * 2. An exact repair after folding: the integer model is verified (verifyMonotone); while a
  *    constraint fails, one hidden weight of the unit that pulls hardest against it at the
- *    failing corner is set to 0 (see repairMonotone for which) and the decoding refitted. Each
+ *    failing corner is set to 0 (see repairMonotone for which; with a linear skip term, its
+ *    weight l_k may be the one), and the decoding refitted. Each
  *    repair removes a nonzero weight, so this ends, at worst with the feature having no effect:
  *    a model that breaks a declared constraint is never returned.
  */
@@ -52,17 +53,20 @@ export function monotoneSetup(model: Pick<ModelBody, 'features' | 'input'>, opti
 }
 
 /**
- * The hinge penalty for logit = Σ_j v_j (Σ_i W_ij x_i + b_j)² + d, where one step of input k is
- * `step` in x units and the box is lo..hi steps. W: [d, H] effective (ternarized) weights, b: [H],
- * v: [H] effective output weights. Inside tf.tidy.
+ * The hinge penalty for logit = Σ_j v_j (Σ_i W_ij x_i + b_j)² + Σ_i λ_i x_i + d, where one step of
+ * input k is `step` in x units and the box is lo..hi steps. W: [d, H] effective (ternarized)
+ * weights, b: [H], v: [H] effective output weights, λ: [d] or [d, 1] linear skip weights (if
+ * any; a step of input k gains step·λ_k everywhere). Inside tf.tidy.
  */
-export function monotonePenalty(setup: MonotoneSetup, W: tf.Tensor2D, b: tf.Tensor, v: tf.Tensor, step: number): tf.Scalar {
+export function monotonePenalty(setup: MonotoneSetup, W: tf.Tensor2D, b: tf.Tensor, v: tf.Tensor, step: number, linear?: tf.Tensor): tf.Scalar {
+  const lambda = linear?.reshape([-1]);
   const lo = tf.tensor1d(setup.lo.map((q) => q * step));
   const hiAll = setup.hi.map((q) => q * step);
   const terms = setup.constraints.map(({ index: k, sign }) => {
     const colK = W.slice([k, 0], [1, -1]).reshape([-1]); // [H]
     const g = v.reshape([-1]).mul(colK).mul(step * sign); // per unit, signed
-    const c0 = g.mul(b.reshape([-1]).mul(2).add(colK.mul(step))).sum();
+    const quadratic = g.mul(b.reshape([-1]).mul(2).add(colK.mul(step))).sum();
+    const c0 = lambda ? quadratic.add(lambda.slice([k], [1]).reshape([]).mul(step * sign)) : quadratic;
     const c = tf.matMul(W, g.mul(2).reshape([-1, 1])).reshape([-1]); // [d]
     const hi = tf.tensor1d(hiAll.map((h, i) => (i === k ? h - step : h)));
     const least = c0.add(tf.minimum(c.mul(lo), c.mul(hi)).sum());
@@ -78,10 +82,12 @@ export function monotonePenalty(setup: MonotoneSetup, W: tf.Tensor2D, b: tf.Tens
  * A failing constraint on feature k names the unit j that pulls hardest against it at the
  * failing corner: its pre-activation takes the wrong sign there. Either W_jk goes (feature k
  * leaves the unit) or another weight W_ji of the unit goes (the unit's range over the box
- * shrinks). Each candidate is refitted; among those that raise feature k's margin, the one with
- * the least balanced log-loss on the refit rows is kept — but a constrained feature's last
- * nonzero weight is removed only when nothing else helps, so a repair does not silently drop a
- * feature the constraint is about (zeroing W_jk alone once took every age weight of Pima).
+ * shrinks). With a linear skip term whose l_k pulls the wrong way, setting l_k to 0 is one more
+ * candidate (the only one when l_k is what pulls hardest). Each candidate is refitted; among
+ * those that raise feature k's margin, the one with the least balanced log-loss on the refit
+ * rows is kept — but a constrained feature's last nonzero weight (hidden or linear) is removed
+ * only when nothing else helps, so a repair does not silently drop a feature the constraint is
+ * about (zeroing W_jk alone once took every age weight of Pima).
  */
 export function repairMonotone(
   layers: IntegerLayers,
@@ -90,29 +96,49 @@ export function repairMonotone(
 ): { layers: IntegerLayers; repairs: number } {
   let current = layers;
   let repairs = 0;
-  const constrained = new Set(constraintsOf(model.features).map((c) => c.index));
+  const constraints = constraintsOf(model.features);
+  const constrained = new Set(constraints.map((c) => c.index));
   for (;;) {
     const report = verifyMonotone({ ...model, ...current });
     const broken = report.checks.find((c) => !c.holds);
     if (!broken) return { layers: current, repairs };
+    const H = current.hidden.weights.length;
     const j = broken.unit!;
     const k = broken.index;
-    const row = current.hidden.weights[j]!;
-    if (row[k] === 0) throw new Error(`monotone repair made no progress on feature ${broken.feature}`);
+    const linear = current.output.linear;
+    const sign = constraints.find((c) => c.index === k)!.sign;
+    // l_k pulls the wrong way when it lowers the margin: its sign against direction × decoding.
+    const linearAgainst = !!linear && linear[k]! * sign * Math.sign(current.output.scale) < 0;
+    const candidates: IntegerLayers[] = [];
+    if (j < H) {
+      const row = current.hidden.weights[j]!;
+      if (row[k] === 0) throw new Error(`monotone repair made no progress on feature ${broken.feature}`);
+      row.forEach((w, i) => {
+        if (w === 0) return;
+        const weights = current.hidden.weights.map((r, rj) => (rj === j ? r.map((v, ri) => (ri === i ? 0 : v)) : r.slice()));
+        candidates.push({ ...current, hidden: { ...current.hidden, weights } });
+      });
+    }
+    if (linearAgainst) candidates.push({ ...current, output: { ...current.output, linear: linear.map((l, i) => (i === k ? 0 : l)) } });
+    if (!candidates.length) throw new Error(`monotone repair made no progress on feature ${broken.feature}`);
     let best: { layers: IntegerLayers; rank: [number, number, number] } | undefined;
-    row.forEach((w, i) => {
-      if (w === 0) return;
-      const weights = current.hidden.weights.map((r, rj) => (rj === j ? r.map((v, ri) => (ri === i ? 0 : v)) : r.slice()));
-      const candidate = refitDecoding({ ...current, hidden: { ...current.hidden, weights } }, refit.q, refit.labels);
+    for (const changed of candidates) {
+      const candidate = refitDecoding(changed, refit.q, refit.labels);
       const after = verifyMonotone({ ...model, ...candidate }).checks.find((c) => c.index === k)!;
-      const improves = i === k || after.margin > broken.margin;
-      const dropsFeature = constrained.has(i) && weights.every((r) => r[i] === 0);
+      const removedK = (j < H && changed.hidden.weights[j]![k] === 0) || changed.output.linear?.[k] !== linear?.[k];
+      const improves = removedK || after.margin > broken.margin;
+      const dropsFeature = [...constrained].some((i) => hasEffect(current, i) && !hasEffect(changed, i));
       const loss = balancedLogLoss(refit.labels, refit.q.map((q) => decodeProbability(candidate.output, referenceScore(candidate, q))));
       // Lexicographic: helps the broken margin, keeps every constrained feature, least loss.
       const rank: [number, number, number] = [improves ? 0 : 1, dropsFeature ? 1 : 0, loss];
       if (!best || rank[0] < best.rank[0] || (rank[0] === best.rank[0] && (rank[1] < best.rank[1] || (rank[1] === best.rank[1] && rank[2] < best.rank[2])))) best = { layers: candidate, rank };
-    });
+    }
     current = best!.layers;
     repairs++;
   }
+}
+
+/** Whether feature i still reaches the output: a nonzero hidden weight in its column or a nonzero skip weight. */
+function hasEffect(layers: IntegerLayers, i: number): boolean {
+  return layers.hidden.weights.some((r) => r[i] !== 0) || (layers.output.linear?.[i] ?? 0) !== 0;
 }

@@ -118,6 +118,8 @@ export interface QatSetup {
   monotone?: MonotoneSetup;
   /** Runs summed into the model, the best by validation loss (default 1: the chosen run alone). */
   ensemble?: number;
+  /** Every run gets a full-precision linear skip term (ternary.ts), folded into output.linear. */
+  linear?: boolean;
 }
 
 interface CandidateRun {
@@ -137,7 +139,7 @@ async function runCandidate(setup: QatSetup, config: TernaryConfig, run: Candida
   const { prepared, y } = setup;
   const { input, split } = prepared;
   const loopAt = (offset: number) => ({ ...setup.loop, phase: 'ternary' as const, onProgress: run.meter.at(run.offset + offset) });
-  const net = ternaryNet(input.mean.length, setup.hidden, subSeed(setup.seed, 4 + 100 * config.restart), config, setup.monotone ? { setup: setup.monotone, inputScale: input.scale } : undefined);
+  const net = ternaryNet(input.mean.length, setup.hidden, subSeed(setup.seed, 4 + 100 * config.restart), { ...config, linear: setup.linear }, setup.monotone ? { setup: setup.monotone, inputScale: input.scale } : undefined);
   try {
     let warmup = 0;
     if (config.warmupEpochs > 0) {

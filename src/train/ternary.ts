@@ -4,7 +4,12 @@
  * estimator. Inputs are the already-quantized integers divided by the input scale, i.e.
  * standardized values on the quantization grid.
  *
- *   z_j = s_j · Σ_i T_ji u_i + b_j,   a_j = z_j²,   logit = c · Σ_j t_j a_j + d
+ *   z_j = s_j · Σ_i T_ji u_i + b_j,   a_j = z_j²,   logit = c · Σ_j t_j a_j + d [+ Σ_i λ_i u_i]
+ *
+ * The optional linear skip term λ is a float weight per input, never quantized: it folds into
+ * the model file's integer `output.linear` (fold.ts). A ternary unit reaches the inputs' linear
+ * part only through rows whose α is at most 7; logistic regression, a full-precision linear
+ * term, beat the TernaryNet's AUC on Pima.
  */
 import * as tf from '@tensorflow/tfjs';
 import { glorotVariable, zerosVariable } from './baselines.ts';
@@ -21,6 +26,8 @@ export interface TernaryOptions {
    * widens the output bound and the single plan's flooding noise (core/model/budget.ts).
    */
   outputPerSign?: number;
+  /** A full-precision linear skip term (logit += Σ_i λ_i u_i), zeros at the start. */
+  linear?: boolean;
 }
 
 /** 0/1 mask of the `k` largest entries of each column of a non-negative matrix w ([rows, cols]). */
@@ -66,6 +73,8 @@ export interface TernaryTrainable extends Trainable {
   v: tf.Variable;
   /** Output bias d, [1]. */
   d: tf.Variable;
+  /** Linear skip weights λ, d × 1 (logit per standardized input unit), when the options ask for it. */
+  linear?: tf.Variable;
   options: TernaryOptions;
   /** False: a float network of the same shape (warm-up); true: ternary forward pass. */
   quantized: boolean;
@@ -80,24 +89,27 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
   const b = zerosVariable([hidden]);
   const v = glorotVariable([hidden, 1], seed + 1);
   const d = zerosVariable([1]);
+  const linear = options.linear ? zerosVariable([inputs, 1]) : undefined;
   const hiddenT = ternarizer(options.hiddenThreshold);
   const outputT = ternarizer(options.outputThreshold, options.outputPerSign);
   const net: TernaryTrainable = {
     w, b, v, d, options,
+    ...(linear ? { linear } : {}),
     quantized: true,
-    variables: [w, b, v, d],
+    variables: linear ? [w, b, v, d, linear] : [w, b, v, d],
     logits: (x) => {
       const wq = net.quantized ? hiddenT(w) : w;
       const vq = net.quantized ? outputT(v) : v;
       const z = tf.matMul(x, wq as tf.Tensor2D).add(b);
-      return tf.square(z).matMul(vq as tf.Tensor2D).add(d).reshape([-1]) as tf.Tensor1D;
+      const quadratic = tf.square(z).matMul(vq as tf.Tensor2D).add(d);
+      return (linear ? quadratic.add(tf.matMul(x, linear)) : quadratic).reshape([-1]) as tf.Tensor1D;
     },
   };
   if (monotone) {
     net.penalty = () => {
       const wq = (net.quantized ? hiddenT(w) : w) as tf.Tensor2D;
       const vq = net.quantized ? outputT(v) : v;
-      return monotonePenalty(monotone.setup, wq, b, vq, 1 / monotone.inputScale);
+      return monotonePenalty(monotone.setup, wq, b, vq, 1 / monotone.inputScale, linear);
     };
   }
   return net;
@@ -114,5 +126,6 @@ export async function readTernaryParts(net: TernaryTrainable): Promise<TernaryPa
   const unitScale = Array.from({ length: H }, (_, j) => Math.max(0, ...wValues.map((row) => Math.abs(row[j]!))));
   const outputPattern = vValues.map((row) => Math.sign(row[0]!) || 0); // never -0
   const outputScale = Math.max(0, ...vValues.map((row) => Math.abs(row[0]!)));
-  return { pattern, unitScale, bias: Array.from(bValues), outputPattern, outputScale, outputBias: dValues[0]! };
+  const linear = net.linear ? Array.from(await net.linear.data()) : undefined;
+  return { pattern, unitScale, bias: Array.from(bValues), outputPattern, outputScale, outputBias: dValues[0]!, ...(linear ? { linear } : {}) };
 }

@@ -104,6 +104,22 @@ describe('trainModel', () => {
     expect(summed.model.output.scale).toBeGreaterThan(0);
   });
 
+  it('with a linear skip term writes it into the model file, where the integer reference adds it', async () => {
+    const { model, split } = await trainModel(data, { ...options, seed: 3, linear: true });
+    const reread = parseModel(JSON.parse(JSON.stringify(model)));
+    expect(reread.hash).toBe(model.hash);
+    const linear = model.output.linear!;
+    expect(linear).toHaveLength(data.featureSpecs.length);
+    expect(linear.some((l) => l !== 0)).toBe(true);
+    expect(outputBound(model)).toBeLessThanOrEqual(2 ** 21);
+    // The skip term is part of y: dropping it changes the integer outputs.
+    const without = { ...model, output: { ...model.output, linear: undefined } };
+    const changed = split.test.filter((r) => { const q = quantizeRecord(model, data.X[r]!); return referenceScore(model, q) !== referenceScore(without, q); });
+    expect(changed.length).toBeGreaterThan(0);
+    expect((await trainModel(data, { ...options, seed: 3, linear: true })).model.hash).toBe(model.hash);
+    expect((await trainModel(data, { ...options, seed: 3 })).model.output).not.toHaveProperty('linear');
+  });
+
   it('stops when its signal is aborted, releasing its tensors', async () => {
     const tensorsBefore = tf.memory().numTensors;
     const controller = new AbortController();
