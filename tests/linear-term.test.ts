@@ -94,21 +94,27 @@ describe('a large linear term (Σ|l_i| ≈ 2^17 on 8 features)', () => {
     expect(await encryptedScores(large, withTerm, records)).toEqual(records.map((q) => referenceScore(large, q)));
   }, 180_000);
 
-  it('sizes the single plan from the larger noise bound, or refuses it saying why', async () => {
-    const [plain, withTerm] = await Promise.all([compilePlan(without, 'single'), compilePlan(large, 'single').catch((e: unknown) => e)]);
-    if (withTerm instanceof Error) {
-      console.log(`single plan with Σ|l_i| ≈ 2^17 refused: ${withTerm.message}`);
-      expect(withTerm).toBeInstanceOf(PlanError);
-      expect(withTerm.message).toMatch(/flood does not fit|upload \d+ B/);
-      return;
-    }
-    const p = withTerm as HePlan;
-    console.log(`single plan: noise bound 2^${plain.report.noiseBoundBits} -> 2^${p.report.noiseBoundBits}, margin after flood ${plain.report.noiseMarginBits} -> ${p.report.noiseMarginBits} bits (${describePlan(p)})`);
+  it('sizes the single plan from the larger noise bound, keeping fewer regions when the flood does not fit them all', async () => {
+    // Σ|l_i| ≈ 2^19: the flood at all 93 regions no longer fits the 93 bits of degree 4096.
+    const huge = syntheticModel(8, 6, 7, 'linear-huge', { linear: syntheticLinear(8, 2 ** 19) });
+    const [plain, p] = await Promise.all([compilePlan(without, 'single'), compilePlan(huge, 'single')]);
+    if (plain.circuit.layout !== 'single' || p.circuit.layout !== 'single') throw new Error('single plans expected');
+    console.log(`single plan: noise bound 2^${plain.report.noiseBoundBits} -> 2^${p.report.noiseBoundBits}, regions ${plain.circuit.regions} -> ${p.circuit.regions}, flood ${plain.circuit.floodBits} -> ${p.circuit.floodBits} bits, margin after flood ${plain.report.noiseMarginBits} -> ${p.report.noiseMarginBits} bits (${describePlan(p)})`);
+    const most = Math.floor(4096 / (8 + 36));
+    expect(p.params.polyModulusDegree).toBe(4096);
+    expect(plain.circuit.regions).toBe(most);
     expect(p.report.noiseBoundBits!).toBeGreaterThan(plain.report.noiseBoundBits!);
-    const regions = p.circuit.layout === 'single' ? p.circuit.regions : 1;
-    const extremes = sampleRecords(large, extremeRecordCount(large));
-    const records = Array.from({ length: regions }, (_, r) => extremes[r % extremes.length]!);
-    expect(await encryptedScores(large, p, records)).toEqual(records.map((q) => referenceScore(large, q)));
+    expect(p.circuit.regions).toBeLessThan(most);
+    // Each halving of the regions saves a bit of flood: the plan keeps the most that fit.
+    expect(p.circuit.floodBits).toBe(p.report.noiseBoundBits! + Math.ceil(Math.log2(p.circuit.regions)) + 40);
+    expect(p.report.noiseMarginBits).toBeGreaterThanOrEqual(p.report.requiredMarginBits);
+    const extremes = sampleRecords(huge, extremeRecordCount(huge));
+    const regions = p.circuit.regions;
+    const records = [...Array.from({ length: regions }, (_, r) => extremes[r % extremes.length]!), ...randomRecords(huge, regions, 13)];
+    expect(await encryptedScores(huge, p, records)).toEqual(records.map((q) => referenceScore(huge, q)));
+    // A client packs no more records than the plan's regions, though the polynomial has room.
+    using client = await HeClient.create(p);
+    expect(() => client.encryptVariants(Array.from({ length: regions + 1 }, () => extremes[0]!))).toThrow(/holds 1 to \d+ records/);
   }, 180_000);
 });
 

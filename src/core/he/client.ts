@@ -155,7 +155,7 @@ export class HeClient implements Disposable {
    */
   encryptVariants(records: readonly QuantizedRecord[]): EncryptedInput {
     this.#single('encryptVariants');
-    const coeffs = packRegions(records, this.plan.featureCount, this.plan.params.polyModulusDegree);
+    const coeffs = packRegions(records, this.plan.featureCount, this.plan.params.polyModulusDegree, this.regions);
     const pt = coefficientPlaintext(this.#seal, this.#context, this.plan.params.polyModulusDegree, this.#plainModulus, coeffs);
     try {
       const ser = this.#encryptor.encryptSymmetricSerializable(pt);

@@ -150,28 +150,36 @@ const bitsOf = (x: bigint): number => x.toString(2).length;
  * from the deterministic bound b on the product's noise. Throws PlanError saying why when the
  * modulus cannot hold them: after the flood (≤ 2^f), b, the mask's noise and the packing's
  * rounding, the budget must keep FLOODED_MARGIN_BITS.
+ *
+ * The flood covers every output position (f grows with ⌈log2 regions⌉), so when it does not fit
+ * with every region the polynomial has room for, the plan keeps fewer: each halving saves one
+ * bit. A request then carries the record and fewer variants (its explanation names the rest);
+ * a prediction needs one region.
  */
 export function quadraticCircuit(model: TernaryModel, params: HeParameters): CircuitShape & { layout: 'single' } {
   const n = params.polyModulusDegree;
   const form = quadraticForm(model);
-  const regions = regionCount(form.regionLength, n);
-  if (regions < 1) throw new PlanError(`a record needs ${form.regionLength} coefficients (its features and their pairwise products); the polynomial has ${n}`);
-  const b = noiseBound(form);
-  const floodBits = floodBitsFor(b, regions);
+  const most = regionCount(form.regionLength, n);
+  if (most < 1) throw new PlanError(`a record needs ${form.regionLength} coefficients (its features and their pairwise products); the polynomial has ${n}`);
   const { primes, half } = dataLevel(params);
   if (primes < 1) throw new PlanError('the parameters have no data prime beside the special prime');
-  const fixed = b + (1n << BigInt(floodBits)) + maskNoiseBound(n);
-  const allowance = (half >> BigInt(FLOODED_MARGIN_BITS)) - fixed;
-  if (allowance <= 0n) {
-    throw new PlanError(`the flood does not fit: ${floodBits} bits of flooding (noise bound 2^${bitsOf(b)}, ${regions} positions, 2^-40) need about ${floodBits + FLOODED_MARGIN_BITS + 1} bits of the data level above t, which leaves ${bitsOf(half) - 1}`);
+  const b = noiseBound(form);
+  let refusal = '';
+  for (let regions = most; regions >= 1; regions = Math.min(regions - 1, 2 ** (Math.ceil(Math.log2(regions)) - 1))) {
+    const floodBits = floodBitsFor(b, regions);
+    const fixed = b + (1n << BigInt(floodBits)) + maskNoiseBound(n);
+    const allowance = (half >> BigInt(FLOODED_MARGIN_BITS)) - fixed;
+    if (allowance <= 0n) {
+      refusal = `the flood does not fit: ${floodBits} bits of flooding (noise bound 2^${bitsOf(b)}, ${regions} position${regions === 1 ? '' : 's'}, 2^-40) need about ${floodBits + FLOODED_MARGIN_BITS + 1} bits of the data level above t, which leaves ${bitsOf(half) - 1}`;
+      continue;
+    }
+    try {
+      return { layout: 'single', form: 'quadratic', regionLength: form.regionLength, regions, floodBits, result: sparseResultWidths(params, primes, allowance) };
+    } catch (e) {
+      refusal = `the result cannot be packed beside the flood: ${(e as Error).message}`;
+    }
   }
-  let result;
-  try {
-    result = sparseResultWidths(params, primes, allowance);
-  } catch (e) {
-    throw new PlanError(`the result cannot be packed beside the flood: ${(e as Error).message}`);
-  }
-  return { layout: 'single', form: 'quadratic', regionLength: form.regionLength, regions, floodBits, result };
+  throw new PlanError(refusal);
 }
 
 /** The plan body a candidate gives for a model (parameters chosen, not yet proven). */

@@ -89,11 +89,10 @@ export function outputPositions(regionLength: number, regions: number): number[]
 
 /**
  * Client side: the plaintext polynomial's n signed coefficients, record r's z(x) in region r;
- * regions left over stay zero.
+ * regions left over stay zero. `regions`: the plan's (it may keep fewer than the polynomial holds).
  */
-export function packRegions(records: readonly QuantizedRecord[], featureCount: number, n: number): Int32Array {
+export function packRegions(records: readonly QuantizedRecord[], featureCount: number, n: number, regions = regionCount(regionLengthFor(featureCount), n)): Int32Array {
   const L = regionLengthFor(featureCount);
-  const regions = regionCount(L, n);
   if (records.length < 1 || records.length > regions) throw new RangeError(`a single-record ciphertext holds 1 to ${regions} records, got ${records.length}`);
   const coeffs = new Int32Array(n);
   records.forEach((q, r) => {
