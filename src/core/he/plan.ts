@@ -30,7 +30,7 @@ export interface QuadraticCircuit {
   form: 'quadratic';
   /** L: coefficients one record occupies; its output lands at the region's last one. */
   regionLength: number;
-  /** k = ⌊n / L⌋ records (a record and its variants) per ciphertext. */
+  /** k ≤ ⌊n / L⌋ records (a record and its variants) per ciphertext: fewer when the flood over all would not fit. */
   regions: number;
   /** f: the result's c0 is flooded with uniform noise in [−2^f, 2^f) at the output positions. */
   floodBits: number;
