@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureSpec } from '../core/model/format.ts';
 import { verifyMonotone } from '../core/model/monotone.ts';
 import { TERNARY_CANDIDATES, trainModel } from './index.ts';
-import { repairMonotone } from './monotone.ts';
+import { monotonePenalty, monotoneSetup, repairMonotone } from './monotone.ts';
 import { seededRandom } from './random.ts';
 
 beforeAll(async () => {
@@ -62,6 +62,18 @@ describe('monotone training', () => {
     expect(repairs).toBe(2);
     expect(repaired.output.linear).toEqual([0, 0]);
     expect(repaired.hidden.weights).toEqual([[1, 0], [0, 1]]);
+  });
+
+  it('penalty counts a linear skip weight: a step of feature k gains step·λ_k everywhere', () => {
+    const features: FeatureSpec[] = ['a', 'b'].map((name) => ({ name, label: name, unit: '', min: -3, max: 3, kind: 'number' as const, monotone: declared }));
+    const setup = monotoneSetup({ features, input: { bits: 3, scale: 1, mean: [0, 0], std: [1, 1], impute: [0, 0] } })!;
+    // Units increasing in a and b over the box (z = x + 20 > 0): no penalty without a skip term.
+    const penalty = (linear?: number[]) =>
+      tf.tidy(() => monotonePenalty(setup, tf.tensor2d([[1, 0], [0, 1]]), tf.tensor1d([20, 20]), tf.tensor1d([1, 1]), 1, linear && tf.tensor2d(linear.map((l) => [l]))).arraySync() as number);
+    expect(penalty()).toBe(0);
+    expect(penalty([5, 0])).toBe(0);
+    // The least step gain of a is 2(−3 + 20) + 1 = 35; λ_a = −40 leaves −5: hinge (margin + 5) × strength.
+    expect(penalty([-40, 0])).toBeCloseTo((setup.margin + 5) * setup.strength, 4);
   });
 
   it('trains a model that keeps a declared constraint the data contradicts (a U-shaped risk)', async () => {

@@ -27,6 +27,7 @@ import type { FeatureSpec } from '../core/model/format.ts';
 import { OUTPUT_PER_SIGN } from '../core/model/budget.ts';
 import { type MonotoneSetup, repairMonotone } from './monotone.ts';
 import { sumNetworks } from './ensemble.ts';
+import { fitLogistic } from './logistic-start.ts';
 
 export interface TernaryConfig extends TernaryOptions {
   /** Epochs of float training of the same network before quantization (0: none). */
@@ -120,6 +121,10 @@ export interface QatSetup {
   ensemble?: number;
   /** Every run gets a full-precision linear skip term (ternary.ts), folded into output.linear. */
   linear?: boolean;
+  /** The skip term starts at a logistic regression fitted to the fitting rows (default: zeros). */
+  linearStart?: 'zeros' | 'logistic';
+  /** L2 strength on the skip weights during quantization-aware training (default none). */
+  linearL2?: number;
 }
 
 interface CandidateRun {
@@ -135,11 +140,11 @@ function plannedEpochs(setup: QatSetup, config: TernaryConfig): number {
 }
 
 /** Trains, folds and fine-tunes one configuration. */
-async function runCandidate(setup: QatSetup, config: TernaryConfig, run: CandidateRun): Promise<Omit<TernaryOutcome, 'validationLoss'>> {
+async function runCandidate(setup: QatSetup, config: TernaryConfig, run: CandidateRun, linearStart?: TernaryOptions['linearStart']): Promise<Omit<TernaryOutcome, 'validationLoss'>> {
   const { prepared, y } = setup;
   const { input, split } = prepared;
   const loopAt = (offset: number) => ({ ...setup.loop, phase: 'ternary' as const, onProgress: run.meter.at(run.offset + offset) });
-  const net = ternaryNet(input.mean.length, setup.hidden, subSeed(setup.seed, 4 + 100 * config.restart), { ...config, linear: setup.linear }, setup.monotone ? { setup: setup.monotone, inputScale: input.scale } : undefined);
+  const net = ternaryNet(input.mean.length, setup.hidden, subSeed(setup.seed, 4 + 100 * config.restart), { ...config, linear: setup.linear, linearL2: setup.linearL2, ...(linearStart ? { linearStart } : {}) }, setup.monotone ? { setup: setup.monotone, inputScale: input.scale } : undefined);
   try {
     let warmup = 0;
     if (config.warmupEpochs > 0) {
@@ -171,8 +176,9 @@ export async function trainTernary(setup: QatSetup, candidates: readonly Ternary
   let best: TernaryOutcome | undefined;
   const runs: TernaryOutcome[] = [];
   let offset = 0;
+  const linearStart = setup.linear && setup.linearStart === 'logistic' ? fitLogistic(prepared.fitRows.map((r) => Array.from(prepared.quantized[r]!, (q) => q / prepared.input.scale)), prepared.fitRows.map((r) => y[r]!)) : undefined;
   for (const config of candidates) {
-    const outcome = await runCandidate(setup, config, { fit: prepared.fit, validation: prepared.validation, meter, offset });
+    const outcome = await runCandidate(setup, config, { fit: prepared.fit, validation: prepared.validation, meter, offset }, linearStart);
     offset += plannedEpochs(setup, config);
     const rows = prepared.validationRows;
     const probabilities = predictReference({ input: prepared.input, ...outcome.layers }, rows.map((r) => X[r]!));

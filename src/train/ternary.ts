@@ -28,6 +28,10 @@ export interface TernaryOptions {
   outputPerSign?: number;
   /** A full-precision linear skip term (logit += Σ_i λ_i u_i), zeros at the start. */
   linear?: boolean;
+  /** Where the skip term (and the output bias) start instead: e.g. a logistic regression's fit. */
+  linearStart?: { weights: readonly number[]; bias: number };
+  /** L2 strength on the skip weights (Σ λ_i² times this, added to the loss; default none). */
+  linearL2?: number;
 }
 
 /** 0/1 mask of the `k` largest entries of each column of a non-negative matrix w ([rows, cols]). */
@@ -88,8 +92,9 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
   const w = glorotVariable([inputs, hidden], seed);
   const b = zerosVariable([hidden]);
   const v = glorotVariable([hidden, 1], seed + 1);
-  const d = zerosVariable([1]);
-  const linear = options.linear ? zerosVariable([inputs, 1]) : undefined;
+  const start = options.linear ? options.linearStart : undefined;
+  const d = start ? tf.variable(tf.tensor1d([start.bias])) : zerosVariable([1]);
+  const linear = !options.linear ? undefined : start ? tf.variable(tf.tensor2d(start.weights.map((w) => [w]))) : zerosVariable([inputs, 1]);
   const hiddenT = ternarizer(options.hiddenThreshold);
   const outputT = ternarizer(options.outputThreshold, options.outputPerSign);
   const net: TernaryTrainable = {
@@ -105,13 +110,15 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
       return (linear ? quadratic.add(tf.matMul(x, linear)) : quadratic).reshape([-1]) as tf.Tensor1D;
     },
   };
+  const ridge = linear && options.linearL2 ? () => tf.sum(tf.square(linear)).mul(options.linearL2!) as tf.Scalar : undefined;
   if (monotone) {
     net.penalty = () => {
       const wq = (net.quantized ? hiddenT(w) : w) as tf.Tensor2D;
       const vq = net.quantized ? outputT(v) : v;
-      return monotonePenalty(monotone.setup, wq, b, vq, 1 / monotone.inputScale, linear);
+      const penalty = monotonePenalty(monotone.setup, wq, b, vq, 1 / monotone.inputScale, linear);
+      return ridge ? penalty.add(ridge()) : penalty;
     };
-  }
+  } else if (ridge) net.penalty = ridge;
   return net;
 }
 
