@@ -30,6 +30,7 @@ export function specTrainingOptions(spec: DatasetSpec): Partial<TrainOptions> {
     ...(training?.inputBits === undefined ? {} : { inputBits: training.inputBits }),
     ...(training?.ensemble === undefined ? {} : { ensemble: training.ensemble }),
     ...(training?.linear === undefined ? {} : { linear: training.linear }),
+    ...(training?.innerSplits === undefined ? {} : { innerSplits: training.innerSplits }),
   };
 }
 

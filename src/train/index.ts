@@ -36,6 +36,8 @@ export interface TrainOptions extends RunOptions {
   ternaryCandidates?: TernaryConfig[];
   /** TernaryNet runs summed into the model, the best by validation loss (default 1; qat.ts). */
   ensemble?: number;
+  /** Inner 80/20 splits of the training rows the runs are spread over; the model sums each split's best (default 1; qat.ts). */
+  innerSplits?: number;
   /** A full-precision linear skip term beside the ternary units (output.linear; ternary.ts). */
   linear?: boolean;
   /** Where the skip term starts: zeros (default) or a logistic regression fitted to the fitting rows. */
@@ -64,6 +66,8 @@ export interface TrainingRecord {
   ternarySchedule: TernarySchedule;
   /** With an ensemble: each summed run's configuration, best first (ternaryConfig is the first's). */
   ensemble?: TernaryConfig[];
+  /** Inner splits the runs were spread over, when more than one (each gave its best runs to the sum). */
+  innerSplits?: number;
   alphaMax: number;
   outputBound: number;
   split: { train: number; test: number; validation: number };
@@ -110,7 +114,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
     const baselinesHere = baselinesElsewhere ? undefined : await baselinesOn(prepared, plan);
 
     const monotone = monotoneSetup({ features: data.featureSpecs, input });
-    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear, linearStart: options.linearStart, linearL2: options.linearL2 }, options.ternaryCandidates);
+    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear, linearStart: options.linearStart, linearL2: options.linearL2, innerSplits: options.innerSplits }, options.ternaryCandidates);
 
     const body: ModelBody = {
       format: MODEL_FORMAT,
@@ -144,6 +148,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
       ternaryConfig: folded.config,
       ternarySchedule: folded.schedule,
       ...(folded.members.length > 1 ? { ensemble: folded.members.map((m) => m.config) } : {}),
+      ...((options.innerSplits ?? 1) > 1 ? { innerSplits: options.innerSplits } : {}),
       alphaMax: limits.alphaMax,
       outputBound: outputBound(body),
       ...(proof.checks.length ? { monotone: { verified: proof.checks.map((c) => ({ feature: c.feature, direction: c.direction, margin: c.margin })), repairs: folded.monotoneRepairs } } : {}),

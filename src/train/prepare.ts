@@ -18,6 +18,16 @@ export interface RowTensors {
   integer: TrainingTensors;
 }
 
+/** One inner split of the training rows: rows that fit weights and rows that validate them. */
+export interface InnerSplit {
+  fitRows: number[];
+  validationRows: number[];
+  fit: RowTensors;
+  validation: RowTensors;
+  /** Frees this split's tensors (a no-op for split 0, which the prepared data own). */
+  dispose(): void;
+}
+
 export interface PreparedData {
   split: Split;
   /** Training rows that fit weights, and validation rows (both subsets of split.train). */
@@ -31,6 +41,12 @@ export interface PreparedData {
   all: RowTensors;
   /** Standardized held-out rows for the float baselines. */
   testFloat: tf.Tensor2D;
+  /**
+   * Inner split k of the training rows (0: fitRows / validationRows above; k > 0: another
+   * stratified 80/20 split with its own seed), its tensors made on demand so that the caller
+   * holds one split's at a time and disposes them.
+   */
+  innerSplit(k: number): InnerSplit;
   dispose(): void;
 }
 
@@ -41,9 +57,15 @@ function disposeRowTensors(t: RowTensors): void {
   Object.values(t).forEach(disposeTensors);
 }
 
+/** Inner split k's seed: split 0 keeps the one the procedure always used, so one split is unchanged. */
+function innerSeed(seed: number, k: number): number {
+  return k === 0 ? subSeed(seed, 5) : subSeed(subSeed(seed, 5), k);
+}
+
 export function prepareData(X: readonly PlainRecord[], y: readonly number[], options: { seed: number; bits: number }): PreparedData {
   const split = stratifiedSplit(y, { seed: options.seed });
-  const inner = stratifiedSubsplit(y, split.train, { seed: subSeed(options.seed, 5), testFraction: VALIDATION_FRACTION });
+  const innerRows = (k: number) => stratifiedSubsplit(y, split.train, { seed: innerSeed(options.seed, k), testFraction: VALIDATION_FRACTION });
+  const inner = innerRows(0);
   // Input statistics use every training row (fit and validation alike), never a held-out one.
   const input = fitInputQuantization(X, split.train, { bits: options.bits });
   const standardized = standardizeRows(X, input);
@@ -70,6 +92,12 @@ export function prepareData(X: readonly PlainRecord[], y: readonly number[], opt
     validation,
     all,
     testFloat,
+    innerSplit: (k) => {
+      if (k === 0) return { fitRows: inner.train, validationRows: inner.test, fit, validation, dispose: () => {} };
+      const rows = innerRows(k);
+      const [kFit, kValidation] = [tensorsOf(rows.train), tensorsOf(rows.test)];
+      return { fitRows: rows.train, validationRows: rows.test, fit: kFit, validation: kValidation, dispose: () => [kFit, kValidation].forEach(disposeRowTensors) };
+    },
     dispose: () => {
       for (const t of [fit, validation, all]) disposeRowTensors(t);
       testFloat.dispose();

@@ -101,7 +101,7 @@ export interface TernaryOutcome {
 /** The model (the chosen run, or the sum of the best runs), and every run in the order trained. */
 export interface TernaryRuns extends TernaryOutcome {
   runs: TernaryOutcome[];
-  /** The runs summed into the model, best first (one: the chosen run alone). */
+  /** The runs summed into the model: best first within each inner split, split 0's first (one: the chosen run alone). */
   members: TernaryOutcome[];
 }
 
@@ -125,6 +125,8 @@ export interface QatSetup {
   linearStart?: 'zeros' | 'logistic';
   /** L2 strength on the skip weights during quantization-aware training (default none). */
   linearL2?: number;
+  /** Inner splits the runs are spread over, each giving its best runs to the sum (default 1). */
+  innerSplits?: number;
 }
 
 interface CandidateRun {
@@ -169,34 +171,53 @@ async function runCandidate(setup: QatSetup, config: TernaryConfig, run: Candida
   }
 }
 
-/** Trains every candidate on the fitting rows and keeps the one with the least validation loss. */
+/**
+ * Trains every candidate on the fitting rows and keeps the one with the least validation loss
+ * (or the sum of the best `ensemble`). With `innerSplits: K` > 1 the candidates are spread over
+ * K inner splits (candidate i fits and validates on split i mod K, so the cost stays one run
+ * per candidate) and the model is the sum of each split's best `ensemble` runs, each chosen by
+ * its own split's validation loss: members that saw different rows, as in bagging.
+ */
 export async function trainTernary(setup: QatSetup, candidates: readonly TernaryConfig[] = TERNARY_CANDIDATES): Promise<TernaryRuns> {
   const { prepared, X, y } = setup;
+  const splits = Math.max(1, Math.min(setup.innerSplits ?? 1, candidates.length));
   const meter = new ProgressMeter(setup.loop.onProgress, candidates.reduce((sum, c) => sum + plannedEpochs(setup, c), 0));
-  let best: TernaryOutcome | undefined;
-  const runs: TernaryOutcome[] = [];
-  let offset = 0;
-  const linearStart = setup.linear && setup.linearStart === 'logistic' ? fitLogistic(prepared.fitRows.map((r) => Array.from(prepared.quantized[r]!, (q) => q / prepared.input.scale)), prepared.fitRows.map((r) => y[r]!)) : undefined;
-  for (const config of candidates) {
-    const outcome = await runCandidate(setup, config, { fit: prepared.fit, validation: prepared.validation, meter, offset }, linearStart);
-    offset += plannedEpochs(setup, config);
-    const rows = prepared.validationRows;
-    const probabilities = predictReference({ input: prepared.input, ...outcome.layers }, rows.map((r) => X[r]!));
-    const validationLoss = balancedLogLoss(rows.map((r) => y[r]!), probabilities);
-    runs.push({ ...outcome, validationLoss });
-    if (!best || validationLoss < best.validationLoss) best = runs.at(-1);
+  let offset = 0; // epochs planned before this run, in the order trained (progress only rises)
+  const runs: TernaryOutcome[] = new Array(candidates.length);
+  const members: TernaryOutcome[] = [];
+  for (let k = 0; k < splits; k++) {
+    // One split's tensors at a time: made here, freed before the next split's.
+    const inner = prepared.innerSplit(k);
+    try {
+      const linearStart = setup.linear && setup.linearStart === 'logistic' ? fitLogistic(inner.fitRows.map((r) => Array.from(prepared.quantized[r]!, (q) => q / prepared.input.scale)), inner.fitRows.map((r) => y[r]!)) : undefined;
+      const splitRuns: TernaryOutcome[] = [];
+      for (let i = k; i < candidates.length; i += splits) {
+        const config = candidates[i]!;
+        const outcome = await runCandidate(setup, config, { fit: inner.fit, validation: inner.validation, meter, offset }, linearStart);
+        offset += plannedEpochs(setup, config);
+        const rows = inner.validationRows;
+        const probabilities = predictReference({ input: prepared.input, ...outcome.layers }, rows.map((r) => X[r]!));
+        runs[i] = { ...outcome, validationLoss: balancedLogLoss(rows.map((r) => y[r]!), probabilities) };
+        splitRuns.push(runs[i]!);
+      }
+      // Stable sort: among equal losses the earlier candidate wins, as the single choice always did.
+      members.push(...splitRuns.sort((a, b) => a.validationLoss - b.validationLoss).slice(0, Math.max(1, setup.ensemble ?? 1)));
+    } finally {
+      inner.dispose();
+    }
   }
-  if (!best) throw new Error('no ternary candidates to train');
+  if (!members.length) throw new Error('no ternary candidates to train');
   meter.finish();
-  const members = [...runs].sort((a, b) => a.validationLoss - b.validationLoss).slice(0, Math.max(1, setup.ensemble ?? 1));
-  if (members.length === 1) return { ...best, runs, members };
+  if (members.length === 1) return { ...members[0]!, runs, members };
   return { ...ensembleOf(setup, members), runs, members };
 }
 
 /**
  * The sum of the member runs as one network (ensemble.ts), decoded by a refit on every training
  * row as one run is. Members are each proven monotone, so the sum is; the repair still runs in
- * case a refit turned a member around. Config and schedule are those of the best member.
+ * case a refit turned a member around. Config and schedule are those of the first member.
+ * The validation loss is on inner split 0's validation rows (with several inner splits, rows
+ * that other members were fit on: a report, not a choice).
  */
 function ensembleOf(setup: QatSetup, members: readonly TernaryOutcome[]): TernaryOutcome {
   const { prepared, X, y } = setup;

@@ -16,6 +16,8 @@ const SpecTrainingSchema = z
     inputBits: z.union([z.literal(4), z.literal(5)]).optional(),
     /** TernaryNet runs summed into the model, the best by validation loss (default 1: the chosen run alone); each adds its hidden units and output bound. */
     ensemble: z.number().int().min(1).max(8).optional(),
+    /** Inner 80/20 splits of the training rows (default 1): the runs are spread over them and the model sums each split's best `ensemble` runs. */
+    innerSplits: z.number().int().min(1).max(8).optional(),
     /** A full-precision linear skip term beside the ternary units (model file output.linear): free in the single plan, it adds Σ|l_i|·q_max to the output bound. */
     linear: z.boolean().optional(),
     /** The measurement that chose these settings. */
