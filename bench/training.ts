@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--restarts N] [--ensemble N] [--inner-splits K] [--linear] [--linear-start logistic] [--linear-l2 S] [--out file.json]`: the repeated-split table
+ * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--restarts N] [--ensemble N] [--inner-splits K [--spread blocks]] [--linear] [--linear-start logistic] [--linear-l2 S] [--out file.json]`: the repeated-split table
  * of the training procedure for the default data sets (models/specs, shared data): ten
  * stratified 80/20 splits (seeds 1..10) by default, logistic regression, float MLP and
  * TernaryNet side by side, with the issue's targets checked against the better float baseline.
@@ -16,7 +16,7 @@ import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
 import { TERNARY_CANDIDATES, type TrainOptions } from '../src/train/index.ts';
 import { type RepeatedEvaluation, betterFloat, repeatedTable } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, linear: { type: 'boolean' }, 'linear-start': { type: 'string' }, 'linear-l2': { type: 'string' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, spread: { type: 'string' }, linear: { type: 'boolean' }, 'linear-start': { type: 'string' }, 'linear-l2': { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
 const seeds = values.seeds?.split(',').map(Number);
 const repeats = seeds?.length ?? Number(values.repeats ?? process.env.BENCH_TRAIN_REPEATS ?? 10);
@@ -39,6 +39,16 @@ const options: Partial<TrainOptions> = {
   ...(values['linear-start'] ? { linearStart: values['linear-start'] as 'zeros' | 'logistic' } : {}),
   ...(values.restarts ? { ternaryCandidates: Array.from({ length: Number(values.restarts) / 2 }, (_, k) => TERNARY_CANDIDATES.map((c) => ({ ...c, restart: c.restart + 2 * k }))).flat() } : {}),
 };
+// `--spread blocks`: candidates reordered so that the runs of inner split k are the k-th block of
+// TERNARY_CANDIDATES (with 2 splits each sees all four configurations, one restart of each)
+// instead of every K-th candidate (with 2 splits, one hidden threshold each).
+if (values.spread === 'blocks') {
+  const K = options.innerSplits ?? 1;
+  const candidates = options.ternaryCandidates ?? TERNARY_CANDIDATES;
+  if (candidates.length % K) throw new Error(`--spread blocks needs the ${candidates.length} candidates to divide into ${K} inner splits`);
+  const per = candidates.length / K;
+  options.ternaryCandidates = candidates.map((_, p) => candidates[(p % K) * per + Math.floor(p / K)]!);
+}
 const out = values.out ?? new URL('./training-results.json', import.meta.url).pathname;
 
 await tf.setBackend('cpu');
@@ -67,6 +77,6 @@ for (const id of ids) {
   console.log(`\n${id}: ${repeats} stratified 80/20 splits (seeds ${evaluation.seeds[0]}–${evaluation.seeds.at(-1)}), mean ± sd (worst split); ${(seconds / repeats).toFixed(1)} s per split\n`);
   console.log(repeatedTable(evaluation).join('\n'));
   console.log(`targets vs ${betterFloat(evaluation.summary)}: ${Object.entries(met).map(([k, v]) => `${k} ${v.met ? 'met' : 'NOT met'} (${v.value.toFixed(4)} vs ${v.limit.toFixed(4)})`).join('; ')}`);
-  results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ensemble: options.ensemble ?? spec.training?.ensemble ?? 1, innerSplits: options.innerSplits ?? spec.training?.innerSplits ?? 1, linear: options.linear ?? spec.training?.linear ?? false, ...(options.linearStart ? { linearStart: options.linearStart } : {}), ...(options.linearL2 ? { linearL2: options.linearL2 } : {}), ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
+  results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ensemble: options.ensemble ?? spec.training?.ensemble ?? 1, innerSplits: options.innerSplits ?? spec.training?.innerSplits ?? 1, ...(values.spread ? { spread: values.spread } : {}), linear: options.linear ?? spec.training?.linear ?? false, ...(options.linearStart ? { linearStart: options.linearStart } : {}), ...(options.linearL2 ? { linearL2: options.linearL2 } : {}), ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
 }
 await writeFile(out, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, repeats, results }, null, 2) + '\n');
