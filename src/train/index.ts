@@ -40,8 +40,6 @@ export interface TrainOptions extends RunOptions {
   innerSplits?: number;
   /** A full-precision linear skip term beside the ternary units (output.linear; ternary.ts). */
   linear?: boolean;
-  /** Where the skip term starts: zeros (default) or a logistic regression fitted to the fitting rows. */
-  linearStart?: 'zeros' | 'logistic';
   /** L2 strength on the skip weights during quantization-aware training (default none). */
   linearL2?: number;
   /** Encryption-cost limits on the folded network. */
@@ -114,7 +112,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
     const baselinesHere = baselinesElsewhere ? undefined : await baselinesOn(prepared, plan);
 
     const monotone = monotoneSetup({ features: data.featureSpecs, input });
-    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear, linearStart: options.linearStart, linearL2: options.linearL2, innerSplits: options.innerSplits }, options.ternaryCandidates);
+    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear, linearL2: options.linearL2, innerSplits: options.innerSplits }, options.ternaryCandidates);
 
     const body: ModelBody = {
       format: MODEL_FORMAT,

@@ -31,7 +31,6 @@ import type { FeatureSpec } from '../core/model/format.ts';
 import { OUTPUT_PER_SIGN } from '../core/model/budget.ts';
 import { type MonotoneSetup, repairMonotone } from './monotone.ts';
 import { sumNetworks } from './ensemble.ts';
-import { fitLogistic } from './logistic-start.ts';
 
 export interface TernaryConfig extends TernaryOptions {
   /** Epochs of float training of the same network before quantization (0: none). */
@@ -125,8 +124,6 @@ export interface QatSetup {
   ensemble?: number;
   /** Every run gets a full-precision linear skip term (ternary.ts), folded into output.linear. */
   linear?: boolean;
-  /** The skip term starts at a logistic regression fitted to the fitting rows (default: zeros). */
-  linearStart?: 'zeros' | 'logistic';
   /** L2 strength on the skip weights during quantization-aware training (default none). */
   linearL2?: number;
   /** Inner splits the runs are spread over, each giving its best runs to the sum (default 1). */
@@ -146,11 +143,11 @@ function plannedEpochs(setup: QatSetup, config: TernaryConfig): number {
 }
 
 /** Trains, folds and fine-tunes one configuration. */
-async function runCandidate(setup: QatSetup, config: TernaryConfig, run: CandidateRun, linearStart?: TernaryOptions['linearStart']): Promise<Omit<TernaryOutcome, 'validationLoss'>> {
+async function runCandidate(setup: QatSetup, config: TernaryConfig, run: CandidateRun): Promise<Omit<TernaryOutcome, 'validationLoss'>> {
   const { prepared, y } = setup;
   const { input, split } = prepared;
   const loopAt = (offset: number) => ({ ...setup.loop, phase: 'ternary' as const, onProgress: run.meter.at(run.offset + offset) });
-  const net = ternaryNet(input.mean.length, setup.hidden, subSeed(setup.seed, 4 + 100 * config.restart), { ...config, linear: setup.linear, linearL2: setup.linearL2, ...(linearStart ? { linearStart } : {}) }, setup.monotone ? { setup: setup.monotone, inputScale: input.scale } : undefined);
+  const net = ternaryNet(input.mean.length, setup.hidden, subSeed(setup.seed, 4 + 100 * config.restart), { ...config, linear: setup.linear, linearL2: setup.linearL2 }, setup.monotone ? { setup: setup.monotone, inputScale: input.scale } : undefined);
   try {
     let warmup = 0;
     if (config.warmupEpochs > 0) {
@@ -193,11 +190,10 @@ export async function trainTernary(setup: QatSetup, candidates: readonly Ternary
     // One split's tensors at a time: made here, freed before the next split's.
     const inner = prepared.innerSplit(k);
     try {
-      const linearStart = setup.linear && setup.linearStart === 'logistic' ? fitLogistic(inner.fitRows.map((r) => Array.from(prepared.quantized[r]!, (q) => q / prepared.input.scale)), inner.fitRows.map((r) => y[r]!)) : undefined;
       const splitRuns: TernaryOutcome[] = [];
       for (let i = k; i < candidates.length; i += splits) {
         const config = candidates[i]!;
-        const outcome = await runCandidate(setup, config, { fit: inner.fit, validation: inner.validation, meter, offset }, linearStart);
+        const outcome = await runCandidate(setup, config, { fit: inner.fit, validation: inner.validation, meter, offset });
         offset += plannedEpochs(setup, config);
         const rows = inner.validationRows;
         const probabilities = predictReference({ input: prepared.input, ...outcome.layers }, rows.map((r) => X[r]!));

@@ -30,8 +30,6 @@ export interface TernaryOptions {
   outputPerSign?: number;
   /** A full-precision linear skip term (logit += Σ_i λ_i u_i), zeros at the start. */
   linear?: boolean;
-  /** Where the skip term (and the output bias) start instead: e.g. a logistic regression's fit. */
-  linearStart?: { weights: readonly number[]; bias: number };
   /** L2 strength on the skip weights (Σ λ_i² times this, added to the loss; default none). */
   linearL2?: number;
 }
@@ -94,9 +92,8 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
   const w = glorotVariable([inputs, hidden], seed);
   const b = zerosVariable([hidden]);
   const v = glorotVariable([hidden, 1], seed + 1);
-  const start = options.linear ? options.linearStart : undefined;
-  const d = start ? tf.variable(tf.tensor1d([start.bias])) : zerosVariable([1]);
-  const linear = !options.linear ? undefined : start ? tf.variable(tf.tensor2d(start.weights.map((w) => [w]))) : zerosVariable([inputs, 1]);
+  const d = zerosVariable([1]);
+  const linear = options.linear ? zerosVariable([inputs, 1]) : undefined;
   const hiddenT = ternarizer(options.hiddenThreshold);
   const outputT = ternarizer(options.outputThreshold, options.outputPerSign);
   const net: TernaryTrainable = {
