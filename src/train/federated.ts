@@ -8,7 +8,7 @@
 import type { StudyManifest } from '../core/federated/manifest.ts';
 import { ternarize, type NetworkShape } from '../core/federated/network.ts';
 import { studyInput } from '../core/federated/update.ts';
-import { MODEL_FORMAT, MODEL_VERSION, sealModel, type ModelBody, type TernaryModel } from '../core/model/format.ts';
+import { MODEL_FORMAT, sealModel, versionFor, type ModelBody, type TernaryModel } from '../core/model/format.ts';
 import { verifyMonotone } from '../core/model/monotone.ts';
 import { chooseAmplification, DEFAULT_LIMITS, foldLayers, type IntegerLayers } from './fold.ts';
 import type { TernaryParts } from './fold.ts';
@@ -52,7 +52,7 @@ export function studyModel(manifest: StudyManifest, theta: Float64Array, thresho
   const privacy = record.epsilon === null ? 'secure aggregation, without differential privacy' : `(ε = ${record.epsilon.toFixed(2)}, δ = ${record.delta}) differential privacy per patient record`;
   const body: ModelBody = {
     format: MODEL_FORMAT,
-    version: MODEL_VERSION,
+    version: versionFor(layers.output),
     id: manifest.id,
     title: manifest.title,
     description: `Trained privately across ${record.sites} sites in ${record.rounds} rounds (${privacy}); no site's records left it.`,

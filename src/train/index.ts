@@ -14,7 +14,7 @@
  */
 import type { Scores } from '../core/metrics.ts';
 import { scoreClassifier } from '../core/metrics.ts';
-import { type ModelBody, MODEL_FORMAT, MODEL_VERSION, type TernaryModel, sealModel } from '../core/model/format.ts';
+import { type ModelBody, MODEL_FORMAT, type TernaryModel, sealModel, versionFor } from '../core/model/format.ts';
 import { outputBound } from '../core/model/reference.ts';
 import { DEFAULT_LIMITS, type FoldLimits } from './fold.ts';
 import { type BaselineHeldOut, type RunOptions, type TrainingData, baselinesOn, prepareRun } from './parts.ts';
@@ -116,7 +116,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
 
     const body: ModelBody = {
       format: MODEL_FORMAT,
-      version: MODEL_VERSION,
+      version: versionFor(folded.layers.output),
       id: options.id,
       title: options.title,
       description: options.description,
@@ -146,7 +146,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
       ternaryConfig: folded.config,
       ternarySchedule: folded.schedule,
       ...(folded.members.length > 1 ? { ensemble: folded.members.map((m) => m.config) } : {}),
-      ...((options.innerSplits ?? 1) > 1 ? { innerSplits: options.innerSplits } : {}),
+      ...(folded.innerSplits > 1 ? { innerSplits: folded.innerSplits } : {}),
       alphaMax: limits.alphaMax,
       outputBound: outputBound(body),
       ...(proof.checks.length ? { monotone: { verified: proof.checks.map((c) => ({ feature: c.feature, direction: c.direction, margin: c.margin })), repairs: folded.monotoneRepairs } } : {}),

@@ -98,5 +98,9 @@ describe('TernaryNet runs spread over inner splits', () => {
     expect(first.model.training).toMatchObject({ innerSplits: 2 });
     expect((first.model.training as { ensemble?: unknown[] }).ensemble).toHaveLength(2);
     expect(first.model.hash).not.toBe((await trainModel(data, { ...options, seed: 3 })).model.hash);
+    // More splits than candidates: one run per split, and the file says how many were used.
+    const capped = await trainModel(data, { ...options, seed: 3, innerSplits: 5 });
+    expect(capped.model.training).toMatchObject({ innerSplits: 2 });
+    expect(capped.model.hash).toBe(first.model.hash);
   });
 });

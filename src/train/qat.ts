@@ -106,6 +106,8 @@ export interface TernaryRuns extends TernaryOutcome {
   runs: TernaryOutcome[];
   /** The runs summed into the model: best first within each inner split, split 0's first (one: the chosen run alone). */
   members: TernaryOutcome[];
+  /** Inner splits the runs were spread over (the setting, capped at one per candidate). */
+  innerSplits: number;
 }
 
 export interface QatSetup {
@@ -208,8 +210,8 @@ export async function trainTernary(setup: QatSetup, candidates: readonly Ternary
   }
   if (!members.length) throw new Error('no ternary candidates to train');
   meter.finish();
-  if (members.length === 1) return { ...members[0]!, runs, members };
-  return { ...ensembleOf(setup, members), runs, members };
+  if (members.length === 1) return { ...members[0]!, runs, members, innerSplits: splits };
+  return { ...ensembleOf(setup, members), runs, members, innerSplits: splits };
 }
 
 /**

@@ -117,7 +117,11 @@ describe('trainModel', () => {
     const changed = split.test.filter((r) => { const q = quantizeRecord(model, data.X[r]!); return referenceScore(model, q) !== referenceScore(without, q); });
     expect(changed.length).toBeGreaterThan(0);
     expect((await trainModel(data, { ...options, seed: 3, linear: true })).model.hash).toBe(model.hash);
-    expect((await trainModel(data, { ...options, seed: 3 })).model.output).not.toHaveProperty('linear');
+    // Written at the oldest version that holds it: 2 with the term, 1 (as before it existed) without.
+    expect(model.version).toBe(2);
+    const plain = (await trainModel(data, { ...options, seed: 3 })).model;
+    expect(plain.output).not.toHaveProperty('linear');
+    expect(plain.version).toBe(1);
   });
 
   it('stops when its signal is aborted, releasing its tensors', async () => {

@@ -18,7 +18,7 @@ const SpecTrainingSchema = z
     ensemble: z.number().int().min(1).max(8).optional(),
     /** Inner 80/20 splits of the training rows (default 1): the runs are spread over them and the model sums each split's best `ensemble` runs. */
     innerSplits: z.number().int().min(1).max(8).optional(),
-    /** A full-precision linear skip term beside the ternary units (model file output.linear): free in the single plan, it adds Σ|l_i|·q_max to the output bound. */
+    /** A full-precision linear skip term beside the ternary units (model file output.linear): no extra operation in the single plan, but it adds Σ|l_i|·q_max to the output bound and Σ|l_i| to the weight polynomial's l1 norm, so a wider flood (a large term can leave the single plan fewer regions). */
     linear: z.boolean().optional(),
     /** The measurement that chose these settings. */
     why: z.string().min(1),

@@ -250,7 +250,9 @@ async function proveSingle(model: TernaryModel, plan: HePlan, client: HeClient, 
   const extremes = sampleRecords(model, extremeRecordCount(model));
   const fills = Math.max(1, Math.ceil(samples / regions));
   const random = sampleRecords(model, extremes.length + fills * regions).slice(extremes.length);
-  const records = [...Array.from({ length: regions }, (_, r) => extremes[r % extremes.length]!), ...random];
+  // Every extreme record is proven, in as many full ciphertexts as they take (a plan may keep fewer regions than extremes).
+  const head = Math.ceil(Math.max(extremes.length, regions) / regions) * regions;
+  const records = [...Array.from({ length: head }, (_, r) => extremes[r % extremes.length]!), ...random];
   const inputs: EncryptedInput[] = [];
   for (let i = 0; i < records.length; i += regions) inputs.push(client.encryptVariants(records.slice(i, i + regions)));
   const seal = await loadSeal();

@@ -24,6 +24,14 @@ export const MODEL_VERSION = 2;
 export const MODEL_VERSIONS_READ = [1, 2] as const;
 
 /**
+ * The version a model file is written at: the oldest that holds it (1 without a linear term), so
+ * a model that needs no version 2 field keeps the hash and the readers it always had.
+ */
+export function versionFor(output: Pick<ModelBody['output'], 'linear'>): 1 | 2 {
+  return output.linear === undefined ? 1 : MODEL_VERSION;
+}
+
+/**
  * What a model file may declare. A publisher holds the admin token, but a mistaken or hostile
  * file must still not take a worker for minutes: the plan compiler's cost grows with features ×
  * hidden units, and a file name grows with the id. Today's models use at most 30 features and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseModel, sealModel, ModelFormatError } from './format.ts';
+import { parseModel, sealModel, ModelFormatError, versionFor } from './format.ts';
 import { qMax } from './reference.ts';
 import { decodeProbability, decodeRisk, decodeScore, outputBound, quantizeRecord, referenceScore } from './reference.ts';
 import { syntheticModel } from '../../../tests/support/synthetic.ts';
@@ -29,6 +29,9 @@ describe('model file', () => {
     expect(() => sealModel({ ...body, version: 2, output: { ...body.output, linear: [1, 2] } })).toThrow(/output\.linear has 2 entries, expected 6/);
     const skip = sealModel({ ...body, version: 2, output: { ...body.output, linear: [1, -2, 3, 0, 5, -6] } });
     expect(parseModel(JSON.parse(JSON.stringify(skip)))).toEqual(skip);
+    // Written at the oldest version that holds it.
+    expect(versionFor(body.output)).toBe(1);
+    expect(versionFor(skip.output)).toBe(2);
     const ragged = JSON.parse(JSON.stringify(model));
     ragged.hidden.weights[1].pop();
     expect(() => parseModel(ragged)).toThrow(ModelFormatError);
