@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zstdCompressSync } from 'node:zlib';
 import { compilePlan, HeClient, HeEvaluator, HeInputError, HeParameterError, keyIdOf, PlanError, readSealHeader, REQUIRED_MARGIN_BITS, SEAL_HEADER_BYTES, verifyPlan, type HePlan } from '../src/core/he/index.ts';
 import { contextFor, chooseParameters } from '../src/core/he/params.ts';
-import { SEAL_CIPHERTEXT_AT } from '../src/core/he/serialized.ts';
+import { SEAL_CIPHERTEXT_AT, withSealPayload } from '../src/core/he/serialized.ts';
 import { loadSeal } from '../src/core/he/seal.ts';
 import { referenceScore } from '../src/core/model/reference.ts';
 import { randomRecords, syntheticModel } from './support/synthetic.ts';
@@ -90,13 +90,7 @@ describe.each(['batch', 'single'] as const)('%s layout', (layout) => {
     const result = evaluator.evaluate(input!, keys);
     expect(readSealHeader(result.ciphertext, 'result')).toBe('none');
     // The same result, zstd-compressed as SEAL would write it: refused before SEAL inflates it.
-    const payload = zstdCompressSync(result.ciphertext.subarray(SEAL_HEADER_BYTES));
-    const compressed = new Uint8Array(SEAL_HEADER_BYTES + payload.length);
-    compressed.set(result.ciphertext.subarray(0, SEAL_HEADER_BYTES));
-    compressed.set(payload, SEAL_HEADER_BYTES);
-    const head = new DataView(compressed.buffer);
-    head.setUint8(5, 2);
-    head.setBigUint64(8, BigInt(compressed.length), true);
+    const compressed = withSealPayload(result.ciphertext, 'zstd', zstdCompressSync(result.ciphertext.subarray(SEAL_HEADER_BYTES)));
     expect(() => client.decryptScores({ ...result, ciphertext: compressed })).toThrow(/zstd-compressed; results are taken only uncompressed/);
     const padded = new Uint8Array(result.ciphertext.length + 8);
     padded.set(result.ciphertext);

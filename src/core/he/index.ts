@@ -8,4 +8,4 @@ export { HeInputError, keyBytesOf, keyIdOf, type EncryptedInput, type EncryptedR
 export { LAYOUTS, type LayoutName } from './layout.ts';
 export { loadSeal } from './seal.ts';
 export { encryptedScores, type RoundTrip, type RoundTripTimings, type RoundTripOptions } from './roundtrip.ts';
-export { readSealHeader, ciphertextBytesBound, keyBytesBound, publicKeyBytesBound, SealBytesError, SEAL_HEADER_BYTES, type SealCompression } from './serialized.ts';
+export { readSealHeader, ciphertextBytesBound, keyBytesBound, publicKeyBytesBound, SealBytesError, SEAL_HEADER_BYTES, withSealPayload, type SealCompression } from './serialized.ts';

@@ -42,6 +42,21 @@ export function readSealHeader(bytes: Uint8Array, what: string): SealCompression
 }
 
 /**
+ * The SEAL object whose header is `header`'s (its first 16 bytes) with `compression` and
+ * `payload` in place of its own, the declared size made to agree: what readSealHeader checks,
+ * written once for the server's inflation and for tests that compress an object themselves.
+ */
+export function withSealPayload(header: Uint8Array, compression: SealCompression, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(SEAL_HEADER_BYTES + payload.length);
+  out.set(header.subarray(0, SEAL_HEADER_BYTES));
+  const view = new DataView(out.buffer);
+  view.setUint8(5, COMPRESSION.indexOf(compression));
+  view.setBigUint64(8, BigInt(out.length), true);
+  out.set(payload, SEAL_HEADER_BYTES);
+  return out;
+}
+
+/**
  * Where SEAL 4 keeps a ciphertext's fields in its uncompressed serialization: header (16), parms
  * id (32), NTT flag (1), size, degree, primes (u64 each), scale (f64), correction factor (u64),
  * then the coefficients as a SEAL array (its own 16-byte header and u64 length), whose words

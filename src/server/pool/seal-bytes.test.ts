@@ -5,7 +5,7 @@
  */
 import { zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ciphertextBytesBound, compilePlan, publicKeyBytesBound, SEAL_HEADER_BYTES, SealBytesError } from '../../core/he/index.ts';
+import { ciphertextBytesBound, compilePlan, publicKeyBytesBound, SEAL_HEADER_BYTES, SealBytesError, withSealPayload } from '../../core/he/index.ts';
 import { contextFor } from '../../core/he/params.ts';
 import { loadSeal } from '../../core/he/seal.ts';
 import { syntheticModel } from '../../../tests/support/synthetic.ts';
@@ -13,14 +13,7 @@ import { boundedSealBytes, keyBoundsOf } from './seal-bytes.ts';
 
 /** The same SEAL object zstd-compressed, with a consistent header. */
 function zstdOf(raw: Uint8Array, extra = 0): Uint8Array {
-  const payload = zstdCompressSync(Buffer.concat([raw.subarray(SEAL_HEADER_BYTES), Buffer.alloc(extra)]));
-  const out = new Uint8Array(SEAL_HEADER_BYTES + payload.length);
-  out.set(raw.subarray(0, SEAL_HEADER_BYTES));
-  const head = new DataView(out.buffer);
-  head.setUint8(5, 2);
-  head.setBigUint64(8, BigInt(out.length), true);
-  out.set(payload, SEAL_HEADER_BYTES);
-  return out;
+  return withSealPayload(raw, 'zstd', zstdCompressSync(Buffer.concat([raw.subarray(SEAL_HEADER_BYTES), Buffer.alloc(extra)])));
 }
 
 describe('plan bounds for client bytes', async () => {

@@ -5,7 +5,7 @@
  * plan takes live here too, for the keys route (early refusal) and the worker (inflation).
  */
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
-import { keyBytesBound, publicKeyBytesBound, readSealHeader, SEAL_HEADER_BYTES, SealBytesError, type HePlan } from '../../core/he/index.ts';
+import { keyBytesBound, publicKeyBytesBound, readSealHeader, SEAL_HEADER_BYTES, SealBytesError, withSealPayload, type HePlan } from '../../core/he/index.ts';
 
 /**
  * Returns SEAL bytes that inflate to at most `limit` bytes, uncompressed, or throws
@@ -27,13 +27,7 @@ export function boundedSealBytes(bytes: Uint8Array, limit: number, what: string)
     if (code === 'ERR_BUFFER_TOO_LARGE') throw new SealBytesError(`${what} inflates beyond ${limit} bytes, more than this plan's objects can hold`);
     throw new SealBytesError(`${what} has damaged ${mode} data`);
   }
-  const out = new Uint8Array(SEAL_HEADER_BYTES + inflated.length);
-  out.set(bytes.subarray(0, SEAL_HEADER_BYTES));
-  const head = new DataView(out.buffer);
-  head.setUint8(5, 0);
-  head.setBigUint64(8, BigInt(out.length), true);
-  out.set(inflated, SEAL_HEADER_BYTES);
-  return out;
+  return withSealPayload(bytes, 'none', inflated);
 }
 
 /** The largest each kind of key of a plan can be, uncompressed: what the route and the worker hold keys to. */
