@@ -25,13 +25,9 @@ function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTa
 
 /** The training options a spec sets for its data set (options given by the caller override them). */
 export function specTrainingOptions(spec: DatasetSpec): Partial<TrainOptions> {
-  const training = spec.training;
-  return {
-    ...(training?.inputBits === undefined ? {} : { inputBits: training.inputBits }),
-    ...(training?.ensemble === undefined ? {} : { ensemble: training.ensemble }),
-    ...(training?.linear === undefined ? {} : { linear: training.linear }),
-    ...(training?.innerSplits === undefined ? {} : { innerSplits: training.innerSplits }),
-  };
+  // The spec's settings are named as the options are; `why` is the measurement, not a setting.
+  const { why: _why, ...settings } = spec.training ?? { why: '' };
+  return settings;
 }
 
 function specOptions(spec: DatasetSpec, options: Partial<TrainOptions>): TrainOptions {
