@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--restarts N] [--ensemble N] [--inner-splits K [--spread blocks]] [--linear] [--linear-l2 S] [--out file.json]`: the repeated-split table
+ * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--restarts N] [--ensemble N] [--inner-splits K [--spread blocks]] [--linear] [--linear-l2 S] [--ramp] [--distill W] [--out file.json]`: the repeated-split table
  * of the training procedure for the default data sets (models/specs, shared data): ten
  * stratified 80/20 splits (seeds 1..10) by default, logistic regression, float MLP and
  * TernaryNet side by side, with the issue's targets checked against the better float baseline.
@@ -16,7 +16,7 @@ import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
 import { TERNARY_CANDIDATES, type TrainOptions } from '../src/train/index.ts';
 import { type RepeatedEvaluation, betterFloat, repeatedTable } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, spread: { type: 'string' }, linear: { type: 'boolean' }, 'linear-l2': { type: 'string' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, spread: { type: 'string' }, linear: { type: 'boolean' }, ramp: { type: 'boolean' }, distill: { type: 'string' }, 'linear-l2': { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
 const seeds = values.seeds?.split(',').map(Number);
 const repeats = seeds?.length ?? Number(values.repeats ?? process.env.BENCH_TRAIN_REPEATS ?? 10);
@@ -36,8 +36,12 @@ const options: Partial<TrainOptions> = {
   // Where the skip term starts: a logistic regression fitted to the fitting rows instead of zeros.
   // An L2 penalty of this strength on the skip weights during quantization-aware training.
   ...(values['linear-l2'] ? { linearL2: Number(values['linear-l2']) } : {}),
+  // The TernaryNet trained on soft targets from a logistic-regression teacher of this weight (teacher.ts), whatever the spec says.
+  ...(values.distill ? { distill: Number(values.distill) } : {}),
   ...(values.restarts ? { ternaryCandidates: Array.from({ length: Number(values.restarts) / 2 }, (_, k) => TERNARY_CANDIDATES.map((c) => ({ ...c, restart: c.restart + 2 * k }))).flat() } : {}),
 };
+// `--ramp`: every candidate meets its ternary weights gradually (gradual ternarization, ternary.ts).
+if (values.ramp) options.ternaryCandidates = (options.ternaryCandidates ?? TERNARY_CANDIDATES).map((c) => ({ ...c, ramp: true }));
 // `--spread blocks`: candidates reordered so that the runs of inner split k are the k-th block of
 // TERNARY_CANDIDATES (with 2 splits each sees all four configurations, one restart of each)
 // instead of every K-th candidate (with 2 splits, one hidden threshold each).
@@ -76,6 +80,6 @@ for (const id of ids) {
   console.log(`\n${id}: ${repeats} stratified 80/20 splits (seeds ${evaluation.seeds[0]}–${evaluation.seeds.at(-1)}), mean ± sd (worst split); ${(seconds / repeats).toFixed(1)} s per split\n`);
   console.log(repeatedTable(evaluation).join('\n'));
   console.log(`targets vs ${betterFloat(evaluation.summary)}: ${Object.entries(met).map(([k, v]) => `${k} ${v.met ? 'met' : 'NOT met'} (${v.value.toFixed(4)} vs ${v.limit.toFixed(4)})`).join('; ')}`);
-  results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ensemble: options.ensemble ?? spec.training?.ensemble ?? 1, innerSplits: options.innerSplits ?? spec.training?.innerSplits ?? 1, ...(values.spread ? { spread: values.spread } : {}), linear: options.linear ?? spec.training?.linear ?? false, ...(options.linearL2 ? { linearL2: options.linearL2 } : {}), ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
+  results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ensemble: options.ensemble ?? spec.training?.ensemble ?? 1, innerSplits: options.innerSplits ?? spec.training?.innerSplits ?? 1, ...(values.spread ? { spread: values.spread } : {}), linear: options.linear ?? spec.training?.linear ?? false, ramp: values.ramp ?? false, distill: options.distill ?? spec.training?.distill ?? 0, ...(options.linearL2 ? { linearL2: options.linearL2 } : {}), ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
 }
 await writeFile(out, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, repeats, results }, null, 2) + '\n');

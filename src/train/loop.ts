@@ -32,6 +32,16 @@ export interface Trainable {
   logits(x: tf.Tensor2D): tf.Tensor1D;
   /** Optional regularization added to the loss. Called inside tf.tidy. */
   penalty?(): tf.Scalar;
+  /** Called before each epoch's batches, with the run's horizon (e.g. to move a ramp on). */
+  startEpoch?(epoch: number, horizon: number): void;
+}
+
+/**
+ * The first epoch whose weights a run with validation rows may keep: an epoch in the first
+ * quarter of the run wins only by luck on a small validation set.
+ */
+export function firstKeptEpoch(horizon: number): number {
+  return Math.ceil(horizon / 4);
 }
 
 /** Rows, labels and per-row weights (class balancing), all as tensors on the backend. */
@@ -143,6 +153,7 @@ export async function fitBinary(model: Trainable, data: TrainingTensors, options
     for (let epoch = 1; epoch <= epochs; epoch++) {
       throwIfAborted(options.signal);
       optimizer.scheduleEpoch(epoch, options.decayEpochs ?? epochs);
+      model.startEpoch?.(epoch, options.decayEpochs ?? epochs);
       shuffleInPlace(order, random);
       for (let start = 0; start < data.n; start += batchSize) {
         const batch = order.slice(start, start + batchSize);
@@ -158,8 +169,7 @@ export async function fitBinary(model: Trainable, data: TrainingTensors, options
         });
       }
       // Validation rows are scored every epoch someone watches, else only when they may choose it.
-      // An epoch in the first quarter of the run wins only by luck on a small validation set.
-      const eligible = epoch >= Math.ceil((options.decayEpochs ?? epochs) / 4);
+      const eligible = epoch >= firstKeptEpoch(options.decayEpochs ?? epochs);
       const scored = validation && (eligible || options.onProgress) ? await evaluateLoss(model, validation) : undefined;
       if (options.onProgress) {
         const [loss, accuracy] = await evaluateLoss(model, data);

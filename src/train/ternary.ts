@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { glorotVariable, zerosVariable } from './baselines.ts';
-import type { Trainable } from './loop.ts';
+import { type Trainable, firstKeptEpoch } from './loop.ts';
 import type { TernaryParts } from './fold.ts';
 import { type MonotoneSetup, monotonePenalty } from './monotone.ts';
 
@@ -32,6 +32,13 @@ export interface TernaryOptions {
   linear?: boolean;
   /** L2 strength on the skip weights (Σ λ_i² times this, added to the loss; default none). */
   linearL2?: number;
+  /**
+   * Gradual ternarization: over the quantized epochs before the loop may keep one
+   * (loop.ts firstKeptEpoch), the forward pass uses τ·T(w) + (1 − τ)·w with τ rising from
+   * 1/k to 1, so the network meets its ternary weights gradually; every epoch that can be kept
+   * is wholly ternary. Gradients reach the latent weights as before.
+   */
+  ramp?: boolean;
 }
 
 /** 0/1 mask of the `k` largest entries of each column of a non-negative matrix w ([rows, cols]). */
@@ -96,14 +103,20 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
   const linear = options.linear ? zerosVariable([inputs, 1]) : undefined;
   const hiddenT = ternarizer(options.hiddenThreshold);
   const outputT = ternarizer(options.outputThreshold, options.outputPerSign);
+  // The ternary share τ of the forward pass's weights: 1, except during a ramp (TernaryOptions.ramp).
+  let share = 1;
+  const blended = (ternary: tf.Tensor, latent: tf.Tensor) => (share >= 1 ? ternary : ternary.mul(share).add(latent.mul(1 - share)));
+  const hiddenWeights = () => blended(hiddenT(w), w);
+  const outputWeights = () => blended(outputT(v), v);
   const net: TernaryTrainable = {
+    ...(options.ramp ? { startEpoch: (epoch: number, horizon: number) => void (share = net.quantized ? Math.min(1, epoch / firstKeptEpoch(horizon)) : 1) } : {}),
     w, b, v, d, options,
     ...(linear ? { linear } : {}),
     quantized: true,
     variables: linear ? [w, b, v, d, linear] : [w, b, v, d],
     logits: (x) => {
-      const wq = net.quantized ? hiddenT(w) : w;
-      const vq = net.quantized ? outputT(v) : v;
+      const wq = net.quantized ? hiddenWeights() : w;
+      const vq = net.quantized ? outputWeights() : v;
       const z = tf.matMul(x, wq as tf.Tensor2D).add(b);
       const quadratic = tf.square(z).matMul(vq as tf.Tensor2D).add(d);
       return (linear ? quadratic.add(tf.matMul(x, linear)) : quadratic).reshape([-1]) as tf.Tensor1D;
@@ -112,8 +125,8 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
   const ridge = linear && options.linearL2 ? () => tf.sum(tf.square(linear)).mul(options.linearL2!) as tf.Scalar : undefined;
   if (monotone) {
     net.penalty = () => {
-      const wq = (net.quantized ? hiddenT(w) : w) as tf.Tensor2D;
-      const vq = net.quantized ? outputT(v) : v;
+      const wq = (net.quantized ? hiddenWeights() : w) as tf.Tensor2D;
+      const vq = net.quantized ? outputWeights() : v;
       const penalty = monotonePenalty(monotone.setup, wq, b, vq, 1 / monotone.inputScale, linear);
       return ridge ? penalty.add(ridge()) : penalty;
     };
