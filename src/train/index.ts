@@ -42,6 +42,8 @@ export interface TrainOptions extends RunOptions {
   linear?: boolean;
   /** L2 strength on the skip weights during quantization-aware training (default none). */
   linearL2?: number;
+  /** The teacher's weight w in the TernaryNet's training targets (1 − w)·y + w·p (teacher.ts; default 0). */
+  distill?: number;
   /** Encryption-cost limits on the folded network. */
   limits?: Partial<FoldLimits>;
   /** Extra date-free facts stored in `model.training` (e.g. the data file's name). */
@@ -66,6 +68,8 @@ export interface TrainingRecord {
   ensemble?: TernaryConfig[];
   /** Inner splits the runs were spread over, when more than one (each gave its best runs to the sum). */
   innerSplits?: number;
+  /** With distillation: the teacher and its weight in the targets. */
+  distill?: { teacher: 'logistic regression'; weight: number };
   alphaMax: number;
   outputBound: number;
   split: { train: number; test: number; validation: number };
@@ -112,7 +116,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
     const baselinesHere = baselinesElsewhere ? undefined : await baselinesOn(prepared, plan);
 
     const monotone = monotoneSetup({ features: data.featureSpecs, input });
-    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear, linearL2: options.linearL2, innerSplits: options.innerSplits }, options.ternaryCandidates);
+    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear, linearL2: options.linearL2, innerSplits: options.innerSplits, distill: options.distill }, options.ternaryCandidates);
 
     const body: ModelBody = {
       format: MODEL_FORMAT,
@@ -147,6 +151,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
       ternarySchedule: folded.schedule,
       ...(folded.members.length > 1 ? { ensemble: folded.members.map((m) => m.config) } : {}),
       ...(folded.innerSplits > 1 ? { innerSplits: folded.innerSplits } : {}),
+      ...(options.distill ? { distill: { teacher: 'logistic regression', weight: options.distill } } : {}),
       alphaMax: limits.alphaMax,
       outputBound: outputBound(body),
       ...(proof.checks.length ? { monotone: { verified: proof.checks.map((c) => ({ feature: c.feature, direction: c.direction, margin: c.margin })), repairs: folded.monotoneRepairs } } : {}),

@@ -48,6 +48,14 @@ function defaultBatchSize(rows: number): number {
 /** L2 strengths the float baselines choose from on the validation rows. */
 const FLOAT_L2 = [1e-4, 1e-3, 1e-2];
 
+/**
+ * The logistic baseline's candidates, one per L2 strength: the baseline and the TernaryNet's
+ * teacher (teacher.ts) choose among the same models.
+ */
+export function logisticCandidates(inputs: number, seed: number): (() => Trainable)[] {
+  return FLOAT_L2.map((l2, i) => () => logisticRegression(inputs, subSeed(seed, 10 + i), l2));
+}
+
 /** The settings every part trains with, resolved from the options once. */
 export interface RunPlan {
   hidden: number;
@@ -81,15 +89,14 @@ export interface BaselineHeldOut {
 }
 
 /** Chooses L2 on the validation rows, retrains on the whole training split, scores on the held-out rows. */
-async function trainFloat(prepared: PreparedData, plan: RunPlan, phase: 'logistic' | 'float', make: (l2: number, candidate: number) => Trainable): Promise<number[]> {
+async function trainFloat(prepared: PreparedData, plan: RunPlan, phase: 'logistic' | 'float', candidates: readonly (() => Trainable)[]): Promise<number[]> {
   const { loop, epochs } = plan;
-  const meter = new ProgressMeter(loop.onProgress, (FLOAT_L2.length + 1) * epochs);
-  const candidates = FLOAT_L2.map((l2, i) => () => make(l2, i));
+  const meter = new ProgressMeter(loop.onProgress, (candidates.length + 1) * epochs);
   const selected = await fitSelected(candidates, prepared.fit.float, { ...loop, phase, validation: prepared.validation.float }, meter);
   disposeTrainable(selected.model);
-  const model = make(FLOAT_L2[selected.candidate]!, selected.candidate);
+  const model = candidates[selected.candidate]!();
   try {
-    await fitBinary(model, prepared.all.float, { ...loop, phase, epochs: selected.outcome.epoch, decayEpochs: epochs, onProgress: meter.at(FLOAT_L2.length * epochs) });
+    await fitBinary(model, prepared.all.float, { ...loop, phase, epochs: selected.outcome.epoch, decayEpochs: epochs, onProgress: meter.at(candidates.length * epochs) });
     meter.finish();
     return await predictProbabilities(model, prepared.testFloat);
   } finally {
@@ -100,8 +107,8 @@ async function trainFloat(prepared: PreparedData, plan: RunPlan, phase: 'logisti
 /** Logistic regression, then the float MLP, on rows already prepared. */
 export async function baselinesOn(prepared: PreparedData, plan: RunPlan): Promise<BaselineHeldOut> {
   const { inputs: d, hidden, seed } = plan;
-  const logistic = await trainFloat(prepared, plan, 'logistic', (l2, i) => logisticRegression(d, subSeed(seed, 10 + i), l2));
-  const float = await trainFloat(prepared, plan, 'float', (l2, i) => floatMlp(d, hidden, subSeed(seed, 20 + i), l2));
+  const logistic = await trainFloat(prepared, plan, 'logistic', logisticCandidates(d, seed));
+  const float = await trainFloat(prepared, plan, 'float', FLOAT_L2.map((l2, i) => () => floatMlp(d, hidden, subSeed(seed, 20 + i), l2)));
   return { logistic, float };
 }
 

@@ -22,7 +22,8 @@ import type { PlainRecord } from '../core/model/reference.ts';
 import { disposeTrainable } from './baselines.ts';
 import type { FoldLimits, IntegerLayers } from './fold.ts';
 import { foldTrained } from './finetune.ts';
-import { type LoopOptions, ProgressMeter, fitBinary } from './loop.ts';
+import { type LoopOptions, ProgressMeter, type TrainingTensors, fitBinary } from './loop.ts';
+import { distilledTargets } from './teacher.ts';
 import type { PreparedData, RowTensors } from './prepare.ts';
 import { predictReference } from './predict.ts';
 import { subSeed } from './random.ts';
@@ -130,12 +131,16 @@ export interface QatSetup {
   linearL2?: number;
   /** Inner splits the runs are spread over, each giving its best runs to the sum (default 1). */
   innerSplits?: number;
+  /** The teacher's weight in the targets of quantization-aware training (teacher.ts; default 0: the labels). */
+  distill?: number;
 }
 
 interface CandidateRun {
   fit: RowTensors;
   /** Validation rows choose the epoch of each stage. */
   validation: RowTensors;
+  /** What the warm-up and quantization-aware training fit: the fitting rows' grid, or with soft targets (teacher.ts). */
+  targets: TrainingTensors;
   meter: ProgressMeter;
   offset: number;
 }
@@ -154,10 +159,10 @@ async function runCandidate(setup: QatSetup, config: TernaryConfig, run: Candida
     let warmup = 0;
     if (config.warmupEpochs > 0) {
       net.quantized = false;
-      warmup = (await fitBinary(net, run.fit.grid, { ...loopAt(0), epochs: config.warmupEpochs, validation: run.validation.grid })).epoch;
+      warmup = (await fitBinary(net, run.targets, { ...loopAt(0), epochs: config.warmupEpochs, validation: run.validation.grid })).epoch;
       net.quantized = true;
     }
-    const qat = (await fitBinary(net, run.fit.grid, { ...loopAt(config.warmupEpochs), epochs: setup.loop.epochs, validation: run.validation.grid })).epoch;
+    const qat = (await fitBinary(net, run.targets, { ...loopAt(config.warmupEpochs), epochs: setup.loop.epochs, validation: run.validation.grid })).epoch;
     const refit = { q: split.train.map((r) => prepared.quantized[r]!), labels: split.train.map((r) => y[r]!) };
     const folded = await foldTrained(await readTernaryParts(net), input, {
       fit: run.fit.integer,
@@ -191,11 +196,12 @@ export async function trainTernary(setup: QatSetup, candidates: readonly Ternary
   for (let k = 0; k < splits; k++) {
     // One split's tensors at a time: made here, freed before the next split's.
     const inner = prepared.innerSplit(k);
+    const distilled = setup.distill ? await distilledTargets(inner, setup.distill, setup.seed, setup.loop) : undefined;
     try {
       const splitRuns: TernaryOutcome[] = [];
       for (let i = k; i < candidates.length; i += splits) {
         const config = candidates[i]!;
-        const outcome = await runCandidate(setup, config, { fit: inner.fit, validation: inner.validation, meter, offset });
+        const outcome = await runCandidate(setup, config, { fit: inner.fit, validation: inner.validation, targets: distilled ?? inner.fit.grid, meter, offset });
         offset += plannedEpochs(setup, config);
         const rows = inner.validationRows;
         const probabilities = predictReference({ input: prepared.input, ...outcome.layers }, rows.map((r) => X[r]!));
@@ -205,6 +211,7 @@ export async function trainTernary(setup: QatSetup, candidates: readonly Ternary
       // Stable sort: among equal losses the earlier candidate wins, as the single choice always did.
       members.push(...splitRuns.sort((a, b) => a.validationLoss - b.validationLoss).slice(0, Math.max(1, setup.ensemble ?? 1)));
     } finally {
+      distilled?.y.dispose();
       inner.dispose();
     }
   }

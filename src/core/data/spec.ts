@@ -20,6 +20,8 @@ const SpecTrainingSchema = z
     innerSplits: z.number().int().min(1).max(8).optional(),
     /** A full-precision linear skip term beside the ternary units (model file output.linear): no extra operation in the single plan, but it adds Σ|l_i|·q_max to the output bound and Σ|l_i| to the weight polynomial's l1 norm, so a wider flood (a large term can leave the single plan fewer regions). */
     linear: z.boolean().optional(),
+    /** Distillation: the weight w of a logistic-regression teacher's probability p in the TernaryNet's training targets (1 − w)·y + w·p (src/train/teacher.ts); costs one logistic fit per inner split, nothing in the model. */
+    distill: z.number().min(0).max(1).optional(),
     /** The measurement that chose these settings. */
     why: z.string().min(1),
   })
