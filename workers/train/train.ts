@@ -28,6 +28,8 @@ export interface LabSettings {
   search: 'full' | 'quick';
   /** Signed bits per quantized input; undefined leaves it to trainModel (4). */
   inputBits?: number;
+  /** The logistic teacher's weight in the TernaryNet's training targets (src/train/teacher.ts); undefined or 0: the labels alone. */
+  distill?: number;
   /** Where the float baselines train (beside.ts); the result is the same, only the time differs. */
   baselines?: BaselinesPlace;
 }
@@ -126,6 +128,7 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
         ...naming,
         ...run,
         ternaryCandidates: settings.search === 'quick' ? TERNARY_CANDIDATES.slice(0, 1) : undefined,
+        ...(settings.distill ? { distill: settings.distill } : {}),
         info: { dataset: request.name, label: request.label, missingAsZero: [], trainedIn: `browser, tfjs ${chosen.name}`, ...aboutInfo(request.about) },
         onProgress: report,
       },

@@ -75,6 +75,7 @@ export class TrainingLab {
     // A default model's data set trains with its spec's measured settings; any other file with trainModel's.
     this.known = knownDataset(loaded.name, this.data.label);
     this.settings.inputBits = this.known?.inputBits;
+    this.settings.distill = this.known?.distill;
   }
 
   /** Trains with the chosen columns and settings; then compiles the encryption preview. */
