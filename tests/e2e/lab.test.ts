@@ -29,6 +29,7 @@ const run = promisify(execFile);
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const FRAMINGHAM = resolve(sharedDataDir(), 'framingham_chd.csv');
 const PIMA = resolve(sharedDataDir(), 'pima_indians_diabetes.csv');
+const LIVER = resolve(sharedDataDir(), 'indian_liver_patient.csv');
 const app = useAppSession({ name: 'lab', adminToken: ADMIN_TOKEN });
 const { timings, workDir } = app;
 let trained: TernaryModel;
@@ -88,6 +89,18 @@ describe('training lab, without WebGPU', () => {
     const text = await note.innerText();
     expect(text).toContain('Training runs on WebAssembly');
     expect(text).toMatch(/Not WebGPU: .*(no adapter|no WebGPU)/);
+  });
+
+  it("takes a default model's teacher from its spec, and none for a file whose spec sets none", async () => {
+    const { page } = app;
+    await loadCsv(page, LIVER);
+    await expect(field(page, 'TernaryNet learns from').inputValue()).resolves.toBe('0.9');
+    const note = await page.getByTestId('distill-note').innerText();
+    expect(note).toContain('models/specs/liver-patient.json');
+    expect(note).toContain('0.1 × each label + 0.9 × the risk a logistic regression');
+    await loadCsv(page, FRAMINGHAM);
+    await expect(field(page, 'TernaryNet learns from').inputValue()).resolves.toBe('0');
+    await expect(page.getByTestId('distill-note').innerText()).resolves.not.toContain('models/specs/');
   });
 
   it('trains the Framingham file on wasm, with held-out results, matrices and the encryption preview', async () => {
