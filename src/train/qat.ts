@@ -199,8 +199,9 @@ export async function trainTernary(setup: QatSetup, candidates: readonly Ternary
   for (let k = 0; k < splits; k++) {
     // One split's tensors at a time: made here, freed before the next split's.
     const inner = prepared.innerSplit(k);
-    const distilled = setup.distill ? await distilledTargets(inner, setup.distill, setup.seed, setup.loop) : undefined;
+    let distilled: TrainingTensors | undefined;
     try {
+      distilled = setup.distill ? await distilledTargets(inner, setup.distill, setup.seed, setup.loop) : undefined;
       const splitRuns: TernaryOutcome[] = [];
       for (let i = k; i < candidates.length; i += splits) {
         const config = candidates[i]!;
