@@ -18,14 +18,12 @@ import { type LoopOptions, type TrainingTensors, fitSelected } from './loop.ts';
 import { logisticCandidates } from './parts.ts';
 import type { InnerSplit } from './prepare.ts';
 
-/** Grid rows of the split's fitting rows with soft targets; the caller disposes `y` only (x and weights are the split's). */
-export type DistilledTargets = TrainingTensors;
-
 /**
- * The fitting rows of `inner` with targets (1 − weight)·y + weight·p, p from the teacher.
+ * The grid rows of `inner`'s fitting rows with targets (1 − weight)·y + weight·p, p from the
+ * teacher; the caller disposes `y` only (x and the row weights are the split's own tensors).
  * Throws for a weight outside [0, 1].
  */
-export async function distilledTargets(inner: InnerSplit, weight: number, seed: number, loop: Omit<LoopOptions, 'phase' | 'validation'>): Promise<DistilledTargets> {
+export async function distilledTargets(inner: InnerSplit, weight: number, seed: number, loop: Omit<LoopOptions, 'phase' | 'validation'>): Promise<TrainingTensors> {
   if (!(weight >= 0 && weight <= 1)) throw new RangeError(`the teacher's weight in the targets must be between 0 and 1, not ${weight}`);
   const inputs = inner.fit.float.x.shape[1];
   const { model } = await fitSelected(logisticCandidates(inputs, seed), inner.fit.float, { ...loop, phase: 'logistic', onProgress: undefined, validation: inner.validation.float });
