@@ -234,7 +234,7 @@ describe('offline', () => {
     await page.getByText('Predictions made now are encrypted and queued').waitFor();
     await expect(field(page, 'Model').inputValue()).resolves.toBe('framingham-chd');
     await nav(page, 'History');
-    await expect(page.getByTestId('history').locator('li').count()).resolves.toBe(1);
+    await expect.poll(() => page.getByTestId('history').locator('li').count()).toBe(1);
   });
 
   it('the training lab trains (tfjs and its .wasm from the service worker)', async () => {

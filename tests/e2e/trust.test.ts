@@ -175,7 +175,7 @@ describe('what people are told', () => {
     const { page } = app;
     await nav(page, 'History');
     const entries = page.getByTestId('history-entry');
-    await expect(entries.count()).resolves.toBe(3);
+    await expect.poll(() => entries.count()).toBe(3);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('history-export').click()]);
     const csv = Papa.parse<Record<string, string>>((await readFile(await download.path(), 'utf8')).trim(), { header: true }).data;
     expect(csv).toHaveLength(3);
@@ -197,7 +197,7 @@ describe('what people are told', () => {
     // Deleting one asks first.
     await entries.nth(1).getByRole('button', { name: /^Delete the prediction of/ }).click();
     await page.getByRole('button', { name: 'Keep it' }).click();
-    await expect(entries.count()).resolves.toBe(3);
+    await expect.poll(() => entries.count()).toBe(3);
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 900 });
       expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);

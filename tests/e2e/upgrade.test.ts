@@ -165,7 +165,8 @@ describe('after an upgrade of the app and the service', () => {
     expect(current).not.toBe(old.fingerprint);
     await nav(page, 'Keys');
     const listed = page.getByTestId('key-list').locator('li');
-    await expect(listed.count()).resolves.toBe(2);
+    // (The screen renders after the click; the ring may still be refreshing from the key just made.)
+    await expect.poll(() => listed.count(), { timeout: 10_000 }).toBe(2);
     const ring = await listed.allInnerTexts();
     expect(ring.some((k) => k.includes(old.fingerprint.match(/.{4}/g)!.join(' ')) && k.includes('BFV n=8192'))).toBe(true);
     expect(ring.some((k) => k.includes(current.match(/.{4}/g)!.join(' ')) && k.includes('BFV n=4096'))).toBe(true);
