@@ -23,6 +23,7 @@ import type { Split } from './split.ts';
 import { type TernaryConfig, type TernarySchedule, trainTernary } from './qat.ts';
 import { assertMonotone } from '../core/model/monotone.ts';
 import { monotoneSetup } from './monotone.ts';
+import { type InputWeighting, teacherInputWeights } from './input-weights.ts';
 
 export type { BaselineHeldOut, RunOptions, TrainingData };
 
@@ -44,6 +45,8 @@ export interface TrainOptions extends RunOptions {
   linearL2?: number;
   /** The teacher's weight w in the TernaryNet's training targets (1 − w)·y + w·p (teacher.ts; default 0). */
   distill?: number;
+  /** Per-feature input weights from the logistic teacher's coefficients (input-weights.ts; default none: every weight 1). */
+  inputWeights?: InputWeighting;
   /** Encryption-cost limits on the folded network. */
   limits?: Partial<FoldLimits>;
   /** Extra date-free facts stored in `model.training` (e.g. the data file's name). */
@@ -70,6 +73,8 @@ export interface TrainingRecord {
   innerSplits?: number;
   /** With distillation: the teacher and its weight in the targets. */
   distill?: { teacher: 'logistic regression'; weight: number };
+  /** With input weights: how they were made and each feature's weight (already in input.std). */
+  inputWeights?: InputWeighting & { teacher: 'logistic regression'; weights: number[] };
   alphaMax: number;
   outputBound: number;
   split: { train: number; test: number; validation: number };
@@ -107,13 +112,21 @@ const DEFAULTS = { finetuneEpochs: 20 };
  */
 export async function trainModel(data: TrainingData, options: TrainOptions, baselinesElsewhere?: Promise<BaselineHeldOut>): Promise<TrainResult> {
   const limits: FoldLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const { prepared, plan } = prepareRun(data, options);
-  const { hidden, seed, epochs, loop } = plan;
-  const { split, input } = prepared;
+  const run = prepareRun(data, options);
+  const { hidden, seed, epochs, loop } = run.plan;
+  let prepared = run.prepared;
+  let weights: number[] | undefined;
+  const { split } = prepared;
   const testLabels = split.test.map((r) => data.y[r]!);
 
   try {
-    const baselinesHere = baselinesElsewhere ? undefined : await baselinesOn(prepared, plan);
+    const baselinesHere = baselinesElsewhere ? undefined : await baselinesOn(prepared, run.plan);
+    if (options.inputWeights) {
+      // Same split and standardization; the TernaryNet's grid takes the teacher's weights.
+      weights = await teacherInputWeights(prepared, options.inputWeights, seed, loop);
+      prepared = prepareRun(data, options, weights).prepared;
+    }
+    const { input } = prepared;
 
     const monotone = monotoneSetup({ features: data.featureSpecs, input });
     const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear, linearL2: options.linearL2, innerSplits: options.innerSplits, distill: options.distill }, options.ternaryCandidates);
@@ -152,6 +165,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
       ...(folded.members.length > 1 ? { ensemble: folded.members.map((m) => m.config) } : {}),
       ...(folded.innerSplits > 1 ? { innerSplits: folded.innerSplits } : {}),
       ...(options.distill ? { distill: { teacher: 'logistic regression', weight: options.distill } } : {}),
+      ...(options.inputWeights && weights ? { inputWeights: { ...options.inputWeights, teacher: 'logistic regression', weights } } : {}),
       alphaMax: limits.alphaMax,
       outputBound: outputBound(body),
       ...(proof.checks.length ? { monotone: { verified: proof.checks.map((c) => ({ feature: c.feature, direction: c.direction, margin: c.margin })), repairs: folded.monotoneRepairs } } : {}),
@@ -161,7 +175,8 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
     };
     return { model: sealModel({ ...body, training }), metrics, split, heldOut };
   } finally {
-    prepared.dispose();
+    run.prepared.dispose();
+    if (prepared !== run.prepared) prepared.dispose();
   }
 }
 

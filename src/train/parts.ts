@@ -66,11 +66,11 @@ export interface RunPlan {
   loop: Omit<LoopOptions, 'phase' | 'validation'> & { batchSize: number };
 }
 
-/** Splits and prepares the rows, and resolves the settings; the caller disposes `prepared`. */
-export function prepareRun(data: TrainingData, options: RunOptions): { prepared: PreparedData; plan: RunPlan } {
+/** Splits and prepares the rows (their grid with per-feature `weights`, input-weights.ts), and resolves the settings; the caller disposes `prepared`. */
+export function prepareRun(data: TrainingData, options: RunOptions, weights?: readonly number[]): { prepared: PreparedData; plan: RunPlan } {
   const seed = options.seed ?? DEFAULT_SEED;
   const epochs = options.epochs ?? RUN_DEFAULTS.epochs;
-  const prepared = prepareData(data.X, data.y, { seed, bits: options.inputBits ?? RUN_DEFAULTS.inputBits });
+  const prepared = prepareData(data.X, data.y, { seed, bits: options.inputBits ?? RUN_DEFAULTS.inputBits, weights });
   const loop = {
     epochs,
     batchSize: options.batchSize ?? defaultBatchSize(prepared.fitRows.length),

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { InputQuantization } from '../core/model/format.ts';
 import type { PlainRecord, QuantizedRecord } from '../core/model/reference.ts';
 import { type TrainingTensors, disposeTensors, toTensors } from './loop.ts';
-import { fitInputQuantization, quantizeRows, standardizeRows } from './preprocess.ts';
+import { fitInputQuantization, quantizeRows, standardizeRows, weightedInput } from './preprocess.ts';
 import { subSeed } from './random.ts';
 import { type Split, stratifiedSplit, stratifiedSubsplit } from './split.ts';
 
@@ -62,13 +62,16 @@ function innerSeed(seed: number, k: number): number {
   return k === 0 ? subSeed(seed, 5) : subSeed(subSeed(seed, 5), k);
 }
 
-export function prepareData(X: readonly PlainRecord[], y: readonly number[], options: { seed: number; bits: number }): PreparedData {
+/** With `weights`, the quantization's steps are shrunk per feature (input-weights.ts); the same split, standardization and float rows either way. */
+export function prepareData(X: readonly PlainRecord[], y: readonly number[], options: { seed: number; bits: number; weights?: readonly number[] }): PreparedData {
   const split = stratifiedSplit(y, { seed: options.seed });
   const innerRows = (k: number) => stratifiedSubsplit(y, split.train, { seed: innerSeed(options.seed, k), testFraction: VALIDATION_FRACTION });
   const inner = innerRows(0);
   // Input statistics use every training row (fit and validation alike), never a held-out one.
-  const input = fitInputQuantization(X, split.train, { bits: options.bits });
-  const standardized = standardizeRows(X, input);
+  const plain = fitInputQuantization(X, split.train, { bits: options.bits });
+  // The float baselines see standardized values; only the TernaryNet's grid takes the input weights.
+  const standardized = standardizeRows(X, plain);
+  const input = options.weights ? weightedInput(plain, options.weights) : plain;
   const quantized = quantizeRows(X, input);
   const tensorsOf = (rows: readonly number[]): RowTensors => {
     const labels = rows.map((r) => y[r]!);

@@ -42,6 +42,12 @@ export function fitInputQuantization(X: readonly PlainRecord[], trainRows: reado
   return { bits, scale: qMax({ bits }) / clipStd, mean, std, impute };
 }
 
+/** The input quantization with feature i's step shrunk by weights[i] (std_i / s_i; input-weights.ts says why). */
+export function weightedInput(input: InputQuantization, weights: readonly number[]): InputQuantization {
+  if (weights.length !== input.std.length) throw new RangeError(`${weights.length} input weights for ${input.std.length} features`);
+  return { ...input, std: input.std.map((s, i) => s / weights[i]!) };
+}
+
 /** Imputed, standardized float rows: what the float baselines see. */
 export function standardizeRows(X: readonly PlainRecord[], input: InputQuantization): number[][] {
   return X.map((row) => row.map((v, i) => ((v ?? input.impute[i]!) - input.mean[i]!) / input.std[i]!));

@@ -14,9 +14,20 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { disposeTrainable } from './baselines.ts';
-import { type LoopOptions, type TrainingTensors, fitSelected } from './loop.ts';
+import { type LoopOptions, type Trainable, type TrainingTensors, fitSelected } from './loop.ts';
 import { logisticCandidates } from './parts.ts';
 import type { InnerSplit } from './prepare.ts';
+
+/**
+ * The logistic teacher of some fitting rows: the baseline's candidates fitted to them, the L2
+ * strength chosen on the validation rows. `coefficients` ([inputs, 1], on standardized inputs)
+ * is the model's weight variable (logisticRegression's first), freed with the model.
+ */
+export async function fitTeacher(rows: Pick<InnerSplit, 'fit' | 'validation'>, seed: number, loop: Omit<LoopOptions, 'phase' | 'validation'>): Promise<{ model: Trainable; coefficients: tf.Variable }> {
+  const inputs = rows.fit.float.x.shape[1];
+  const { model } = await fitSelected(logisticCandidates(inputs, seed), rows.fit.float, { ...loop, phase: 'logistic', onProgress: undefined, validation: rows.validation.float });
+  return { model, coefficients: model.variables[0]! };
+}
 
 /**
  * The grid rows of `inner`'s fitting rows with targets (1 − weight)·y + weight·p, p from the
@@ -25,8 +36,7 @@ import type { InnerSplit } from './prepare.ts';
  */
 export async function distilledTargets(inner: InnerSplit, weight: number, seed: number, loop: Omit<LoopOptions, 'phase' | 'validation'>): Promise<TrainingTensors> {
   if (!(weight >= 0 && weight <= 1)) throw new RangeError(`the teacher's weight in the targets must be between 0 and 1, not ${weight}`);
-  const inputs = inner.fit.float.x.shape[1];
-  const { model } = await fitSelected(logisticCandidates(inputs, seed), inner.fit.float, { ...loop, phase: 'logistic', onProgress: undefined, validation: inner.validation.float });
+  const { model } = await fitTeacher(inner, seed, loop);
   try {
     const y = tf.tidy(() => inner.fit.grid.y.mul(1 - weight).add(tf.sigmoid(model.logits(inner.fit.float.x)).mul(weight)) as tf.Tensor1D);
     return { x: inner.fit.grid.x, y, weight: inner.fit.grid.weight, n: inner.fit.grid.n };

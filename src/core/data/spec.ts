@@ -22,6 +22,8 @@ const SpecTrainingSchema = z
     linear: z.boolean().optional(),
     /** Distillation: the weight w of a logistic-regression teacher's probability p in the TernaryNet's training targets (1 − w)·y + w·p (src/train/teacher.ts); costs one logistic fit per inner split, nothing in the model. */
     distill: z.number().min(0).max(1).optional(),
+    /** Per-feature input weights s_i = max(floor, (|β_i| / max |β|)^gamma) from a logistic teacher's coefficients, each feature's quantization step shrunk by s_i (src/train/input-weights.ts); costs one logistic fit, nothing in the model's form. */
+    inputWeights: z.object({ gamma: z.number().min(0).max(4), floor: z.number().gt(0).max(1) }).strict().optional(),
     /** The measurement that chose these settings. */
     why: z.string().min(1),
   })
