@@ -192,4 +192,5 @@ export { DEFAULT_SEED, type Split, stratifiedSplit } from './split.ts';
 export type { ProgressEvent, ProgressListener } from './loop.ts';
 export { DEFAULT_LIMITS, type FoldLimits } from './fold.ts';
 export { predictReference } from './predict.ts';
+export type { InputWeighting } from './input-weights.ts';
 export { TERNARY_CANDIDATES, type TernaryConfig, type TernarySchedule } from './qat.ts';

@@ -91,7 +91,7 @@ describe('training lab, without WebGPU', () => {
     expect(text).toMatch(/Not WebGPU: .*(no adapter|no WebGPU)/);
   });
 
-  it("takes a default model's teacher from its spec, and none for a file whose spec sets none", async () => {
+  it("takes a default model's teacher from its spec, and no teacher or input weights for a file whose spec sets none", async () => {
     const { page } = app;
     await loadCsv(page, LIVER);
     await expect(field(page, 'TernaryNet learns from').inputValue()).resolves.toBe('0.9');
@@ -101,6 +101,13 @@ describe('training lab, without WebGPU', () => {
     await loadCsv(page, FRAMINGHAM);
     await expect(field(page, 'TernaryNet learns from').inputValue()).resolves.toBe('0');
     await expect(page.getByTestId('distill-note').innerText()).resolves.not.toContain('models/specs/');
+    // Framingham's spec weights no features either: each counts alike, and the hint says what weighting would do.
+    await expect(field(page, 'Features in each TernaryNet unit').inputValue()).resolves.toBe('');
+    const weights = await page.getByTestId('input-weights-note').innerText();
+    expect(weights).not.toContain('models/specs/');
+    expect(weights).toContain('weights −1, 0 or 1');
+    await field(page, 'Features in each TernaryNet unit').selectOption({ label: 'Weighted by a logistic regression (exponent 0.25, at least 0.5)' });
+    await expect(field(page, 'Features in each TernaryNet unit').inputValue()).resolves.toBe('0.25,0.5');
   });
 
   it('trains the Framingham file on wasm, with held-out results, matrices and the encryption preview', async () => {

@@ -7,7 +7,7 @@
  */
 import { confusionMatrix, type ConfusionMatrix } from '../../src/core/metrics.ts';
 import type { TernaryModel } from '../../src/core/model/format.ts';
-import { TERNARY_CANDIDATES, trainModel, type ModelMetrics, type ProgressEvent, type TrainResult } from '../../src/train/index.ts';
+import { TERNARY_CANDIDATES, trainModel, type InputWeighting, type ModelMetrics, type ProgressEvent, type TrainResult } from '../../src/train/index.ts';
 import { startBackend, type BackendChoice, type BackendPreference } from './backend.ts';
 import { inLineReason, trainBaselinesBeside, type BaselinesBeside, type BaselinesPlace } from './beside.ts';
 import { aboutInfo, type ModelAbout } from './about.ts';
@@ -30,6 +30,8 @@ export interface LabSettings {
   inputBits?: number;
   /** The logistic teacher's weight in the TernaryNet's training targets (src/train/teacher.ts); undefined or 0: the labels alone. */
   distill?: number;
+  /** Per-feature input weights from the logistic teacher (src/train/input-weights.ts); undefined: every feature alike. */
+  inputWeights?: InputWeighting;
   /** Where the float baselines train (beside.ts); the result is the same, only the time differs. */
   baselines?: BaselinesPlace;
 }
@@ -129,6 +131,7 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
         ...run,
         ternaryCandidates: settings.search === 'quick' ? TERNARY_CANDIDATES.slice(0, 1) : undefined,
         ...(settings.distill ? { distill: settings.distill } : {}),
+        ...(settings.inputWeights ? { inputWeights: settings.inputWeights } : {}),
         info: { dataset: request.name, label: request.label, missingAsZero: [], trainedIn: `browser, tfjs ${chosen.name}`, ...aboutInfo(request.about) },
         onProgress: report,
       },

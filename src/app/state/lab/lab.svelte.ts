@@ -76,6 +76,7 @@ export class TrainingLab {
     this.known = knownDataset(loaded.name, this.data.label);
     this.settings.inputBits = this.known?.inputBits;
     this.settings.distill = this.known?.distill;
+    this.settings.inputWeights = this.known?.inputWeights;
   }
 
   /** Trains with the chosen columns and settings; then compiles the encryption preview. */
@@ -93,7 +94,7 @@ export class TrainingLab {
       edits: this.data.features.flatMap((name) => (this.edits[name] ? [$state.snapshot(this.edits[name]) as FeatureEdit] : [])),
       naming: { ...this.naming, classes: [...this.naming.classes] },
       about: $state.snapshot(this.about) as ModelAbout,
-      settings: { ...this.settings },
+      settings: $state.snapshot(this.settings) as LabSettings,
       backend: this.backendPreference,
     });
     if (outcome) await this.preview.compile(outcome.model);
