@@ -106,6 +106,7 @@ describe('training lab, without WebGPU', () => {
     const weights = await page.getByTestId('input-weights-note').innerText();
     expect(weights).not.toContain('models/specs/');
     expect(weights).toContain('weights −1, 0 or 1');
+    expect(weights).toContain('no default model uses it');
     await field(page, 'Features in each TernaryNet unit').selectOption({ label: 'Weighted by a logistic regression (exponent 0.25, at least 0.5)' });
     await expect(field(page, 'Features in each TernaryNet unit').inputValue()).resolves.toBe('0.25,0.5');
   });
