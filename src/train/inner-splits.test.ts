@@ -1,26 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { balancedLogLoss } from '../core/metrics.ts';
-import type { FeatureSpec, InputQuantization } from '../core/model/format.ts';
+import type { InputQuantization } from '../core/model/format.ts';
 import { type QuantizedRecord, quantizeRecord, referenceScore } from '../core/model/reference.ts';
 import { DEFAULT_LIMITS } from './fold.ts';
-import { TERNARY_CANDIDATES, type TrainOptions, trainModel } from './index.ts';
+import { TERNARY_CANDIDATES, trainModel } from './index.ts';
 import { prepareRun } from './parts.ts';
 import { predictReference } from './predict.ts';
 import { type TernaryConfig, type TernaryRuns, trainTernary } from './qat.ts';
-import { seededRandom } from './random.ts';
+import { TINY_OPTIONS, syntheticData } from './synthetic.ts';
 
 /** A small nonlinear problem: the label depends on a + b² − c, with noise. */
-function syntheticData(n: number) {
-  const random = seededRandom(17);
-  const X = Array.from({ length: n }, () => [random() * 4 - 2, random() * 4 - 2, random() * 4 - 2]);
-  const y = X.map(([a, b, c]) => (a! + b! * b! - c! + (random() - 0.5) > 1 ? 1 : 0));
-  const featureSpecs: FeatureSpec[] = ['a', 'b', 'c'].map((name) => ({ name, label: name.toUpperCase(), unit: '', min: -2, max: 2, kind: 'number' as const }));
-  return { X, y, featureSpecs };
-}
-
-const data = syntheticData(200);
-const options: TrainOptions = { id: 'tiny', title: 'Tiny', description: 'A synthetic test model.', classes: ['no', 'yes'], hidden: 4, epochs: 8, ternaryCandidates: TERNARY_CANDIDATES.slice(0, 2) };
+const data = syntheticData(200, { seed: 17, label: ([a, b, c], noise) => a! + b! * b! - c! + noise > 1 });
+const options = TINY_OPTIONS;
 
 /** The TernaryNet stage alone on the data's default preparation, with K inner splits. */
 async function ternaryRuns(innerSplits: number, candidates: readonly TernaryConfig[], ensemble = 1): Promise<{ runs: TernaryRuns; input: InputQuantization; rowsOf: (k: number) => { fitRows: number[]; validationRows: number[]; train: number[] } }> {

@@ -1,25 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FeatureSpec } from '../core/model/format.ts';
 import { qMax, quantizeRecord } from '../core/model/reference.ts';
-import { TERNARY_CANDIDATES, type TrainOptions, trainModel } from './index.ts';
+import { trainModel } from './index.ts';
 import { teacherInputWeights, weightsFrom } from './input-weights.ts';
 import { prepareRun } from './parts.ts';
 import { fitInputQuantization, weightedInput } from './preprocess.ts';
-import { seededRandom } from './random.ts';
+import { TINY_OPTIONS, syntheticData } from './synthetic.ts';
 
 /** Labels from a rule in which feature a matters most, b less and c not at all. */
-function syntheticData(n: number) {
-  const random = seededRandom(31);
-  const X = Array.from({ length: n }, () => [random() * 4 - 2, random() * 4 - 2, random() * 4 - 2]);
-  const y = X.map(([a, b]) => (2 * a! - 0.6 * b! + (random() - 0.5) > 0 ? 1 : 0));
-  const featureSpecs: FeatureSpec[] = ['a', 'b', 'c'].map((name) => ({ name, label: name.toUpperCase(), unit: '', min: -2, max: 2, kind: 'number' as const }));
-  return { X, y, featureSpecs };
-}
-
-const data = syntheticData(240);
-const options: TrainOptions = { id: 'tiny', title: 'Tiny', description: 'A synthetic test model.', classes: ['no', 'yes'], hidden: 4, epochs: 8, ternaryCandidates: TERNARY_CANDIDATES.slice(0, 2) };
+const data = syntheticData(240, { seed: 31, label: ([a, b], noise) => 2 * a! - 0.6 * b! + noise > 0 });
+const options = TINY_OPTIONS;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

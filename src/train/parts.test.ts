@@ -1,20 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FeatureSpec } from '../core/model/format.ts';
 import { type ProgressEvent, TERNARY_CANDIDATES, type TrainOptions, trainModel } from './index.ts';
 import { trainBaselines } from './parts.ts';
-import { seededRandom } from './random.ts';
+import { syntheticData } from './synthetic.ts';
 
 /** A small nonlinear problem with missing values, as in train.test.ts. */
-function syntheticData(n: number) {
-  const random = seededRandom(23);
-  const X = Array.from({ length: n }, () => [random() * 4 - 2, random() * 4 - 2, random() < 0.1 ? null : random() * 4 - 2]);
-  const y = X.map(([a, b, c]) => (a! - b! * b! + (c ?? 0) + (random() - 0.5) > -1 ? 1 : 0));
-  const featureSpecs: FeatureSpec[] = ['a', 'b', 'c'].map((name) => ({ name, label: name.toUpperCase(), unit: '', min: -2, max: 2, kind: 'number' as const }));
-  return { X, y, featureSpecs };
-}
-
-const data = syntheticData(180);
+const data = syntheticData(180, { seed: 23, missingC: 0.1, label: ([a, b, c], noise) => a! - b! * b! + (c ?? 0) + noise > -1 });
 const options: TrainOptions = { id: 'parts', title: 'Parts', description: 'A synthetic test model.', classes: ['no', 'yes'], hidden: 3, epochs: 6, seed: 7, inputBits: 5, ternaryCandidates: TERNARY_CANDIDATES.slice(0, 1) };
 
 beforeAll(async () => {

@@ -1,23 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rocAuc } from '../core/metrics.ts';
-import type { FeatureSpec } from '../core/model/format.ts';
-import { TERNARY_CANDIDATES, type TrainOptions, trainModel } from './index.ts';
+import { trainModel } from './index.ts';
 import { prepareRun } from './parts.ts';
-import { seededRandom } from './random.ts';
 import { distilledTargets } from './teacher.ts';
+import { TINY_OPTIONS, syntheticData } from './synthetic.ts';
 
 /** Labels from a noisy linear rule on three features: what a logistic teacher can learn. */
-function syntheticData(n: number) {
-  const random = seededRandom(23);
-  const X = Array.from({ length: n }, () => [random() * 4 - 2, random() * 4 - 2, random() * 4 - 2]);
-  const y = X.map(([a, b, c]) => (1.5 * a! - b! + 0.3 * c! + 1.5 * (random() - 0.5) > 0 ? 1 : 0));
-  const featureSpecs: FeatureSpec[] = ['a', 'b', 'c'].map((name) => ({ name, label: name.toUpperCase(), unit: '', min: -2, max: 2, kind: 'number' as const }));
-  return { X, y, featureSpecs };
-}
-
-const data = syntheticData(240);
-const options: TrainOptions = { id: 'tiny', title: 'Tiny', description: 'A synthetic test model.', classes: ['no', 'yes'], hidden: 4, epochs: 8, ternaryCandidates: TERNARY_CANDIDATES.slice(0, 2) };
+const data = syntheticData(240, { seed: 23, label: ([a, b, c], noise) => 1.5 * a! - b! + 0.3 * c! + 1.5 * noise > 0 });
+const options = TINY_OPTIONS;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

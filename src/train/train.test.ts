@@ -2,31 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scoreClassifier } from '../core/metrics.ts';
 import { parseModel } from '../core/model/format.ts';
-import type { FeatureSpec } from '../core/model/format.ts';
 import { outputBound, quantizeRecord, referenceScore } from '../core/model/reference.ts';
-import { type ProgressEvent, TERNARY_CANDIDATES, type TrainOptions, predictReference, trainModel } from './index.ts';
-import { seededRandom } from './random.ts';
+import { type ProgressEvent, predictReference, trainModel } from './index.ts';
+import { TINY_OPTIONS, syntheticData } from './synthetic.ts';
 
 /** A small nonlinear problem: the label depends on x0 + x1² − x2, with noise and missing values. */
-function syntheticData(n: number) {
-  const random = seededRandom(11);
-  const X = Array.from({ length: n }, () => [random() * 4 - 2, random() * 4 - 2, random() < 0.1 ? null : random() * 4 - 2, random() < 0.5 ? 1 : 0]);
-  const y = X.map(([a, b, c]) => (a! + b! * b! - (c ?? 0) + (random() - 0.5) > 1 ? 1 : 0));
-  const featureSpecs: FeatureSpec[] = ['a', 'b', 'c'].map((name) => ({ name, label: name.toUpperCase(), unit: '', min: -2, max: 2, kind: 'number' as const }));
-  featureSpecs.push({ name: 'flag', label: 'Flag', unit: '', min: 0, max: 1, kind: 'binary' });
-  return { X, y, featureSpecs };
-}
-
-const data = syntheticData(200);
-const options: TrainOptions = {
-  id: 'tiny',
-  title: 'Tiny',
-  description: 'A synthetic test model.',
-  classes: ['no', 'yes'],
-  hidden: 4,
-  epochs: 8,
-  ternaryCandidates: TERNARY_CANDIDATES.slice(0, 2),
-};
+const data = syntheticData(200, { seed: 11, missingC: 0.1, flag: true, label: ([a, b, c], noise) => a! + b! * b! - (c ?? 0) + noise > 1 });
+const options = TINY_OPTIONS;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
