@@ -14,7 +14,7 @@ import { modelsDir, sharedDataDir } from '../src/cli/paths.ts';
 import { parseDatasetSpec } from '../src/core/data/spec.ts';
 import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
 import { TERNARY_CANDIDATES, type TrainOptions } from '../src/train/index.ts';
-import { type RepeatedEvaluation, betterFloat, repeatedTable } from '../src/train/repeated.ts';
+import { betterFloat, repeatedTable, targets } from '../src/train/repeated.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, spread: { type: 'string' }, linear: { type: 'boolean' }, ramp: { type: 'boolean' }, distill: { type: 'string' }, 'input-weights': { type: 'string' }, 'linear-l2': { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
@@ -58,20 +58,6 @@ const out = values.out ?? new URL('./training-results.json', import.meta.url).pa
 
 await tf.setBackend('cpu');
 
-/** The issue's targets for one data set, against the better float baseline. */
-export function targets(e: RepeatedEvaluation): Record<string, { value: number; limit: number; met: boolean }> {
-  const best = betterFloat(e.summary);
-  const t = e.summary.ternary;
-  const b = e.summary[best];
-  const check = (value: number, limit: number, lower = false) => ({ value, limit, met: lower ? value <= limit + 1e-12 : value >= limit - 1e-12 });
-  return {
-    meanBalancedAccuracy: check(t.balancedAccuracy.mean, b.balancedAccuracy.mean - 0.01),
-    worstBalancedAccuracy: check(t.balancedAccuracy.worst, b.balancedAccuracy.mean - 0.04),
-    meanAuc: check(t.auc.mean, b.auc.mean - 0.01),
-    meanBrier: check(t.brier.mean, e.summary.float.brier.mean + 0.01, true),
-  };
-}
-
 const results: Record<string, unknown> = {};
 for (const id of ids) {
   const spec = parseDatasetSpec(JSON.parse(await readFile(resolve(modelsDir, 'specs', `${id}.json`), 'utf8')));
@@ -82,6 +68,6 @@ for (const id of ids) {
   console.log(`\n${id}: ${repeats} stratified 80/20 splits (seeds ${evaluation.seeds[0]}–${evaluation.seeds.at(-1)}), mean ± sd (worst split); ${(seconds / repeats).toFixed(1)} s per split\n`);
   console.log(repeatedTable(evaluation).join('\n'));
   console.log(`targets vs ${betterFloat(evaluation.summary)}: ${Object.entries(met).map(([k, v]) => `${k} ${v.met ? 'met' : 'NOT met'} (${v.value.toFixed(4)} vs ${v.limit.toFixed(4)})`).join('; ')}`);
-  results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ensemble: options.ensemble ?? spec.training?.ensemble ?? 1, innerSplits: options.innerSplits ?? spec.training?.innerSplits ?? 1, ...(values.spread ? { spread: values.spread } : {}), linear: options.linear ?? spec.training?.linear ?? false, ramp: values.ramp ?? false, distill: options.distill ?? spec.training?.distill ?? 0, ...(options.linearL2 ? { linearL2: options.linearL2 } : {}), ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
+  results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ensemble: options.ensemble ?? spec.training?.ensemble ?? 1, innerSplits: options.innerSplits ?? spec.training?.innerSplits ?? 1, ...(values.spread ? { spread: values.spread } : {}), linear: options.linear ?? spec.training?.linear ?? false, ramp: values.ramp ?? false, distill: options.distill ?? spec.training?.distill ?? 0, ...(options.linearL2 ? { linearL2: options.linearL2 } : {}), ...((options.inputWeights ?? spec.training?.inputWeights) ? { inputWeights: options.inputWeights ?? spec.training?.inputWeights } : {}), ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
 }
 await writeFile(out, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, repeats, results }, null, 2) + '\n');

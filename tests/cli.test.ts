@@ -69,6 +69,11 @@ describe('train, plan, eval', () => {
         expect(m.sd).toBeGreaterThanOrEqual(0);
       }
     }
+    // The targets, against the better float baseline by mean balanced accuracy (docs/training.md).
+    const better = repeated.summary.logistic.balancedAccuracy.mean > repeated.summary.float.balancedAccuracy.mean ? 'logistic' : 'float';
+    expect(repeated.better).toBe(better);
+    expect(repeated.targets.worstBalancedAccuracy).toEqual({ value: repeated.summary.ternary.balancedAccuracy.worst, limit: repeated.summary[better].balancedAccuracy.mean - 0.04, met: repeated.summary.ternary.balancedAccuracy.worst >= repeated.summary[better].balancedAccuracy.mean - 0.04 - 1e-12 });
+    expect(repeated.targets.meanBrier.limit).toBeCloseTo(repeated.summary.float.brier.mean + 0.01, 12);
     const saved = JSON.parse(await readFile(out2, 'utf8'));
     expect(saved.features.filter((f: { monotone?: unknown }) => f.monotone).map((f: { name: string }) => f.name)).toEqual(['glucose', 'bmi', 'age']);
     expect(saved.training.monotone.verified.every((v: { margin: number }) => v.margin >= 0)).toBe(true);

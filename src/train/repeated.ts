@@ -99,6 +99,45 @@ export function betterFloat(summary: RepeatedEvaluation['summary']): 'logistic' 
   return summary.logistic.balancedAccuracy.mean > summary.float.balancedAccuracy.mean ? 'logistic' : 'float';
 }
 
+/** One target: the TernaryNet's value, its limit, and whether it meets it. */
+export interface TargetCheck {
+  value: number;
+  limit: number;
+  met: boolean;
+}
+
+/**
+ * The TernaryNet's targets against the better float baseline (docs/training.md): mean balanced
+ * accuracy ≥ its mean − 1 point, worst split ≥ its mean − 4 points, mean AUC ≥ its AUC − 0.01,
+ * and mean Brier score ≤ the float MLP's + 0.01.
+ */
+export function targets(e: Pick<RepeatedEvaluation, 'summary'>): Record<'meanBalancedAccuracy' | 'worstBalancedAccuracy' | 'meanAuc' | 'meanBrier', TargetCheck> {
+  const t = e.summary.ternary;
+  const b = e.summary[betterFloat(e.summary)];
+  const check = (value: number, limit: number, lower = false) => ({ value, limit, met: lower ? value <= limit + 1e-12 : value >= limit - 1e-12 });
+  return {
+    meanBalancedAccuracy: check(t.balancedAccuracy.mean, b.balancedAccuracy.mean - 0.01),
+    worstBalancedAccuracy: check(t.balancedAccuracy.worst, b.balancedAccuracy.mean - 0.04),
+    meanAuc: check(t.auc.mean, b.auc.mean - 0.01),
+    meanBrier: check(t.brier.mean, e.summary.float.brier.mean + 0.01, true),
+  };
+}
+
+/** The targets in a sentence for a report: each value against its limit, met or missed. */
+export function targetsSentence(e: Pick<RepeatedEvaluation, 'summary'>): string {
+  const t = targets(e);
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const parts = [
+    `mean balanced accuracy ${pct(t.meanBalancedAccuracy.value)} against at least ${pct(t.meanBalancedAccuracy.limit)}`,
+    `worst split ${pct(t.worstBalancedAccuracy.value)} against at least ${pct(t.worstBalancedAccuracy.limit)}`,
+    `mean AUC ${t.meanAuc.value.toFixed(3)} against at least ${t.meanAuc.limit.toFixed(4)}`,
+    `mean Brier score ${t.meanBrier.value.toFixed(3)} against at most ${t.meanBrier.limit.toFixed(3)}`,
+  ];
+  const checks = Object.values(t);
+  const missed = checks.filter((c) => !c.met).length;
+  return `${parts.map((p, i) => `${p} (${checks[i]!.met ? 'met' : 'missed'})`).join('; ')}: ${missed ? `${missed} of 4 missed` : 'all four met'}.`;
+}
+
 const pct = (x: number) => (100 * x).toFixed(1);
 
 /** Markdown rows: one per model, mean ± sd (worst) of each metric. */
