@@ -14,7 +14,7 @@ import { modelsDir, sharedDataDir } from '../src/cli/paths.ts';
 import { parseDatasetSpec } from '../src/core/data/spec.ts';
 import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
 import { TERNARY_CANDIDATES, type TrainOptions } from '../src/train/index.ts';
-import { betterFloat, repeatedTable, targets } from '../src/train/repeated.ts';
+import { betterFloatName, repeatedTable, targets, targetsSentence } from '../src/train/repeated.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, spread: { type: 'string' }, linear: { type: 'boolean' }, ramp: { type: 'boolean' }, distill: { type: 'string' }, 'input-weights': { type: 'string' }, 'linear-l2': { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
@@ -67,7 +67,7 @@ for (const id of ids) {
   const met = targets(evaluation);
   console.log(`\n${id}: ${repeats} stratified 80/20 splits (seeds ${evaluation.seeds[0]}–${evaluation.seeds.at(-1)}), mean ± sd (worst split); ${(seconds / repeats).toFixed(1)} s per split\n`);
   console.log(repeatedTable(evaluation).join('\n'));
-  console.log(`targets vs ${betterFloat(evaluation.summary)}: ${Object.entries(met).map(([k, v]) => `${k} ${v.met ? 'met' : 'NOT met'} (${v.value.toFixed(4)} vs ${v.limit.toFixed(4)})`).join('; ')}`);
+  console.log(`TernaryNet against ${betterFloatName(evaluation.summary)}: ${targetsSentence(evaluation)}`);
   results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ensemble: options.ensemble ?? spec.training?.ensemble ?? 1, innerSplits: options.innerSplits ?? spec.training?.innerSplits ?? 1, ...(values.spread ? { spread: values.spread } : {}), linear: options.linear ?? spec.training?.linear ?? false, ramp: values.ramp ?? false, distill: options.distill ?? spec.training?.distill ?? 0, ...(options.linearL2 ? { linearL2: options.linearL2 } : {}), ...((options.inputWeights ?? spec.training?.inputWeights) ? { inputWeights: options.inputWeights ?? spec.training?.inputWeights } : {}), ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
 }
 await writeFile(out, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, repeats, results }, null, 2) + '\n');

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
 import { specTrainingOptions } from '../train/defaults.ts';
 import { type TrainOptions, trainModel } from '../train/index.ts';
-import { type RepeatedEvaluation, betterFloat, repeatedEvaluation, repeatedTable, targets, targetsSentence } from '../train/repeated.ts';
+import { type RepeatedEvaluation, betterFloat, betterFloatName, repeatedEvaluation, repeatedTable, targets, targetsSentence } from '../train/repeated.ts';
 import { CliError, readCsvFile, table, writeJsonFile } from './io.ts';
 
 export interface TrainCliOptions {
@@ -78,7 +78,7 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
   if (repeated) {
     console.log(`${repeated.seeds.length} stratified 80/20 splits (seeds ${repeated.seeds[0]}–${repeated.seeds.at(-1)}): mean ± sd (worst split); Brier score on the risk shown (prior-corrected)`);
     console.log(repeatedTable(repeated).join('\n'));
-    console.log(`TernaryNet against the better float baseline (${betterFloat(repeated.summary) === 'logistic' ? 'logistic regression' : 'the MLP'}): ${targetsSentence(repeated)}`);
+    console.log(`TernaryNet against the better float baseline (${betterFloatName(repeated.summary)}): ${targetsSentence(repeated)}`);
     console.log('');
   }
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

@@ -10,7 +10,7 @@ import type { Scores } from '../core/metrics.ts';
 import type { TernaryModel } from '../core/model/format.ts';
 import { type PlainRecord, qMax } from '../core/model/reference.ts';
 import { TERNARY_CANDIDATES, type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
-import { type RepeatedEvaluation, type RepeatedOptions, betterFloat, priorShifted, repeatedEvaluation, repeatedTable, targetsSentence } from './repeated.ts';
+import { type RepeatedEvaluation, type RepeatedOptions, betterFloatName, priorShifted, repeatedEvaluation, repeatedTable, targetsSentence } from './repeated.ts';
 import { calibrationSvg } from './calibration.ts';
 import { stratifiedSplit } from './split.ts';
 
@@ -131,7 +131,7 @@ export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model'
           '',
           `## Repeated splits`,
           '',
-          `The same procedure on ${repeated.seeds.length} stratified 80/20 splits (seeds ${repeated.seeds[0]}–${repeated.seeds.at(-1)}, each with its own validation rows): mean ± standard deviation (worst split). Brier score on the risk shown to people (prior-corrected) for all three models. Better float baseline by balanced accuracy: ${betterFloat(repeated.summary) === 'logistic' ? 'logistic regression' : 'the MLP'}. From \`bench/training.ts\` (\`bench/training-results.json\`).`,
+          `The same procedure on ${repeated.seeds.length} stratified 80/20 splits (seeds ${repeated.seeds[0]}–${repeated.seeds.at(-1)}, each with its own validation rows): mean ± standard deviation (worst split). Brier score on the risk shown to people (prior-corrected) for all three models. Better float baseline by balanced accuracy: ${betterFloatName(repeated.summary)}. From \`bench/training.ts\` (\`bench/training-results.json\`).`,
           '',
           ...repeatedTable({ ...repeated, splits: [] }),
           '',
