@@ -32,6 +32,12 @@ export interface Trainable {
   logits(x: tf.Tensor2D): tf.Tensor1D;
   /** Optional regularization added to the loss. Called inside tf.tidy. */
   penalty?(): tf.Scalar;
+  /**
+   * A training step's logits and penalty in one pass, when the two share work (the TernaryNet
+   * ternarizes its weights once for both); the step then calls it instead of logits and penalty.
+   * Called inside tf.tidy.
+   */
+  objective?(x: tf.Tensor2D): { logits: tf.Tensor1D; penalty?: tf.Scalar };
   /** Called before each epoch's batches, with the run's horizon (e.g. to move a ramp on). */
   startEpoch?(epoch: number, horizon: number): void;
 }
@@ -163,8 +169,9 @@ export async function fitBinary(model: Trainable, data: TrainingTensors, options
           const y = tf.gather(data.y, index);
           const w = tf.gather(data.weight, index);
           optimizer.minimize(() => {
-            const loss = weightedLoss(model.logits(x), y, w);
-            return model.penalty ? loss.add(model.penalty()) : loss;
+            const { logits, penalty } = model.objective ? model.objective(x) : { logits: model.logits(x), penalty: model.penalty?.() };
+            const loss = weightedLoss(logits, y, w);
+            return penalty ? loss.add(penalty) : loss;
           }, false, model.variables);
         });
       }

@@ -106,31 +106,32 @@ export function ternaryNet(inputs: number, hidden: number, seed: number, options
   // The ternary share τ of the forward pass's weights: 1, except during a ramp (TernaryOptions.ramp).
   let share = 1;
   const blended = (ternary: tf.Tensor, latent: tf.Tensor) => (share >= 1 ? ternary : ternary.mul(share).add(latent.mul(1 - share)));
-  const hiddenWeights = () => blended(hiddenT(w), w);
-  const outputWeights = () => blended(outputT(v), v);
+  // The forward pass's weights: ternarized (blended during a ramp) once they are quantized.
+  const weights = () => (net.quantized ? { wq: blended(hiddenT(w), w) as tf.Tensor2D, vq: blended(outputT(v), v) as tf.Tensor2D } : { wq: w as tf.Tensor2D, vq: v as tf.Tensor2D });
+  const logitsWith = (x: tf.Tensor2D, { wq, vq }: ReturnType<typeof weights>) => {
+    const z = tf.matMul(x, wq).add(b);
+    const quadratic = tf.square(z).matMul(vq).add(d);
+    return (linear ? quadratic.add(tf.matMul(x, linear)) : quadratic).reshape([-1]) as tf.Tensor1D;
+  };
+  const ridge = linear && options.linearL2 ? () => tf.sum(tf.square(linear)).mul(options.linearL2!) as tf.Scalar : undefined;
+  const penaltyWith = ({ wq, vq }: ReturnType<typeof weights>): tf.Scalar | undefined => {
+    const penalty = monotone ? monotonePenalty(monotone.setup, wq, b, vq, 1 / monotone.inputScale, linear) : undefined;
+    return penalty && ridge ? penalty.add(ridge()) : (penalty ?? ridge?.());
+  };
   const net: TernaryTrainable = {
     ...(options.ramp ? { startEpoch: (epoch: number, horizon: number) => void (share = net.quantized ? Math.min(1, epoch / firstKeptEpoch(horizon)) : 1) } : {}),
     w, b, v, d, options,
     ...(linear ? { linear } : {}),
     quantized: true,
     variables: linear ? [w, b, v, d, linear] : [w, b, v, d],
-    logits: (x) => {
-      const wq = net.quantized ? hiddenWeights() : w;
-      const vq = net.quantized ? outputWeights() : v;
-      const z = tf.matMul(x, wq as tf.Tensor2D).add(b);
-      const quadratic = tf.square(z).matMul(vq as tf.Tensor2D).add(d);
-      return (linear ? quadratic.add(tf.matMul(x, linear)) : quadratic).reshape([-1]) as tf.Tensor1D;
+    logits: (x) => logitsWith(x, weights()),
+    // One ternarization per step for the logits and the penalty (it was most of a step's work).
+    objective: (x) => {
+      const current = weights();
+      const penalty = penaltyWith(current);
+      return { logits: logitsWith(x, current), ...(penalty ? { penalty } : {}) };
     },
   };
-  const ridge = linear && options.linearL2 ? () => tf.sum(tf.square(linear)).mul(options.linearL2!) as tf.Scalar : undefined;
-  if (monotone) {
-    net.penalty = () => {
-      const wq = (net.quantized ? hiddenWeights() : w) as tf.Tensor2D;
-      const vq = net.quantized ? outputWeights() : v;
-      const penalty = monotonePenalty(monotone.setup, wq, b, vq, 1 / monotone.inputScale, linear);
-      return ridge ? penalty.add(ridge()) : penalty;
-    };
-  } else if (ridge) net.penalty = ridge;
   return net;
 }
 
