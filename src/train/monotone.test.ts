@@ -76,6 +76,33 @@ describe('monotone training', () => {
     expect(penalty([-40, 0])).toBeCloseTo((setup.margin + 5) * setup.strength, 4);
   });
 
+  it('penalty and its gradient are the same on the wasm backend (the lab without WebGPU) as on cpu', async () => {
+    // The lab trains on wasm when the browser has no WebGPU: every op the penalty's gradient
+    // needs must exist there (a gather's gradient, a segment sum, does not).
+    const features: FeatureSpec[] = ['a', 'b', 'c'].map((name, i) => ({ name, label: name, unit: '', min: -3, max: 3, kind: 'number' as const, ...(i === 1 ? {} : { monotone: i ? declared : { ...declared, direction: 'decreasing' as const } }) }));
+    const setup = monotoneSetup({ features, input: { bits: 3, scale: 1, mean: [0, 0, 0], std: [1, 1, 1], impute: [0, 0, 0] } })!;
+    const gradients = () =>
+      tf.tidy(() => {
+        const W = tf.tensor2d([[1, -1], [0, 1], [-1, 1]]);
+        const b = tf.tensor1d([0.5, -2]);
+        const v = tf.tensor1d([0.7, -0.4]);
+        const linear = tf.tensor2d([[0.3], [0], [-0.2]]);
+        const { value, grads } = tf.valueAndGrads((w: tf.Tensor, bb: tf.Tensor, vv: tf.Tensor, l: tf.Tensor) => monotonePenalty(setup, w as tf.Tensor2D, bb, vv, 0.5, l))([W, b, v, linear]);
+        return [value.arraySync() as number, ...grads.map((g) => g.arraySync() as number[] | number[][])] as const;
+      });
+    const onCpu = gradients();
+    expect(onCpu[0]).toBeGreaterThan(0);
+    await import('@tensorflow/tfjs-backend-wasm');
+    await tf.setBackend('wasm');
+    try {
+      const onWasm = gradients();
+      expect(onWasm[0]).toBeCloseTo(onCpu[0], 5);
+      onWasm.slice(1).forEach((g, i) => expect((g as number[]).flat()).toEqual((onCpu[i + 1] as number[]).flat().map((x) => expect.closeTo(x, 5))));
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+
   it('trains a model that keeps a declared constraint the data contradicts (a U-shaped risk)', async () => {
     const random = seededRandom(5);
     const X = Array.from({ length: 240 }, () => [random() * 4 - 2, random() * 4 - 2]);

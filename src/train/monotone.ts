@@ -66,12 +66,14 @@ export function monotoneSetup(model: Pick<ModelBody, 'features' | 'input'>, opti
 export function monotonePenalty(setup: MonotoneSetup, W: tf.Tensor2D, b: tf.Tensor, v: tf.Tensor, step: number, linear?: tf.Tensor): tf.Scalar {
   const { constraints } = setup;
   const K = constraints.length;
-  const index = tf.tensor1d(constraints.map((c) => c.index), 'int32');
+  // Row c picks feature k_c: a one-hot product rather than a gather, whose gradient (a segment
+  // sum) the wasm backend lacks; products with 0 and 1 are exact, so the values are the same.
+  const pick = tf.tensor2d(constraints.map(({ index: k }) => Array.from({ length: W.shape[0] }, (_, i) => (i === k ? 1 : 0))), [K, W.shape[0]]);
   const signedStep = tf.tensor2d(constraints.map((c) => [step * c.sign]), [K, 1]);
-  const colK = tf.gather(W, index); // [K, H]: row c is feature k_c's weight in every unit
+  const colK = tf.matMul(pick, W); // [K, H]: row c is feature k_c's weight in every unit
   const g = colK.mul(v.reshape([1, -1])).mul(signedStep); // [K, H]: per unit, signed
   const quadratic = g.mul(colK.mul(step).add(b.reshape([1, -1]).mul(2))).sum(1); // [K]
-  const c0 = linear ? quadratic.add(tf.gather(linear.reshape([-1]), index).mul(signedStep.reshape([-1]))) : quadratic;
+  const c0 = linear ? quadratic.add(tf.matMul(pick, linear.reshape([-1, 1])).mul(signedStep).reshape([-1])) : quadratic;
   const c = tf.matMul(g.mul(2), W, false, true); // [K, d]: the change's slope in each input
   const lo = tf.tensor2d([setup.lo.map((q) => q * step)], [1, setup.lo.length]);
   // Input k itself can rise by a step only from below its top.
