@@ -60,7 +60,7 @@ export function monotoneSetup(model: Pick<ModelBody, 'features' | 'input'>, opti
  *
  * All constraints at once, as [K, ·] tensors: the penalty runs at every training step, and a
  * loop over constraints made it most of the TernaryNet's training time (Framingham's seven
- * constraints: 112 of 136 s per model on the cpu backend), each constraint's ops dispatched
+ * constraints: 112 of 123 s per model on the cpu backend), each constraint's ops dispatched
  * and differentiated one by one.
  */
 export function monotonePenalty(setup: MonotoneSetup, W: tf.Tensor2D, b: tf.Tensor, v: tf.Tensor, step: number, linear?: tf.Tensor): tf.Scalar {
