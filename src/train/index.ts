@@ -20,7 +20,7 @@ import { DEFAULT_LIMITS, type FoldLimits } from './fold.ts';
 import { type BaselineHeldOut, type RunOptions, type TrainingData, baselinesOn, prepareRun } from './parts.ts';
 import { predictReference } from './predict.ts';
 import type { Split } from './split.ts';
-import { type TernaryConfig, type TernarySchedule, trainTernary } from './qat.ts';
+import { TERNARY_CANDIDATES, type TernaryConfig, type TernarySchedule, trainTernary } from './qat.ts';
 import { assertMonotone } from '../core/model/monotone.ts';
 import { monotoneSetup } from './monotone.ts';
 import { type InputWeighting, teacherInputWeights } from './input-weights.ts';
@@ -35,6 +35,8 @@ export interface TrainOptions extends RunOptions {
   classes: [string, string];
   /** TernaryNet configurations to choose from on the validation rows (default TERNARY_CANDIDATES). */
   ternaryCandidates?: TernaryConfig[];
+  /** TernaryNet runs trained and compared: the first `runs` of TERNARY_CANDIDATES (default all 8; 4: each configuration once). Ignored with ternaryCandidates. */
+  runs?: number;
   /** TernaryNet runs summed into the model, the best by validation loss (default 1; qat.ts). */
   ensemble?: number;
   /** Inner 80/20 splits of the training rows the runs are spread over; the model sums each split's best (default 1; qat.ts). */
@@ -67,6 +69,8 @@ export interface TrainingRecord {
   amplification: number;
   ternaryConfig: TernaryConfig;
   ternarySchedule: TernarySchedule;
+  /** TernaryNet runs compared, when a spec or option set fewer than TERNARY_CANDIDATES (the first `runs` of them). */
+  runs?: number;
   /** With an ensemble: each summed run's configuration, best first (ternaryConfig is the first's). */
   ensemble?: TernaryConfig[];
   /** Inner splits the runs were spread over, when more than one (each gave its best runs to the sum). */
@@ -129,7 +133,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
     const { input } = prepared;
 
     const monotone = monotoneSetup({ features: data.featureSpecs, input });
-    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear, linearL2: options.linearL2, innerSplits: options.innerSplits, distill: options.distill }, options.ternaryCandidates);
+    const folded = await trainTernary({ prepared, X: data.X, y: data.y, hidden, seed, limits, loop, finetuneEpochs: DEFAULTS.finetuneEpochs, features: data.featureSpecs, monotone, ensemble: options.ensemble, linear: options.linear, linearL2: options.linearL2, innerSplits: options.innerSplits, distill: options.distill }, options.ternaryCandidates ?? (options.runs ? TERNARY_CANDIDATES.slice(0, options.runs) : undefined));
 
     const body: ModelBody = {
       format: MODEL_FORMAT,
@@ -162,6 +166,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
       amplification: folded.amplification,
       ternaryConfig: folded.config,
       ternarySchedule: folded.schedule,
+      ...(options.runs && !options.ternaryCandidates ? { runs: folded.runs.length } : {}),
       ...(folded.members.length > 1 ? { ensemble: folded.members.map((m) => m.config) } : {}),
       ...(folded.innerSplits > 1 ? { innerSplits: folded.innerSplits } : {}),
       ...(options.distill ? { distill: { teacher: 'logistic regression', weight: options.distill } } : {}),

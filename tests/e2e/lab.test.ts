@@ -5,8 +5,8 @@
  * results, confusion matrices and the encryption preview, downloads the model file and
  * publishes it, after which the patient and clinic screens offer it and its encrypted
  * prediction equals the plaintext reference of the downloaded file. Training is cancelled
- * mid-run; the lab and the command-line `train` give the same model from the same data,
- * settings and seed. With --enable-unsafe-webgpu, a tiny model trains on the WebGPU backend.
+ * mid-run; for a default model's data set the lab trains as `cipherclinic train --spec` does,
+ * and the two give the same model from the same data, settings and seed. With --enable-unsafe-webgpu, a tiny model trains on the WebGPU backend.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -127,13 +127,16 @@ describe('training lab, without WebGPU', () => {
     // The Framingham spec's measured setting: 5-bit inputs, said with the spec's reason.
     await expect(field(page, 'Input bits').inputValue()).resolves.toBe('5');
     await expect(page.getByTestId('input-bits-note').innerText()).resolves.toContain('models/specs/framingham-chd.json');
-    // The default model's seven monotone constraints, each with its spec's reason and source, as a
-    // builder would declare them: the lab trains (and is timed on) what the default trains with.
+    // The file is the default model's data set: the lab proposes its spec's features, and its seven
+    // directions of risk with their reasons and sources, so it trains (and is timed on) what the default trains with.
+    await expect(page.getByTestId('known-features').innerText()).resolves.toContain('models/specs/framingham-chd.json');
+    await expect(page.getByTestId('feature-specs').locator('tr[data-feature]').count()).resolves.toBe(14); // education, which the spec leaves out, is not chosen
     for (const f of FRAMINGHAM_CONSTRAINED) {
-      await page.getByLabel(`${f.name} direction of the risk`).selectOption(f.monotone.direction);
-      await page.getByLabel(`${f.name} reason`).fill(f.monotone.reason);
-      await page.getByLabel(`${f.name} source`).fill(f.monotone.source);
+      await expect(page.getByLabel(`${f.name} direction of the risk`).inputValue()).resolves.toBe(f.monotone.direction);
+      await expect(page.getByLabel(`${f.name} reason`).inputValue()).resolves.toBe(f.monotone.reason);
+      await expect(page.getByLabel(`${f.name} source`).inputValue()).resolves.toBe(f.monotone.source);
     }
+    await expect(page.getByLabel('systolic_bp label').inputValue()).resolves.toBe('Systolic blood pressure');
     // With the default place of the float baselines: beside the TernaryNet with 4 cores or more.
     const beside = availableParallelism() >= 4;
     const wall = await trainAndWait(page, 240_000, async () => {
@@ -236,7 +239,11 @@ describe('training lab, without WebGPU', () => {
     await loadCsv(page, PIMA);
     // The float baselines in a second worker whatever the cores: cancelling stops both workers, and the model is the CLI's.
     await field(page, 'Float baselines').selectOption('beside');
-    // The lab's defaults are the command line's: 60 epochs, 8 hidden units, seed 42, trainModel's batch size.
+    // The file is the Pima default's data set: the lab trains as `cipherclinic train --spec` does (its
+    // features and directions, its unmeasured zeros, the sum of the best 2 runs), with the command
+    // line's defaults otherwise (60 epochs, 8 hidden units, seed 42, trainModel's batch size).
+    await expect(field(page, 'TernaryNet runs in the model').inputValue()).resolves.toBe('2');
+    await expect(page.getByTestId('known-features').innerText()).resolves.toContain('a 0 in glucose, blood_pressure, skin_thickness, insulin, bmi read as not measured');
     await page.getByTestId('train').click();
     await page.locator('[data-testid=training] li[data-phase=logistic] progress').waitFor({ timeout: 30_000 });
     const t0 = performance.now();
@@ -248,7 +255,7 @@ describe('training lab, without WebGPU', () => {
     const cliOut = resolve(workDir, 'pima-cli.json');
     const cli = (async () => {
       const t = performance.now();
-      const { stdout } = await run(process.execPath, [resolve(repoRoot, 'bin/cipherclinic.mjs'), 'train', PIMA, '--out', cliOut, '--label', 'label', '--seed', '42', '--hidden', '8', '--json'], { cwd: repoRoot, maxBuffer: 1 << 20 });
+      const { stdout } = await run(process.execPath, [resolve(repoRoot, 'bin/cipherclinic.mjs'), 'train', PIMA, '--out', cliOut, '--spec', resolve(repoRoot, 'models/specs/pima-diabetes.json'), '--seed', '42', '--hidden', '8', '--json'], { cwd: repoRoot, maxBuffer: 1 << 20 });
       timings.pimaCli = performance.now() - t;
       return JSON.parse(stdout) as { ternary: { accuracy: number } };
     })();
@@ -266,11 +273,14 @@ describe('training lab, without WebGPU', () => {
     const sameWeights = JSON.stringify([lab.input, lab.hidden, lab.output.weights]) === JSON.stringify([fromCli.input, fromCli.hidden, fromCli.output.weights]);
     const decodingGap = Math.max(Math.abs(lab.output.scale - fromCli.output.scale) / Math.abs(fromCli.output.scale), Math.abs(lab.output.bias - fromCli.output.bias));
     console.log(
-      `Pima, CLI (tfjs cpu) vs lab (tfjs wasm), default settings (batch ${lab.training?.batchSize}), seed 42: ${sameWeights ? `identical quantized weights and input quantization, decoding within ${decodingGap.toExponential(1)}` : 'different weights'}; ` +
+      `Pima, CLI --spec (tfjs cpu) vs lab (tfjs wasm), the spec's settings (sum of ${(lab.training?.ensemble as unknown[] | undefined)?.length ?? 1} runs, batch ${lab.training?.batchSize}), seed 42: ${sameWeights ? `identical quantized weights and input quantization, decoding within ${decodingGap.toExponential(1)}` : 'different weights'}; ` +
         `ternary held-out accuracy CLI ${(100 * cliResult.ternary.accuracy).toFixed(2)}%, lab ${(100 * labAccuracy).toFixed(2)}%; CLI ${Math.round(timings.pimaCli)} ms, lab ${Math.round(timings.pimaLab)} ms (run side by side)`,
     );
     expect(lab.training?.batchSize).toBe(fromCli.training?.batchSize);
     expect(lab.features).toEqual(fromCli.features);
+    expect(lab.features.filter((f) => f.monotone).map((f) => f.name)).toEqual(['glucose', 'bmi', 'age']);
+    expect(lab.training?.missingAsZero).toEqual(fromCli.training?.missingAsZero);
+    expect(lab.training?.ensemble).toHaveLength(2);
     expect(lab.training?.testRows).toEqual(fromCli.training?.testRows);
     // The same quantized weights, or, where the backends' arithmetic led elsewhere, the same accuracy within a point.
     if (sameWeights && decodingGap < 1e-9) expect(labAccuracy).toBe(cliResult.ternary.accuracy);

@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { inferFeatureSpecs } from '../../src/core/data/infer.ts';
 import { parseCsv } from '../../src/core/data/csv.ts';
 import { selectFeatures } from '../../src/core/data/select.ts';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { repoRoot, sharedDataDir } from '../../src/cli/paths.ts';
+import { parseDatasetSpec } from '../../src/core/data/spec.ts';
 import { applyEdit, BUILDER_SOURCE, readDataset } from './dataset.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
@@ -34,6 +38,25 @@ describe('readDataset', () => {
     expect(() => readDataset({ name: 'x.csv', bytes: bytes(csv(12)), label: 'label', features: ['age'] })).toThrow(/at least 10 of each/);
     expect(() => readDataset({ name: 'x.csv', bytes: bytes(csv(60)), label: 'label', features: ['label', 'age'] })).toThrow(/cannot also be a feature/);
     expect(() => readDataset({ name: 'x.csv', bytes: bytes(csv(60)), label: 'label', features: [] })).toThrow(/at least one feature/);
+  });
+});
+
+describe("a default model's data set", () => {
+  it("reads like `cipherclinic train --spec`: the spec's features and unmeasured zeros; a direction only as an edit", async () => {
+    const spec = parseDatasetSpec(JSON.parse(await readFile(resolve(repoRoot, 'models/specs/pima-diabetes.json'), 'utf8')));
+    const text = await readFile(resolve(sharedDataDir(), spec.data), 'utf8');
+    const features = spec.features.map((f) => f.name);
+    const edits = spec.features.flatMap((f) => (f.monotone ? [{ name: f.name, monotone: { ...f.monotone } }] : []));
+    const lab = readDataset({ name: spec.data, bytes: bytes(text), label: spec.label, features, edits, known: spec.features, missingAsZero: spec.missingAsZero });
+    const cli = selectFeatures(parseCsv(text, spec.data), { features: spec.features, label: spec.label, missingAsZero: spec.missingAsZero });
+    expect(lab.X).toEqual(cli.X);
+    expect(lab.y).toEqual(cli.y);
+    expect(lab.X.some((r) => r.some((v) => v === null))).toBe(true); // zeros read as not measured
+    expect(lab.featureSpecs).toEqual(spec.features);
+    // A direction the person cleared is gone, though the spec declares it.
+    const cleared = readDataset({ name: spec.data, bytes: bytes(text), label: spec.label, features, edits: edits.filter((e) => e.name !== 'glucose'), known: spec.features });
+    expect(cleared.featureSpecs.find((f) => f.name === 'glucose')!.monotone).toBeUndefined();
+    expect(cleared.featureSpecs.find((f) => f.name === 'glucose')!.description).toBe(spec.features.find((f) => f.name === 'glucose')!.description);
   });
 });
 

@@ -39,6 +39,15 @@ export interface DatasetRequest {
   features: string[];
   /** The builder's edits of the inferred feature specs, by name. */
   edits?: FeatureEdit[];
+  /**
+   * When the file is a default model's data set: its spec's features, the base of each named
+   * feature's spec instead of the one inferred from the data (so the model keeps the spec's
+   * descriptions and codes). Their directions of risk count only as edits: a direction the
+   * person cleared is gone.
+   */
+  known?: FeatureSpec[];
+  /** Columns where a 0 means "not measured" (read as missing, as `cipherclinic train --spec` does). */
+  missingAsZero?: string[];
 }
 
 /** The inferred spec with the builder's edits; a range that is not one is refused in words. */
@@ -80,8 +89,14 @@ export function readDataset(request: DatasetRequest): TrainingData {
   if (features.includes(label)) throw new Error(`the label column "${label}" cannot also be a feature`);
   const text = new TextDecoder('utf-8').decode(request.bytes);
   const table = toNumericTable(keepColumns(readCsv(text, name), [...features, label]));
-  const featureSpecs = inferFeatureSpecs(table, features).map((spec) => applyEdit(spec, request.edits?.find((e) => e.name === spec.name)));
-  const { X, y } = selectFeatures(table, { features, label });
+  const base = inferFeatureSpecs(table, features).map((inferred) => {
+    const known = request.known?.find((k) => k.name === inferred.name);
+    if (!known) return inferred;
+    const { monotone: _declared, ...spec } = known;
+    return spec;
+  });
+  const featureSpecs = base.map((spec) => applyEdit(spec, request.edits?.find((e) => e.name === spec.name)));
+  const { X, y } = selectFeatures(table, { features, label, missingAsZero: request.missingAsZero });
   const positives = y.filter((v) => v === 1).length;
   const fewest = Math.min(positives, y.length - positives);
   if (fewest < MIN_ROWS_PER_CLASS) {

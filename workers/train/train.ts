@@ -7,7 +7,7 @@
  */
 import { confusionMatrix, type ConfusionMatrix } from '../../src/core/metrics.ts';
 import type { TernaryModel } from '../../src/core/model/format.ts';
-import { TERNARY_CANDIDATES, trainModel, type InputWeighting, type ModelMetrics, type ProgressEvent, type TrainResult } from '../../src/train/index.ts';
+import { trainModel, type InputWeighting, type ModelMetrics, type ProgressEvent, type TrainResult } from '../../src/train/index.ts';
 import { startBackend, type BackendChoice, type BackendPreference } from './backend.ts';
 import { inLineReason, trainBaselinesBeside, type BaselinesBeside, type BaselinesPlace } from './beside.ts';
 import { aboutInfo, type ModelAbout } from './about.ts';
@@ -17,6 +17,11 @@ export type { ModelAbout };
 
 export type TrainPhase = ProgressEvent['phase'];
 
+/** The lab's "Ternary settings compared": all eight runs, each of the four configurations once, or the first alone. */
+export type TernarySearch = 'full' | 'once' | 'quick';
+/** trainModel's `runs` for each (the first four of TERNARY_CANDIDATES are each configuration once). */
+const RUNS: Record<TernarySearch, number | undefined> = { full: undefined, once: 4, quick: 1 };
+
 /** What the person chose; every field maps onto a `trainModel` option. */
 export interface LabSettings {
   hidden: number;
@@ -24,14 +29,16 @@ export interface LabSettings {
   /** Rows per step; undefined leaves it to trainModel (the CLI's choice: larger for larger files). */
   batchSize?: number;
   seed: number;
-  /** Ternary configurations compared on validation rows: all of TERNARY_CANDIDATES, or the first. */
-  search: 'full' | 'quick';
+  /** Ternary runs compared on validation rows: all of TERNARY_CANDIDATES, each configuration once (the first four), or the first. */
+  search: TernarySearch;
   /** Signed bits per quantized input; undefined leaves it to trainModel (4). */
   inputBits?: number;
   /** The logistic teacher's weight in the TernaryNet's training targets (src/train/teacher.ts); undefined or 0: the labels alone. */
   distill?: number;
   /** Per-feature input weights from the logistic teacher (src/train/input-weights.ts); undefined: every feature alike. */
   inputWeights?: InputWeighting;
+  /** TernaryNet runs summed into the model, the best by validation loss (src/train/ensemble.ts); undefined: the best run alone. */
+  ensemble?: number;
   /** Where the float baselines train (beside.ts); the result is the same, only the time differs. */
   baselines?: BaselinesPlace;
 }
@@ -129,10 +136,11 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
       {
         ...naming,
         ...run,
-        ternaryCandidates: settings.search === 'quick' ? TERNARY_CANDIDATES.slice(0, 1) : undefined,
+        ...(RUNS[settings.search] ? { runs: RUNS[settings.search] } : {}),
         ...(settings.distill ? { distill: settings.distill } : {}),
         ...(settings.inputWeights ? { inputWeights: settings.inputWeights } : {}),
-        info: { dataset: request.name, label: request.label, missingAsZero: [], trainedIn: `browser, tfjs ${chosen.name}`, ...aboutInfo(request.about) },
+        ...(settings.ensemble && settings.ensemble > 1 ? { ensemble: settings.ensemble } : {}),
+        info: { dataset: request.name, label: request.label, missingAsZero: request.missingAsZero ?? [], trainedIn: `browser, tfjs ${chosen.name}`, ...aboutInfo(request.about) },
         onProgress: report,
       },
       baselinesHeldOut,

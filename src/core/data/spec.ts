@@ -14,6 +14,8 @@ const SpecTrainingSchema = z
   .object({
     /** Signed bits per quantized input (default 4): 5 doubles the input grid and widens the plain modulus by about 2 bits. */
     inputBits: z.union([z.literal(4), z.literal(5)]).optional(),
+    /** TernaryNet runs trained and compared (default 8: each of the four configurations from two initializations; 4: each once, half the training time; 1: the first alone). */
+    runs: z.union([z.literal(1), z.literal(4), z.literal(8)]).optional(),
     /** TernaryNet runs summed into the model, the best by validation loss (default 1: the chosen run alone); each adds its hidden units and output bound. */
     ensemble: z.number().int().min(1).max(8).optional(),
     /** Inner 80/20 splits of the training rows (default 1): the runs are spread over them and the model sums each split's best `ensemble` runs. */

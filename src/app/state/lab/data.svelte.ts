@@ -131,6 +131,12 @@ export class LabData {
     this.#features = this.#columns.filter((c) => chosen.has(c.name) && c.name !== this.#label).map((c) => c.name);
   }
 
+  /** Chooses exactly these feature columns (those the file has as numbers, in the file's order). */
+  chooseFeatures(names: readonly string[]): void {
+    const chosen = new Set(names);
+    this.#features = this.#columns.filter((c) => c.numeric && chosen.has(c.name) && c.name !== this.#label).map((c) => c.name);
+  }
+
   /** A copy of the file's bytes to move to the worker (the original stays for the next run). */
   bytesForWorker(): ArrayBuffer {
     if (!this.#file) throw new Error('no file is loaded');

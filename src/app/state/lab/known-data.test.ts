@@ -10,13 +10,32 @@ const specs = readdirSync(specsDir)
   .map((f) => ({ path: `models/specs/${f}`, spec: parseDatasetSpec(JSON.parse(readFileSync(resolve(specsDir, f), 'utf8'))) }));
 
 describe('the data sets the lab knows', () => {
-  it('are the specs on disk that set training settings, with their input bits, teacher and reasons', () => {
+  it('are the specs on disk, with their features, missing-as-zero columns, training settings and reasons', () => {
     expect(specs.length).toBeGreaterThanOrEqual(4);
     for (const { path, spec } of specs) {
-      const known = knownDataset(spec.data, spec.label);
-      if (!spec.training) expect(known, path).toBeUndefined();
-      else expect(known).toEqual({ spec: path, file: spec.data, label: spec.label, inputBits: spec.training.inputBits, distill: spec.training.distill, why: spec.training.why });
+      expect(knownDataset(spec.data, spec.label), path).toEqual({
+        spec: path,
+        file: spec.data,
+        label: spec.label,
+        features: spec.features,
+        missingAsZero: spec.missingAsZero ?? [],
+        inputBits: spec.training?.inputBits,
+        distill: spec.training?.distill,
+        inputWeights: spec.training?.inputWeights,
+        runs: spec.training?.runs,
+        ensemble: spec.training?.ensemble,
+        why: spec.training?.why ?? '',
+      });
     }
+  });
+
+  it("carry Framingham's seven declared directions with their reasons and sources, and Pima's sum of two runs and unmeasured zeros", () => {
+    const framingham = knownDataset('framingham_chd.csv', 'label')!;
+    expect(framingham.features.filter((f) => f.monotone).map((f) => f.name)).toEqual(['age', 'cigs_per_day', 'prevalent_hypertension', 'diabetes', 'total_cholesterol', 'systolic_bp', 'glucose']);
+    expect(framingham.features.every((f) => !f.monotone || (f.monotone.reason.length > 20 && (f.monotone.source ?? '').length > 20))).toBe(true);
+    const pima = knownDataset('pima_indians_diabetes.csv', 'label')!;
+    expect(pima.ensemble).toBe(2);
+    expect(pima.missingAsZero).toContain('glucose');
   });
 
   it('train Framingham at 5 bits, and only the file with its label column', () => {

@@ -5,8 +5,9 @@
  * leaves this device; what can leave is the trained model file, when the person publishes it.
  */
 import { idFromFileName, labelFromName } from '../../../core/data/infer.ts';
-import type { TernaryModel } from '../../../core/model/format.ts';
+import type { FeatureSpec, TernaryModel } from '../../../core/model/format.ts';
 import { saveFile } from '../../lib/download.ts';
+import { searchForRuns } from '../../lib/training-words.ts';
 import type { HeBridge } from '../../lib/he-bridge.ts';
 import type { BackendPreference, LabSettings, ModelNaming, TrainBridge } from '../../lib/train-bridge.ts';
 import type { FeatureEdit } from '../../../../workers/train/dataset.ts';
@@ -21,10 +22,22 @@ import { TrainingRun } from './run.svelte.ts';
  * The lab's defaults are trainModel's, which are the command line's: with the same file,
  * columns and seed, the lab and `cipherclinic train` make the same model. The batch size is
  * left to trainModel unless the person sets one (it takes larger batches for larger files).
- * The input bits are trainModel's (4) unless the file is a default model's data set whose spec
- * sets them (`knownDataset`).
+ * A default model's data set (`knownDataset`) trains as its spec says instead: its features and
+ * their declared directions (shown as edits the person can change), its missing-as-zero columns
+ * and its measured training settings.
  */
 export const LAB_DEFAULTS: LabSettings = { hidden: 8, epochs: 60, seed: 42, search: 'full' };
+
+/** A spec's feature as the lab's edit of it: its words, unit, range and declared direction, for the person to see and change. */
+function specEdit(f: FeatureSpec): FeatureEdit {
+  return {
+    name: f.name,
+    label: f.label,
+    unit: f.unit,
+    ...(f.kind === 'number' ? { min: f.min, max: f.max } : {}),
+    ...(f.monotone ? { monotone: { direction: f.monotone.direction, reason: f.monotone.reason, ...(f.monotone.source ? { source: f.monotone.source } : {}) } } : {}),
+  };
+}
 
 /** The model file exactly as it is downloaded (and as the command line writes it). */
 export function modelFileText(model: TernaryModel): string {
@@ -72,11 +85,19 @@ export class TrainingLab {
     this.naming = { id, title: labelFromName(id), description: `Trained from ${loaded.name}.`, classes: ['negative', 'positive'] };
     this.edits = {};
     this.about = { outcome: '', who: '', sex: '' };
-    // A default model's data set trains with its spec's measured settings; any other file with trainModel's.
-    this.known = knownDataset(loaded.name, this.data.label);
+    // A default model's data set trains as its spec says (cipherclinic train --spec); any other file with trainModel's settings.
+    const known = knownDataset(loaded.name, this.data.label);
+    const columns = new Set(this.data.columns.filter((c) => c.numeric).map((c) => c.name));
+    this.known = known?.features.every((f) => columns.has(f.name)) ? known : undefined;
     this.settings.inputBits = this.known?.inputBits;
     this.settings.distill = this.known?.distill;
     this.settings.inputWeights = this.known?.inputWeights;
+    this.settings.ensemble = this.known?.ensemble;
+    this.settings.search = searchForRuns(this.known?.runs);
+    if (this.known) {
+      this.data.chooseFeatures(this.known.features.map((f) => f.name));
+      this.edits = Object.fromEntries(this.known.features.map((f) => [f.name, specEdit(f)]));
+    }
   }
 
   /** Trains with the chosen columns and settings; then compiles the encryption preview. */
@@ -92,6 +113,7 @@ export class TrainingLab {
       features: [...this.data.features],
       // Plain objects: the worker receives a structured clone, which reactive proxies are not.
       edits: this.data.features.flatMap((name) => (this.edits[name] ? [$state.snapshot(this.edits[name]) as FeatureEdit] : [])),
+      ...(this.known ? { known: this.known.features, missingAsZero: [...this.known.missingAsZero] } : {}),
       naming: { ...this.naming, classes: [...this.naming.classes] },
       about: $state.snapshot(this.about) as ModelAbout,
       settings: $state.snapshot(this.settings) as LabSettings,
