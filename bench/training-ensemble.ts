@@ -7,7 +7,7 @@
  * baselines are not trained here (bench/training.ts has them for the same splits); `single`
  * reproduces that table's TernaryNet. `--input-bits`, `--hidden`, `--alpha-max`, `--restarts N`, `--per-sign N`
  * (output units of each sign per run; 0: no cap), `--linear` (a linear skip term in every run) and
- * `--linear-l2 S` (its L2 strength) change the runs for an experiment. Writes bench/training-ensemble-<id>.json (or --out).
+ * `--linear-l2 S` (its L2 strength) change the runs for an experiment; `--no-pairs` skips the pair sums. Writes bench/training-ensemble-<id>.json (or --out).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -30,7 +30,7 @@ import { TERNARY_CANDIDATES, type TernaryOutcome, trainTernary } from '../src/tr
 import { subSeed } from '../src/train/random.ts';
 import { priorShifted } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { seeds: { type: 'string' }, out: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, 'alpha-max': { type: 'string' }, 'per-sign': { type: 'string' }, restarts: { type: 'string' }, linear: { type: 'boolean' }, 'linear-l2': { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { seeds: { type: 'string' }, out: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, 'alpha-max': { type: 'string' }, 'per-sign': { type: 'string' }, restarts: { type: 'string' }, linear: { type: 'boolean' }, 'linear-l2': { type: 'string' }, 'no-pairs': { type: 'boolean' } } });
 const id = positionals[0] ?? 'pima-diabetes';
 const seeds = values.seeds?.split(',').map(Number) ?? Array.from({ length: 10 }, (_, i) => i + 1);
 const hidden = Number(values.hidden ?? 8);
@@ -75,13 +75,20 @@ for (const seed of seeds) {
     const variants: Record<string, IntegerLayers> = { single: trained.layers };
     for (const k of [2, 3, 4, 6, 8]) variants[`loss${k}`] = sumNetworks(byLoss.slice(0, k).map((r) => r.layers), refit);
     for (const k of [3, 4, 8]) variants[`loss${k}w`] = sumNetworks(byLoss.slice(0, k).map((r) => r.layers), refit, slopeTimes(byLoss.slice(0, k)));
+    // The first four runs alone (each configuration once, half the epochs): the best, and the sum of the best 2.
+    const firstFour = trained.runs.slice(0, 4).sort((a, b) => a.validationLoss - b.validationLoss);
+    variants.four = firstFour[0]!.layers;
+    variants.four2 = sumNetworks(firstFour.slice(0, 2).map((r) => r.layers), refit);
     for (const k of [1, 2, 4]) variants[`auc${k}`] = k === 1 ? byAuc[0]!.layers : sumNetworks(byAuc.slice(0, k).map((r) => r.layers), refit);
     // The pair of runs whose sum has the least validation loss (or the best validation AUC).
-    const pairs = trained.runs.flatMap((a, i) => trained.runs.slice(i + 1).map((b) => sumNetworks([a.layers, b.layers], refit)));
+    // `--no-pairs`: skip the 28 pair sums (most of a split's scoring time).
+    const pairs = values['no-pairs'] ? [] : trained.runs.flatMap((a, i) => trained.runs.slice(i + 1).map((b) => sumNetworks([a.layers, b.layers], refit)));
     const validationOf = (layers: IntegerLayers) => predictReference({ input, ...layers }, validationRows.map((r) => X[r]!));
     const scored = pairs.map((layers) => { const p = validationOf(layers); return { layers, loss: balancedLogLoss(validationLabels, p), auc: rocAuc(validationLabels, p) }; });
-    variants.pairLoss = scored.reduce((a, b) => (b.loss < a.loss ? b : a)).layers;
-    variants.pairAuc = scored.reduce((a, b) => (b.auc > a.auc ? b : a)).layers;
+    if (scored.length) {
+      variants.pairLoss = scored.reduce((a, b) => (b.loss < a.loss ? b : a)).layers;
+      variants.pairAuc = scored.reduce((a, b) => (b.auc > a.auc ? b : a)).layers;
+    }
     const scores: Record<string, VariantScore> = {};
     for (const [name, layers] of Object.entries(variants)) {
       const model = body(layers);

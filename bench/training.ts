@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--restarts N] [--ensemble N] [--inner-splits K [--spread blocks]] [--linear] [--linear-l2 S] [--ramp] [--distill W] [--input-weights G,F|none] [--out file.json]`: the repeated-split table
+ * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--restarts N] [--ensemble N] [--inner-splits K [--spread blocks]] [--linear] [--linear-l2 S] [--ramp] [--distill W] [--input-weights G,F|none] [--runs N] [--out file.json]`: the repeated-split table
  * of the training procedure for the default data sets (models/specs, shared data): ten
  * stratified 80/20 splits (seeds 1..10) by default, logistic regression, float MLP and
  * TernaryNet side by side, with the issue's targets checked against the better float baseline.
@@ -16,7 +16,7 @@ import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
 import { TERNARY_CANDIDATES, type TrainOptions } from '../src/train/index.ts';
 import { betterFloatName, repeatedTable, targets, targetsSentence } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, spread: { type: 'string' }, linear: { type: 'boolean' }, ramp: { type: 'boolean' }, distill: { type: 'string' }, 'input-weights': { type: 'string' }, 'linear-l2': { type: 'string' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, spread: { type: 'string' }, linear: { type: 'boolean' }, ramp: { type: 'boolean' }, distill: { type: 'string' }, 'input-weights': { type: 'string' }, 'linear-l2': { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
 const seeds = values.seeds?.split(',').map(Number);
 const repeats = seeds?.length ?? Number(values.repeats ?? process.env.BENCH_TRAIN_REPEATS ?? 10);
@@ -40,6 +40,8 @@ const options: Partial<TrainOptions> = {
   ...(values.distill ? { distill: Number(values.distill) } : {}),
   // Per-feature input weights from the logistic teacher, `gamma,floor` (input-weights.ts), whatever the spec says; `none` turns a spec's off.
   ...(values['input-weights'] ? { inputWeights: values['input-weights'] === 'none' ? undefined : (([gamma, floor]) => ({ gamma: gamma!, floor: floor! }))(values['input-weights'].split(',').map(Number)) } : {}),
+  // The first N of TERNARY_CANDIDATES (4: each configuration once), whatever the spec says.
+  ...(values.runs ? { runs: Number(values.runs) } : {}),
   ...(values.restarts ? { ternaryCandidates: Array.from({ length: Number(values.restarts) / 2 }, (_, k) => TERNARY_CANDIDATES.map((c) => ({ ...c, restart: c.restart + 2 * k }))).flat() } : {}),
 };
 // `--ramp`: every candidate meets its ternary weights gradually (gradual ternarization, ternary.ts).
@@ -68,6 +70,6 @@ for (const id of ids) {
   console.log(`\n${id}: ${repeats} stratified 80/20 splits (seeds ${evaluation.seeds[0]}–${evaluation.seeds.at(-1)}), mean ± sd (worst split); ${(seconds / repeats).toFixed(1)} s per split\n`);
   console.log(repeatedTable(evaluation).join('\n'));
   console.log(`TernaryNet against ${betterFloatName(evaluation.summary)}: ${targetsSentence(evaluation)}`);
-  results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ensemble: options.ensemble ?? spec.training?.ensemble ?? 1, innerSplits: options.innerSplits ?? spec.training?.innerSplits ?? 1, ...(values.spread ? { spread: values.spread } : {}), linear: options.linear ?? spec.training?.linear ?? false, ramp: values.ramp ?? false, distill: options.distill ?? spec.training?.distill ?? 0, ...(options.linearL2 ? { linearL2: options.linearL2 } : {}), ...((options.inputWeights ?? spec.training?.inputWeights) ? { inputWeights: options.inputWeights ?? spec.training?.inputWeights } : {}), ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
+  results[id] = { inputBits: options.inputBits ?? spec.training?.inputBits ?? 4, ensemble: options.ensemble ?? spec.training?.ensemble ?? 1, innerSplits: options.innerSplits ?? spec.training?.innerSplits ?? 1, ...(values.spread ? { spread: values.spread } : {}), linear: options.linear ?? spec.training?.linear ?? false, ramp: values.ramp ?? false, distill: options.distill ?? spec.training?.distill ?? 0, runs: options.runs ?? spec.training?.runs ?? TERNARY_CANDIDATES.length, ...(options.linearL2 ? { linearL2: options.linearL2 } : {}), ...((options.inputWeights ?? spec.training?.inputWeights) ? { inputWeights: options.inputWeights ?? spec.training?.inputWeights } : {}), ...evaluation, secondsPerSplit: seconds / repeats, targets: met };
 }
 await writeFile(out, JSON.stringify({ machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, repeats, results }, null, 2) + '\n');
