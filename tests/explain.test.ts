@@ -103,9 +103,9 @@ describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
     const { ciphertexts: a, ...envelopeA } = single;
     const { ciphertexts: b, ...envelopeB } = input;
     expect(envelopeB).toEqual(envelopeA);
-    // zstd-compressed random words: the sizes differ by a few bytes from one encryption to the next.
+    // zstd-compressed random words: the sizes differ by tens of bytes from one encryption to the next (79 once seen).
     expect(b).toHaveLength(a.length);
-    b.forEach((c, i) => expect(Math.abs(c.length - a[i]!.length)).toBeLessThanOrEqual(64));
+    b.forEach((c, i) => expect(Math.abs(c.length - a[i]!.length)).toBeLessThanOrEqual(256));
     expect(Math.max(...a.map((c) => c.length), ...b.map((c) => c.length))).toBeLessThanOrEqual(SINGLE_TARGETS.uploadBytes);
     // Region 0 is today's answer, read the way today's client reads it.
     expect(client.decryptScores(result)).toEqual([scores[0]]);

@@ -1,7 +1,7 @@
 /**
  * The training lab in a real Chromium against the real server: without WebGPU it falls back
- * to WebAssembly and says so, trains the Framingham file (timed: target ≤ 30 s; 5-bit inputs, as
- * its spec sets; the float baselines beside the TernaryNet where there are 4 cores), shows held-out
+ * to WebAssembly and says so, trains the Framingham file (timed: target ≤ 30 s; 5-bit inputs,
+ * four runs and seven directions of risk, as its spec sets; the float baselines beside the TernaryNet where there are 4 cores), shows held-out
  * results, confusion matrices and the encryption preview, downloads the model file and
  * publishes it, after which the patient and clinic screens offer it and its encrypted
  * prediction equals the plaintext reference of the downloaded file. Training is cancelled
@@ -113,6 +113,14 @@ describe('training lab, without WebGPU', () => {
     expect(weights).toContain('no default model uses it');
     await field(page, 'Features in each TernaryNet unit').selectOption({ label: 'Weighted by a logistic regression (exponent 0.25, at least 0.5)' });
     await expect(field(page, 'Features in each TernaryNet unit').inputValue()).resolves.toBe('0.25,0.5');
+    // Another column to predict is no longer the default's data set: its settings go, and come back with the label.
+    await field(page, 'Column to predict (0 or 1)').selectOption('current_smoker');
+    await expect(field(page, 'Input bits').inputValue()).resolves.toBe('4');
+    await expect(field(page, 'Ternary settings compared').inputValue()).resolves.toBe('full');
+    await expect(page.getByTestId('known-features').count()).resolves.toBe(0);
+    await field(page, 'Column to predict (0 or 1)').selectOption('label');
+    await expect(field(page, 'Input bits').inputValue()).resolves.toBe('5');
+    await expect(page.getByTestId('known-features').innerText()).resolves.toContain('models/specs/framingham-chd.json');
   });
 
   it('trains the Framingham file on wasm, with held-out results, matrices and the encryption preview', async () => {
@@ -137,6 +145,13 @@ describe('training lab, without WebGPU', () => {
       await expect(page.getByLabel(`${f.name} source`).inputValue()).resolves.toBe(f.monotone.source);
     }
     await expect(page.getByLabel('systolic_bp label').inputValue()).resolves.toBe('Systolic blood pressure');
+    // Its four runs, each configuration once (the spec's `runs: 4`), said with the spec's reason.
+    await expect(field(page, 'Ternary settings compared').inputValue()).resolves.toBe('once');
+    await expect(page.getByTestId('search-note').innerText()).resolves.toContain('models/specs/framingham-chd.json, which trains 4 TernaryNet runs');
+    // The spec's reasons are said once, with the command that trains the same model.
+    const known = await page.getByTestId('known-settings').innerText();
+    expect(known).toContain('cipherclinic train framingham_chd.csv --spec models/specs/framingham-chd.json');
+    expect(known.split('Four TernaryNet runs, each of the four configurations once')).toHaveLength(2);
     // With the default place of the float baselines: beside the TernaryNet with 4 cores or more.
     const beside = availableParallelism() >= 4;
     const wall = await trainAndWait(page, 240_000, async () => {
@@ -157,7 +172,7 @@ describe('training lab, without WebGPU', () => {
     await expect(page.getByTestId('trained-bits').innerText()).resolves.toBe('5');
     const batch = await page.getByTestId('trained-batch').innerText();
     console.log(
-      `Framingham (4,240 rows, default settings: batch ${batch}, 5-bit inputs, ${FRAMINGHAM_CONSTRAINED.length} monotone constraints) in the lab on wasm: ${(timings.framinghamWasmTrain / 1000).toFixed(1)} s training (TernaryNet part ${(timings.framinghamWasmTernary / 1000).toFixed(1)} s; ` +
+      `Framingham (4,240 rows, its spec's settings: batch ${batch}, 5-bit inputs, 4 TernaryNet runs, ${FRAMINGHAM_CONSTRAINED.length} monotone constraints) in the lab on wasm: ${(timings.framinghamWasmTrain / 1000).toFixed(1)} s training (TernaryNet part ${(timings.framinghamWasmTernary / 1000).toFixed(1)} s; ` +
         `float baselines ${(timings.framinghamWasmBaselines / 1000).toFixed(1)} s ${beside ? 'in a second worker at the same time' : 'before it, in line'}), click → results ${(wall / 1000).toFixed(1)} s (target ≤ 30 s)`,
     );
     // Only a gross regression fails the run on a busy machine; the target is printed.
@@ -173,6 +188,7 @@ describe('training lab, without WebGPU', () => {
     expect(trained.id).toBe('lab-framingham');
     expect(trained.input.bits).toBe(5);
     expect(trained.training?.inputBits).toBe(5);
+    expect(trained.training?.runs).toBe(4);
     // Each declared direction is in the file and proved over the card's whole input box.
     expect(trained.features.filter((f) => f.monotone).map((f) => f.name)).toEqual(FRAMINGHAM_CONSTRAINED.map((f) => f.name));
     expect(verifyMonotone(trained).checks.map((c) => [c.feature, c.holds])).toEqual(FRAMINGHAM_CONSTRAINED.map((f) => [f.name, true]));

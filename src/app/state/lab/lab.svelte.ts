@@ -85,8 +85,24 @@ export class TrainingLab {
     this.naming = { id, title: labelFromName(id), description: `Trained from ${loaded.name}.`, classes: ['negative', 'positive'] };
     this.edits = {};
     this.about = { outcome: '', who: '', sex: '' };
-    // A default model's data set trains as its spec says (cipherclinic train --spec); any other file with trainModel's settings.
-    const known = knownDataset(loaded.name, this.data.label);
+    this.#recognize();
+  }
+
+  /** Changes the column to predict; the file is a default's data set only with the spec's label. */
+  chooseLabel(name: string): void {
+    this.data.setLabel(name);
+    this.#recognize();
+  }
+
+  /**
+   * A default model's data set (same file name and label, every feature of its spec among the
+   * columns) trains as its spec says (cipherclinic train --spec): its features, meanings and
+   * directions are proposed as edits, and its measured settings set. Any other file or label
+   * trains with trainModel's settings; edits the person made stay.
+   */
+  #recognize(): void {
+    const loaded = this.data.file;
+    const known = loaded ? knownDataset(loaded.name, this.data.label) : undefined;
     const columns = new Set(this.data.columns.filter((c) => c.numeric).map((c) => c.name));
     this.known = known?.features.every((f) => columns.has(f.name)) ? known : undefined;
     this.settings.inputBits = this.known?.inputBits;
