@@ -74,8 +74,7 @@ export interface TernaryConfig extends TernaryOptions {
  * 0.738; Pima 73.3 (68.8) %, 0.815, its MLP rising as much); sixteen runs (Pima 72.9 (69.8) %,
  * 0.815; with 5-bit inputs 72.9 (68.8) %, 0.818 against 73.0 (68.8) %, 0.821 with eight);
  * 12 hidden units (Pima 72.8 (69.7) %, 0.818).
- */
-/*
+ *
  * The order matters: the first four are each configuration once, so that a spec's `runs: 4`
  * (the first four) compares every configuration from one initialization. Measured on
  * Framingham, whose validation rows are many (678; Pima has 123), over twenty splits (seeds 1–20,

@@ -12,15 +12,11 @@ import { startBackend, type BackendChoice, type BackendPreference } from './back
 import { inLineReason, trainBaselinesBeside, type BaselinesBeside, type BaselinesPlace } from './beside.ts';
 import { aboutInfo, type ModelAbout } from './about.ts';
 import { readDataset, type DatasetRequest } from './dataset.ts';
+import { RUNS_OF_SEARCH, type TernarySearch } from '../../src/train/search.ts';
 
 export type { ModelAbout };
 
 export type TrainPhase = ProgressEvent['phase'];
-
-/** The lab's "Ternary settings compared": all eight runs, each of the four configurations once, or the first alone. */
-export type TernarySearch = 'full' | 'once' | 'quick';
-/** trainModel's `runs` for each (the first four of TERNARY_CANDIDATES are each configuration once). */
-const RUNS: Record<TernarySearch, number | undefined> = { full: undefined, once: 4, quick: 1 };
 
 /** What the person chose; every field maps onto a `trainModel` option. */
 export interface LabSettings {
@@ -136,7 +132,7 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
       {
         ...naming,
         ...run,
-        ...(RUNS[settings.search] ? { runs: RUNS[settings.search] } : {}),
+        ...(RUNS_OF_SEARCH[settings.search] ? { runs: RUNS_OF_SEARCH[settings.search] } : {}),
         ...(settings.distill ? { distill: settings.distill } : {}),
         ...(settings.inputWeights ? { inputWeights: settings.inputWeights } : {}),
         ...(settings.ensemble && settings.ensemble > 1 ? { ensemble: settings.ensemble } : {}),

@@ -3,7 +3,7 @@
  * qat.ts). The page cannot import those counts (they sit beside TensorFlow.js), so they are
  * written here and checked against src/train by training-words.test.ts.
  */
-import type { TernarySearch } from '../../../workers/train/train.ts';
+import type { TernarySearch } from '../../train/search.ts';
 
 export type { TernarySearch };
 
@@ -13,11 +13,6 @@ export const TERNARY_SETTINGS = 4;
 export const TERNARY_RESTARTS = 2;
 /** TernaryNet runs compared in a full search (src/train/qat.ts TERNARY_CANDIDATES). */
 export const TERNARY_RUNS = TERNARY_SETTINGS * TERNARY_RESTARTS;
-
-/** The search that trains a spec's `runs` (src/core/data/spec.ts allows 1, 4 and 8). */
-export function searchForRuns(runs: number | undefined): TernarySearch {
-  return runs === 1 ? 'quick' : runs === TERNARY_SETTINGS ? 'once' : 'full';
-}
 
 /** What the training curves are and how each model is chosen, for the lab's training panel. */
 export function selectionWords(search: TernarySearch, ensemble = 1): string {

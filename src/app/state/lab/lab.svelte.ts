@@ -7,7 +7,7 @@
 import { idFromFileName, labelFromName } from '../../../core/data/infer.ts';
 import type { FeatureSpec, TernaryModel } from '../../../core/model/format.ts';
 import { saveFile } from '../../lib/download.ts';
-import { searchForRuns } from '../../lib/training-words.ts';
+import { searchForRuns } from '../../../train/search.ts';
 import type { HeBridge } from '../../lib/he-bridge.ts';
 import type { BackendPreference, LabSettings, ModelNaming, TrainBridge } from '../../lib/train-bridge.ts';
 import type { FeatureEdit } from '../../../../workers/train/dataset.ts';
