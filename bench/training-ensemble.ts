@@ -7,7 +7,7 @@
  * baselines are not trained here (bench/training.ts has them for the same splits); `single`
  * reproduces that table's TernaryNet. `--input-bits`, `--hidden`, `--alpha-max`, `--restarts N`, `--per-sign N`
  * (output units of each sign per run; 0: no cap), `--linear` (a linear skip term in every run) and
- * `--linear-l2 S` (its L2 strength) change the runs for an experiment; `--no-pairs` skips the pair sums. Writes bench/training-ensemble-<id>.json (or --out).
+ * `--linear-l2 S` (its L2 strength), `--learning-rate R`, `--epochs E` and `--batches B` (steps per epoch, batches of at least 32 rows) change the runs for an experiment; `--no-pairs` skips the pair sums. Writes bench/training-ensemble-<id>.json (or --out).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -30,7 +30,7 @@ import { TERNARY_CANDIDATES, type TernaryOutcome, trainTernary } from '../src/tr
 import { subSeed } from '../src/train/random.ts';
 import { priorShifted } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { seeds: { type: 'string' }, out: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, 'alpha-max': { type: 'string' }, 'per-sign': { type: 'string' }, restarts: { type: 'string' }, linear: { type: 'boolean' }, 'linear-l2': { type: 'string' }, 'no-pairs': { type: 'boolean' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { seeds: { type: 'string' }, out: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, 'alpha-max': { type: 'string' }, 'per-sign': { type: 'string' }, restarts: { type: 'string' }, linear: { type: 'boolean' }, 'linear-l2': { type: 'string' }, 'no-pairs': { type: 'boolean' }, 'learning-rate': { type: 'string' }, epochs: { type: 'string' }, batches: { type: 'string' } } });
 const id = positionals[0] ?? 'pima-diabetes';
 const seeds = values.seeds?.split(',').map(Number) ?? Array.from({ length: 10 }, (_, i) => i + 1);
 const hidden = Number(values.hidden ?? 8);
@@ -54,7 +54,7 @@ for (const seed of seeds) {
   const prepared = prepareData(X, y, { seed, bits: Number(values['input-bits'] ?? spec.training?.inputBits ?? 4) });
   try {
     const { split, input } = prepared;
-    const loop = { epochs: 60, batchSize: Math.max(32, Math.round(prepared.fitRows.length / 32)), learningRate: 0.01, seed: subSeed(seed, 1) };
+    const loop = { epochs: Number(values.epochs ?? 60), batchSize: Math.max(32, Math.round(prepared.fitRows.length / Number(values.batches ?? 32))), learningRate: Number(values['learning-rate'] ?? 0.01), seed: subSeed(seed, 1) };
     const monotone = monotoneSetup({ features: spec.features, input });
     const trained = await trainTernary({ prepared, X, y, hidden, seed, limits, loop, finetuneEpochs: 20, features: spec.features, monotone, linear: values.linear, ...(values['linear-l2'] ? { linearL2: Number(values['linear-l2']) } : {}) }, candidates);
     const refit = { q: split.train.map((r) => prepared.quantized[r]!), labels: split.train.map((r) => y[r]!) };
