@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--restarts N] [--ensemble N] [--inner-splits K [--spread blocks]] [--linear] [--linear-l2 S] [--ramp] [--distill W] [--input-weights G,F|none] [--runs N] [--out file.json]`: the repeated-split table
+ * `npx tsx bench/training.ts [ids…] [--repeats N | --seeds 3,4] [--input-bits B] [--hidden N] [--epochs N] [--restarts N] [--ensemble N] [--inner-splits K [--spread blocks]] [--linear] [--linear-l2 S] [--ramp] [--distill W] [--input-weights G,F|none] [--runs N] [--spec variant.json] [--out file.json]`: the repeated-split table
  * of the training procedure for the default data sets (models/specs, shared data): ten
  * stratified 80/20 splits (seeds 1..10) by default, logistic regression, float MLP and
  * TernaryNet side by side, with the issue's targets checked against the better float baseline.
@@ -16,7 +16,7 @@ import { DEFAULT_MODEL_IDS, evaluateSpec } from '../src/train/defaults.ts';
 import { TERNARY_CANDIDATES, type TrainOptions } from '../src/train/index.ts';
 import { betterFloatName, repeatedTable, targets, targetsSentence } from '../src/train/repeated.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, spread: { type: 'string' }, linear: { type: 'boolean' }, ramp: { type: 'boolean' }, distill: { type: 'string' }, 'input-weights': { type: 'string' }, 'linear-l2': { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string' }, seeds: { type: 'string' }, 'input-bits': { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, restarts: { type: 'string' }, ensemble: { type: 'string' }, 'inner-splits': { type: 'string' }, spread: { type: 'string' }, linear: { type: 'boolean' }, ramp: { type: 'boolean' }, distill: { type: 'string' }, 'input-weights': { type: 'string' }, 'linear-l2': { type: 'string' }, runs: { type: 'string' }, spec: { type: 'string' }, out: { type: 'string' } } });
 /** `--seeds` runs some of the splits only (e.g. in several processes); the summaries are then of those splits. */
 const seeds = values.seeds?.split(',').map(Number);
 const repeats = seeds?.length ?? Number(values.repeats ?? process.env.BENCH_TRAIN_REPEATS ?? 10);
@@ -62,7 +62,8 @@ await tf.setBackend('cpu');
 
 const results: Record<string, unknown> = {};
 for (const id of ids) {
-  const spec = parseDatasetSpec(JSON.parse(await readFile(resolve(modelsDir, 'specs', `${id}.json`), 'utf8')));
+  // `--spec file.json`: a variant of the data set's spec (e.g. other declared directions) instead of models/specs/<id>.json.
+  const spec = parseDatasetSpec(JSON.parse(await readFile(values.spec ?? resolve(modelsDir, 'specs', `${id}.json`), 'utf8')));
   const csv = await readFile(resolve(sharedDataDir(), spec.data), 'utf8');
   const evaluation = await evaluateSpec(spec, csv, options, { repeats, seeds, onSplit: (done, total, s) => process.stderr.write(`${id}: split ${done}/${total} (seed ${s.seed}) ${s.seconds.toFixed(1)} s, ternary bal ${(100 * s.scores.ternary.balancedAccuracy).toFixed(1)}\n`) });
   const seconds = evaluation.splits.reduce((a, s) => a + s.seconds, 0);
