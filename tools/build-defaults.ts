@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { modelsDir, sharedDataDir } from '../src/cli/paths.ts';
 import * as tf from '@tensorflow/tfjs';
 import { parseDatasetSpec } from '../src/core/data/spec.ts';
-import { DEFAULT_MODEL_IDS, calibrationOf, modelReport, savedModelReport, trainFromSpec } from '../src/train/defaults.ts';
+import { DEFAULT_MODEL_IDS, calibrationOf, savedModelReport, trainFromSpec } from '../src/train/defaults.ts';
 import { parseModel } from '../src/core/model/format.ts';
 import type { RepeatedEvaluation } from '../src/train/repeated.ts';
 
@@ -39,7 +39,7 @@ for (const id of ids) {
   const seconds = (performance.now() - started) / 1000;
   await writeFile(resolve(modelsDir, `${id}.json`), `${JSON.stringify(result.model, null, 2)}\n`);
   await writeFile(resolve(modelsDir, `${id}.calibration.svg`), calibrationOf(result));
-  await writeFile(resolve(modelsDir, `${id}.md`), modelReport(spec, result, { repeated: bench?.results[id], calibrationFile: `${id}.calibration.svg` }));
+  await writeFile(resolve(modelsDir, `${id}.md`), savedModelReport(spec, csv, result.model, { repeated: bench?.results[id], calibrationFile: `${id}.calibration.svg` }));
   const { logistic, float, ternary } = result.metrics;
   const show = (s: typeof logistic) => `acc ${(100 * s.accuracy).toFixed(1)} bal ${(100 * s.balancedAccuracy).toFixed(1)} auc ${s.auc.toFixed(3)}`;
   console.log(`${id}: ${seconds.toFixed(1)} s, bound ${result.model.training?.outputBound}`);

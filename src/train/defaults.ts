@@ -8,7 +8,8 @@ import { selectFeatures } from '../core/data/select.ts';
 import type { DatasetSpec } from '../core/data/spec.ts';
 import type { Scores } from '../core/metrics.ts';
 import type { TernaryModel } from '../core/model/format.ts';
-import { type PlainRecord, qMax } from '../core/model/reference.ts';
+import { type PlainRecord, qMax, quantizeRecord } from '../core/model/reference.ts';
+import { inputBox, stepMargin, sweepCounts } from '../core/model/monotone.ts';
 import { TERNARY_CANDIDATES, type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
 import { type RepeatedEvaluation, type RepeatedOptions, betterFloatName, priorShifted, repeatedEvaluation, repeatedTable, targetsSentence } from './repeated.ts';
 import { calibrationSvg } from './calibration.ts';
@@ -87,8 +88,35 @@ function linearLine(model: TernaryModel): string {
   return `- Linear skip term: y also adds Σ l_i q_i with integer l ∈ [${Math.min(...linear)}, ${Math.max(...linear)}], ${linear.filter((l) => l !== 0).length} of ${linear.length} nonzero, Σ|l_i| = ${l1} (at most ${l1 * Q} of the output bound).`;
 }
 
+/**
+ * The report's table of the features with no declared direction: for each of the data set's
+ * people, how the risk moves as that one value sweeps its range (sweepCounts), and whether the
+ * exact verifier finds a direction over the whole box anyway.
+ */
+function freeFeatureLines(model: TernaryModel, records: readonly PlainRecord[]): string[] {
+  const free = model.features.flatMap((f, k) => (f.monotone ? [] : [k]));
+  if (!free.length || !records.length) return [];
+  const quantized = records.map((r) => quantizeRecord(model, r));
+  const box = inputBox(model);
+  const share = (n: number) => `${((100 * n) / records.length).toFixed(1)} %`;
+  return [
+    '',
+    '## Features without a declared direction',
+    '',
+    `Training leaves these free. For each of the data set's ${records.length} people, the one value is swept over every level the card allows, the rest of the record as it is, through the plaintext integer reference (what the encrypted path computes): the share of people whose risk only rises, only falls, moves both ways or stays flat on the way. *Proved* names a direction the exact verifier finds over the whole input box, for every record the card allows (for a yes/no value it checks every step between the two levels, more than no → yes needs, so it may prove nothing where every person's risk rises).`,
+    '',
+    '| feature | risk only rises | only falls | both ways | flat | proved over the box |',
+    '|---|---|---|---|---|---|',
+    ...free.map((k) => {
+      const c = sweepCounts(model, quantized, k);
+      const proved = stepMargin(model, box, k, 1).margin >= 0 ? 'non-decreasing' : stepMargin(model, box, k, -1).margin >= 0 ? 'non-increasing' : 'not proved';
+      return `| ${model.features[k]!.label} | ${share(c.rises)} | ${share(c.falls)} | ${share(c.both)} | ${share(c.flat)} | ${proved} |`;
+    }),
+  ];
+}
+
 /** A short Markdown report of a trained default model (date-free, so it is reproducible). */
-export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model' | 'metrics' | 'split'>, extra: { repeated?: Pick<RepeatedEvaluation, 'seeds' | 'summary'>; calibrationFile?: string } = {}): string {
+export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model' | 'metrics' | 'split'>, extra: { repeated?: Pick<RepeatedEvaluation, 'seeds' | 'summary'>; calibrationFile?: string; records?: readonly PlainRecord[] } = {}): string {
   const { model, metrics, split } = result;
   const t = model.training as TrainingRecord;
   const H = model.hidden.weights.length;
@@ -126,6 +154,7 @@ export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model'
           ...monotone.map((f) => `| ${f.label} | ${f.monotone!.direction === 'increasing' ? 'non-decreasing' : 'non-increasing'} | ${proof?.verified.find((v) => v.feature === f.name)?.margin ?? '—'} | ${f.monotone!.reason} | ${f.monotone!.source} |`),
         ]
       : []),
+    ...freeFeatureLines(model, extra.records ?? []),
     ...(repeated
       ? [
           '',
@@ -158,11 +187,11 @@ export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model'
  * its split is drawn again from the labels and its seed, and must give the recorded held-out rows.
  */
 export function savedModelReport(spec: DatasetSpec, csvText: string, model: TernaryModel, extra: Parameters<typeof modelReport>[2] = {}): string {
-  const { y } = datasetFromSpec(spec, csvText);
+  const { X, y } = datasetFromSpec(spec, csvText);
   const t = model.training as TrainingRecord;
   const split = stratifiedSplit(y, { seed: t.seed });
   if (split.test.join() !== t.testRows.join()) throw new Error(`${model.id}: the recorded held-out rows are not those of seed ${t.seed} on ${spec.data}; retrain the model`);
   const scores = (s: Record<keyof Scores, number | null>): Scores => ({ accuracy: s.accuracy ?? NaN, balancedAccuracy: s.balancedAccuracy ?? NaN, auc: s.auc ?? NaN });
   const metrics = { logistic: scores(t.metrics.logistic), float: scores(t.metrics.float), ternary: scores(t.metrics.ternary) };
-  return modelReport(spec, { model, metrics, split }, extra);
+  return modelReport(spec, { model, metrics, split }, { records: X, ...extra });
 }

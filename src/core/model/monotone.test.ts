@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ModelBody } from './format.ts';
-import { assertMonotone, inputBox, MonotoneError, verifyMonotone } from './monotone.ts';
+import { assertMonotone, inputBox, MonotoneError, stepMargin, sweepCounts, verifyMonotone } from './monotone.ts';
 import { referenceScore } from './reference.ts';
 
 type Ternary = -1 | 0 | 1;
@@ -158,5 +158,55 @@ describe('verifyMonotone', () => {
       { numRuns: 500, seed: 7 },
     );
     expect(proved).toBeGreaterThan(100); // the property is not vacuous
+  });
+});
+
+describe('sweepCounts', () => {
+  it('tells a rising, a falling, a U-shaped and a flat sweep apart, through the decoding sign', () => {
+    // y = (x0 + 10)² rises in x0; y = x0² falls then rises; x1 has no weight.
+    const rising = net([[1, 0]], [1], [10], [1]);
+    const records = [Int32Array.from([0, 0]), Int32Array.from([3, -2])];
+    expect(sweepCounts(rising, records, 0)).toEqual({ rises: 2, falls: 0, both: 0, flat: 0 });
+    expect(sweepCounts({ ...rising, output: { ...rising.output, scale: -1 } }, records, 0)).toEqual({ rises: 0, falls: 2, both: 0, flat: 0 });
+    expect(sweepCounts(net([[1, 0]], [1], [0], [1]), records, 0)).toEqual({ rises: 0, falls: 0, both: 2, flat: 0 });
+    expect(sweepCounts(rising, records, 1)).toEqual({ rises: 0, falls: 0, both: 0, flat: 2 });
+  });
+
+  it('sweeps a yes/no feature from no to yes only, not through the levels between', () => {
+    // y = x0², x0 a 0/1 value standardized to -1 and +1: the level 0 between is no one's value.
+    const base = net([[1, 0]], [1], [0], [1]);
+    const yesNo = { ...base, features: base.features.map((f, i) => (i === 0 ? { ...f, kind: 'binary' as const, min: 0, max: 1 } : f)), input: { ...base.input, mean: [0.5, 0], std: [0.5, 1] } };
+    expect(sweepCounts(yesNo, [Int32Array.from([1, 0])], 0)).toEqual({ rises: 0, falls: 0, both: 0, flat: 1 });
+    expect(sweepCounts({ ...yesNo, hidden: { ...yesNo.hidden, beta: [1] } }, [Int32Array.from([1, 0])], 0)).toEqual({ rises: 1, falls: 0, both: 0, flat: 0 });
+  });
+
+  it('property: agrees with the exact verifier (never a fall where a rise is proved) and with brute force on each record', () => {
+    const ternary = fc.constantFrom<Ternary>(-1, 0, 1);
+    const case_ = fc.record({
+      weights: fc.array(fc.array(ternary, { minLength: 3, maxLength: 3 }), { minLength: 4, maxLength: 4 }),
+      alpha: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 4, maxLength: 4 }),
+      beta: fc.array(fc.integer({ min: -60, max: 60 }), { minLength: 4, maxLength: 4 }),
+      t: fc.array(ternary, { minLength: 4, maxLength: 4 }),
+      points: fc.array(fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 8 }),
+      k: fc.integer({ min: 0, max: 2 }),
+    });
+    fc.assert(
+      fc.property(case_, ({ weights, alpha, beta, t, points, k }) => {
+        const m = net(weights, alpha, beta, t);
+        const records = points.map((p) => Int32Array.from(p));
+        const counts = sweepCounts(m, records, k);
+        expect(counts.rises + counts.falls + counts.both + counts.flat).toBe(records.length);
+        const box = inputBox(m);
+        if (stepMargin(m, box, k, 1).margin >= 0) expect(counts.falls + counts.both).toBe(0);
+        if (stepMargin(m, box, k, -1).margin >= 0) expect(counts.rises + counts.both).toBe(0);
+        // Brute force for the first record: every step of feature k from the box's low end.
+        const q = Int32Array.from(records[0]!);
+        const ys = Array.from({ length: box.hi[k]! - box.lo[k]! + 1 }, (_, i) => ((q[k] = box.lo[k]! + i), referenceScore(m, q)));
+        const up = ys.some((y, i) => i > 0 && y > ys[i - 1]!);
+        const down = ys.some((y, i) => i > 0 && y < ys[i - 1]!);
+        expect(sweepCounts(m, records.slice(0, 1), k)[up && down ? 'both' : up ? 'rises' : down ? 'falls' : 'flat']).toBe(1);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
   });
 });

@@ -22,15 +22,14 @@
  * For a 0/1 feature the check covers every unit step between q(0) and q(1), which is sufficient.
  */
 import type { FeatureSpec, ModelBody } from './format.ts';
-import { qMax } from './reference.ts';
+import { type QuantizedRecord, qMax, referenceScore } from './reference.ts';
 
 type MonotoneModel = Pick<ModelBody, 'features' | 'input' | 'hidden' | 'output'>;
 
 /** Integer bounds [lo, hi] of each quantized input over the values the card allows. */
 export function inputBox(model: Pick<ModelBody, 'features' | 'input'>): { lo: number[]; hi: number[] } {
-  const Q = qMax(model.input);
-  const { mean, std, scale, impute } = model.input;
-  const q = (i: number, x: number) => Math.max(-Q, Math.min(Q, Math.round(((x - mean[i]!) / std[i]!) * scale)));
+  const { impute } = model.input;
+  const q = (i: number, x: number) => quantizedValue(model, i, x);
   const lo: number[] = [];
   const hi: number[] = [];
   model.features.forEach((f, i) => {
@@ -39,6 +38,13 @@ export function inputBox(model: Pick<ModelBody, 'features' | 'input'>): { lo: nu
     hi.push(Math.max(...values));
   });
   return { lo, hi };
+}
+
+/** Feature i's value x quantized as the client does. */
+function quantizedValue(model: Pick<ModelBody, 'input'>, i: number, x: number): number {
+  const Q = qMax(model.input);
+  const { mean, std, scale } = model.input;
+  return Math.max(-Q, Math.min(Q, Math.round(((x - mean[i]!) / std[i]!) * scale)));
 }
 
 /** The result of checking one declared constraint. */
@@ -160,4 +166,46 @@ export function assertMonotone(model: MonotoneModel & { id?: string }): Monotone
   const report = verifyMonotone(model);
   if (!report.holds) throw new MonotoneError(`model ${model.id ?? ''} breaks its declared monotone constraints: ${describeViolations(model, report).join('; ')}`.replace('model  ', 'model '));
   return report;
+}
+
+/** How the risk moved, over some records, as one feature swept its range (see sweepCounts). */
+export interface SweepCounts {
+  /** Records whose risk only rose (at least once, never fell). */
+  rises: number;
+  /** Records whose risk only fell. */
+  falls: number;
+  /** Records whose risk rose at some steps and fell at others. */
+  both: number;
+  /** Records whose risk did not move. */
+  flat: number;
+}
+
+/**
+ * What a clinician's sweep of one value at a time shows for feature k with no declared
+ * direction: each record's feature k is stepped through every level of the box (the other
+ * values as they are; a yes/no feature only from no to yes, the levels between are no one's)
+ * and the plaintext reference score (what the encrypted path computes) says whether the risk
+ * rose, fell, both or neither. The decoding's sign turns y into risk.
+ */
+export function sweepCounts(model: MonotoneModel, records: readonly QuantizedRecord[], k: number): SweepCounts {
+  const f = model.features[k]!;
+  const box = inputBox(model);
+  const levels = f.kind === 'binary' ? [quantizedValue(model, k, f.min), quantizedValue(model, k, f.max)] : Array.from({ length: box.hi[k]! - box.lo[k]! + 1 }, (_, i) => box.lo[k]! + i);
+  const decode = Math.sign(model.output.scale);
+  const counts: SweepCounts = { rises: 0, falls: 0, both: 0, flat: 0 };
+  for (const record of records) {
+    const q = Int32Array.from(record);
+    let up = false;
+    let down = false;
+    let previous: number | undefined;
+    for (const level of levels) {
+      q[k] = level;
+      const y = referenceScore(model, q) * decode;
+      if (previous !== undefined && y > previous) up = true;
+      if (previous !== undefined && y < previous) down = true;
+      previous = y;
+    }
+    counts[up && down ? 'both' : up ? 'rises' : down ? 'falls' : 'flat']++;
+  }
+  return counts;
 }
