@@ -75,9 +75,11 @@ export function leaksIn(body: Buffer, probeList: readonly [string, Buffer][]): s
 }
 
 /**
- * Runs of at least `min` printable ASCII characters in a body: readable text. In random bytes
- * a 24-character run turns up about once per 25 GB, so in these bodies every run found was put
- * there on purpose; the protocol's only long strings are 64-digit hex hashes.
+ * Runs of at least `min` printable ASCII characters in a body: readable text. In uniform random
+ * bytes a 24-character run turns up about once per 25 GB; the protocol's only long strings are
+ * 64-digit hex hashes. Keys and ciphertexts are SEAL's zstd-compressed serializations, whose
+ * entropy-coded bytes are not uniform: one held "xm191:2;:3fffffffffffN1K" by chance, so callers
+ * hold those blobs to a longer run (withoutBlobs, binaryFields).
  */
 export function printableRuns(body: Uint8Array, min = 24): string[] {
   const runs: string[] = [];
@@ -92,4 +94,22 @@ export function printableRuns(body: Uint8Array, min = 24): string[] {
     }
   }
   return runs;
+}
+
+/** Every byte string among a decoded message's fields (keys and ciphertexts), arrays included. */
+export function binaryFields(message: unknown): Uint8Array[] {
+  if (message instanceof Uint8Array) return [message];
+  if (Array.isArray(message)) return message.flatMap(binaryFields);
+  if (message && typeof message === 'object') return Object.values(message).flatMap(binaryFields);
+  return [];
+}
+
+/** A copy of the body with each blob's bytes zeroed where it occurs: the message's envelope. */
+export function withoutBlobs(body: Uint8Array, blobs: readonly Uint8Array[]): Buffer {
+  const out = Buffer.from(body);
+  for (const blob of blobs) {
+    const at = out.indexOf(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
+    if (at >= 0) out.fill(0, at, at + blob.byteLength);
+  }
+  return out;
 }

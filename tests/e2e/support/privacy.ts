@@ -11,7 +11,7 @@ import { decodeMessage } from '../../../src/core/protocol/codec.ts';
 import { openBackup, type SecretKeyEntry } from '../../../src/core/vault/backup.ts';
 import { exportBackup, nav } from './forms.ts';
 import type { AppSession } from './harness.ts';
-import { batchProbe, leaksIn, printableRuns, probes, type SentRecord } from './leaks.ts';
+import { batchProbe, binaryFields, leaksIn, printableRuns, probes, withoutBlobs, type SentRecord } from './leaks.ts';
 
 /** The records a file's flows entered: the values no request may hold in readable form. */
 export class SentRecords {
@@ -84,10 +84,15 @@ export function whatLeftTheBrowser(app: AppSession, sent: SentRecords, options: 
 
     it('held no readable text beyond the hashes naming model, plan and keys', () => {
       for (const r of posts()) {
-        const runs = printableRuns(r.body);
+        const bytes = new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.byteLength);
+        const blobs = binaryFields(decodeMessage(bytes, new URL(r.url).pathname === '/api/keys' ? 'keys' : 'classify'));
+        const runs = printableRuns(withoutBlobs(bytes, blobs));
         // MessagePack writes a 64-character string as 0xd9 0x40 then the text, and 0x40 is "@".
         expect(runs.filter((t) => !/^@?[0-9a-f]{64}$/.test(t)), `${r.url}: readable text`).toEqual([]);
         expect(runs.length, `${r.url}: the three hashes`).toBeLessThanOrEqual(3);
+        expect(runs.length, `${r.url}: the hashes are read (only the blobs were blanked)`).toBeGreaterThanOrEqual(2);
+        // Inside the compressed keys and ciphertexts (printableRuns says why), no run of 64.
+        for (const blob of blobs) expect(printableRuns(blob, 64), `${r.url}: readable text in a key or ciphertext`).toEqual([]);
       }
     });
 
