@@ -166,7 +166,7 @@ export const EXAMPLES: readonly Example[] = [
   {
     id: 'framingham-chd',
     layout: 'single',
-    cells: ['1', '61', '1', '30', '0', '0', '1', '0', '225', '150', '95', '28.58', '65', ''],
+    cells: ['1', '61', '30', '0', '0', '1', '0', '225', '150', '95', '28.58', '65', ''],
     what: 'a record whose glucose was left empty',
   },
 ];

@@ -1,7 +1,7 @@
 /**
  * The training lab in a real Chromium against the real server: without WebGPU it falls back
  * to WebAssembly and says so, trains the Framingham file (timed: target ≤ 30 s; 5-bit inputs,
- * four runs and seven directions of risk, as its spec sets; the float baselines beside the TernaryNet where there are 4 cores), shows held-out
+ * four runs and nine directions of risk, as its spec sets; the float baselines beside the TernaryNet where there are 4 cores), shows held-out
  * results, confusion matrices and the encryption preview, downloads the model file and
  * publishes it, after which the patient and clinic screens offer it and its encrypted
  * prediction equals the plaintext reference of the downloaded file. Training is cancelled
@@ -135,10 +135,10 @@ describe('training lab, without WebGPU', () => {
     // The Framingham spec's measured setting: 5-bit inputs, said with the spec's reason.
     await expect(field(page, 'Input bits').inputValue()).resolves.toBe('5');
     await expect(page.getByTestId('input-bits-note').innerText()).resolves.toContain('models/specs/framingham-chd.json');
-    // The file is the default model's data set: the lab proposes its spec's features, and its seven
+    // The file is the default model's data set: the lab proposes its spec's features, and its nine
     // directions of risk with their reasons and sources, so it trains (and is timed on) what the default trains with.
     await expect(page.getByTestId('known-features').innerText()).resolves.toContain('models/specs/framingham-chd.json');
-    await expect(page.getByTestId('feature-specs').locator('tr[data-feature]').count()).resolves.toBe(14); // education, which the spec leaves out, is not chosen
+    await expect(page.getByTestId('feature-specs').locator('tr[data-feature]').count()).resolves.toBe(13); // education and current smoker, which the spec leaves out, are not chosen
     for (const f of FRAMINGHAM_CONSTRAINED) {
       await expect(page.getByLabel(`${f.name} direction of the risk`).inputValue()).resolves.toBe(f.monotone.direction);
       await expect(page.getByLabel(`${f.name} reason`).inputValue()).resolves.toBe(f.monotone.reason);
@@ -237,7 +237,7 @@ describe('training lab, without WebGPU', () => {
     await page.getByRole('link', { name: 'Use it on My prediction' }).click();
     await expect(field(page, 'Model').inputValue()).resolves.toBe('lab-framingham');
     // The card needs every feature whose direction is declared (src/app/lib/minimum.ts) before it predicts.
-    const values: Record<string, number> = { age: 58, systolic_bp: 150, cigs_per_day: 10, total_cholesterol: 240, glucose: 90, prevalent_hypertension: 1 };
+    const values: Record<string, number> = { age: 58, systolic_bp: 150, cigs_per_day: 10, total_cholesterol: 240, glucose: 90, prevalent_hypertension: 1, bmi: 27, heart_rate: 72 };
     const record = trained.features.map((f) => values[f.name] ?? (f.kind === 'binary' ? 0 : null));
     await fillForm(page, trained, record);
     await page.getByTestId('predict').click();

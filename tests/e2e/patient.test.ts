@@ -88,7 +88,6 @@ describe('patient', () => {
     await expect(focusedId(page)).resolves.toBe('f-age');
 
     await age.fill('61');
-    await field(page, 'Current smoker').selectOption('1');
     await field(page, 'Cigarettes per day').fill('20');
     const record = framinghamRow(framingham, '1,61,4,1,20,0,0,0,0,195,106,70,26.97,80,77,0');
     const r = await predictAndWait(page);
@@ -221,10 +220,10 @@ describe('patient', () => {
     await page.getByTestId('predict').click();
     const shortfall = page.getByTestId('shortfall');
     await shortfall.waitFor();
-    await expect(shortfall.innerText()).resolves.toContain('It needs at least 7 of its 14 values; none is filled in.');
+    await expect(shortfall.innerText()).resolves.toContain('It needs at least 7 of its 13 values; none is filled in.');
     await expect(focusedId(page)).resolves.toBe('f-age');
-    // Seven values, half of them, but none of the risk factors the model is constrained on.
-    const some: Record<string, number> = { male: 1, current_smoker: 0, bp_meds: 0, prevalent_stroke: 0, diastolic_bp: 80, bmi: 26, heart_rate: 75 };
+    // Every value but the seven risk factors the card needs.
+    const some: Record<string, number> = { male: 1, bp_meds: 0, prevalent_stroke: 0, diastolic_bp: 80, bmi: 26, heart_rate: 75 };
     await fillForm(page, framingham, framingham.features.map((f) => some[f.name] ?? null));
     await page.getByTestId('predict').click();
     await expect(shortfall.innerText()).resolves.toContain('Fill in Age, Cigarettes per day, Hypertension, Diabetes, Total cholesterol, Systolic blood pressure, Glucose: this model does not predict without them.');

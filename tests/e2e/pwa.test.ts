@@ -214,7 +214,7 @@ describe('installable, with everything precached', () => {
 
 describe('offline', () => {
   let fingerprint = '';
-  const first = () => record({ male: 1, age: 52, current_smoker: 1, cigs_per_day: 20, prevalent_hypertension: 0, diabetes: 0, systolic_bp: 138, total_cholesterol: 240, glucose: 85 });
+  const first = () => record({ male: 1, age: 52, cigs_per_day: 20, prevalent_hypertension: 0, diabetes: 0, systolic_bp: 138, total_cholesterol: 240, glucose: 85 });
 
   it('a first prediction online makes keys and a history entry', async () => {
     const { page } = app;

@@ -88,7 +88,7 @@ describe('what people are told', () => {
     // The record the form handed on is in mg/dL, converted once: 5.8 × 38.67 = 224.286; the values are said as typed, then as the model read them.
     await expect(page.getByTestId('print-inputs').textContent()).resolves.toContain('5,8 mmol/L (224.286 mg/dL)');
     await expect(page.getByTestId('print-inputs').textContent()).resolves.toContain('5.5 mmol/L (99.088 mg/dL)');
-    await expect(page.getByTestId('print-inputs').textContent()).resolves.toMatch(/Current smoker\s*yes/);
+    await expect(page.getByTestId('print-inputs').textContent()).resolves.toMatch(/Hypertension\s*yes/);
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 900 });
       await expect(page.getByLabel(`${chol.label} unit`).isVisible()).resolves.toBe(true);
@@ -188,7 +188,7 @@ describe('what people are told', () => {
     expect(units!.inputs).toContain('Total cholesterol = 5,8 mmol/L (224.286 mg/dL)');
     expect(units!.inputs).toContain('Glucose = 5.5 mmol/L (99.088 mg/dL)');
     expect(units!.queued_at).toBe('');
-    expect(units!.inputs).toContain('Current smoker = yes');
+    expect(units!.inputs).toContain('Hypertension = yes');
     expect(batch).toMatchObject({ model_id: 'framingham-chd', model_hash: framingham.hash, source: 'csv', rows: String(clinicRows), risk_of: 'estimated risk of coronary heart disease within ten years' });
     // What it was computed from, and the warning shown with it, stay with the entry.
     await expect(entries.nth(2).getByTestId('history-warning').isVisible()).resolves.toBe(true);

@@ -100,7 +100,7 @@ async function earlierKey(): Promise<SecretKeyEntry> {
 }
 
 describe('after an upgrade of the app and the service', () => {
-  const values: Record<string, number> = { male: 1, age: 58, current_smoker: 1, cigs_per_day: 15, prevalent_hypertension: 1, diabetes: 0, total_cholesterol: 250, systolic_bp: 146, diastolic_bp: 90, glucose: 92 };
+  const values: Record<string, number> = { male: 1, age: 58, cigs_per_day: 15, prevalent_hypertension: 1, diabetes: 0, total_cholesterol: 250, systolic_bp: 146, diastolic_bp: 90, glucose: 92 };
   const record: PlainRecord = framingham.features.map((f) => values[f.name] ?? null);
   const inputs = framingham.features.map((f) => ({ name: f.name, label: f.label, text: values[f.name] === undefined ? '' : String(values[f.name]), unit: f.unit }));
   /** A History entry as the earlier version saved it, under its key pair of the earlier parameters. */

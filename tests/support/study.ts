@@ -25,9 +25,34 @@ export interface TestStudy extends PinnedStudy {
   identities: KeyPair[];
 }
 
-/** Framingham's features and published-norm standardization, as the default model has them. */
+/**
+ * The studies' base: the Framingham default's features and standardization, with the data file's
+ * current-smoker column put back after age. The default leaves it out (cigarettes per day
+ * carries it, models/specs/framingham-chd.json); a consortium's manifest declares its own
+ * features, and these studies keep the fourteen clinical columns docs/federated.md measured,
+ * the column standardized on the default's training rows like the others.
+ */
+function studyBase(): Pick<TernaryModel, 'features' | 'input' | 'classes'> {
+  const model = parseModel(JSON.parse(readFileSync(join(DEFAULT_MODELS_DIR, 'framingham-chd.json'), 'utf8')));
+  if (model.features.some((f) => f.name === 'current_smoker')) return model;
+  const table = readCsv(readFileSync(join(sharedDataDir(), 'framingham_chd.csv'), 'utf8'), 'framingham_chd.csv');
+  const column = table.columns.indexOf('current_smoker');
+  const held = new Set(model.training!.testRows as number[]);
+  const values = table.rows.filter((_, r) => !held.has(r)).map((row) => Number(row[column]));
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+  const at = model.features.findIndex((f) => f.name === 'age') + 1;
+  const insert = <T>(xs: readonly T[], x: T): T[] => [...xs.slice(0, at), x, ...xs.slice(at)];
+  return {
+    classes: model.classes,
+    features: insert(model.features, { name: 'current_smoker', label: 'Current smoker', unit: '', min: 0, max: 1, loinc: '72166-2', kind: 'binary' }),
+    input: { ...model.input, mean: insert(model.input.mean, mean), std: insert(model.input.std, std), impute: insert(model.input.impute, 0) },
+  };
+}
+
+/** A Framingham manifest over N seeded site identities, on studyBase's features and standardization. */
 export function framinghamStudy(options: { id?: string; sites?: number; threshold?: number; rounds?: number; privacy?: StudyManifest['privacy']; stepSeconds?: number; hidden?: number; samplingRate?: number; learningRate?: number; monotone?: boolean }): TestStudy {
-  const base = parseModel(JSON.parse(readFileSync(join(DEFAULT_MODELS_DIR, 'framingham-chd.json'), 'utf8')));
+  const base = studyBase();
   const n = options.sites ?? 5;
   const rng = deriveRng(new Uint8Array(32).fill(7), 'test-study/identities');
   const identities = Array.from({ length: n }, () => generateIdentity(rng));

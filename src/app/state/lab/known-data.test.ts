@@ -24,9 +24,11 @@ describe('the data sets the lab knows', () => {
     }
   });
 
-  it("carry Framingham's seven declared directions with their reasons and sources, and Pima's sum of two runs and unmeasured zeros", () => {
+  it("carry Framingham's nine declared directions with their reasons and sources, and Pima's sum of two runs and unmeasured zeros", () => {
     const framingham = knownDataset('framingham_chd.csv', 'label')!;
-    expect(framingham.features.filter((f) => f.monotone).map((f) => f.name)).toEqual(['age', 'cigs_per_day', 'prevalent_hypertension', 'diabetes', 'total_cholesterol', 'systolic_bp', 'glucose']);
+    expect(framingham.features.filter((f) => f.monotone).map((f) => f.name)).toEqual(['age', 'cigs_per_day', 'prevalent_hypertension', 'diabetes', 'total_cholesterol', 'systolic_bp', 'bmi', 'heart_rate', 'glucose']);
+    // Neither the education nor the current-smoker column is one of its features (the spec says why).
+    expect(framingham.features.map((f) => f.name)).not.toContain('current_smoker');
     expect(framingham.features.every((f) => !f.monotone || (f.monotone.reason.length > 20 && (f.monotone.source ?? '').length > 20))).toBe(true);
     const pima = knownDataset('pima_indians_diabetes.csv', 'label')!;
     expect(pima.ensemble).toBe(2);
