@@ -23,6 +23,19 @@ function net(weights: Ternary[][], alpha: number[], beta: number[], t: Ternary[]
   };
 }
 
+/** Arbitraries of a random small network's parts (ternary weights, α ≤ 7, |β| ≤ beta) and of points of its box [-q, q]. */
+function netParts(o: { inputs: number; units: number; beta: number; q: number; points: [number, number] }) {
+  const ternary = fc.constantFrom<Ternary>(-1, 0, 1);
+  const units = { minLength: o.units, maxLength: o.units };
+  return {
+    weights: fc.array(fc.array(ternary, { minLength: o.inputs, maxLength: o.inputs }), units),
+    alpha: fc.array(fc.integer({ min: 0, max: 7 }), units),
+    beta: fc.array(fc.integer({ min: -o.beta, max: o.beta }), units),
+    t: fc.array(ternary, units),
+    points: fc.array(fc.array(fc.integer({ min: -o.q, max: o.q }), { minLength: o.inputs, maxLength: o.inputs }), { minLength: o.points[0], maxLength: o.points[1] }),
+  };
+}
+
 /** Every point of the integer box, for brute force on small models. */
 function* boxPoints(lo: number[], hi: number[]): Generator<Int32Array> {
   const q = Int32Array.from(lo);
@@ -131,14 +144,7 @@ describe('verifyMonotone', () => {
   });
 
   it('property: when it says monotone, random single steps at random box points never go the wrong way (4-bit inputs)', () => {
-    const ternary = fc.constantFrom<Ternary>(-1, 0, 1);
-    const case_ = fc.record({
-      weights: fc.array(fc.array(ternary, { minLength: 5, maxLength: 5 }), { minLength: 6, maxLength: 6 }),
-      alpha: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 6, maxLength: 6 }),
-      beta: fc.array(fc.integer({ min: -300, max: 300 }), { minLength: 6, maxLength: 6 }),
-      t: fc.array(ternary, { minLength: 6, maxLength: 6 }),
-      points: fc.array(fc.array(fc.integer({ min: -7, max: 7 }), { minLength: 5, maxLength: 5 }), { minLength: 20, maxLength: 20 }),
-    });
+    const case_ = fc.record(netParts({ inputs: 5, units: 6, beta: 300, q: 7, points: [20, 20] }));
     let proved = 0;
     fc.assert(
       fc.property(case_, ({ weights, alpha, beta, t, points }) => {
@@ -181,15 +187,7 @@ describe('sweepCounts', () => {
   });
 
   it('property: agrees with the exact verifier (never a fall where a rise is proved) and with brute force on each record', () => {
-    const ternary = fc.constantFrom<Ternary>(-1, 0, 1);
-    const case_ = fc.record({
-      weights: fc.array(fc.array(ternary, { minLength: 3, maxLength: 3 }), { minLength: 4, maxLength: 4 }),
-      alpha: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 4, maxLength: 4 }),
-      beta: fc.array(fc.integer({ min: -60, max: 60 }), { minLength: 4, maxLength: 4 }),
-      t: fc.array(ternary, { minLength: 4, maxLength: 4 }),
-      points: fc.array(fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 8 }),
-      k: fc.integer({ min: 0, max: 2 }),
-    });
+    const case_ = fc.record({ ...netParts({ inputs: 3, units: 4, beta: 60, q: 3, points: [1, 8] }), k: fc.integer({ min: 0, max: 2 }) });
     fc.assert(
       fc.property(case_, ({ weights, alpha, beta, t, points, k }) => {
         const m = net(weights, alpha, beta, t);
