@@ -9,7 +9,7 @@ import type { DatasetSpec } from '../core/data/spec.ts';
 import type { Scores } from '../core/metrics.ts';
 import type { TernaryModel } from '../core/model/format.ts';
 import { type PlainRecord, qMax, quantizeRecord } from '../core/model/reference.ts';
-import { inputBox, stepMargin, sweepCounts } from '../core/model/monotone.ts';
+import { freeFeatureSweeps } from '../core/model/monotone.ts';
 import { TERNARY_CANDIDATES, type TrainOptions, type TrainResult, type TrainingRecord, trainModel } from './index.ts';
 import { type RepeatedEvaluation, type RepeatedOptions, betterFloatName, priorShifted, repeatedEvaluation, repeatedTable, targetsSentence } from './repeated.ts';
 import { calibrationSvg } from './calibration.ts';
@@ -89,15 +89,12 @@ function linearLine(model: TernaryModel): string {
 }
 
 /**
- * The report's table of the features with no declared direction: for each of the data set's
- * people, how the risk moves as that one value sweeps its range (sweepCounts), and whether the
- * exact verifier finds a direction over the whole box anyway.
+ * The report's table of the features with no declared direction (freeFeatureSweeps), over the
+ * data set's people.
  */
 function freeFeatureLines(model: TernaryModel, records: readonly PlainRecord[]): string[] {
-  const free = model.features.flatMap((f, k) => (f.monotone ? [] : [k]));
-  if (!free.length || !records.length) return [];
-  const quantized = records.map((r) => quantizeRecord(model, r));
-  const box = inputBox(model);
+  const sweeps = records.length ? freeFeatureSweeps(model, records.map((r) => quantizeRecord(model, r))) : [];
+  if (!sweeps.length) return [];
   const share = (n: number) => `${((100 * n) / records.length).toFixed(1)} %`;
   return [
     '',
@@ -107,11 +104,7 @@ function freeFeatureLines(model: TernaryModel, records: readonly PlainRecord[]):
     '',
     '| feature | risk only rises | only falls | both ways | flat | proved over the box |',
     '|---|---|---|---|---|---|',
-    ...free.map((k) => {
-      const c = sweepCounts(model, quantized, k);
-      const proved = stepMargin(model, box, k, 1).margin >= 0 ? 'non-decreasing' : stepMargin(model, box, k, -1).margin >= 0 ? 'non-increasing' : 'not proved';
-      return `| ${model.features[k]!.label} | ${share(c.rises)} | ${share(c.falls)} | ${share(c.both)} | ${share(c.flat)} | ${proved} |`;
-    }),
+    ...sweeps.map(({ label, counts: c, proved }) => `| ${label} | ${share(c.rises)} | ${share(c.falls)} | ${share(c.both)} | ${share(c.flat)} | ${proved === 'increasing' ? 'non-decreasing' : proved === 'decreasing' ? 'non-increasing' : 'not proved'} |`),
   ];
 }
 

@@ -17,6 +17,8 @@ import { rocAuc } from '../../src/core/metrics.ts';
 import { makeModelCard } from '../../src/core/model/card.ts';
 import { parseModel } from '../../src/core/model/format.ts';
 import { verifyMonotone } from '../../src/core/model/monotone.ts';
+import { decodeRisk, quantizeRecord, referenceScore } from '../../src/core/model/reference.ts';
+import { reliabilityBins } from '../../src/app/lib/curves.ts';
 import { predictReference } from '../../src/train/index.ts';
 import { field, sidewaysOverflow } from './support/forms.ts';
 import { screenshot, useAppSession } from './support/harness.ts';
@@ -105,7 +107,11 @@ describe('lab: features described before training, pictures after', () => {
     const auc = rocAuc(rows.map((r) => y[r]!), predictReference(model, rows.map((r) => X[r]!)));
     await expect(page.getByTestId('roc-auc').innerText()).resolves.toContain(`TernaryNet (integers) ${auc.toFixed(3)}`);
     await expect(page.locator('#chart-roc-desc').textContent()).resolves.toContain(`TernaryNet (integers): area under the curve ${auc.toFixed(3)}`);
-    await expect(page.locator('#chart-calibration-desc').textContent()).resolves.toMatch(/TernaryNet \(integers\): risk about \d+%, \d+% had it \(\d+ rows\)/);
+    // Reliability: of the risks people are shown (decodeRisk, prior-shifted), not the class-balanced probabilities.
+    const shown = rows.map((r) => decodeRisk(model.output, referenceScore(model, quantizeRecord(model, X[r]!))));
+    const bins = reliabilityBins(rows.map((r) => y[r]!), shown).filter((b) => b.count > 0);
+    const pct = (x: number) => `${Math.round(100 * x)}%`;
+    await expect(page.locator('#chart-calibration-desc').textContent()).resolves.toContain(`TernaryNet (integers): ${bins.map((b) => `risk about ${pct(b.predicted)}, ${pct(b.observed)} had it (${b.count} rows)`).join(', ')}`);
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 900 });
       await expect(page.getByTestId('roc').isVisible()).resolves.toBe(true);

@@ -22,7 +22,8 @@ import { predictReference } from '../../src/train/index.ts';
 import { selectFeatures } from '../../src/core/data/select.ts';
 import { parseCsv } from '../../src/core/data/csv.ts';
 import { parseDatasetSpec } from '../../src/core/data/spec.ts';
-import { verifyMonotone } from '../../src/core/model/monotone.ts';
+import { freeFeatureSweeps, verifyMonotone } from '../../src/core/model/monotone.ts';
+import { quantizeRecord } from '../../src/core/model/reference.ts';
 import { reference } from './support/data.ts';
 import { field, fillForm, nav, sidewaysOverflow } from './support/forms.ts';
 import { screenshot, useAppSession } from './support/harness.ts';
@@ -202,6 +203,20 @@ describe('training lab, without WebGPU', () => {
     expect(float.tn + float.fp).toBe(labels.filter((l) => l === 0).length);
     const floatRow = page.getByTestId('metrics').locator('tr[data-model=float]');
     expect((float.tp + float.tn) / labels.length).toBeCloseTo(Number(await floatRow.getAttribute('data-accuracy')), 9);
+
+    // How the risk moves along each value left free: the downloaded model's, over every row of the file.
+    const fileRows = selectFeatures(parseCsv(await readFile(FRAMINGHAM, 'utf8'), 'framingham_chd.csv'), { features: trained.features, label: 'label' }).X;
+    const sweeps = freeFeatureSweeps(trained, fileRows.map((r) => quantizeRecord(trained, r)));
+    expect(sweeps.map((s) => s.feature)).toEqual(trained.features.filter((f) => !f.monotone).map((f) => f.name));
+    const free = page.getByTestId('free-features');
+    await expect(free.locator('tr[data-feature]').count()).resolves.toBe(sweeps.length);
+    for (const s of sweeps) {
+      const row = free.locator(`tr[data-feature="${s.feature}"]`);
+      const count = async (a: string) => Number(await row.getAttribute(`data-${a}`));
+      expect({ rises: await count('rises'), falls: await count('falls'), both: await count('both'), flat: await count('flat') }).toEqual(s.counts);
+      await expect(row.getAttribute('data-proved')).resolves.toBe(s.proved ?? '');
+    }
+    await expect(free.innerText()).resolves.toContain(`For each of the file’s ${fileRows.length} rows`);
 
     // The encryption preview: plans compiled in the browser, with sizes and expected latency.
     await page.getByTestId('plan-batch').waitFor({ timeout: 60_000 });

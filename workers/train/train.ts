@@ -7,12 +7,15 @@
  */
 import { confusionMatrix, type ConfusionMatrix } from '../../src/core/metrics.ts';
 import type { TernaryModel } from '../../src/core/model/format.ts';
+import { freeFeatureSweeps, type FreeFeatureSweep } from '../../src/core/model/monotone.ts';
+import { quantizeRecord, type PlainRecord } from '../../src/core/model/reference.ts';
 import { trainModel, type InputWeighting, type ModelMetrics, type ProgressEvent, type TrainResult } from '../../src/train/index.ts';
 import { startBackend, type BackendChoice, type BackendPreference } from './backend.ts';
 import { inLineReason, trainBaselinesBeside, type BaselinesBeside, type BaselinesPlace } from './beside.ts';
 import { aboutInfo, type ModelAbout } from './about.ts';
 import { readDataset, type DatasetRequest } from './dataset.ts';
 import { RUNS_OF_SEARCH, type TernarySearch } from '../../src/train/search.ts';
+import { priorShifted } from '../../src/train/repeated.ts';
 
 export type { ModelAbout };
 
@@ -77,7 +80,12 @@ export interface HeldOut {
   /** From the exported integers through the plaintext reference: exactly what runs encrypted. */
   ternary: ConfusionMatrix;
   float: ConfusionMatrix;
-  /** Each held-out row's label and every model's risk, for the ROC and reliability pictures. */
+  /**
+   * Each held-out row's label and every model's risk as people are shown it: the class-balanced
+   * probability shifted by the training rows' prevalence (core/model/reference.ts decodeRisk),
+   * for the ROC and reliability pictures. Unshifted, a 15 % outcome's reliability curve would
+   * show risks about three times too high.
+   */
   labels: number[];
   risks: { logistic: number[]; float: number[]; ternary: number[] };
 }
@@ -93,6 +101,8 @@ export interface TrainOutcome {
    * the TernaryNet's unless `baselinesInLine` says why they could not (then one after another).
    */
   timings: { totalMs: number; phases: Partial<Record<TrainPhase, number>>; baselinesInLine?: string };
+  /** How the risk moves along each feature with no declared direction, over the file's rows (core/model/monotone.ts). */
+  freeFeatures: { rows: number; sweeps: FreeFeatureSweep[] };
 }
 
 
@@ -148,15 +158,18 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
       ? { ...(await baselines).phases }
       : { logistic: (lastReport.logistic ?? t0) - t0, float: (lastReport.float ?? t0) - (lastReport.logistic ?? t0) };
     if (lastReport.ternary !== undefined) phases.ternary = lastReport.ternary - ternaryFrom;
-    return outcomeOf(chosen, result, { totalMs, phases, ...(inLine ? { baselinesInLine: inLine } : {}) });
+    return outcomeOf(chosen, result, { totalMs, phases, ...(inLine ? { baselinesInLine: inLine } : {}) }, data.X);
   } finally {
     beside?.stop();
   }
 }
 
-function outcomeOf(chosen: BackendChoice, result: TrainResult, timings: TrainOutcome['timings']): TrainOutcome {
+function outcomeOf(chosen: BackendChoice, result: TrainResult, timings: TrainOutcome['timings'], records: readonly PlainRecord[]): TrainOutcome {
   const { split, metrics, model, heldOut } = result;
+  const prior = model.output.prior;
+  const shown = (p: number[]) => (prior === undefined ? p : p.map((v) => priorShifted(v, prior)));
   return {
+    freeFeatures: { rows: records.length, sweeps: freeFeatureSweeps(model, records.map((r) => quantizeRecord(model, r))) },
     backend: chosen,
     model,
     metrics,
@@ -166,7 +179,7 @@ function outcomeOf(chosen: BackendChoice, result: TrainResult, timings: TrainOut
       ternary: confusionMatrix(heldOut.labels, heldOut.probabilities.ternary),
       float: confusionMatrix(heldOut.labels, heldOut.probabilities.float),
       labels: heldOut.labels,
-      risks: { logistic: heldOut.probabilities.logistic, float: heldOut.probabilities.float, ternary: heldOut.probabilities.ternary },
+      risks: { logistic: shown(heldOut.probabilities.logistic), float: shown(heldOut.probabilities.float), ternary: shown(heldOut.probabilities.ternary) },
     },
     split: { train: split.train.length, test: split.test.length },
     timings,

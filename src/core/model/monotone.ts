@@ -209,3 +209,28 @@ export function sweepCounts(model: MonotoneModel, records: readonly QuantizedRec
   }
   return counts;
 }
+
+/** How the risk moves along one feature with no declared direction (freeFeatureSweeps). */
+export interface FreeFeatureSweep {
+  index: number;
+  feature: string;
+  label: string;
+  counts: SweepCounts;
+  /** A direction the exact verifier proves over the whole box anyway, if any. */
+  proved?: 'increasing' | 'decreasing';
+}
+
+/**
+ * For each feature with no declared direction: how the risk moves for each of these records as
+ * that one value sweeps the card's range (sweepCounts), and any direction proved over the box.
+ * What the model reports and the lab show a builder, so that a risk falling where medicine says
+ * it rises is seen before the model is published.
+ */
+export function freeFeatureSweeps(model: MonotoneModel, records: readonly QuantizedRecord[]): FreeFeatureSweep[] {
+  const box = inputBox(model);
+  return model.features.flatMap((f, k) => {
+    if (f.monotone) return [];
+    const proved = stepMargin(model, box, k, 1).margin >= 0 ? 'increasing' : stepMargin(model, box, k, -1).margin >= 0 ? 'decreasing' : undefined;
+    return [{ index: k, feature: f.name, label: f.label, counts: sweepCounts(model, records, k), ...(proved ? { proved } : {}) }];
+  });
+}
