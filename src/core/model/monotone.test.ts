@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ModelBody } from './format.ts';
-import { assertMonotone, inputBox, MonotoneError, stepMargin, sweepCounts, verifyMonotone } from './monotone.ts';
+import { assertMonotone, freeFeatureSweeps, inputBox, MonotoneError, stepMargin, sweepCounts, verifyMonotone } from './monotone.ts';
 import { referenceScore } from './reference.ts';
 
 type Ternary = -1 | 0 | 1;
@@ -176,6 +176,17 @@ describe('sweepCounts', () => {
     expect(sweepCounts({ ...rising, output: { ...rising.output, scale: -1 } }, records, 0)).toEqual({ rises: 0, falls: 2, both: 0, flat: 0 });
     expect(sweepCounts(net([[1, 0]], [1], [0], [1]), records, 0)).toEqual({ rises: 0, falls: 0, both: 2, flat: 0 });
     expect(sweepCounts(rising, records, 1)).toEqual({ rises: 0, falls: 0, both: 0, flat: 2 });
+  });
+
+  it('freeFeatureSweeps covers the features with no declared direction, with any direction proved anyway', () => {
+    // y = (x0 + 10)² + (−x1 + 10)²: x0 declared; x1 left free, falls everywhere (proved), and x2 has no weight.
+    const base = net([[1, 0, 0], [0, -1, 0]], [1, 1], [10, 10], [1, 1]);
+    const m = { ...base, features: base.features.map((f, i) => (i === 0 ? f : { ...f, monotone: undefined })) };
+    const records = [Int32Array.from([0, 0, 0]), Int32Array.from([2, -3, 1])];
+    expect(freeFeatureSweeps(m, records)).toEqual([
+      { index: 1, feature: 'f1', label: 'F1', counts: { rises: 0, falls: 2, both: 0, flat: 0 }, proved: 'decreasing' },
+      { index: 2, feature: 'f2', label: 'F2', counts: { rises: 0, falls: 0, both: 0, flat: 2 }, proved: 'increasing' },
+    ]);
   });
 
   it('sweeps a yes/no feature from no to yes only, not through the levels between', () => {
