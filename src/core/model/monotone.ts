@@ -22,14 +22,14 @@
  * For a 0/1 feature the check covers every unit step between q(0) and q(1), which is sufficient.
  */
 import type { FeatureSpec, ModelBody } from './format.ts';
-import { type QuantizedRecord, qMax, referenceScore } from './reference.ts';
+import { type QuantizedRecord, quantizeValue, referenceScore } from './reference.ts';
 
 type MonotoneModel = Pick<ModelBody, 'features' | 'input' | 'hidden' | 'output'>;
 
 /** Integer bounds [lo, hi] of each quantized input over the values the card allows. */
 export function inputBox(model: Pick<ModelBody, 'features' | 'input'>): { lo: number[]; hi: number[] } {
   const { impute } = model.input;
-  const q = (i: number, x: number) => quantizedValue(model, i, x);
+  const q = (i: number, x: number) => quantizeValue(model.input, i, x);
   const lo: number[] = [];
   const hi: number[] = [];
   model.features.forEach((f, i) => {
@@ -38,13 +38,6 @@ export function inputBox(model: Pick<ModelBody, 'features' | 'input'>): { lo: nu
     hi.push(Math.max(...values));
   });
   return { lo, hi };
-}
-
-/** Feature i's value x quantized as the client does. */
-function quantizedValue(model: Pick<ModelBody, 'input'>, i: number, x: number): number {
-  const Q = qMax(model.input);
-  const { mean, std, scale } = model.input;
-  return Math.max(-Q, Math.min(Q, Math.round(((x - mean[i]!) / std[i]!) * scale)));
 }
 
 /** The result of checking one declared constraint. */
@@ -187,10 +180,9 @@ export interface SweepCounts {
  * and the plaintext reference score (what the encrypted path computes) says whether the risk
  * rose, fell, both or neither. The decoding's sign turns y into risk.
  */
-export function sweepCounts(model: MonotoneModel, records: readonly QuantizedRecord[], k: number): SweepCounts {
+export function sweepCounts(model: MonotoneModel, records: readonly QuantizedRecord[], k: number, box = inputBox(model)): SweepCounts {
   const f = model.features[k]!;
-  const box = inputBox(model);
-  const levels = f.kind === 'binary' ? [quantizedValue(model, k, f.min), quantizedValue(model, k, f.max)] : Array.from({ length: box.hi[k]! - box.lo[k]! + 1 }, (_, i) => box.lo[k]! + i);
+  const levels = f.kind === 'binary' ? [quantizeValue(model.input, k, f.min), quantizeValue(model.input, k, f.max)] : Array.from({ length: box.hi[k]! - box.lo[k]! + 1 }, (_, i) => box.lo[k]! + i);
   const decode = Math.sign(model.output.scale);
   const counts: SweepCounts = { rises: 0, falls: 0, both: 0, flat: 0 };
   for (const record of records) {
@@ -231,6 +223,6 @@ export function freeFeatureSweeps(model: MonotoneModel, records: readonly Quanti
   return model.features.flatMap((f, k) => {
     if (f.monotone) return [];
     const proved = stepMargin(model, box, k, 1).margin >= 0 ? 'increasing' : stepMargin(model, box, k, -1).margin >= 0 ? 'decreasing' : undefined;
-    return [{ index: k, feature: f.name, label: f.label, counts: sweepCounts(model, records, k), ...(proved ? { proved } : {}) }];
+    return [{ index: k, feature: f.name, label: f.label, counts: sweepCounts(model, records, k, box), ...(proved ? { proved } : {}) }];
   });
 }

@@ -14,17 +14,19 @@ export type PlainRecord = readonly (number | null)[];
 /** A record after standardization and quantization: small signed integers. */
 export type QuantizedRecord = Int32Array;
 
+/** Feature i's value x standardized and quantized, clipped to the input range. */
+export function quantizeValue(input: InputQuantization, i: number, x: number): number {
+  const limit = qMax(input);
+  const v = Math.round(((x - input.mean[i]!) / input.std[i]!) * input.scale);
+  return Math.max(-limit, Math.min(limit, v));
+}
+
 /** Standardizes and quantizes one record; missing values take the training imputation. */
 export function quantizeRecord(model: Pick<ModelBody, 'input'>, record: PlainRecord): QuantizedRecord {
-  const { mean, std, impute, scale } = model.input;
-  const limit = qMax(model.input);
+  const { mean, impute } = model.input;
   if (record.length !== mean.length) throw new RangeError(`record has ${record.length} values, the model expects ${mean.length}`);
   const q = new Int32Array(record.length);
-  for (let i = 0; i < record.length; i++) {
-    const x = record[i] ?? impute[i]!;
-    const v = Math.round(((x - mean[i]!) / std[i]!) * scale);
-    q[i] = Math.max(-limit, Math.min(limit, v));
-  }
+  for (let i = 0; i < record.length; i++) q[i] = quantizeValue(model.input, i, record[i] ?? impute[i]!);
   return q;
 }
 
