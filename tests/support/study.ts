@@ -20,6 +20,7 @@ import { quantizeRecord, referenceScore } from '../../src/core/model/reference.t
 import { scoreClassifier } from '../../src/core/metrics.ts';
 import { sharedDataDir } from '../../src/cli/paths.ts';
 import { DEFAULT_MODELS_DIR } from './server-harness.ts';
+import { withCurrentSmoker } from './current-smoker.ts';
 
 export interface TestStudy extends PinnedStudy {
   identities: KeyPair[];
@@ -32,7 +33,7 @@ export interface TestStudy extends PinnedStudy {
  * features, and these studies keep the fourteen clinical columns docs/federated.md measured,
  * the column standardized on the default's training rows like the others.
  */
-function studyBase(): Pick<TernaryModel, 'features' | 'input' | 'classes'> {
+function studyBase(): TernaryModel {
   const model = parseModel(JSON.parse(readFileSync(join(DEFAULT_MODELS_DIR, 'framingham-chd.json'), 'utf8')));
   if (model.features.some((f) => f.name === 'current_smoker')) return model;
   const table = readCsv(readFileSync(join(sharedDataDir(), 'framingham_chd.csv'), 'utf8'), 'framingham_chd.csv');
@@ -41,13 +42,7 @@ function studyBase(): Pick<TernaryModel, 'features' | 'input' | 'classes'> {
   const values = table.rows.filter((_, r) => !held.has(r)).map((row) => Number(row[column]));
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
-  const at = model.features.findIndex((f) => f.name === 'age') + 1;
-  const insert = <T>(xs: readonly T[], x: T): T[] => [...xs.slice(0, at), x, ...xs.slice(at)];
-  return {
-    classes: model.classes,
-    features: insert(model.features, { name: 'current_smoker', label: 'Current smoker', unit: '', min: 0, max: 1, loinc: '72166-2', kind: 'binary' }),
-    input: { ...model.input, mean: insert(model.input.mean, mean), std: insert(model.input.std, std), impute: insert(model.input.impute, 0) },
-  };
+  return withCurrentSmoker(model, { mean, std });
 }
 
 /** A Framingham manifest over N seeded site identities, on studyBase's features and standardization. */

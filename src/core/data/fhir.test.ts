@@ -7,18 +7,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { modelsDir, sharedDataDir } from '../../cli/paths.ts';
-import { type FeatureSpec, parseModel } from '../model/format.ts';
+import { parseModel } from '../model/format.ts';
+import { featuresWithCurrentSmoker } from '../../../tests/support/current-smoker.ts';
 import { ageInYears, mapFhirBundle, type FhirMapping } from './fhir.ts';
 import { convertUnit } from './ucum.ts';
 import { DataError } from './errors.ts';
 
 const model = parseModel(JSON.parse(readFileSync(resolve(modelsDir, 'framingham-chd.json'), 'utf8')));
-/**
- * The default's features, and the current-smoker column it leaves out (cigarettes per day carries
- * it) but a model trained on the whole file in the lab has: the import reads both.
- */
-const CURRENT_SMOKER: FeatureSpec = { name: 'current_smoker', label: 'Current smoker', unit: '', min: 0, max: 1, loinc: '72166-2', kind: 'binary' };
-const features = [...model.features.slice(0, 2), CURRENT_SMOKER, ...model.features.slice(2)];
+/** The default's features and the current-smoker column a model of the whole file has: the import reads both. */
+const features = featuresWithCurrentSmoker(model);
 const fhirDir = resolve(sharedDataDir(), 'fhir');
 const files = readdirSync(fhirDir).filter((f) => f.endsWith('.json')).sort();
 const asOf = new Date('2025-06-30T12:00:00Z');

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseModel, type TernaryModel } from '../model/format.ts';
 import { decodeRisk, qMax, quantizeRecord, referenceScore, type PlainRecord } from '../model/reference.ts';
 import { averageVariant, modifiableFeatures, planVariants, readExplanation, sweepVariant } from './index.ts';
+import { withCurrentSmoker } from '../../../tests/support/current-smoker.ts';
 
 const modelsDir = resolve(import.meta.dirname, '../../../models');
 const models: TernaryModel[] = await Promise.all(
@@ -107,23 +108,8 @@ describe.each(models.map((m) => [m.id, m] as const))('%s', (_id, model) => {
   });
 });
 
-/**
- * Framingham's default with the file's current-smoker column put back (the default leaves it
- * out; a model trained on the whole file in the lab has it), its weights 0.
- */
-function withCurrentSmoker(model: TernaryModel): TernaryModel {
-  const at = model.features.findIndex((f) => f.name === 'cigs_per_day');
-  const insert = <T>(xs: readonly T[], x: T): T[] => [...xs.slice(0, at), x, ...xs.slice(at)];
-  return {
-    ...model,
-    features: insert(model.features, { name: 'current_smoker', label: 'Current smoker', unit: '', min: 0, max: 1, kind: 'binary' }),
-    input: { ...model.input, mean: insert(model.input.mean, 0.5), std: insert(model.input.std, 0.5), impute: insert(model.input.impute, 0) },
-    hidden: { ...model.hidden, weights: model.hidden.weights.map((row) => insert(row, 0)) },
-  };
-}
-
 it('sweeps cigarettes per day with smoking status tied to it: 0 a non-smoker, more a smoker', () => {
-  const model = withCurrentSmoker(byId('framingham-chd'));
+  const model = withCurrentSmoker(byId('framingham-chd'), { mean: 0.5, std: 0.5 });
   const cigs = model.features.findIndex((f) => f.name === 'cigs_per_day');
   const smoker = model.features.findIndex((f) => f.name === 'current_smoker');
   const record = model.features.map((f) => (f.name === 'current_smoker' || f.name === 'cigs_per_day' ? 0 : model.input.mean[model.features.indexOf(f)]!));
