@@ -7,7 +7,7 @@
  * baselines are not trained here (bench/training.ts has them for the same splits); `single`
  * reproduces that table's TernaryNet. `--input-bits`, `--hidden`, `--alpha-max`, `--restarts N`, `--per-sign N`
  * (output units of each sign per run; 0: no cap), `--linear` (a linear skip term in every run) and
- * `--linear-l2 S` (its L2 strength), `--learning-rate R`, `--epochs E` and `--batches B` (steps per epoch, batches of at least 32 rows) change the runs for an experiment; `--no-pairs` skips the pair sums. Writes bench/training-ensemble-<id>.json (or --out).
+ * `--linear-l2 S` (its L2 strength), `--learning-rate R`, `--epochs E` and `--batches B` (steps per epoch, batches of at least 32 rows) change the runs for an experiment (which must name its `--out`); `--no-pairs` skips the pair sums. Writes bench/training-ensemble-<id>.json (or --out).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -39,6 +39,12 @@ const limits = { ...DEFAULT_LIMITS, ...(values['alpha-max'] ? { alphaMax: Number
 const capped = values['per-sign'] === undefined ? TERNARY_CANDIDATES : TERNARY_CANDIDATES.map((c) => ({ ...c, outputPerSign: Number(values['per-sign']) || undefined }));
 /** `--restarts N`: every configuration from N initializations instead of 2 (as bench/training.ts). */
 const candidates = Array.from({ length: Number(values.restarts ?? 2) / 2 }, (_, k) => capped.map((c) => ({ ...c, restart: c.restart + 2 * k }))).flat();
+/** The record (bench/training-ensemble-<id>.json) holds today's runs on seeds 1–10; any change to them is an experiment and must name its --out. */
+const changed = Object.keys(values).filter((k) => !['out', 'no-pairs'].includes(k));
+if (changed.length && !values.out) {
+  console.error(`bench/training-ensemble.ts: an experiment (--${changed.join(', --')}) is written only where --out says; bench/training-ensemble-${id}.json keeps today's runs on seeds 1–10`);
+  process.exit(2);
+}
 const out = values.out ?? new URL(`./training-ensemble-${id}.json`, import.meta.url).pathname;
 
 await tf.setBackend('cpu');
