@@ -151,6 +151,27 @@ describe('bad input', () => {
     await expectOneLineError(['train', f, '--out', join(dir, 'x.json')], /empty\.csv/);
   });
 
+  /** Pima's spec with one change, written to a file of its own. */
+  async function specWith(name: string, change: (spec: { features: Record<string, unknown>[]; [key: string]: unknown }) => void): Promise<string> {
+    const spec = JSON.parse(await readFile(resolve(repoRoot, 'models/specs/pima-diabetes.json'), 'utf8'));
+    change(spec);
+    const f = join(dir, `${name}.spec.json`);
+    await writeFile(f, JSON.stringify(spec));
+    return f;
+  }
+  const glucose = (spec: { features: Record<string, unknown>[] }) => spec.features[1]!.monotone as Record<string, unknown>;
+
+  it.each([
+    ['no-reason', (s) => delete glucose(s).reason, /no-reason\.spec\.json: dataset spec field features\.1\.monotone\.reason: .*expected string, received undefined/],
+    ['empty-reason', (s) => (glucose(s).reason = ''), /empty-reason\.spec\.json: dataset spec field features\.1\.monotone\.reason: .*>=1 characters/],
+    ['direction-up', (s) => (glucose(s).direction = 'up'), /direction-up\.spec\.json: dataset spec field features\.1\.monotone\.direction: .*"increasing"\|"decreasing"/],
+    ['no-source', (s) => delete glucose(s).source, /no-source\.spec\.json: dataset spec field features\.1\.monotone\.source: .*expected string, received undefined/],
+    ['ensemble-two', (s) => (s.training = { ensemble: 'two', why: 'a test' }), /ensemble-two\.spec\.json: dataset spec field training\.ensemble: .*expected number, received string/],
+    ['monotone-string', (s) => (s.features[1]!.monotone = 'increasing'), /monotone-string\.spec\.json: dataset spec field features\.1\.monotone: .*expected object, received string/],
+  ] as [string, (spec: { features: Record<string, unknown>[]; [key: string]: unknown }) => void, RegExp][])('names the field and the problem of a spec with %s', async (name, change, pattern) => {
+    await expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--spec', await specWith(name, change)], pattern);
+  });
+
   it('refuses a damaged model file', async () => {
     const f = join(dir, 'damaged.json');
     const m = JSON.parse(await readFile(resolve(repoRoot, 'models/pima-diabetes.json'), 'utf8'));

@@ -20,14 +20,18 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-export async function readModelFile(path: string): Promise<TernaryModel> {
-  const text = await readText(path, 'model');
-  let json: unknown;
+/** A JSON file's value; `what` names the kind of file in the messages ("model", "dataset spec"). */
+export async function readJsonFile(path: string, what: string): Promise<unknown> {
+  const text = await readText(path, what);
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new CliError(`${path}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+export async function readModelFile(path: string): Promise<TernaryModel> {
+  const json = await readJsonFile(path, 'model');
   try {
     return parseModel(json);
   } catch (e) {

@@ -4,14 +4,13 @@
  * 1..N) and the mean ± sd (worst split) of each metric printed; the model written is the one
  * trained on the --seed split, as without it.
  */
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
 import { specTrainingOptions } from '../train/defaults.ts';
 import { type TrainOptions, trainModel } from '../train/index.ts';
 import { type RepeatedEvaluation, betterFloat, betterFloatName, repeatedEvaluation, repeatedTable, targets, targetsSentence } from '../train/repeated.ts';
-import { CliError, readCsvFile, table, writeJsonFile } from './io.ts';
+import { CliError, readCsvFile, readJsonFile, table, writeJsonFile } from './io.ts';
 
 export interface TrainCliOptions {
   out: string;
@@ -25,11 +24,13 @@ export interface TrainCliOptions {
   json: boolean;
 }
 
+/** The spec file, or one line naming the file and the first field that is wrong. */
 async function readSpec(path: string): Promise<DatasetSpec> {
+  const json = await readJsonFile(path, 'dataset spec');
   try {
-    return parseDatasetSpec(JSON.parse(await readFile(path, 'utf8')));
+    return parseDatasetSpec(json);
   } catch (e) {
-    throw new CliError(`${path}: not a usable dataset spec (${(e as Error).message.split('\n')[0]})`);
+    throw new CliError(`${path}: ${(e as Error).message}`);
   }
 }
 

@@ -15,6 +15,13 @@ describe('dataset specs', () => {
     expect(specs.map((s) => s.id).sort()).toEqual(['breast-cancer', 'framingham-chd', 'liver-patient', 'pima-diabetes']);
   });
 
+  it('names the first wrong field and its problem in one line', () => {
+    const pima = JSON.parse(readFileSync(join(specsDir, 'pima-diabetes.json'), 'utf8'));
+    const { reason: _reason, ...monotone } = pima.features[1].monotone;
+    pima.features[1] = { ...pima.features[1], monotone };
+    expect(() => parseDatasetSpec(pima)).toThrow(/^dataset spec field features\.1\.monotone\.reason: .*expected string, received undefined$/);
+  });
+
   for (const spec of specs) {
     it(`${spec.id}: plausible ranges include every value in ${spec.data}`, () => {
       const table = parseCsv(readFileSync(join(dataDir, spec.data), 'utf8'), spec.data);

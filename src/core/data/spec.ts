@@ -56,9 +56,18 @@ export const DatasetSpecSchema = z.object({
 });
 export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
 
-/** Validates a spec's JSON; zod's error names the offending field. */
+/**
+ * Validates a spec's JSON. A mistake is reported as one line, the first problem's field path
+ * and what is wrong (`features.1.monotone.reason: …`), worded as the model-file parser words
+ * them (format.ts parseModel): zod's own message is a multi-line JSON dump of every issue.
+ */
 export function parseDatasetSpec(json: unknown): DatasetSpec {
-  const spec = DatasetSpecSchema.parse(json);
+  const result = DatasetSpecSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new Error(`dataset spec field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const spec = result.data;
   const names = new Set(spec.features.map((f) => f.name));
   for (const column of spec.missingAsZero ?? []) {
     if (!names.has(column)) throw new Error(`dataset spec ${spec.id}: missingAsZero names "${column}", which is not a feature`);
