@@ -142,7 +142,7 @@ describe('monotone constraints and file versions', () => {
   it('the plan compiler refuses a linear term that breaks a declared constraint, naming the term', async () => {
     const refusal = compilePlan(broken, 'batch');
     await expect(refusal).rejects.toThrow(PlanError);
-    await expect(refusal).rejects.toThrow(/breaks its declared monotone constraints: the risk must be increasing in "f0".*the linear term -1000000 on "f0"/);
+    await expect(refusal).rejects.toThrow(/breaks its declared monotone constraints: the risk must never fall as "f0" rises \(declared increasing\).*the linear term -1000000 on "f0"/);
     // The same model with a term that helps the constraint along is not refused for it.
     const helped = declaredIncreasing(modest, 0, 1_000_000, 'linear-helped');
     await expect(compilePlan(helped, 'batch')).resolves.toMatchObject({ modelHash: helped.hash });
@@ -151,6 +151,7 @@ describe('monotone constraints and file versions', () => {
   it('the server skips it at loading and refuses it when published, with the verifier\'s words', async () => {
     const skipped = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'model skipped');
     expect(skipped.map((l) => l.error).join('\n')).toMatch(/breaks its declared monotone constraints.*the linear term -1000000 on "f0"/);
+    expect(skipped.map((l) => l.level)).toEqual(skipped.map(() => 40)); // pino's warn: the operator must act
     const list = (await (await fetch(`${server.url}/api/models`)).json()) as { complete: boolean; cards: { id: string }[] };
     expect(list.complete).toBe(true);
     expect(list.cards.map((c) => c.id).sort()).toEqual(['linear-modest', 'linear-none']);

@@ -96,7 +96,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, options
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const t0 = performance.now();
   const modelsLoaded = registry
-    .loadDirs([...config.modelDirs, publishedModelsDir(config.dataDir)], (fields, message) => app.log.info(fields, message))
+    .loadDirs([...config.modelDirs, publishedModelsDir(config.dataDir)], (level, fields, message) => app.log[level](fields, message))
     .then(() => app.log.info({ models: registry.list().map((s) => s.model.id), ms: Math.round(performance.now() - t0) }, 'ready'));
   if (options.waitForModels ?? true) await modelsLoaded;
   return { url: `http://${host}:${port}`, config, app, registry, modelsLoaded, close };

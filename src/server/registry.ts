@@ -20,7 +20,8 @@ export interface ServedModel {
   card: ModelCard;
 }
 
-type Log = (fields: Record<string, unknown>, message: string) => void;
+/** Loading's log: a model left out is a warning (the operator must act), a compiled one routine. */
+type Log = (level: 'info' | 'warn', fields: Record<string, unknown>, message: string) => void;
 
 export class ModelRegistry {
   readonly #pool: EvaluationPool;
@@ -100,7 +101,7 @@ export class ModelRegistry {
         const model = parseServable(JSON.parse(await readFile(file, 'utf8')));
         candidates.set(model.id, [{ file, model }, ...(candidates.get(model.id) ?? [])]);
       } catch (e) {
-        log({ file, error: (e as Error).message }, 'model skipped');
+        log('warn', { file, error: (e as Error).message }, 'model skipped');
       }
     }
     await Promise.all(
@@ -109,10 +110,10 @@ export class ModelRegistry {
           const t0 = performance.now();
           try {
             this.add(await this.#compile(model, await specBeside(file, model.id)));
-            log({ file, model: model.id, ms: Math.round(performance.now() - t0) }, 'model compiled');
+            log('info', { file, model: model.id, ms: Math.round(performance.now() - t0) }, 'model compiled');
             return;
           } catch (e) {
-            log({ file, error: (e as Error).message }, 'model skipped');
+            log('warn', { file, error: (e as Error).message }, 'model skipped');
           }
         }
       }),

@@ -88,7 +88,7 @@ describe('verifyMonotone', () => {
     const report = verifyMonotone(m);
     expect(report.checks[0]).toMatchObject({ holds: false, at: [-3, -3], delta: -1 });
     expect(() => assertMonotone({ ...m, id: 'corner' })).toThrow(MonotoneError);
-    expect(() => assertMonotone({ ...m, id: 'corner' })).toThrow(/"f0".*q = \[-3, -3\].*hidden unit 0/);
+    expect(() => assertMonotone({ ...m, id: 'corner' })).toThrow(/"f0".*q = \[-3, -3\].*hidden unit 1 of 1, row 0 of hidden.weights/);
   });
 
   it('counts the linear skip term, and names it when it is what breaks the constraint', () => {

@@ -144,8 +144,10 @@ export function describeViolations(model: MonotoneModel, report: MonotoneReport)
     .map((c) => {
       const values = valuesOf(model, c.at);
       const input = model.features.map((f, i) => `${f.name}=${c.at[i]} (≈${values[i]!.toPrecision(3)})`).join(', ');
-      const culprit = c.unit === model.hidden.weights.length ? `the linear term ${model.output.linear?.[c.index]} on "${c.feature}" pulls hardest` : `hidden unit ${c.unit} pulls hardest`;
-      return `the risk must be ${c.direction} in "${c.feature}", but one step up from q = [${c.at.join(', ')}] moves the integer output by ${c.delta}, the wrong way (${culprit}); that input is ${input}`;
+      const units = model.hidden.weights.length;
+      const culprit = c.unit === units ? `the linear term ${model.output.linear?.[c.index]} on "${c.feature}" pulls hardest` : `hidden unit ${(c.unit ?? 0) + 1} of ${units}, row ${c.unit} of hidden.weights, pulls hardest`;
+      const must = c.direction === 'increasing' ? 'never fall' : 'never rise';
+      return `the risk must ${must} as "${c.feature}" rises (declared ${c.direction}), but one step up from q = [${c.at.join(', ')}] moves the integer output by ${c.delta}, the wrong way (${culprit}); that input is ${input}`;
     });
 }
 
