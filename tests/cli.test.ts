@@ -34,6 +34,18 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
+type Spec = { features: Record<string, unknown>[]; [key: string]: unknown };
+
+/** Pima's spec with one change, written to a file of its own. */
+async function specWith(name: string, change: (spec: Spec) => void): Promise<string> {
+  const spec = JSON.parse(await readFile(resolve(repoRoot, 'models/specs/pima-diabetes.json'), 'utf8'));
+  change(spec);
+  const f = join(dir, `${name}.spec.json`);
+  await writeFile(f, JSON.stringify(spec));
+  return f;
+}
+const glucose = (spec: Spec) => spec.features[1]!.monotone as Record<string, unknown>;
+
 describe('train, plan, eval', () => {
   const model = () => join(dir, 'model.json');
 
@@ -95,6 +107,19 @@ describe('train, plan, eval', () => {
     expect(r.stderr).toMatch(/breaks its declared monotone constraints: the risk must be decreasing in "glucose".*hidden unit \d+/);
   });
 
+  describe('in plain text, with --label over the spec\'s label', () => {
+    const out = () => join(dir, 'plain.json');
+    let plain: ReturnType<typeof cli> | undefined;
+    // One small training shared by the tests of its plain output.
+    const trained = async () => (plain ??= cli('train', csv, '--out', out(), '--hidden', '2', '--epochs', '2', '--spec', await specWith('outcome', (s) => (s.label = 'outcome')), '--label', 'label'));
+
+    it('trains on the column --label names, not the spec\'s', async () => {
+      const r = await trained();
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(await readFile(out(), 'utf8')).training.label).toBe('label');
+    });
+  });
+
   it.each(['batch', 'single'])('plans the %s layout with the documented fields', async (layout) => {
     const r = await cli('plan', model(), '--layout', layout, '--json');
     expect(r.code, r.stderr).toBe(0);
@@ -151,15 +176,15 @@ describe('bad input', () => {
     await expectOneLineError(['train', f, '--out', join(dir, 'x.json')], /empty\.csv/);
   });
 
-  /** Pima's spec with one change, written to a file of its own. */
-  async function specWith(name: string, change: (spec: { features: Record<string, unknown>[]; [key: string]: unknown }) => void): Promise<string> {
-    const spec = JSON.parse(await readFile(resolve(repoRoot, 'models/specs/pima-diabetes.json'), 'utf8'));
-    change(spec);
-    const f = join(dir, `${name}.spec.json`);
-    await writeFile(f, JSON.stringify(spec));
-    return f;
-  }
-  const glucose = (spec: { features: Record<string, unknown>[] }) => spec.features[1]!.monotone as Record<string, unknown>;
+  it('names the spec as the source of a label column the file lacks', async () => {
+    const spec = await specWith('outcome-missing', (s) => (s.label = 'outcome'));
+    await expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--spec', spec], /pima\.csv column "outcome" \(the label named by .*outcome-missing\.spec\.json; choose another with --label\): is missing from the header/);
+  });
+
+  it('says that --label overrides the spec\'s label in the help', async () => {
+    const r = await cli('--help');
+    expect(r.stdout).toMatch(/--label.*overrides the spec's "label"/);
+  });
 
   it.each([
     ['no-reason', (s) => delete glucose(s).reason, /no-reason\.spec\.json: dataset spec field features\.1\.monotone\.reason: .*expected string, received undefined/],
@@ -168,7 +193,7 @@ describe('bad input', () => {
     ['no-source', (s) => delete glucose(s).source, /no-source\.spec\.json: dataset spec field features\.1\.monotone\.source: .*expected string, received undefined/],
     ['ensemble-two', (s) => (s.training = { ensemble: 'two', why: 'a test' }), /ensemble-two\.spec\.json: dataset spec field training\.ensemble: .*expected number, received string/],
     ['monotone-string', (s) => (s.features[1]!.monotone = 'increasing'), /monotone-string\.spec\.json: dataset spec field features\.1\.monotone: .*expected object, received string/],
-  ] as [string, (spec: { features: Record<string, unknown>[]; [key: string]: unknown }) => void, RegExp][])('names the field and the problem of a spec with %s', async (name, change, pattern) => {
+  ] as [string, (spec: Spec) => void, RegExp][])('names the field and the problem of a spec with %s', async (name, change, pattern) => {
     await expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--spec', await specWith(name, change)], pattern);
   });
 

@@ -14,7 +14,9 @@ const USAGE = `usage:
   cipherclinic study create <manifest.json> --url <service>   (CIPHERCLINIC_ADMIN_TOKEN in the environment)
   cipherclinic study status|stop <id> --url <service> [--json]
   cipherclinic site keygen --out <site.key>
-  cipherclinic site join <service> --study <id> --data <site.csv> --identity <site.key> [--study-hash <hash>]`;
+  cipherclinic site join <service> --study <id> --data <site.csv> --identity <site.key> [--study-hash <hash>]
+
+train --label: the 0/1 label column; given, it overrides the spec's "label" (default: the spec's, else "label")`;
 
 function layoutOf(value: string | undefined): LayoutName {
   const layout = value ?? 'batch';
@@ -39,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       out: { type: 'string' },
-      label: { type: 'string' }, // train: default 'label'; eval: the model's own label column
+      label: { type: 'string' }, // train: overrides the spec's label, default 'label'; eval: the model's own label column
       hidden: { type: 'string' },
       epochs: { type: 'string' },
       'batch-size': { type: 'string' },
@@ -68,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
       // would double the server's heap and so the cost of every garbage collection.
       return (await import('./train.ts')).trainCommand(args[0]!, {
         out: values.out,
-        label: values.label ?? 'label',
+        label: values.label,
         hidden: integerOf('hidden', values.hidden, 1),
         epochs: integerOf('epochs', values.epochs, 1),
         batchSize: integerOf('batch-size', values['batch-size'], 1),

@@ -2,7 +2,7 @@
  * `cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--epochs N] [--batch-size N] [--seed S] [--repeats N] [--spec spec.json] [--json]`
  * With --repeats N, the same procedure is first evaluated on N stratified 80/20 splits (seeds
  * 1..N) and the mean ± sd (worst split) of each metric printed; the model written is the one
- * trained on the --seed split, as without it.
+ * trained on the --seed split, as without it. --label, given, overrides the spec's label.
  */
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -14,7 +14,8 @@ import { CliError, readCsvFile, readJsonFile, table, writeJsonFile } from './io.
 
 export interface TrainCliOptions {
   out: string;
-  label: string;
+  /** The label column as --label gave it: overrides the spec's (an option given beats a file's default). */
+  label?: string;
   hidden?: number;
   epochs?: number;
   batchSize?: number;
@@ -34,13 +35,23 @@ async function readSpec(path: string): Promise<DatasetSpec> {
   }
 }
 
+/**
+ * The label column must be in the file and must not be a feature. `specPath` is the spec the
+ * label came from, if it came from one, so that the message says where to change it.
+ */
+function checkLabel(columns: readonly string[], features: readonly string[], label: string, source: string, specPath: string | undefined): void {
+  const named = specPath ? `the label named by ${specPath}; choose another with --label` : 'choose the label column with --label';
+  if (!columns.includes(label)) throw new CliError(`${source} column ${JSON.stringify(label)} (${named}): is missing from the header`);
+  if (features.includes(label)) throw new CliError(`${source} column ${JSON.stringify(label)} (${named}): is a feature of the spec, it cannot be the label too`);
+}
+
 export async function trainCommand(dataPath: string, options: TrainCliOptions): Promise<void> {
   await tf.setBackend('cpu');
   const csv = await readCsvFile(dataPath);
   const spec = options.spec ? await readSpec(options.spec) : undefined;
-  const label = spec?.label ?? options.label;
+  const label = options.label ?? spec?.label ?? 'label';
   const names = spec ? spec.features.map((f) => f.name) : csv.columns.filter((c) => c !== label);
-  if (!csv.columns.includes(label)) throw new CliError(`${basename(dataPath)} column ${JSON.stringify(label)}: is missing from the header (choose the label column with --label)`);
+  checkLabel(csv.columns, names, label, basename(dataPath), options.label === undefined ? options.spec : undefined);
   const featureSpecs = spec?.features ?? inferFeatureSpecs(csv, names);
   const data = selectFeatures(csv, { features: names, label, missingAsZero: spec?.missingAsZero });
   const id = spec?.id ?? idFromFileName(basename(dataPath));
