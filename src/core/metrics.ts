@@ -129,6 +129,13 @@ export function brierScore(labels: readonly number[], probabilities: readonly nu
 }
 
 /**
+ * Rows below which a reliability bin is drawn apart (a hollow dot, left off the line): with fewer
+ * than ten rows, one row moves its observed share by more than ten points, so a line through it
+ * shows noise as a shape (Framingham's TernaryNet once jumped to 100 % observed from one row).
+ */
+export const FEW_ROWS_PER_BIN = 10;
+
+/**
  * A reliability diagram's points: rows sorted by predicted probability into `bins` bins of
  * equal width, each with its count, mean prediction and observed share of positives (empty
  * bins are left out).

@@ -3,7 +3,7 @@
  * flags, against how many without, at every threshold) and the reliability of its risks (the
  * share who had the outcome among rows given about the same risk).
  */
-export { reliabilityBins } from '../../core/metrics.ts';
+export { FEW_ROWS_PER_BIN, reliabilityBins } from '../../core/metrics.ts';
 
 /** [false-positive rate, true-positive rate] from (0,0) to (1,1), one point per distinct risk. */
 export function rocPoints(labels: readonly number[], probabilities: readonly number[]): [number, number][] {
