@@ -128,7 +128,7 @@ export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model'
     `- Data: \`${spec.data}\` (shared data folder), ${split.train.length + split.test.length} rows, ${model.features.length} features; label \`${spec.label}\` = 1 means ${model.classes[1]}.`,
     `- Split: stratified 80/20, seed ${split.seed}: ${split.train.length} training rows, ${split.test.length} held-out rows (indices in \`training.testRows\`).`,
     `- Inputs: median imputation, standardization on the training rows, ${model.input.bits}-bit signed quantization (scale ${model.input.scale.toFixed(4)}: ±3 std → ±${2 ** (model.input.bits - 1) - 1}).`,
-    ...(spec.training ? [`- Settings of this data set (\`models/specs/${spec.id}.json\`, \`training\`): ${spec.training.why}`] : []),
+    ...(spec.training ? [`- Settings of this data set (\`models/specs/${spec.id}.json\`, \`training\`), with what each measured when it was chosen (later changes moved the figures; *Repeated splits* below is this model's): ${spec.training.why}`] : []),
     `- Network: ${H} hidden units (${active} with a nonzero output weight), ${nonzero} of ${H * model.features.length} hidden weights nonzero, α ∈ [${Math.min(...model.hidden.alpha)}, ${Math.max(...model.hidden.alpha)}] (at most ${t.alphaMax}), β ∈ [${Math.min(...model.hidden.beta)}, ${Math.max(...model.hidden.beta)}].`,
     ...(model.output.linear ? [linearLine(model)] : []),
     `- Output bound: ${t.outputBound} (2^${Math.log2(t.outputBound).toFixed(2)}; limit 2^21).`,

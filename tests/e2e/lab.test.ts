@@ -153,7 +153,7 @@ describe('training lab, without WebGPU', () => {
     const known = await page.getByTestId('known-settings').innerText();
     expect(known).toContain('cipherclinic train framingham_chd.csv --spec models/specs/framingham-chd.json');
     expect(known.split('Four TernaryNet runs, each of the four configurations once')).toHaveLength(2);
-    expect(known).toContain('larger batches for larger files. Why the spec sets what it sets: Four');
+    expect(known).toContain('larger batches for larger files. Why the spec sets what it sets, as measured when each setting was chosen: Four');
     // With the default place of the float baselines: beside the TernaryNet with 4 cores or more.
     const beside = availableParallelism() >= 4;
     const wall = await trainAndWait(page, 240_000, async () => {
