@@ -36,11 +36,11 @@ async function readSpec(path: string): Promise<DatasetSpec> {
 }
 
 /**
- * The label column must be in the file and must not be a feature. `specPath` is the spec the
- * label came from, if it came from one, so that the message says where to change it.
+ * The label column must be in the file and must not be a feature. The message says where the
+ * label came from (--label, the spec, the default), so that the user knows what to change.
  */
-function checkLabel(columns: readonly string[], features: readonly string[], label: string, source: string, specPath: string | undefined): void {
-  const named = specPath ? `the label named by ${specPath}; choose another with --label` : 'choose the label column with --label';
+function checkLabel(columns: readonly string[], features: readonly string[], label: string, source: string, options: Pick<TrainCliOptions, 'label' | 'spec'>): void {
+  const named = options.label !== undefined ? 'the label given with --label' : options.spec ? `the label named by ${options.spec}; choose another with --label` : 'the default label; choose the label column with --label';
   if (!columns.includes(label)) throw new CliError(`${source} column ${JSON.stringify(label)} (${named}): is missing from the header`);
   if (features.includes(label)) throw new CliError(`${source} column ${JSON.stringify(label)} (${named}): is a feature of the spec, it cannot be the label too`);
 }
@@ -51,7 +51,7 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
   const spec = options.spec ? await readSpec(options.spec) : undefined;
   const label = options.label ?? spec?.label ?? 'label';
   const names = spec ? spec.features.map((f) => f.name) : csv.columns.filter((c) => c !== label);
-  checkLabel(csv.columns, names, label, basename(dataPath), options.label === undefined ? options.spec : undefined);
+  checkLabel(csv.columns, names, label, basename(dataPath), options);
   const featureSpecs = spec?.features ?? inferFeatureSpecs(csv, names);
   const data = selectFeatures(csv, { features: names, label, missingAsZero: spec?.missingAsZero });
   const id = spec?.id ?? idFromFileName(basename(dataPath));
