@@ -168,6 +168,13 @@ describe('bad input', () => {
     await expectOneLineError(['train', f, '--out', join(dir, 'x.json')], /bad\.csv row 6, column "glucose": "abc" is not a number/);
   });
 
+  it('refuses a label column with one class before training', async () => {
+    const f = join(dir, 'negatives.csv');
+    const lines = (await readFile(csv, 'utf8')).trim().split('\n');
+    await writeFile(f, [lines[0], ...lines.slice(1).filter((l) => l.endsWith(',0'))].join('\n') + '\n');
+    await expectOneLineError(['train', f, '--out', join(dir, 'x.json')], /negatives\.csv label column "label": every row is 0; training needs rows of both classes/);
+  });
+
   it('names a training option out of range', () => expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--epochs', '0'], /--epochs must be a whole number of at least 1, not "0"/));
 
   it('refuses an empty file', async () => {

@@ -45,6 +45,12 @@ function checkLabel(columns: readonly string[], features: readonly string[], lab
   if (features.includes(label)) throw new CliError(`${source} column ${JSON.stringify(label)} (${named}): is a feature of the spec, it cannot be the label too`);
 }
 
+/** Refuses a label with one class: the model would learn nothing and its ROC AUC be NaN. */
+function checkBothClasses(y: readonly number[], label: string, source: string): void {
+  const ones = y.filter((v) => v === 1).length;
+  if (ones === 0 || ones === y.length) throw new CliError(`${source} label column ${JSON.stringify(label)}: every row is ${ones === 0 ? 0 : 1}; training needs rows of both classes`);
+}
+
 export async function trainCommand(dataPath: string, options: TrainCliOptions): Promise<void> {
   await tf.setBackend('cpu');
   const csv = await readCsvFile(dataPath);
@@ -54,6 +60,7 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
   checkLabel(csv.columns, names, label, basename(dataPath), options);
   const featureSpecs = spec?.features ?? inferFeatureSpecs(csv, names);
   const data = selectFeatures(csv, { features: names, label, missingAsZero: spec?.missingAsZero });
+  checkBothClasses(data.y, label, basename(dataPath));
   const id = spec?.id ?? idFromFileName(basename(dataPath));
   const progress = process.stderr.isTTY && !options.json;
   const trainOptions: TrainOptions = {
