@@ -175,6 +175,14 @@ describe('bad input', () => {
     await expectOneLineError(['train', f, '--out', join(dir, 'x.json')], /negatives\.csv label column "label": every row is 0; training needs rows of both classes/);
   });
 
+  it.each([
+    ['train', csv],
+    ['site', 'keygen'],
+  ])('%s refuses an --out in a folder that does not exist, before any work', async (...args) => {
+    // Training would have failed this way only at its end, with "cannot write (ENOENT)".
+    await expectOneLineError([...args, '--out', join(dir, 'no-such-folder', 'x.json')], /x\.json: the folder .*no-such-folder does not exist$/);
+  });
+
   it('names a training option out of range', () => expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--epochs', '0'], /--epochs must be a whole number of at least 1, not "0"/));
 
   it('refuses an empty file', async () => {

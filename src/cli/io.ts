@@ -1,6 +1,7 @@
 /** File access for the CLI, with errors that name the file and say what is wrong. */
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { constants } from 'node:fs';
+import { access, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { parseModel, type TernaryModel } from '../core/model/format.ts';
 import { parseCsv, type NumericTable } from '../core/data/index.ts';
 
@@ -43,11 +44,46 @@ export async function readCsvFile(path: string): Promise<NumericTable> {
   return parseCsv(await readText(path, 'CSV'), basename(path));
 }
 
+/** Why a file cannot be written, in words, for an error code of Node's file system calls. */
+export function writeProblem(path: string, code: string | undefined): string {
+  const folder = dirname(path);
+  switch (code) {
+    case 'ENOENT':
+      return `the folder ${folder} does not exist`;
+    case 'ENOTDIR':
+      return `${folder} is not a folder`;
+    case 'EISDIR':
+      return 'is a folder; give a file name';
+    case 'EACCES':
+    case 'EPERM':
+      return `no permission to write it (in ${folder})`;
+    case 'EROFS':
+      return `${folder} is on a read-only file system`;
+    default:
+      return `cannot write (${code ?? 'unknown error'})`;
+  }
+}
+
+/**
+ * Fails, in words, when `path` could not be written: its folder missing or not writable, or the
+ * path a folder. Called before a command's work, so that a typo in --out costs no training.
+ */
+export async function checkWritable(path: string): Promise<void> {
+  const fail = (code: string | undefined): never => {
+    throw new CliError(`${path}: ${writeProblem(path, code)}`);
+  };
+  const folder = await stat(dirname(path)).catch((e: NodeJS.ErrnoException) => fail(e.code));
+  if (!folder.isDirectory()) fail('ENOTDIR');
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) fail('EISDIR');
+  await access(existing ? path : dirname(path), constants.W_OK).catch((e: NodeJS.ErrnoException) => fail(e.code));
+}
+
 export async function writeJsonFile(path: string, value: unknown): Promise<void> {
   try {
     await writeFile(path, JSON.stringify(value, null, 2) + '\n');
   } catch (e) {
-    throw new CliError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new CliError(`${path}: ${writeProblem(path, (e as NodeJS.ErrnoException).code)}`);
   }
 }
 

@@ -19,7 +19,7 @@ import type { StudyStatus } from '../core/federated/round.ts';
 import { CoordinatorError, httpTransport } from '../core/federated/transport.ts';
 import { readCsv } from '../core/data/csv.ts';
 import { API } from '../core/protocol/paths.ts';
-import { CliError, pairs, table } from './io.ts';
+import { CliError, checkWritable, pairs, table, writeProblem } from './io.ts';
 
 const IDENTITY_FORMAT = 'cipherclinic/site-identity';
 
@@ -140,9 +140,10 @@ export async function siteCommand(argv: string[]): Promise<void> {
   switch (verb) {
     case 'keygen': {
       if (!values.out) throw new CliError('site keygen needs --out <site.key>');
+      await checkWritable(values.out);
       const { secretKey, publicKey } = generateIdentity();
       await writeFile(values.out, JSON.stringify({ format: IDENTITY_FORMAT, version: 1, publicKey: bytesToHex(publicKey), secretKey: bytesToHex(secretKey) }, null, 2) + '\n', { mode: 0o600, flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
-        throw new CliError(e.code === 'EEXIST' ? `${values.out}: exists already; an identity is never overwritten` : `${values.out}: cannot write (${e.code})`);
+        throw new CliError(e.code === 'EEXIST' ? `${values.out}: exists already; an identity is never overwritten` : `${values.out}: ${writeProblem(values.out!, e.code)}`);
       });
       await chmod(values.out, 0o600);
       console.log(pairs([['identity', values.out], ['public key', bytesToHex(publicKey)]]));

@@ -10,7 +10,7 @@ import { idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, sel
 import { specTrainingOptions } from '../train/defaults.ts';
 import { type TrainOptions, trainModel } from '../train/index.ts';
 import { type RepeatedEvaluation, betterFloat, betterFloatName, repeatedEvaluation, repeatedTable, targets, targetsSentence } from '../train/repeated.ts';
-import { CliError, readCsvFile, readJsonFile, table, writeJsonFile } from './io.ts';
+import { CliError, checkWritable, readCsvFile, readJsonFile, table, writeJsonFile } from './io.ts';
 
 export interface TrainCliOptions {
   out: string;
@@ -52,6 +52,7 @@ function checkBothClasses(y: readonly number[], label: string, source: string): 
 }
 
 export async function trainCommand(dataPath: string, options: TrainCliOptions): Promise<void> {
+  await checkWritable(options.out);
   await tf.setBackend('cpu');
   const csv = await readCsvFile(dataPath);
   const spec = options.spec ? await readSpec(options.spec) : undefined;
