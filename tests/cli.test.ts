@@ -104,7 +104,8 @@ describe('train, plan, eval', () => {
     await writeFile(broken, JSON.stringify(sealModel(body)));
     const r = await cli('plan', broken);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/breaks its declared monotone constraints: the risk must be decreasing in "glucose".*hidden unit \d+/);
+    // Either wording of the verifier (core/model/monotone.ts describeViolations), old or new.
+    expect(r.stderr).toMatch(/breaks its declared monotone constraints: the risk must (be decreasing in "glucose"|never rise as "glucose" rises).*hidden unit \d+/);
   });
 
   describe('in plain text, with --label over the spec\'s label', () => {
@@ -118,6 +119,23 @@ describe('train, plan, eval', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(await readFile(out(), 'utf8')).training.label).toBe('label');
     });
+  });
+
+  it('eval warns, in the verifier\'s words, before the metrics of a default model made to break a constraint; --encrypted still refuses it', async () => {
+    const { hash: _h, ...body } = JSON.parse(await readFile(resolve(repoRoot, 'models/pima-diabetes.json'), 'utf8'));
+    body.features = body.features.map((f: { name: string; monotone?: object }) => (f.name === 'glucose' ? { ...f, monotone: { ...f.monotone, direction: 'decreasing' } } : f));
+    const { sealModel } = await import('../src/core/model/format.ts');
+    const broken = join(dir, 'flipped.json');
+    await writeFile(broken, JSON.stringify(sealModel(body)));
+    const plain = await cli('eval', broken, csv);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr.trim()).toMatch(/^warning: model "?pima-diabetes"? breaks its declared monotone constraints: [^\n]*"glucose"[^\n]*$/);
+    expect(plain.stdout).toMatch(/plaintext reference/);
+    const json = JSON.parse((await cli('eval', broken, csv, '--json')).stdout);
+    expect(json.monotone).toContainEqual({ feature: 'glucose', direction: 'decreasing', proved: false, margin: expect.any(Number) });
+    const encrypted = await cli('eval', broken, csv, '--encrypted');
+    expect(encrypted.code).not.toBe(0);
+    expect(encrypted.stderr).toMatch(/^cipherclinic: model .* breaks its declared monotone constraints/);
   });
 
   it.each(['batch', 'single'])('plans the %s layout with the documented fields', async (layout) => {

@@ -3,8 +3,10 @@ import { selectFeatures } from '../core/data/index.ts';
 import { scoreClassifier, type Scores } from '../core/metrics.ts';
 import { decodeProbability, quantizeRecord, referenceScore } from '../core/model/reference.ts';
 import { provenanceOf } from '../core/model/provenance.ts';
+import { verifyMonotone } from '../core/model/monotone.ts';
 import { compilePlan, describeParameters, encryptedScores, type LayoutName } from '../core/he/index.ts';
 import { readCsvFile, readModelFile, table } from './io.ts';
+import { brokenWarning, monotoneSummary } from './monotone.ts';
 
 export interface EvalOptions {
   encrypted: boolean;
@@ -16,15 +18,21 @@ export interface EvalOptions {
 
 export async function evalCommand(modelPath: string, dataPath: string, options: EvalOptions): Promise<void> {
   const model = await readModelFile(modelPath);
+  const proof = verifyMonotone(model);
+  // Eval is a diagnostic: it scores a model that breaks its declared constraints, but says so
+  // first. The encrypted path refuses such a model (compilePlan), so it needs no warning.
+  const warning = options.encrypted ? undefined : brokenWarning(model);
+  if (warning) console.error(warning);
   const provenance = provenanceOf(model);
   const data = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label ?? provenance.label, missingAsZero: provenance.missingAsZero });
   const records = data.X.map((x) => quantizeRecord(model, x));
   const reference = records.map((q) => referenceScore(model, q));
   const probabilities = (scores: number[]) => scores.map((y) => decodeProbability(model.output, y));
   const plaintext = scoreClassifier(data.y, probabilities(reference));
-  const report: { records: number; plaintext: Scores; encrypted?: Scores & { agreement: number; layout: LayoutName; parameters: string; seconds: number } } = {
+  const report: { records: number; plaintext: Scores; monotone: ReturnType<typeof monotoneSummary>; encrypted?: Scores & { agreement: number; layout: LayoutName; parameters: string; seconds: number } } = {
     records: records.length,
     plaintext,
+    monotone: monotoneSummary(proof),
   };
   if (options.encrypted) {
     const started = performance.now();
