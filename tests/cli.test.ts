@@ -48,6 +48,12 @@ const glucose = (spec: Spec) => spec.features[1]!.monotone as Record<string, unk
 
 describe('train, plan, eval', () => {
   const model = () => join(dir, 'model.json');
+  /** What --json says of the constraints Pima's spec declares, all proved. */
+  const provedByPima = ['glucose', 'bmi', 'age'].map((feature) => ({ feature, direction: 'increasing', proved: true, margin: expect.any(Number) }));
+  /** The plain output's line for each of them. */
+  const expectProvedLines = (stdout: string) => {
+    for (const feature of ['glucose', 'bmi', 'age']) expect(stdout).toMatch(new RegExp(`^proved: the risk never falls as "${feature}" rises \\(least change per step: \\d+ in the integer output\\)$`, 'm'));
+  };
 
   it('trains and reports held-out metrics of all three models as JSON', async () => {
     const r = await cli('train', csv, '--out', model(), '--hidden', '6', '--epochs', '40', '--batch-size', '32', '--seed', '3', '--spec', resolve(repoRoot, 'models/specs/pima-diabetes.json'), '--json');
@@ -63,6 +69,7 @@ describe('train, plan, eval', () => {
     expect(saved.training.ensemble).toHaveLength(2);
     expect(saved.hidden.weights.length).toBeLessThanOrEqual(12);
     expect(saved.training).toMatchObject({ epochs: 40, batchSize: 32, seed: 3, hiddenUnits: 6 });
+    expect(out.monotone).toEqual(provedByPima);
   });
 
   it('with --repeats, reports mean, spread and worst split of every metric, Brier score included, and keeps the declared monotone constraints', async () => {
@@ -119,6 +126,10 @@ describe('train, plan, eval', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(await readFile(out(), 'utf8')).training.label).toBe('label');
     });
+
+    it('says which declared constraints were proved, with the verifier\'s margin', async () => {
+      expectProvedLines((await trained()).stdout);
+    });
   });
 
   it('eval warns, in the verifier\'s words, before the metrics of a default model made to break a constraint; --encrypted still refuses it', async () => {
@@ -147,6 +158,13 @@ describe('train, plan, eval', () => {
     expect(p.noiseMarginBits).toBeGreaterThanOrEqual(p.requiredMarginBits);
     expect(p.requiredMarginBits).toBe(layout === 'batch' ? 10 : 1);
     expect(2 ** p.plainModulusBits).toBeGreaterThan(2 * p.outputBound);
+    expect(p.monotone).toEqual(provedByPima);
+  });
+
+  it('plans in plain text, saying which declared constraints were proved', async () => {
+    const r = await cli('plan', model());
+    expect(r.code, r.stderr).toBe(0);
+    expectProvedLines(r.stdout);
   });
 
   it('evaluates encrypted with full agreement', async () => {

@@ -1,6 +1,8 @@
 /** `cipherclinic plan <model.json> [--layout batch|single] [--json]` */
 import { compilePlan, describeParameters, coeffModulusBits, plainModulusBits, type HePlan, type LayoutName } from '../core/he/index.ts';
+import { verifyMonotone } from '../core/model/monotone.ts';
 import { pairs, readModelFile } from './io.ts';
+import { monotoneSummary, provedLines } from './monotone.ts';
 
 /** The plan as the CLI's JSON reports it; per-record sizes divide by the records one input carries. */
 export function planSummary(plan: HePlan) {
@@ -33,9 +35,11 @@ export function planSummary(plan: HePlan) {
 export async function planCommand(modelPath: string, layout: LayoutName, json: boolean): Promise<void> {
   const model = await readModelFile(modelPath);
   const plan = await compilePlan(model, layout);
+  // compilePlan refused a model that breaks a declared constraint; this says what was proved.
+  const proof = verifyMonotone(model);
   const s = planSummary(plan);
   if (json) {
-    console.log(JSON.stringify(s));
+    console.log(JSON.stringify({ ...s, monotone: monotoneSummary(proof) }));
     return;
   }
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
@@ -56,4 +60,5 @@ export async function planCommand(modelPath: string, layout: LayoutName, json: b
     ]),
   );
   for (const r of s.refused) console.log(`  not chosen: ${r.parameters}: ${r.reason}`);
+  for (const line of provedLines(proof)) console.log(line);
 }

@@ -10,7 +10,9 @@ import { idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, sel
 import { specTrainingOptions } from '../train/defaults.ts';
 import { type TrainOptions, trainModel } from '../train/index.ts';
 import { type RepeatedEvaluation, betterFloat, betterFloatName, repeatedEvaluation, repeatedTable, targets, targetsSentence } from '../train/repeated.ts';
+import { verifyMonotone } from '../core/model/monotone.ts';
 import { CliError, checkWritable, readCsvFile, readJsonFile, table, writeJsonFile } from './io.ts';
+import { monotoneSummary, provedLines } from './monotone.ts';
 
 export interface TrainCliOptions {
   out: string;
@@ -91,8 +93,10 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
   if (progress) process.stderr.write('\n');
   await writeJsonFile(options.out, result.model);
   const { float, ternary, logistic } = result.metrics;
+  // Training already refused a model that breaks one (assertMonotone); this says what was proved.
+  const proof = verifyMonotone(result.model);
   if (options.json) {
-    console.log(JSON.stringify({ model: options.out, logistic, float, ternary, ...(repeated ? { repeated: { seeds: repeated.seeds, summary: repeated.summary, splits: repeated.splits.map(({ seed, scores }) => ({ seed, scores })), better: betterFloat(repeated.summary), targets: targets(repeated) } } : {}) }));
+    console.log(JSON.stringify({ model: options.out, logistic, float, ternary, monotone: monotoneSummary(proof), ...(repeated ? { repeated: { seeds: repeated.seeds, summary: repeated.summary, splits: repeated.splits.map(({ seed, scores }) => ({ seed, scores })), better: betterFloat(repeated.summary), targets: targets(repeated) } } : {}) }));
     return;
   }
   if (repeated) {
@@ -109,4 +113,5 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
       ...([['logistic regression', logistic], ['float MLP', float], ['ternary (integer, as encrypted)', ternary]] as const).map(([n, m]) => [n, pct(m.accuracy), pct(m.balancedAccuracy), m.auc.toFixed(4)]),
     ]),
   );
+  for (const line of provedLines(proof)) console.log(line);
 }
