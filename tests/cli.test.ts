@@ -149,6 +149,24 @@ describe('train, plan, eval', () => {
     expect(encrypted.stderr).toMatch(/^cipherclinic: model .* breaks its declared monotone constraints/);
   });
 
+  it('eval scores only the held-out rows of the file a model was trained on, and says so', async () => {
+    const pima = resolve(repoRoot, 'models/pima-diabetes.json');
+    const data = resolve(sharedDataDir(), 'pima_indians_diabetes.csv');
+    const plain = await cli('eval', pima, data);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^held-out rows only: .*pima_indians_diabetes\.csv has the 768 rows the model was split from; the 614 that trained it are left out/m);
+    const json = JSON.parse((await cli('eval', pima, data, '--json')).stdout);
+    expect(json.records).toBe(154);
+    // The very scores training recorded for the held-out split.
+    expect(json.plaintext).toEqual(JSON.parse(await readFile(pima, 'utf8')).training.metrics.ternary);
+    const all = await cli('eval', pima, data, '--all-rows');
+    expect(all.stdout).toMatch(/^note: 614 of these 768 rows trained the model, so this score is inflated/m);
+    expect(all.stdout).toMatch(/on 768 records/);
+    // Another file (here, fewer rows): the model cannot tell which rows it saw, and says nothing.
+    const other = await cli('eval', pima, csv, '--json');
+    expect(JSON.parse(other.stdout)).not.toHaveProperty('split');
+  });
+
   it.each(['batch', 'single'])('plans the %s layout with the documented fields', async (layout) => {
     const r = await cli('plan', model(), '--layout', layout, '--json');
     expect(r.code, r.stderr).toBe(0);
@@ -171,7 +189,9 @@ describe('train, plan, eval', () => {
     const r = await cli('eval', model(), csv, '--encrypted', '--json');
     expect(r.code, r.stderr).toBe(0);
     const e = JSON.parse(r.stdout);
-    expect(e.records).toBe(300);
+    // The file the model was trained on: only its held-out 20 % is scored.
+    expect(e.split).toEqual({ heldOut: 60, of: 300, scored: 'held-out' });
+    expect(e.records).toBe(60);
     expect(e.encrypted.agreement).toBe(1);
     expect(e.encrypted.accuracy).toBe(e.plaintext.accuracy);
   });

@@ -1,5 +1,10 @@
-/** `cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--json]` */
+/**
+ * `cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--label label] [--all-rows] [--json]`
+ * On the file the model was trained on (recognised by its row count), only the held-out rows
+ * are scored unless --all-rows: the others trained it.
+ */
 import { selectFeatures } from '../core/data/index.ts';
+import type { TernaryModel } from '../core/model/format.ts';
 import { scoreClassifier, type Scores } from '../core/metrics.ts';
 import { decodeProbability, quantizeRecord, referenceScore } from '../core/model/reference.ts';
 import { provenanceOf } from '../core/model/provenance.ts';
@@ -13,7 +18,23 @@ export interface EvalOptions {
   layout: LayoutName;
   /** Label column; default: the one the model was trained on. */
   label?: string;
+  /** Score every row even of the file the model was trained on (default: its held-out rows only). */
+  allRows?: boolean;
   json: boolean;
+}
+
+/**
+ * The model's held-out rows (training.testRows) when the data file looks like the one it was
+ * trained on: as many rows as its split recorded (training.split train + test). Such a file's
+ * other rows trained the model, so scoring them inflates the result. Undefined when the model
+ * records no split or the file is another one.
+ */
+function heldOutRowsOf(model: TernaryModel, rows: number): number[] | undefined {
+  const split = (model.training?.split ?? {}) as { train?: unknown; test?: unknown };
+  const { testRows } = provenanceOf(model);
+  if (typeof split.train !== 'number' || typeof split.test !== 'number' || split.train + split.test !== rows) return undefined;
+  if (testRows.length !== split.test || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < rows)) return undefined;
+  return testRows;
 }
 
 export async function evalCommand(modelPath: string, dataPath: string, options: EvalOptions): Promise<void> {
@@ -22,15 +43,18 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
   // Eval is a diagnostic: it scores a model that breaks its declared constraints, but says so
   // first. The encrypted path refuses such a model (compilePlan), so it needs no warning.
   const warning = options.encrypted ? undefined : brokenWarning(model);
-  if (warning) console.error(warning);
   const provenance = provenanceOf(model);
-  const data = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label ?? provenance.label, missingAsZero: provenance.missingAsZero });
-  const records = data.X.map((x) => quantizeRecord(model, x));
+  const all = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label ?? provenance.label, missingAsZero: provenance.missingAsZero });
+  const heldOut = heldOutRowsOf(model, all.y.length);
+  const scored = heldOut && !options.allRows ? heldOut : all.y.map((_, r) => r);
+  const labels = scored.map((r) => all.y[r]!);
+  const records = scored.map((r) => quantizeRecord(model, all.X[r]!));
   const reference = records.map((q) => referenceScore(model, q));
   const probabilities = (scores: number[]) => scores.map((y) => decodeProbability(model.output, y));
-  const plaintext = scoreClassifier(data.y, probabilities(reference));
-  const report: { records: number; plaintext: Scores; monotone: ReturnType<typeof monotoneSummary>; encrypted?: Scores & { agreement: number; layout: LayoutName; parameters: string; seconds: number } } = {
+  const plaintext = scoreClassifier(labels, probabilities(reference));
+  const report: { records: number; split?: { heldOut: number; of: number; scored: 'held-out' | 'all' }; plaintext: Scores; monotone: ReturnType<typeof monotoneSummary>; encrypted?: Scores & { agreement: number; layout: LayoutName; parameters: string; seconds: number } } = {
     records: records.length,
+    ...(heldOut ? { split: { heldOut: heldOut.length, of: all.y.length, scored: options.allRows ? 'all' : 'held-out' } } : {}),
     plaintext,
     monotone: monotoneSummary(proof),
   };
@@ -44,17 +68,21 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
     if (progress) process.stderr.write('\n');
     const agree = run.scores.filter((y, i) => y === reference[i]).length;
     report.encrypted = {
-      ...scoreClassifier(data.y, probabilities(run.scores)),
+      ...scoreClassifier(labels, probabilities(run.scores)),
       agreement: agree / records.length,
       layout: options.layout,
       parameters: describeParameters(plan.params),
       seconds: (performance.now() - started) / 1000,
     };
   }
+  if (warning) console.error(warning);
   if (options.json) {
     console.log(JSON.stringify(report));
     return;
   }
+  const split = report.split;
+  if (split?.scored === 'held-out') console.log(`held-out rows only: ${dataPath} has the ${split.of} rows the model was split from; the ${split.of - split.heldOut} that trained it are left out (training.testRows; --all-rows scores every row)`);
+  if (split?.scored === 'all') console.log(`note: ${split.of - split.heldOut} of these ${split.of} rows trained the model, so this score is inflated; without --all-rows, eval scores its ${split.heldOut} held-out rows only`);
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const rows: (string | number)[][] = [['', 'accuracy', 'balanced acc.', 'ROC AUC']];
   rows.push(['plaintext reference', pct(plaintext.accuracy), pct(plaintext.balancedAccuracy), plaintext.auc.toFixed(4)]);

@@ -10,13 +10,14 @@ const USAGE = `usage:
   cipherclinic serve                      (HOST, PORT and more from the environment: docs/server.md)
   cipherclinic train <data.csv> --out <model.json> [--label label] [--hidden N] [--epochs N] [--batch-size N] [--seed S] [--repeats N] [--spec spec.json] [--json]
   cipherclinic plan <model.json> [--layout batch|single] [--json]
-  cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--label label] [--json]
+  cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--label label] [--all-rows] [--json]
   cipherclinic study create <manifest.json> --url <service>   (CIPHERCLINIC_ADMIN_TOKEN in the environment)
   cipherclinic study status|stop <id> --url <service> [--json]
   cipherclinic site keygen --out <site.key>
   cipherclinic site join <service> --study <id> --data <site.csv> --identity <site.key> [--study-hash <hash>]
 
-train --label: the 0/1 label column; given, it overrides the spec's "label" (default: the spec's, else "label")`;
+train --label: the 0/1 label column; given, it overrides the spec's "label" (default: the spec's, else "label")
+eval: on a file with as many rows as the model was trained on, only its held-out rows are scored (--all-rows: every row)`;
 
 function layoutOf(value: string | undefined): LayoutName {
   const layout = value ?? 'batch';
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
       spec: { type: 'string' },
       layout: { type: 'string' },
       encrypted: { type: 'boolean', default: false },
+      'all-rows': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -84,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./plan.ts')).planCommand(args[0]!, layoutOf(values.layout), values.json!);
     case 'eval':
       need(2, 'a model file and a CSV file');
-      return (await import('./eval.ts')).evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(values.layout), label: values.label, json: values.json! });
+      return (await import('./eval.ts')).evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(values.layout), label: values.label, allRows: values['all-rows']!, json: values.json! });
     case 'serve':
       need(0, 'no arguments');
       return (await import('../server/main.ts')).serveFromEnv();
