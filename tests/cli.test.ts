@@ -239,6 +239,17 @@ describe('bad input', () => {
     await expectOneLineError([...args, '--out', join(dir, 'no-such-folder', 'x.json')], /x\.json: the folder .*no-such-folder does not exist$/);
   });
 
+  it.each([
+    [['train', 'x.csv', '--bogus'], 'cipherclinic train: unknown option --bogus (see cipherclinic train --help)'],
+    [['eval', 'm.json', 'x.csv', '--label'], 'cipherclinic eval: --label needs a value (see cipherclinic eval --help)'],
+    [['plan', 'm.json', '--json=yes'], 'cipherclinic plan: --json takes no value (see cipherclinic plan --help)'],
+    [['site', 'keygen', '--bogus'], 'cipherclinic site keygen: unknown option --bogus (see cipherclinic site keygen --help)'],
+  ])('names the command and its help for a refused option: %j', async (args, line) => {
+    const r = await cli(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(line);
+  });
+
   it('names a training option out of range', () => expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--epochs', '0'], /--epochs must be a whole number of at least 1, not "0"/));
 
   it('refuses an empty file', async () => {

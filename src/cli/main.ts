@@ -2,7 +2,7 @@
  * cipherclinic: train TernaryNet models, compile their encryption plans, and evaluate them in
  * plaintext or under real encryption. Errors are one line on stderr and a non-zero exit.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from './args.ts';
 import { CliError } from './io.ts';
 import type { LayoutName } from '../core/he/index.ts';
 
@@ -35,12 +35,12 @@ function integerOf(name: string, value: string | undefined, min = 0): number | u
 
 async function main(argv: string[]): Promise<void> {
   // Studies and sites parse their own options (src/cli/study.ts).
+  if ((argv[0] === 'study' || argv[0] === 'site') && (argv.includes('--help') || argv.includes('-h'))) return console.log(USAGE);
   if (argv[0] === 'study') return (await import('./study.ts')).studyCommand(argv.slice(1));
   if (argv[0] === 'site') return (await import('./study.ts')).siteCommand(argv.slice(1));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
       out: { type: 'string' },
       label: { type: 'string' }, // train: overrides the spec's label, default 'label'; eval: the model's own label column
       hidden: { type: 'string' },
@@ -55,7 +55,8 @@ async function main(argv: string[]): Promise<void> {
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
-  });
+    (positionals) => positionals[0] ?? '',
+  );
   const [command, ...args] = positionals;
   if (values.help || !command) {
     console.log(USAGE);
@@ -100,7 +101,8 @@ try {
 } catch (e) {
   // Every expected failure carries a message meant for people; stack traces only on request.
   const error = e as Error;
-  console.error(`cipherclinic: ${error.message ?? String(e)}`);
+  const usage = e instanceof UsageError;
+  console.error(`cipherclinic${usage && e.command ? ` ${e.command}` : ''}: ${error.message ?? String(e)}`);
   if (process.env.CIPHERCLINIC_DEBUG) console.error(error.stack);
-  process.exitCode = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+  process.exitCode = usage ? e.exitCode : 1;
 }

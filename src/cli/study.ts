@@ -9,7 +9,6 @@
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { generateIdentity, identityPublicKey } from '../core/federated/agreement.ts';
 import { ManifestError, parseManifest, pinManifest, siteIndexOf } from '../core/federated/manifest.ts';
@@ -19,6 +18,7 @@ import type { StudyStatus } from '../core/federated/round.ts';
 import { CoordinatorError, httpTransport } from '../core/federated/transport.ts';
 import { readCsv } from '../core/data/csv.ts';
 import { API } from '../core/protocol/paths.ts';
+import { parseCommandArgs } from './args.ts';
 import { CliError, checkWritable, pairs, table, writeProblem } from './io.ts';
 
 const IDENTITY_FORMAT = 'cipherclinic/site-identity';
@@ -77,7 +77,7 @@ function describeRounds(status: StudyStatus): string {
 }
 
 export async function studyCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { url: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseCommandArgs(argv, { url: { type: 'string' }, json: { type: 'boolean', default: false } }, (p) => `study${p[0] ? ` ${p[0]}` : ''}`);
   const [verb, arg] = positionals;
   const base = serviceUrl(values.url);
   switch (verb) {
@@ -135,7 +135,7 @@ function progressLine(event: SiteEvent): string | undefined {
 }
 
 export async function siteCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, study: { type: 'string' }, data: { type: 'string' }, identity: { type: 'string' }, 'study-hash': { type: 'string' } } });
+  const { values, positionals } = parseCommandArgs(argv, { out: { type: 'string' }, study: { type: 'string' }, data: { type: 'string' }, identity: { type: 'string' }, 'study-hash': { type: 'string' } }, (p) => `site${p[0] ? ` ${p[0]}` : ''}`);
   const [verb, url] = positionals;
   switch (verb) {
     case 'keygen': {
