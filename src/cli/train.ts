@@ -47,6 +47,24 @@ function checkLabel(columns: readonly string[], features: readonly string[], lab
   if (features.includes(label)) throw new CliError(`${source} column ${JSON.stringify(label)} (${named}): is a feature of the spec, it cannot be the label too`);
 }
 
+/**
+ * Chooses TensorFlow.js's CPU backend without its banner. On its first tensor the backend tells
+ * Node users to install tfjs-node (a native build this project does not depend on) whenever the
+ * IS_NODE flag is set; after import, that is the only place the flag is read. So the flag is off
+ * for that one first write and back on after it: every other warning still prints.
+ */
+async function cpuBackendQuietly(): Promise<void> {
+  await tf.setBackend('cpu');
+  const env = tf.env();
+  const isNode = env.getBool('IS_NODE');
+  env.set('IS_NODE', false);
+  try {
+    tf.tensor([0]).dispose();
+  } finally {
+    env.set('IS_NODE', isNode);
+  }
+}
+
 /** Refuses a label with one class: the model would learn nothing and its ROC AUC be NaN. */
 function checkBothClasses(y: readonly number[], label: string, source: string): void {
   const ones = y.filter((v) => v === 1).length;
@@ -55,7 +73,7 @@ function checkBothClasses(y: readonly number[], label: string, source: string): 
 
 export async function trainCommand(dataPath: string, options: TrainCliOptions): Promise<void> {
   await checkWritable(options.out);
-  await tf.setBackend('cpu');
+  await cpuBackendQuietly();
   const csv = await readCsvFile(dataPath);
   const spec = options.spec ? await readSpec(options.spec) : undefined;
   const label = options.label ?? spec?.label ?? 'label';
