@@ -50,8 +50,8 @@ function checkLabel(columns: readonly string[], features: readonly string[], lab
 /**
  * Chooses TensorFlow.js's CPU backend without its banner. On its first tensor the backend tells
  * Node users to install tfjs-node (a native build this project does not depend on) whenever the
- * IS_NODE flag is set; after import, that is the only place the flag is read. So the flag is off
- * for that one first write and back on after it: every other warning still prints.
+ * IS_NODE flag is set. The flag is off for that one first write only, so every other warning,
+ * and every other reader of the flag, is as before.
  */
 async function cpuBackendQuietly(): Promise<void> {
   await tf.setBackend('cpu');
