@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { firstIssue } from '../core/schema-issue.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const MiB = 1024 * 1024;
@@ -78,8 +79,7 @@ const EnvSchema = z.object({
 export function configFromEnv(env: Record<string, string | undefined> = process.env): ServerConfig {
   const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`environment variable ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`environment variable ${firstIssue(parsed.error, '(environment)')}`);
   }
   const e = parsed.data;
   const token = e.CIPHERCLINIC_ADMIN_TOKEN;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MinimumSchema, OutcomeSchema, PopulationSchema } from '../model/about.ts';
 import { FeatureSpecSchema } from '../model/format.ts';
+import { firstIssue } from '../schema-issue.ts';
 
 /**
  * Settings of the training procedure that differ from its defaults for one data set, each
@@ -64,8 +65,7 @@ export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
 export function parseDatasetSpec(json: unknown): DatasetSpec {
   const result = DatasetSpecSchema.safeParse(json);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new Error(`dataset spec field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new Error(`dataset spec field ${firstIssue(result.error, '(root)')}`);
   }
   const spec = result.data;
   const names = new Set(spec.features.map((f) => f.name));

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { hashJson } from '../hash.ts';
 import { FeatureSpecSchema } from '../model/format.ts';
+import { firstIssue } from '../schema-issue.ts';
 
 export const STUDY_FORMAT = 'cipherclinic/study';
 export const STUDY_VERSION = 1;
@@ -135,8 +136,7 @@ export function studyHash(manifest: StudyManifest): string {
 export function parseManifest(json: unknown): PinnedStudy {
   const parsed = StudyManifestSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ManifestError(`study manifest: ${issue.path.join('.') || '(manifest)'}: ${issue.message}`);
+    throw new ManifestError(`study manifest: ${firstIssue(parsed.error, '(manifest)')}`);
   }
   return { manifest: parsed.data, hash: studyHash(parsed.data) };
 }

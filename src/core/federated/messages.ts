@@ -16,6 +16,7 @@ import { decodeMap } from '../protocol/codec.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { sign, verify } from './agreement.ts';
 import { MAX_SITES } from './manifest.ts';
+import { firstIssue } from '../schema-issue.ts';
 
 export const FEDERATED_VERSION = 1;
 
@@ -165,8 +166,7 @@ export function decodeFederated<T extends FederatedMessageType>(bytes: Uint8Arra
   if (type !== expected) throw new ProtocolError('bad_request', `expected a "${expected}" message, got ${JSON.stringify(type ?? null)}`);
   const parsed = FederatedMessageSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ProtocolError('bad_request', `field ${issue.path.join('.') || '(message)'}: ${issue.message}`);
+    throw new ProtocolError('bad_request', `field ${firstIssue(parsed.error, '(message)')}`);
   }
   const message: FederatedMessage = parsed.data;
   if (message.type === 'masked' && message.vector.length !== 4 * message.length) {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { hashJson } from '../hash.ts';
 import type { HeParameters } from './params.ts';
 import type { LayoutName } from './layout.ts';
+import { firstIssue } from '../schema-issue.ts';
 
 export const PLAN_FORMAT = 'cipherclinic/he-plan';
 export const PLAN_VERSION = 2;
@@ -132,8 +133,7 @@ export function parsePlan(json: unknown): HePlan {
   const { hash, report, ...rest } = (json ?? {}) as Record<string, unknown>;
   const parsed = PlanBodySchema.safeParse(rest);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`plan field ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`plan field ${firstIssue(parsed.error, '(plan)')}`);
   }
   const body = parsed.data as PlanBody;
   if (body.circuit.layout !== body.layout) throw new Error(`plan field circuit.layout: "${body.circuit.layout}" does not match the plan's layout "${body.layout}"`);

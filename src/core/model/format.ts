@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { hashJson } from '../hash.ts';
 import { depthWithin } from '../protocol/bounds.ts';
+import { firstIssue } from '../schema-issue.ts';
 
 export const MODEL_FORMAT = 'cipherclinic/ternarynet';
 /**
@@ -55,11 +56,11 @@ const ternary = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
  * the features' ranges allow. Proved exactly for a model file by `verifyMonotone` (monotone.ts).
  */
 export const MonotoneSchema = z.object({
-  direction: z.enum(['increasing', 'decreasing']),
+  direction: z.enum(['increasing', 'decreasing'], { error: 'a direction is "increasing" (the risk never falls as the value rises) or "decreasing" (never rises)' }),
   /** Why medicine expects it, in a sentence a clinician would accept. */
-  reason: z.string().min(1),
+  reason: z.string({ error: 'a direction needs a reason: why medicine expects it, in a sentence' }).min(1, { error: 'a direction needs a reason: why medicine expects it, in a sentence' }),
   /** Where that is established (guideline, cohort study). */
-  source: z.string().min(1),
+  source: z.string({ error: 'a direction needs a source: the guideline or study that establishes it' }).min(1, { error: 'a direction needs a source: the guideline or study that establishes it' }),
 });
 export type Monotone = z.infer<typeof MonotoneSchema>;
 
@@ -204,8 +205,7 @@ export function parseModel(json: unknown): TernaryModel {
   }
   const result = ModelBodySchema.safeParse(rest);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ModelFormatError(`model file field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ModelFormatError(`model file field ${firstIssue(result.error, '(root)')}`);
   }
   checkShapes(result.data);
   const actual = hashJson(result.data);

@@ -13,6 +13,7 @@ import type { EncryptedInput, EncryptedResult, EvaluationKeyBundle } from '../he
 import { BoundsError, checkMsgpack, MESSAGE_LIMITS, type MsgpackLimits } from './bounds.ts';
 import { ProtocolError } from './errors.ts';
 import { MessageSchema, PROTOCOL_VERSION, type ClassifyRequest, type ClassifyResult, type KeyRegistration, type Message, type MessageOf, type MessageType } from './messages.ts';
+import { firstIssue } from '../schema-issue.ts';
 
 // Bounds keep a hostile body from building huge maps or strings; binaries are bounded by the body.
 const decoder = new Decoder({ maxStrLength: 4096, maxMapLength: 64, maxArrayLength: 4096, maxExtLength: 0 });
@@ -74,8 +75,7 @@ export function decodeMessage<T extends MessageType>(bytes: Uint8Array, expected
   if (type !== expected) throw new ProtocolError('bad_request', `expected a "${expected}" message, got ${JSON.stringify(type ?? null)}`);
   const parsed = MessageSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ProtocolError('bad_request', `field ${issue.path.join('.') || '(message)'}: ${issue.message}`);
+    throw new ProtocolError('bad_request', `field ${firstIssue(parsed.error, '(message)')}`);
   }
   return parsed.data as MessageOf<T>;
 }
