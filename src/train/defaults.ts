@@ -92,7 +92,7 @@ function linearLine(model: TernaryModel): string {
  * The report's table of the features with no declared direction (freeFeatureSweeps), over the
  * data set's people.
  */
-function freeFeatureLines(model: TernaryModel, records: readonly PlainRecord[]): string[] {
+function freeFeatureLines(model: TernaryModel, records: readonly PlainRecord[], leftFree: Record<string, string> = {}): string[] {
   const sweeps = records.length ? freeFeatureSweeps(model, records.map((r) => quantizeRecord(model, r))) : [];
   if (!sweeps.length) return [];
   const share = (n: number) => `${((100 * n) / records.length).toFixed(1)} %`;
@@ -105,7 +105,19 @@ function freeFeatureLines(model: TernaryModel, records: readonly PlainRecord[]):
     '| feature | risk only rises | only falls | both ways | flat | proved over the box |',
     '|---|---|---|---|---|---|',
     ...sweeps.map(({ label, counts: c, proved }) => `| ${label} | ${share(c.rises)} | ${share(c.falls)} | ${share(c.both)} | ${share(c.flat)} | ${proved === 'increasing' ? 'non-decreasing' : proved === 'decreasing' ? 'non-increasing' : 'not proved'} |`),
+    ...whyLeftFree(sweeps, leftFree),
   ];
+}
+
+/** The spec's reason for each free feature (its own, else the "*" entry), as a list under the table. */
+function whyLeftFree(sweeps: readonly { feature: string; label: string }[], leftFree: Record<string, string>): string[] {
+  const reasons = sweeps.flatMap(({ feature, label }) => {
+    const why = leftFree[feature] ?? leftFree['*'];
+    return why ? [{ label, why }] : [];
+  });
+  if (!reasons.length) return [];
+  const shared = reasons.every((r) => r.why === reasons[0]!.why) && reasons.length > 1;
+  return ['', 'Why no direction is declared (the spec\'s `leftFree`):', '', ...(shared ? [`- Every feature above: ${reasons[0]!.why}`] : reasons.map((r) => `- ${r.label}: ${r.why}`))];
 }
 
 /** A short Markdown report of a trained default model (date-free, so it is reproducible). */
@@ -147,7 +159,7 @@ export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model'
           ...monotone.map((f) => `| ${f.label} | ${f.monotone!.direction === 'increasing' ? 'non-decreasing' : 'non-increasing'} | ${proof?.verified.find((v) => v.feature === f.name)?.margin ?? '—'} | ${f.monotone!.reason} | ${f.monotone!.source} |`),
         ]
       : []),
-    ...freeFeatureLines(model, extra.records ?? []),
+    ...freeFeatureLines(model, extra.records ?? [], spec.leftFree),
     ...(repeated
       ? [
           '',

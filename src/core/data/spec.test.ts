@@ -22,6 +22,16 @@ describe('dataset specs', () => {
     expect(() => parseDatasetSpec(pima)).toThrow(/^dataset spec field features\.1\.monotone\.reason: a direction needs a reason: why medicine expects it, in a sentence$/);
   });
 
+  it('gives every feature left free a reason, and refuses a reason for a feature that is not free', () => {
+    for (const spec of specs) {
+      const free = spec.features.filter((f) => !f.monotone).map((f) => f.name);
+      expect(free.every((name) => (spec.leftFree?.[name] ?? spec.leftFree?.['*'] ?? '').length > 40), spec.id).toBe(true);
+    }
+    const pima = JSON.parse(readFileSync(join(specsDir, 'pima-diabetes.json'), 'utf8'));
+    expect(() => parseDatasetSpec({ ...pima, leftFree: { glucose: 'a reason' } })).toThrow('leftFree names "glucose", whose direction is declared');
+    expect(() => parseDatasetSpec({ ...pima, leftFree: { hba1c: 'a reason' } })).toThrow('leftFree names "hba1c", which is not a feature');
+  });
+
   for (const spec of specs) {
     it(`${spec.id}: plausible ranges include every value in ${spec.data}`, () => {
       const table = parseCsv(readFileSync(join(dataDir, spec.data), 'utf8'), spec.data);

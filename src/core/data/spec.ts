@@ -54,6 +54,12 @@ export const DatasetSpecSchema = z.object({
   population: PopulationSchema.optional(),
   /** Per-data-set training settings (absent: the procedure's defaults). */
   training: SpecTrainingSchema.optional(),
+  /**
+   * Why a feature has no declared direction, by feature name ("*": every free feature without an
+   * entry of its own). The reports print it beside the sweep of that feature, so that a clinician
+   * who sees the risk move against expectation reads why nothing holds it.
+   */
+  leftFree: z.record(z.string(), z.string().min(1)).optional(),
 });
 export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
 
@@ -74,6 +80,11 @@ export function parseDatasetSpec(json: unknown): DatasetSpec {
   }
   for (const name of spec.minimum?.features ?? []) {
     if (!names.has(name)) throw new Error(`dataset spec ${spec.id}: minimum names "${name}", which is not a feature`);
+  }
+  for (const name of Object.keys(spec.leftFree ?? {})) {
+    const feature = spec.features.find((f) => f.name === name);
+    if (name !== '*' && !feature) throw new Error(`dataset spec ${spec.id}: leftFree names "${name}", which is not a feature`);
+    if (feature?.monotone) throw new Error(`dataset spec ${spec.id}: leftFree names "${name}", whose direction is declared`);
   }
   if (spec.minimum && spec.minimum.atLeast > spec.features.length) throw new Error(`dataset spec ${spec.id}: minimum asks for ${spec.minimum.atLeast} values of ${spec.features.length}`);
   return spec;
