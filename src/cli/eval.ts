@@ -42,7 +42,7 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
   const proof = verifyMonotone(model);
   // Eval is a diagnostic: it scores a model that breaks its declared constraints, but says so
   // first. The encrypted path refuses such a model (compilePlan), so it needs no warning.
-  const warning = options.encrypted ? undefined : brokenWarning(model);
+  const warning = options.encrypted ? undefined : brokenWarning(model, proof);
   const provenance = provenanceOf(model);
   const all = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label ?? provenance.label, missingAsZero: provenance.missingAsZero });
   const heldOut = heldOutRowsOf(model, all.y.length);

@@ -4,7 +4,7 @@
  * and the same facts for --json.
  */
 import type { ModelBody } from '../core/model/format.ts';
-import { assertMonotone, MonotoneError, type MonotoneReport } from '../core/model/monotone.ts';
+import { type MonotoneReport, violationMessage } from '../core/model/monotone.ts';
 
 type Checked = Pick<ModelBody, 'features' | 'input' | 'hidden' | 'output'> & { id: string };
 
@@ -28,13 +28,8 @@ export function provedLines(report: MonotoneReport): string[] {
     .map((c) => `proved: the risk never ${c.direction === 'increasing' ? 'falls' : 'rises'} as "${c.feature}" rises (least change per step: ${c.margin} in the integer output)`);
 }
 
-/** The verifier's own words for the constraints a model breaks; undefined when all hold. */
-export function brokenWarning(model: Checked): string | undefined {
-  try {
-    assertMonotone(model);
-    return undefined;
-  } catch (e) {
-    if (e instanceof MonotoneError) return `warning: ${e.message}`;
-    throw e;
-  }
+/** The verifier's own words for the constraints a model breaks, from its report; undefined when all hold. */
+export function brokenWarning(model: Checked, report: MonotoneReport): string | undefined {
+  const message = violationMessage(model, report);
+  return message && `warning: ${message}`;
 }

@@ -156,10 +156,17 @@ export class MonotoneError extends Error {
   override name = 'MonotoneError';
 }
 
+/** What a report's broken constraints say about the model, in one sentence (undefined when all hold). */
+export function violationMessage(model: MonotoneModel & { id?: string }, report: MonotoneReport): string | undefined {
+  if (report.holds) return undefined;
+  return `model ${model.id ?? ''} breaks its declared monotone constraints: ${describeViolations(model, report).join('; ')}`.replace('model  ', 'model ');
+}
+
 /** Throws MonotoneError naming the first broken constraints; returns the report when all hold. */
 export function assertMonotone(model: MonotoneModel & { id?: string }): MonotoneReport {
   const report = verifyMonotone(model);
-  if (!report.holds) throw new MonotoneError(`model ${model.id ?? ''} breaks its declared monotone constraints: ${describeViolations(model, report).join('; ')}`.replace('model  ', 'model '));
+  const message = violationMessage(model, report);
+  if (message) throw new MonotoneError(message);
   return report;
 }
 
