@@ -55,12 +55,15 @@ const ternary = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
  * ('decreasing') as the feature grows, every other input held fixed, anywhere in the input box
  * the features' ranges allow. Proved exactly for a model file by `verifyMonotone` (monotone.ts).
  */
+/** A non-empty text whose absence or emptiness is refused in the same words. */
+const required = (error: string) => z.string({ error }).min(1, { error });
+
 export const MonotoneSchema = z.object({
   direction: z.enum(['increasing', 'decreasing'], { error: 'a direction is "increasing" (the risk never falls as the value rises) or "decreasing" (never rises)' }),
   /** Why medicine expects it, in a sentence a clinician would accept. */
-  reason: z.string({ error: 'a direction needs a reason: why medicine expects it, in a sentence' }).min(1, { error: 'a direction needs a reason: why medicine expects it, in a sentence' }),
+  reason: required('a direction needs a reason: why medicine expects it, in a sentence'),
   /** Where that is established (guideline, cohort study). */
-  source: z.string({ error: 'a direction needs a source: the guideline or study that establishes it' }).min(1, { error: 'a direction needs a source: the guideline or study that establishes it' }),
+  source: required('a direction needs a source: the guideline or study that establishes it'),
 });
 export type Monotone = z.infer<typeof MonotoneSchema>;
 
