@@ -63,6 +63,10 @@ if (values.spread === 'blocks') {
 const record = new URL('./training-results.json', import.meta.url).pathname;
 /** The record holds the procedure's own run: each spec's settings on seeds 1–10. Anything else is an experiment. */
 const experiment = Object.keys(options).length > 0 || values.ramp || values.spread || values.spec || seeds || repeats !== 10;
+if (values.join && (Object.keys(options).length > 0 || values.ramp || values.spread || seeds || values.repeats)) {
+  console.error('bench/training.ts --join: joins finished runs; it takes no training option (their settings are in the files)');
+  process.exit(2);
+}
 if (experiment && !values.out && !values.join) {
   console.error(`bench/training.ts: an experiment (an override, --spec, --seeds or --repeats) is written only where --out says; ${record} keeps the procedure's own ten splits (join halves run with --seeds into it with --join a.json,b.json)`);
   process.exit(2);
