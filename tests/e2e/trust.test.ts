@@ -226,7 +226,8 @@ describe('what people are told', () => {
       expect(text).not.toMatch(/queue/i);
       await expect(page.locator('#csv-input').isDisabled()).resolves.toBe(true);
       await nav(page, 'My prediction');
-      await expect(page.getByTestId('offline-note').innerText()).resolves.toMatch(/queued/);
+      // Polled: for a moment after the click the Clinic's note (same test id) is still on screen.
+      await expect.poll(() => page.getByTestId('offline-note').innerText()).toMatch(/queued/);
     } finally {
       await page.unroute('**/api/models');
     }
