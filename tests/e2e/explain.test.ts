@@ -87,6 +87,15 @@ async function predictAndCheck(model: TernaryModel, record: PlainRecord, sweeps:
     expect(points.length).toBeGreaterThanOrEqual(5);
     for (const [v, shownRisk] of points) expect(shownRisk, `${name} = ${v}`).toBeCloseTo(riskOf(model, sweepVariant(model, record, i, v)), 12);
     await expect(chart.getAttribute('data-current')).resolves.toBe(record[i] === null ? '' : String(record[i]));
+    // The caption says whether a proof holds the curve's direction, and why medicine expects it.
+    const direction = chart.getByTestId('whatif-direction');
+    const declared = model.features[i]!.monotone;
+    await expect(direction.getAttribute('data-declared')).resolves.toBe(declared?.direction ?? '');
+    const words = await direction.innerText();
+    if (declared) {
+      expect(words).toContain(`the risk ${declared.direction === 'increasing' ? 'never falls' : 'never rises'} as ${model.features[i]!.label} rises`);
+      expect(words).toContain(declared.reason);
+    } else expect(words).toContain('No direction is declared');
   }
   // Values the request had no room for are named, in words; none when every value fitted.
   const unexplained = page.getByTestId('unexplained');
