@@ -169,6 +169,19 @@ describe('train, plan, eval', () => {
     // Another file (here, fewer rows): the model cannot tell which rows it saw, and says nothing.
     const other = await cli('eval', pima, csv, '--json');
     expect(JSON.parse(other.stdout)).not.toHaveProperty('split');
+    // The same rows written another way (columns reversed, CRLF line ends) are still its data:
+    // the model records the SHA-256 of the rows as it reads them, not of the file's bytes.
+    const lines = (await readFile(data, 'utf8')).trim().split('\n').map((l) => l.split(','));
+    const reordered = join(dir, 'pima-reordered.csv');
+    await writeFile(reordered, lines.map((cells) => [...cells].reverse().join(',')).join('\r\n') + '\r\n');
+    expect(JSON.parse((await cli('eval', pima, reordered, '--json')).stdout).split).toEqual({ heldOut: 154, of: 768, scored: 'held-out' });
+    // As many rows, one value changed: not the data the model was split from, so every row is scored.
+    const edited = join(dir, 'pima-edited.csv');
+    const glucose = lines[0]!.indexOf('glucose');
+    await writeFile(edited, lines.map((cells, r) => (r === 1 ? cells.map((v, c) => (c === glucose ? String(Number(v) + 1) : v)) : cells).join(',')).join('\n') + '\n');
+    const changed = JSON.parse((await cli('eval', pima, edited, '--json')).stdout);
+    expect(changed).not.toHaveProperty('split');
+    expect(changed.records).toBe(768);
   });
 
   it.each(['batch', 'single'])('plans the %s layout with the documented fields', async (layout) => {

@@ -1,9 +1,9 @@
 /**
  * `cipherclinic eval <model.json> <data.csv> [--encrypted] [--layout batch|single] [--label label] [--all-rows] [--json]`
- * On the file the model was trained on (recognised by its row count), only the held-out rows
- * are scored unless --all-rows: the others trained it.
+ * On the data the model was trained on (recognised by the rows' SHA-256 the model records), only
+ * the held-out rows are scored unless --all-rows: the others trained it.
  */
-import { selectFeatures } from '../core/data/index.ts';
+import { type LabeledData, rowsDigest, selectFeatures } from '../core/data/index.ts';
 import type { TernaryModel } from '../core/model/format.ts';
 import { scoreClassifier, type Scores } from '../core/metrics.ts';
 import { decodeProbability, quantizeRecord, referenceScore } from '../core/model/reference.ts';
@@ -24,16 +24,17 @@ export interface EvalOptions {
 }
 
 /**
- * The model's held-out rows (training.testRows) when the data file looks like the one it was
- * trained on: as many rows as its split recorded (training.split train + test). Such a file's
- * other rows trained the model, so scoring them inflates the result. Undefined when the model
- * records no split or the file is another one.
+ * The model's held-out rows (training.testRows) when the data is the data it was split from:
+ * the same rows as the model read them (training.data, core/data rowsDigest), or, for a file
+ * from before models recorded that, as many rows as its split. That data's other rows trained
+ * the model, so scoring them inflates the result. Undefined for any other data.
  */
-function heldOutRowsOf(model: TernaryModel, rows: number): number[] | undefined {
+function heldOutRowsOf(model: TernaryModel, data: LabeledData): number[] | undefined {
   const split = (model.training?.split ?? {}) as { train?: unknown; test?: unknown };
-  const { testRows } = provenanceOf(model);
-  if (typeof split.train !== 'number' || typeof split.test !== 'number' || split.train + split.test !== rows) return undefined;
-  if (testRows.length !== split.test || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < rows)) return undefined;
+  const { testRows, data: trainedOn } = provenanceOf(model);
+  const rows = data.y.length;
+  if (trainedOn ? trainedOn.rows !== rows || trainedOn.sha256 !== rowsDigest(data) : typeof split.train !== 'number' || typeof split.test !== 'number' || split.train + split.test !== rows) return undefined;
+  if (testRows.length === 0 || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < rows)) return undefined;
   return testRows;
 }
 
@@ -45,7 +46,7 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
   const warning = options.encrypted ? undefined : brokenWarning(model, proof);
   const provenance = provenanceOf(model);
   const all = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label ?? provenance.label, missingAsZero: provenance.missingAsZero });
-  const heldOut = heldOutRowsOf(model, all.y.length);
+  const heldOut = heldOutRowsOf(model, all);
   const scored = heldOut && !options.allRows ? heldOut : all.y.map((_, r) => r);
   const labels = scored.map((r) => all.y[r]!);
   const records = scored.map((r) => quantizeRecord(model, all.X[r]!));

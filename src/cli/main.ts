@@ -17,7 +17,7 @@ const USAGE = `usage:
   cipherclinic site join <service> --study <id> --data <site.csv> --identity <site.key> [--study-hash <hash>]
 
 train --label: the 0/1 label column; given, it overrides the spec's "label" (default: the spec's, else "label")
-eval: on a file with as many rows as the model was trained on, only its held-out rows are scored (--all-rows: every row)`;
+eval: on the data the model was split from (the rows' SHA-256 it records), only its held-out rows are scored (--all-rows: every row)`;
 
 function layoutOf(value: string | undefined): LayoutName {
   const layout = value ?? 'batch';

@@ -14,6 +14,7 @@
  */
 import type { Scores } from '../core/metrics.ts';
 import { scoreClassifier } from '../core/metrics.ts';
+import { rowsDigest } from '../core/data/select.ts';
 import { type ModelBody, MODEL_FORMAT, type TernaryModel, sealModel, versionFor } from '../core/model/format.ts';
 import { outputBound } from '../core/model/reference.ts';
 import { DEFAULT_LIMITS, type FoldLimits } from './fold.ts';
@@ -82,6 +83,8 @@ export interface TrainingRecord {
   alphaMax: number;
   outputBound: number;
   split: { train: number; test: number; validation: number };
+  /** The rows trained on and held out, as the model read them: their count and rowsDigest. */
+  data: { rows: number; sha256: string };
   /** 0-based data-row indices of the held-out rows in the source CSV. */
   testRows: number[];
   /** Held-out metrics; NaN (one class only) is stored as null. */
@@ -175,6 +178,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions, base
       outputBound: outputBound(body),
       ...(proof.checks.length ? { monotone: { verified: proof.checks.map((c) => ({ feature: c.feature, direction: c.direction, margin: c.margin })), repairs: folded.monotoneRepairs } } : {}),
       split: { train: split.train.length, test: split.test.length, validation: prepared.validationRows.length },
+      data: { rows: data.X.length, sha256: rowsDigest(data) },
       testRows: split.test,
       metrics: jsonSafe(metrics),
     };

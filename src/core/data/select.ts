@@ -1,6 +1,7 @@
 /**
  * Numeric table → the feature matrix and labels a model trains or is evaluated on.
  */
+import { hashJson } from '../hash.ts';
 import type { FeatureSpec } from '../model/format.ts';
 import type { NumericCell, NumericTable } from './csv.ts';
 import { DataError } from './errors.ts';
@@ -50,4 +51,14 @@ export function selectFeatures(table: NumericTable, options: SelectOptions): Lab
     return v;
   });
   return { X, y };
+}
+
+/**
+ * The SHA-256 of rows as a model reads them (its features, in its order, and the label): what a
+ * model file records of its training data (`training.data`), so that a later evaluation can
+ * tell the file the model was split from, whose other rows trained it, from any other file,
+ * whatever the CSV's column order, spacing or line ends.
+ */
+export function rowsDigest(data: { X: readonly (readonly NumericCell[])[]; y: readonly number[] }): string {
+  return hashJson({ X: data.X, y: data.y });
 }

@@ -13,6 +13,8 @@ export interface Provenance {
   missingAsZero: string[];
   /** 0-based data rows of the held-out split. */
   testRows: number[];
+  /** The rows the model was split from, as it read them: count and SHA-256 (core/data rowsDigest). Absent in older files. */
+  data?: { rows: number; sha256: string };
 }
 
 export function provenanceOf(model: Pick<ModelBody, 'training'>): Provenance {
@@ -22,5 +24,11 @@ export function provenanceOf(model: Pick<ModelBody, 'training'>): Provenance {
     label: typeof t.label === 'string' ? t.label : 'label',
     missingAsZero: Array.isArray(t.missingAsZero) ? t.missingAsZero.map(String) : [],
     testRows: Array.isArray(t.testRows) ? (t.testRows as number[]) : [],
+    data: dataOf(t.data),
   };
+}
+
+function dataOf(value: unknown): Provenance['data'] {
+  const d = (value ?? {}) as { rows?: unknown; sha256?: unknown };
+  return typeof d.rows === 'number' && typeof d.sha256 === 'string' ? { rows: d.rows, sha256: d.sha256 } : undefined;
 }
