@@ -30,12 +30,19 @@ export interface EvalOptions {
  * the model, so scoring them inflates the result. Undefined for any other data.
  */
 function heldOutRowsOf(model: TernaryModel, data: LabeledData): number[] | undefined {
-  const split = (model.training?.split ?? {}) as { train?: unknown; test?: unknown };
-  const { testRows, data: trainedOn } = provenanceOf(model);
+  const { testRows } = provenanceOf(model);
   const rows = data.y.length;
-  if (trainedOn ? trainedOn.rows !== rows || trainedOn.sha256 !== rowsDigest(data) : typeof split.train !== 'number' || typeof split.test !== 'number' || split.train + split.test !== rows) return undefined;
-  if (testRows.length === 0 || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < rows)) return undefined;
+  if (!isSplitFrom(model, data) || testRows.length === 0 || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < rows)) return undefined;
   return testRows;
+}
+
+/** Whether `data` is what the model was split from: by its rows' digest, or by the split's size in an older file. */
+function isSplitFrom(model: TernaryModel, data: LabeledData): boolean {
+  const rows = data.y.length;
+  const trainedOn = provenanceOf(model).data;
+  if (trainedOn) return trainedOn.rows === rows && trainedOn.sha256 === rowsDigest(data);
+  const split = (model.training?.split ?? {}) as { train?: unknown; test?: unknown };
+  return typeof split.train === 'number' && typeof split.test === 'number' && split.train + split.test === rows && provenanceOf(model).testRows.length === split.test;
 }
 
 export async function evalCommand(modelPath: string, dataPath: string, options: EvalOptions): Promise<void> {
