@@ -19,7 +19,7 @@ import { repoRoot, sharedDataDir } from '../../src/cli/paths.ts';
 import { confusionMatrix } from '../../src/core/metrics.ts';
 import { parseModel, type TernaryModel } from '../../src/core/model/format.ts';
 import { predictReference } from '../../src/train/index.ts';
-import { selectFeatures } from '../../src/core/data/select.ts';
+import { rowsDigest, selectFeatures } from '../../src/core/data/select.ts';
 import { parseCsv } from '../../src/core/data/csv.ts';
 import { parseDatasetSpec } from '../../src/core/data/spec.ts';
 import { freeFeatureSweeps, verifyMonotone } from '../../src/core/model/monotone.ts';
@@ -205,7 +205,13 @@ describe('training lab, without WebGPU', () => {
     expect((float.tp + float.tn) / labels.length).toBeCloseTo(Number(await floatRow.getAttribute('data-accuracy')), 9);
 
     // How the risk moves along each value left free: the downloaded model's, over every row of the file.
-    const fileRows = selectFeatures(parseCsv(await readFile(FRAMINGHAM, 'utf8'), 'framingham_chd.csv'), { features: trained.features, label: 'label' }).X;
+    const fileData = selectFeatures(parseCsv(await readFile(FRAMINGHAM, 'utf8'), 'framingham_chd.csv'), { features: trained.features, label: 'label' });
+    const fileRows = fileData.X;
+    // The rows these numbers come from: the hash shown is the file's rows as Node reads them, and the downloaded model's.
+    const shownData = page.getByTestId('trained-data');
+    expect(trained.training?.data).toEqual({ rows: 4240, sha256: rowsDigest(fileData) });
+    await expect(shownData.getAttribute('data-sha256')).resolves.toBe(rowsDigest(fileData));
+    await expect(shownData.innerText()).resolves.toMatch(new RegExp(`^From framingham_chd\\.csv: 4,240 rows as the model read them, SHA-256 ${rowsDigest(fileData).slice(0, 12)}…`));
     const sweeps = freeFeatureSweeps(trained, fileRows.map((r) => quantizeRecord(trained, r)));
     expect(sweeps.map((s) => s.feature)).toEqual(trained.features.filter((f) => !f.monotone).map((f) => f.name));
     const free = page.getByTestId('free-features');
@@ -314,6 +320,9 @@ describe('training lab, without WebGPU', () => {
     expect(lab.training?.missingAsZero).toEqual(fromCli.training?.missingAsZero);
     expect(lab.training?.ensemble).toHaveLength(2);
     expect(lab.training?.testRows).toEqual(fromCli.training?.testRows);
+    // The browser's reading of the file and Node's give the same rows, so the same digest (eval recognises either's data).
+    expect(lab.training?.data).toEqual(fromCli.training?.data);
+    await expect(page.getByTestId('trained-data').getAttribute('data-sha256')).resolves.toBe((fromCli.training?.data as { sha256: string }).sha256);
     // The same quantized weights, or, where the backends' arithmetic led elsewhere, the same accuracy within a point.
     if (sameWeights && decodingGap < 1e-9) expect(labAccuracy).toBe(cliResult.ternary.accuracy);
     else expect(Math.abs(labAccuracy - cliResult.ternary.accuracy)).toBeLessThanOrEqual(0.01);
