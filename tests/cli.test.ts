@@ -166,9 +166,13 @@ describe('train, plan, eval', () => {
     const all = await cli('eval', pima, data, '--all-rows');
     expect(all.stdout).toMatch(/^note: 614 of these 768 rows trained the model, so this score is inflated/m);
     expect(all.stdout).toMatch(/on 768 records/);
-    // Another file (here, fewer rows): the model cannot tell which rows it saw, and says nothing.
+    expect(json.trainingData).toMatchObject({ rows: 768, matches: true });
+    // Another file (here, its first 300 rows): the model cannot tell which rows it saw, so every
+    // row is scored, with a note that rows it trained on would inflate the score.
     const other = await cli('eval', pima, csv, '--json');
     expect(JSON.parse(other.stdout)).not.toHaveProperty('split');
+    expect(JSON.parse(other.stdout).trainingData).toEqual({ ...json.trainingData, matches: false });
+    expect((await cli('eval', pima, csv)).stdout).toMatch(/^note: these are not the 768 rows the model was split from \(training\.data, SHA-256 [0-9a-f]{12}…\); if they hold rows it trained on .*, this score is inflated$/m);
     // The same rows written another way (columns reversed, CRLF line ends) are still its data:
     // the model records the SHA-256 of the rows as it reads them, not of the file's bytes.
     const lines = (await readFile(data, 'utf8')).trim().split('\n').map((l) => l.split(','));
@@ -268,6 +272,63 @@ describe('bad input', () => {
   });
 
   it('names a training option out of range', () => expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--epochs', '0'], /--epochs must be a whole number of at least 1, not "0"/));
+
+  it.each([
+    [['train', 'x.csv', '--out', 'm.json', '--repeats', '1e3'], 'cipherclinic train: --repeats must be a whole number of at least 1, not "1e3"'],
+    [['train', 'x.csv', '--out', 'm.json', '--seed', '0x2'], 'cipherclinic train: --seed must be a whole number of at least 0, not "0x2"'],
+    [['eval', 'm.json', 'x.csv', '--repeats', '2'], 'cipherclinic eval: --repeats is not an option of eval (it belongs to train) (see cipherclinic eval --help)'],
+    [['train', 'x.csv', '--out', 'm.json', '--all-rows'], 'cipherclinic train: --all-rows is not an option of train (it belongs to eval) (see cipherclinic train --help)'],
+    [['plan', 'm.json', '--layout', 'rows'], 'cipherclinic plan: --layout must be "batch" or "single", not "rows"'],
+  ])('refuses an option that is not a number in digits, or not of its command, before reading any file: %j', async (args, line) => {
+    const r = await cli(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(line);
+  });
+
+  it('prints each command\'s own help', async () => {
+    const train = await cli('train', '--help');
+    expect(train.stdout).toMatch(/^usage: cipherclinic train <data\.csv> --out <model\.json>/);
+    expect(train.stdout).toMatch(/--repeats N .*\n.*Brier score/);
+    const evalHelp = await cli('eval', '--help');
+    expect(evalHelp.stdout).toMatch(/--all-rows/);
+    expect(evalHelp.stdout).not.toMatch(/--repeats/);
+  });
+
+  it('will not write the model over the data it reads', async () => {
+    const copy = join(dir, 'copy.csv');
+    const text = await readFile(csv, 'utf8');
+    await writeFile(copy, text);
+    await expectOneLineError(['train', copy, '--out', copy], /--out .*copy\.csv is the data file being read; the model needs a file of its own/);
+    await expect(readFile(copy, 'utf8')).resolves.toBe(text);
+  });
+
+  it('refuses a spec whose features repeat a name or reverse a range before training, naming the spec', async () => {
+    const twice = await specWith('twice', (s) => s.features.push({ ...s.features[0]! }));
+    await expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--spec', twice], /twice\.spec\.json: dataset spec pima-diabetes: feature "pregnancies" appears twice/);
+    const reversed = await specWith('reversed', (s) => Object.assign(s.features[0]!, { min: 30, max: 3 }));
+    await expectOneLineError(['train', csv, '--out', join(dir, 'x.json'), '--spec', reversed], /reversed\.spec\.json: dataset spec pima-diabetes: feature "pregnancies": min 30 is above max 3/);
+  });
+
+  it('reads only the model\'s columns: an id column of text does not stop eval, and one class is said', async () => {
+    const pima = resolve(repoRoot, 'models/pima-diabetes.json');
+    const lines = (await readFile(csv, 'utf8')).trim().split('\n');
+    const withId = join(dir, 'with-id.csv');
+    await writeFile(withId, lines.map((l, r) => `${r === 0 ? 'patient_id' : `P${r}`},${l}`).join('\n') + '\n');
+    const plain = JSON.parse((await cli('eval', pima, csv, '--json')).stdout);
+    const read = await cli('eval', pima, withId, '--json');
+    expect(read.code, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout).plaintext).toEqual(plain.plaintext);
+    // Without a spec, training reads every column: the message says why the id matters there.
+    await expectOneLineError(['train', withId, '--out', join(dir, 'x.json')], /with-id\.csv row 2, column "patient_id": "P1" is not a number; without --spec every column but the label is a feature/);
+    // Positives only: no AUC, and balanced accuracy is one class's recall; eval says so.
+    const label = lines[0]!.split(',').indexOf('label');
+    const ones = join(dir, 'ones.csv');
+    await writeFile(ones, [lines[0], ...lines.slice(1).filter((l) => l.split(',')[label] === '1')].join('\n') + '\n');
+    const one = await cli('eval', pima, ones);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/^note: every scored row is "diabetes": ROC AUC needs rows of both classes \(–\)/m);
+    expect(one.stdout).not.toMatch(/NaN/);
+  });
 
   it('refuses an empty file', async () => {
     const f = join(dir, 'empty.csv');

@@ -52,7 +52,9 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
   // first. The encrypted path refuses such a model (compilePlan), so it needs no warning.
   const warning = options.encrypted ? undefined : brokenWarning(model, proof);
   const provenance = provenanceOf(model);
-  const all = selectFeatures(await readCsvFile(dataPath), { features: model.features, label: options.label ?? provenance.label, missingAsZero: provenance.missingAsZero });
+  const label = options.label ?? provenance.label;
+  // Only the model's features and the label are read: other columns (an id, a note) may hold anything.
+  const all = selectFeatures(await readCsvFile(dataPath, [...model.features.map((f) => f.name), label]), { features: model.features, label, missingAsZero: provenance.missingAsZero });
   const heldOut = heldOutRowsOf(model, all);
   const scored = heldOut && !options.allRows ? heldOut : all.y.map((_, r) => r);
   const labels = scored.map((r) => all.y[r]!);
@@ -60,9 +62,19 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
   const reference = records.map((q) => referenceScore(model, q));
   const probabilities = (scores: number[]) => scores.map((y) => decodeProbability(model.output, y));
   const plaintext = scoreClassifier(labels, probabilities(reference));
-  const report: { records: number; split?: { heldOut: number; of: number; scored: 'held-out' | 'all' }; plaintext: Scores; monotone: ReturnType<typeof monotoneSummary>; encrypted?: Scores & { agreement: number; layout: LayoutName; parameters: string; seconds: number } } = {
+  const trainedOn = provenance.data;
+  const report: {
+    records: number;
+    split?: { heldOut: number; of: number; scored: 'held-out' | 'all' };
+    trainingData?: { rows: number; sha256: string; matches: boolean };
+    plaintext: Scores;
+    monotone: ReturnType<typeof monotoneSummary>;
+    encrypted?: Scores & { agreement: number; layout: LayoutName; parameters: string; seconds: number };
+  } = {
     records: records.length,
     ...(heldOut ? { split: { heldOut: heldOut.length, of: all.y.length, scored: options.allRows ? 'all' : 'held-out' } } : {}),
+    // Whether these are the rows the model was split from, by the hash it records (older files record none).
+    ...(trainedOn ? { trainingData: { ...trainedOn, matches: isSplitFrom(model, all) } } : {}),
     plaintext,
     monotone: monotoneSummary(proof),
   };
@@ -91,11 +103,17 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
   const split = report.split;
   if (split?.scored === 'held-out') console.log(`held-out rows only: ${dataPath} has the ${split.of} rows the model was split from; the ${split.of - split.heldOut} that trained it are left out (training.testRows; --all-rows scores every row)`);
   if (split?.scored === 'all') console.log(`note: ${split.of - split.heldOut} of these ${split.of} rows trained the model, so this score is inflated; without --all-rows, eval scores its ${split.heldOut} held-out rows only`);
+  if (report.trainingData && !report.trainingData.matches && trainedOn) {
+    console.log(`note: these are not the ${trainedOn.rows} rows the model was split from (training.data, SHA-256 ${trainedOn.sha256.slice(0, 12)}…); if they hold rows it trained on (the same file reordered, or part of it), this score is inflated`);
+  }
+  const oneClass = new Set(labels).size === 1 ? model.classes[labels[0]!] : undefined;
+  if (oneClass !== undefined) console.log(`note: every scored row is "${oneClass}": ROC AUC needs rows of both classes (–), and balanced accuracy is the recall of that class alone`);
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const auc = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : '–');
   const rows: (string | number)[][] = [['', 'accuracy', 'balanced acc.', 'ROC AUC']];
-  rows.push(['plaintext reference', pct(plaintext.accuracy), pct(plaintext.balancedAccuracy), plaintext.auc.toFixed(4)]);
+  rows.push(['plaintext reference', pct(plaintext.accuracy), pct(plaintext.balancedAccuracy), auc(plaintext.auc)]);
   const e = report.encrypted;
-  if (e) rows.push([`encrypted (${e.layout})`, pct(e.accuracy), pct(e.balancedAccuracy), e.auc.toFixed(4)]);
+  if (e) rows.push([`encrypted (${e.layout})`, pct(e.accuracy), pct(e.balancedAccuracy), auc(e.auc)]);
   console.log(`${model.title} on ${records.length} records of ${dataPath}`);
   console.log(table(rows));
   if (e) console.log(`agreement with the plaintext reference: ${pct(e.agreement)} of records, ${e.parameters}, ${e.seconds.toFixed(1)} s`);

@@ -40,8 +40,9 @@ export async function readModelFile(path: string): Promise<TernaryModel> {
   }
 }
 
-export async function readCsvFile(path: string): Promise<NumericTable> {
-  return parseCsv(await readText(path, 'CSV'), basename(path));
+/** A CSV file as numbers: all its columns, or only those `keep` names (the rest may hold anything). */
+export async function readCsvFile(path: string, keep?: readonly string[]): Promise<NumericTable> {
+  return parseCsv(await readText(path, 'CSV'), basename(path), keep);
 }
 
 /** Why a file cannot be written, in words, for an error code of Node's file system calls. */

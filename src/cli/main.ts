@@ -19,18 +19,71 @@ const USAGE = `usage:
 train --label: the 0/1 label column; given, it overrides the spec's "label" (default: the spec's, else "label")
 eval: on the data the model was split from (the rows' SHA-256 it records), only its held-out rows are scored (--all-rows: every row)`;
 
-function layoutOf(value: string | undefined): LayoutName {
+/** What each command takes, and the help `cipherclinic <command> --help` prints. */
+const COMMANDS: Record<string, { options: readonly string[]; help: string }> = {
+  train: {
+    options: ['out', 'label', 'hidden', 'epochs', 'batch-size', 'seed', 'repeats', 'spec', 'json'],
+    help: `usage: cipherclinic train <data.csv> --out <model.json> [options]
+Trains logistic regression, a float MLP and the TernaryNet on one stratified 80/20 split and
+writes the TernaryNet as a model file (docs/training.md).
+  --out FILE        where the model file goes (not the data or the spec)
+  --spec FILE       a dataset spec (models/specs/*.json): features, their ranges and declared
+                    directions of risk, and the training settings; without it every column but
+                    the label is a feature, its range read from the data
+  --label NAME      the 0/1 label column; overrides the spec's "label" (default: the spec's, else "label")
+  --hidden N        hidden units (default 8)
+  --epochs N        epochs of each training stage (default 60)
+  --batch-size N    rows per step (default: a 32nd of the fitting rows, at least 32)
+  --seed S          the split and every initialization (default 42): the same seed, the same model
+  --repeats N       first score the three models on N more splits (seeds 1..N): mean, spread and
+                    worst split of accuracy, balanced accuracy, ROC AUC and Brier score
+  --json            one JSON object on stdout instead of tables`,
+  },
+  plan: {
+    options: ['layout', 'json'],
+    help: `usage: cipherclinic plan <model.json> [--layout batch|single] [--json]
+Compiles the model's encryption plan: parameters, key and ciphertext sizes, operation counts.
+  --layout batch|single   many records per ciphertext (default), or one record
+  --json                  one JSON object on stdout`,
+  },
+  eval: {
+    options: ['encrypted', 'layout', 'label', 'all-rows', 'json'],
+    help: `usage: cipherclinic eval <model.json> <data.csv> [options]
+Scores a model on a CSV file through the plaintext reference (what the service computes).
+On the data the model was split from (the rows' SHA-256 it records), only its held-out rows
+are scored; the file's columns other than the model's features and label are not read.
+  --encrypted             also score every record under real encryption (SEAL) and compare
+  --layout batch|single   the encrypted layout (default batch)
+  --label NAME            the 0/1 label column (default: the one the model was trained with)
+  --all-rows              score every row, even those that trained the model (inflated)
+  --json                  one JSON object on stdout`,
+  },
+  serve: { options: [], help: 'usage: cipherclinic serve\nRuns the service; HOST, PORT and more come from the environment (docs/server.md).' },
+};
+
+function layoutOf(command: string, value: string | undefined): LayoutName {
   const layout = value ?? 'batch';
-  if (layout !== 'batch' && layout !== 'single') throw new CliError(`--layout must be "batch" or "single", not "${layout}"`);
+  if (layout !== 'batch' && layout !== 'single') throw new UsageError(command, `--layout must be "batch" or "single", not "${layout}"`);
   return layout;
 }
 
-/** An integer option, at least `min`; absent stays undefined (the command's default applies). */
-function integerOf(name: string, value: string | undefined, min = 0): number | undefined {
+/** An integer option written in digits, at least `min`; absent stays undefined (the command's default applies). */
+function integerOf(command: string, name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new CliError(`--${name} must be a whole number of at least ${min}, not "${value}"`);
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(command, `--${name} must be a whole number of at least ${min}, not "${value}"`);
   return n;
+}
+
+/** Refuses an option that belongs to another command (it would be ignored without a word). */
+function checkOptionsOf(command: string, values: Record<string, unknown>): void {
+  const allowed = COMMANDS[command]?.options;
+  if (!allowed) return;
+  for (const [name, value] of Object.entries(values)) {
+    if (name === 'help' || value === undefined || value === false || allowed.includes(name)) continue;
+    const owners = Object.keys(COMMANDS).filter((c) => COMMANDS[c]!.options.includes(name));
+    throw new UsageError(command, `--${name} is not an option of ${command}${owners.length ? ` (it belongs to ${owners.join(' and ')})` : ''} (see cipherclinic ${command} --help)`);
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -59,9 +112,10 @@ async function main(argv: string[]): Promise<void> {
   );
   const [command, ...args] = positionals;
   if (values.help || !command) {
-    console.log(USAGE);
+    console.log((command && COMMANDS[command]?.help) || USAGE);
     return;
   }
+  checkOptionsOf(command, values);
   const need = (n: number, what: string) => {
     if (args.length !== n) throw new CliError(`${command} needs ${what}\n${USAGE}`);
   };
@@ -74,20 +128,20 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./train.ts')).trainCommand(args[0]!, {
         out: values.out,
         label: values.label,
-        hidden: integerOf('hidden', values.hidden, 1),
-        epochs: integerOf('epochs', values.epochs, 1),
-        batchSize: integerOf('batch-size', values['batch-size'], 1),
-        seed: integerOf('seed', values.seed),
-        repeats: integerOf('repeats', values.repeats, 1),
+        hidden: integerOf(command, 'hidden', values.hidden, 1),
+        epochs: integerOf(command, 'epochs', values.epochs, 1),
+        batchSize: integerOf(command, 'batch-size', values['batch-size'], 1),
+        seed: integerOf(command, 'seed', values.seed),
+        repeats: integerOf(command, 'repeats', values.repeats, 1),
         spec: values.spec,
         json: values.json!,
       });
     case 'plan':
       need(1, 'one model file');
-      return (await import('./plan.ts')).planCommand(args[0]!, layoutOf(values.layout), values.json!);
+      return (await import('./plan.ts')).planCommand(args[0]!, layoutOf(command, values.layout), values.json!);
     case 'eval':
       need(2, 'a model file and a CSV file');
-      return (await import('./eval.ts')).evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(values.layout), label: values.label, allRows: values['all-rows']!, json: values.json! });
+      return (await import('./eval.ts')).evalCommand(args[0]!, args[1]!, { encrypted: values.encrypted!, layout: layoutOf(command, values.layout), label: values.label, allRows: values['all-rows']!, json: values.json! });
     case 'serve':
       need(0, 'no arguments');
       return (await import('../server/main.ts')).serveFromEnv();

@@ -4,9 +4,9 @@
  * 1..N) and the mean ± sd (worst split) of each metric printed; the model written is the one
  * trained on the --seed split, as without it. --label, given, overrides the spec's label.
  */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
+import { DataError, idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
 import { specTrainingOptions } from '../train/defaults.ts';
 import { type TrainOptions, trainModel } from '../train/index.ts';
 import { type RepeatedEvaluation, betterFloat, betterFloatName, repeatedEvaluation, repeatedTable, targets, targetsSentence } from '../train/repeated.ts';
@@ -72,11 +72,18 @@ function checkBothClasses(y: readonly number[], label: string, source: string): 
 }
 
 export async function trainCommand(dataPath: string, options: TrainCliOptions): Promise<void> {
+  for (const input of [dataPath, options.spec]) {
+    if (input !== undefined && resolve(input) === resolve(options.out)) throw new CliError(`--out ${options.out} is the ${input === dataPath ? 'data file' : 'spec'} being read; the model needs a file of its own`);
+  }
   await checkWritable(options.out);
   await cpuBackendQuietly();
-  const csv = await readCsvFile(dataPath);
   const spec = options.spec ? await readSpec(options.spec) : undefined;
   const label = options.label ?? spec?.label ?? 'label';
+  // A spec names the columns to read; without one every column is a feature (or the label).
+  const csv = await readCsvFile(dataPath, spec ? [...spec.features.map((f) => f.name), label] : undefined).catch((e: unknown) => {
+    if (spec || !(e instanceof DataError) || !e.detail.endsWith('is not a number')) throw e;
+    throw new DataError(e.source, e.row, e.column, `${e.detail}; without --spec every column but the label is a feature (a spec, --spec, names the columns to train on)`);
+  });
   const names = spec ? spec.features.map((f) => f.name) : csv.columns.filter((c) => c !== label);
   checkLabel(csv.columns, names, label, basename(dataPath), options);
   const featureSpecs = spec?.features ?? inferFeatureSpecs(csv, names);

@@ -121,22 +121,28 @@ export function raggedness(table: Pick<TextTable, 'columns'>, cells: readonly un
   return { detail: `has ${cells.length} values but the header has ${n} columns` };
 }
 
-/** Converts a text table to numbers; throws DataError at the first ragged row or non-number. */
-export function toNumericTable(table: TextTable): NumericTable {
+/**
+ * Converts a text table to numbers; throws DataError at the first ragged row or non-number.
+ * With `keep`, only the columns it names are read (and returned, in the file's order): a file's
+ * other columns (a patient id, a note) are not the model's business and need not be numbers.
+ */
+export function toNumericTable(table: TextTable, keep?: readonly string[]): NumericTable {
+  const kept = table.columns.flatMap((name, c) => (keep === undefined || keep.includes(name) ? [c] : []));
   const rows = table.rows.map((cells, r) => {
     const line = table.lines[r];
     const ragged = raggedness(table, cells);
     if (ragged) throw new DataError(table.source, line, ragged.column, ragged.detail);
-    return cells.map((cell, c) => {
+    return kept.map((c) => {
+      const cell = cells[c]!;
       const value = readNumber(cell);
       if (value === undefined) throw new DataError(table.source, line, table.columns[c], `${JSON.stringify(cell)} is not a number`);
       return value;
     });
   });
-  return { source: table.source, columns: table.columns, rows, lines: table.lines };
+  return { source: table.source, columns: kept.map((c) => table.columns[c]!), rows, lines: table.lines };
 }
 
-/** Parses CSV text into a rectangular numeric table (empty cells → null). Throws DataError. */
-export function parseCsv(text: string, source: string): NumericTable {
-  return toNumericTable(readCsv(text, source));
+/** Parses CSV text into a rectangular numeric table (empty cells → null), of the `keep` columns only when given. Throws DataError. */
+export function parseCsv(text: string, source: string, keep?: readonly string[]): NumericTable {
+  return toNumericTable(readCsv(text, source), keep);
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { MinimumSchema, OutcomeSchema, PopulationSchema } from '../model/about.ts';
-import { FeatureSpecSchema } from '../model/format.ts';
+import { FeatureSpecSchema, featureListProblem } from '../model/format.ts';
 import { firstIssue } from '../schema-issue.ts';
 
 /**
@@ -74,6 +74,8 @@ export function parseDatasetSpec(json: unknown): DatasetSpec {
     throw new Error(`dataset spec field ${firstIssue(result.error, '(root)')}`);
   }
   const spec = result.data;
+  const problem = featureListProblem(spec.features);
+  if (problem) throw new Error(`dataset spec ${spec.id}: ${problem}`);
   const names = new Set(spec.features.map((f) => f.name));
   for (const column of spec.missingAsZero ?? []) {
     if (!names.has(column)) throw new Error(`dataset spec ${spec.id}: missingAsZero names "${column}", which is not a feature`);

@@ -180,12 +180,23 @@ function checkShapes(m: ModelBody): void {
     if (m.version < 2) fail('output.linear needs model file version 2');
     if (m.output.linear.length !== d) fail(`output.linear has ${m.output.linear.length} entries, expected ${d} (one per feature)`);
   }
+  const problem = featureListProblem(m.features);
+  if (problem) fail(problem);
+}
+
+/**
+ * What is wrong with a list of features that the schema cannot see (a name twice, a range
+ * upside down), or undefined. Shared by model files and dataset specs, so that a spec is
+ * refused before training rather than its model after.
+ */
+export function featureListProblem(features: readonly Pick<FeatureSpec, 'name' | 'min' | 'max'>[]): string | undefined {
   const names = new Set<string>();
-  for (const f of m.features) {
-    if (names.has(f.name)) fail(`feature "${f.name}" appears twice`);
+  for (const f of features) {
+    if (names.has(f.name)) return `feature "${f.name}" appears twice`;
     names.add(f.name);
-    if (!(f.min <= f.max)) fail(`feature "${f.name}": min ${f.min} is above max ${f.max}`);
+    if (!(f.min <= f.max)) return `feature "${f.name}": min ${f.min} is above max ${f.max}`;
   }
+  return undefined;
 }
 
 /** Seals a model body: validates it and adds its content hash. */
