@@ -80,6 +80,19 @@ describe('parseCsv', () => {
   });
 });
 
+describe('parseCsv of some columns', () => {
+  it('reads only the columns asked for, in the file\'s order, whatever the others hold', () => {
+    const table = parseCsv('id,b,note,a\nP1,2,"seen, twice",1\nP2,,x,3\n', 'f.csv', ['a', 'b']);
+    expect(table.columns).toEqual(['b', 'a']);
+    expect(table.rows).toEqual([[2, 1], [null, 3]]);
+  });
+
+  it('still refuses a non-number in a column asked for, and a ragged row anywhere', () => {
+    expect(() => parseCsv('id,a\nP1,x\n', 'f.csv', ['a'])).toThrow('f.csv row 2, column "a": "x" is not a number');
+    expect(() => parseCsv('id,a\nP1\n', 'f.csv', ['id'])).toThrow(DataError);
+  });
+});
+
 describe('readCsv: decimal commas and semicolons', () => {
   it('reads a semicolon-delimited file with decimal commas as numbers', () => {
     const table = readCsv('age;chol;bmi\n52;5,2;27,25\n61;-0,5;,5\n', 'eu.csv');
