@@ -6,7 +6,8 @@ import { scoreClassifier } from '../core/metrics.ts';
 import { parseModel } from '../core/model/format.ts';
 import { outputBound } from '../core/model/reference.ts';
 import { parseDatasetSpec } from '../core/data/spec.ts';
-import { DEFAULT_MODEL_IDS, heldOutRecords, specTrainingOptions } from './defaults.ts';
+import { DEFAULT_MODEL_IDS, heldOutRecords, savedModelReport, specTrainingOptions } from './defaults.ts';
+import type { RepeatedEvaluation } from './repeated.ts';
 import { predictReference } from './predict.ts';
 
 const dataDir = sharedDataDir();
@@ -21,6 +22,16 @@ describe('default models', () => {
       expect(scoreClassifier(labels, predictReference(model, records))).toEqual(recorded);
       expect(outputBound(model)).toBeLessThanOrEqual(2 ** 21);
       expect(model.training!.outputBound).toBe(outputBound(model));
+    });
+
+    it(`${id}: its committed report is what the generator writes today from the model, its spec and the bench record`, () => {
+      const spec = parseDatasetSpec(JSON.parse(readFileSync(join(modelsDir, 'specs', `${id}.json`), 'utf8')));
+      const model = parseModel(JSON.parse(readFileSync(join(modelsDir, `${id}.json`), 'utf8')));
+      const bench = JSON.parse(readFileSync(join(modelsDir, '../bench/training-results.json'), 'utf8')) as { results: Record<string, RepeatedEvaluation> };
+      const report = savedModelReport(spec, readFileSync(join(dataDir, spec.data), 'utf8'), model, { repeated: bench.results[id], calibrationFile: `${id}.calibration.svg` });
+      // A stale report shows people numbers no model has (npx tsx tools/build-defaults.ts --reports rewrites them).
+      expect(report).toBe(readFileSync(join(modelsDir, `${id}.md`), 'utf8'));
+      expect(report).toContain('not a diagnosis');
     });
 
     it(`${id}: the model file quantizes its inputs with the bits its spec asks for`, () => {

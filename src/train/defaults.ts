@@ -120,6 +120,25 @@ function whyLeftFree(sweeps: readonly { feature: string; label: string }[], left
   return ['', 'Why no direction is declared (the spec\'s `leftFree`):', '', ...(shared ? [`- Every feature above: ${reasons[0]!.why}`] : reasons.map((r) => `- ${r.label}: ${r.why}`))];
 }
 
+/**
+ * What the risk a person is shown means, and of whom: a report that gave only the threshold
+ * ("predicts diabetes above 34.9 %") would read as a diagnosis.
+ */
+function meaningLines(spec: DatasetSpec, model: TernaryModel): string[] {
+  const { outcome, population } = spec;
+  const of = outcome ? ` ${outcome.risk}` : '';
+  const whom = outcome?.population ?? population?.who;
+  const lines = [
+    `- What the risk means: an estimate of the risk${of} for people like those the model learned from${whom ? ` (${whom})` : ''}, from a statistical model; not a diagnosis, and less sure for people unlike them.`,
+  ];
+  if (model.output.prior !== undefined) {
+    lines.push(
+      `- Risk shown to people: ${pct(model.output.prior)}% of the training rows are labelled “${model.classes[1]}”. The balanced log-odds are shifted by that prior, so the risk reads for a population like the training one. The held-out scores below count a risk above ${pct(model.output.prior)}% as “${model.classes[1]}” (the threshold balanced accuracy needs); the screens show people the risk and how it compares with the average of the data, not that label.`,
+    );
+  }
+  return lines;
+}
+
 /** A short Markdown report of a trained default model (date-free, so it is reproducible). */
 export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model' | 'metrics' | 'split'>, extra: { repeated?: Pick<RepeatedEvaluation, 'seeds' | 'summary'>; calibrationFile?: string; records?: readonly PlainRecord[] } = {}): string {
   const { model, metrics, split } = result;
@@ -145,7 +164,7 @@ export function modelReport(spec: DatasetSpec, result: Pick<TrainResult, 'model'
     ...(model.output.linear ? [linearLine(model)] : []),
     `- Output bound: ${t.outputBound} (2^${Math.log2(t.outputBound).toFixed(2)}; limit 2^21).`,
     `- Training: one protocol for all three models — L2 strength (float models), ternary configuration and restart, and epoch counts chosen on ${t.split.validation} validation rows taken from the training rows; the float models are then retrained on all training rows, ${t.ensemble ? `the TernaryNet is the sum of its ${t.ensemble.length} runs with the least validation loss (${t.runs ?? TERNARY_CANDIDATES.length} runs compared; a sum of TernaryNets is one TernaryNet with all their hidden units)` : `the TernaryNet keeps its validated run (${t.runs ?? TERNARY_CANDIDATES.length} runs compared${t.runs === 4 ? ': each configuration once' : ''})`} with its decoding refitted on all training rows; classes weighted to balance in the loss; threshold 0.5. ${t.distill ? `The TernaryNet's targets during training were ${1 - t.distill.weight === 0 ? '' : `${+(1 - t.distill.weight).toFixed(2)} × the label + `}${t.distill.weight} × the probability from a ${t.distill.teacher} fitted to the same fitting rows (distillation; src/train/teacher.ts); its validation loss and every score below use the true labels. ` : ''}${t.ensemble ? `Summed runs: ${t.ensemble.map((c) => `hidden threshold ${c.hiddenThreshold}·mean|W|, ${c.warmupEpochs ? 'after a float warm-up' : 'from scratch'}, restart ${c.restart}`).join('; ')}.` : `Chosen ternary configuration: hidden threshold ${hiddenThreshold}·mean|W|, ${warmupEpochs ? 'after a float warm-up' : 'from scratch'}, restart ${t.ternaryConfig.restart}.`}`,
-    ...(model.output.prior === undefined ? [] : [`- Risk shown to people: ${pct(model.output.prior)}% of the training rows are labelled “${model.classes[1]}”. The balanced log-odds are shifted by that prior, so the risk reads for a population like the training one; the model predicts “${model.classes[1]}” when the risk is above ${pct(model.output.prior)}%.`]),
+    ...meaningLines(spec, model),
     `- Model hash: \`${model.hash}\``,
     ...(monotone.length
       ? [
