@@ -60,11 +60,13 @@ describe('train, plan, eval', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.model).toBe(model());
+    expect(out.heldOut).toEqual({ rows: 60, seed: 3 });
     for (const key of ['float', 'ternary', 'logistic']) {
       expect(Object.keys(out[key]).sort()).toEqual(['accuracy', 'auc', 'balancedAccuracy']);
       expect(out[key].accuracy).toBeGreaterThan(0.5);
     }
     const saved = JSON.parse(await readFile(model(), 'utf8'));
+    expect(out.hash).toBe(saved.hash);
     // Pima's spec sums its two best runs (training.ensemble): up to twice the units of one run.
     expect(saved.training.ensemble).toHaveLength(2);
     expect(saved.hidden.weights.length).toBeLessThanOrEqual(12);

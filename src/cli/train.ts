@@ -121,7 +121,7 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
   // Training already refused a model that breaks one (assertMonotone); this says what was proved.
   const proof = verifyMonotone(result.model);
   if (options.json) {
-    console.log(JSON.stringify({ model: options.out, logistic, float, ternary, monotone: monotoneSummary(proof), ...(repeated ? { repeated: { seeds: repeated.seeds, summary: repeated.summary, splits: repeated.splits.map(({ seed, scores }) => ({ seed, scores })), better: betterFloat(repeated.summary), targets: targets(repeated) } } : {}) }));
+    console.log(JSON.stringify({ model: options.out, hash: result.model.hash, heldOut: { rows: result.split.test.length, seed: result.split.seed }, logistic, float, ternary, monotone: monotoneSummary(proof), ...(repeated ? { repeated: { seeds: repeated.seeds, summary: repeated.summary, splits: repeated.splits.map(({ seed, scores }) => ({ seed, scores })), better: betterFloat(repeated.summary), targets: targets(repeated) } } : {}) }));
     return;
   }
   if (repeated) {
