@@ -6,9 +6,10 @@
  */
 import { expose } from 'comlink';
 import { localStep } from './train/study-step.ts';
+import { repeat } from './train/repeat.ts';
 import { backend, train } from './train/train.ts';
 
-const api = { backend, train, localStep };
+const api = { backend, train, repeat, localStep };
 
 export type TrainWorkerApi = typeof api;
 

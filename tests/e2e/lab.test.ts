@@ -26,7 +26,7 @@ import { freeFeatureSweeps, verifyMonotone } from '../../src/core/model/monotone
 import { quantizeRecord } from '../../src/core/model/reference.ts';
 import { reference } from './support/data.ts';
 import { field, fillForm, nav, sidewaysOverflow } from './support/forms.ts';
-import { screenshot, useAppSession } from './support/harness.ts';
+import { screenshot, screenshotDir, useAppSession } from './support/harness.ts';
 
 const run = promisify(execFile);
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
@@ -326,6 +326,43 @@ describe('training lab, without WebGPU', () => {
     // The same quantized weights, or, where the backends' arithmetic led elsewhere, the same accuracy within a point.
     if (sameWeights && decodingGap < 1e-9) expect(labAccuracy).toBe(cliResult.ternary.accuracy);
     else expect(Math.abs(labAccuracy - cliResult.ternary.accuracy)).toBeLessThanOrEqual(0.01);
+
+    // Is the split luck? The same request on two more splits in the lab: the splits the CLI's
+    // `train --repeats` and bench/training.ts make with the spec's settings (bench/training-results.json).
+    const repeated = page.getByTestId('repeated-splits');
+    await repeated.locator('#repeat-count').fill('2');
+    // Cancel stops at once and keeps nothing; then the same splits run to the end.
+    await repeated.getByTestId('repeat-run').click();
+    await repeated.getByTestId('repeat-progress').waitFor({ timeout: 30_000 });
+    await repeated.getByTestId('repeat-cancel').click();
+    await page.locator('[data-testid=repeated-splits][data-phase=cancelled]').waitFor({ timeout: 5_000 });
+    await expect(repeated.innerText()).resolves.toContain('Stopped; nothing was kept, and the model above is unchanged.');
+    await repeated.getByTestId('repeat-run').click();
+    await repeated.getByTestId('repeat-progress').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=repeated-splits][data-phase=done]').waitFor({ timeout: 240_000 });
+    const record = JSON.parse(await readFile(resolve(repoRoot, 'bench/training-results.json'), 'utf8')) as { results: Record<string, { seeds: number[]; summary: Record<string, { balancedAccuracy: { values: number[] } }> }> };
+    expect(record.results['pima-diabetes']!.seeds.slice(0, 2)).toEqual([1, 2]);
+    for (const model of ['logistic', 'float', 'ternary']) {
+      const row = repeated.getByTestId('repeat-table').locator(`tr[data-model=${model}]`);
+      const values = (await row.getAttribute('data-values'))!.split(' ').map(Number);
+      expect(values).toHaveLength(2);
+      // The mean shown is the mean of the splits shown.
+      expect(Number(await row.getAttribute('data-balanced-mean'))).toBeCloseTo((values[0]! + values[1]!) / 2, 12);
+      // The same code on wasm as the record's on the CLI's cpu backend: the same splits, within a point where the backends' arithmetic parts.
+      const recorded = record.results['pima-diabetes']!.summary[model]!.balancedAccuracy.values.slice(0, 2);
+      values.forEach((v, i) => expect(Math.abs(v - recorded[i]!), `${model} split ${i + 1}`).toBeLessThanOrEqual(0.01));
+    }
+    await expect(repeated.getByTestId('repeat-targets').innerText()).resolves.toMatch(/^TernaryNet against the better float model \((logistic regression|the float MLP)\): mean balanced accuracy .* (all four met|\d of 4 missed)\.$/);
+    // The model on screen is the one trained before: the splits measured the procedure.
+    await expect(page.getByTestId('trained-data').getAttribute('data-sha256')).resolves.toBe((lab.training?.data as { sha256: string }).sha256);
+    const [again] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-model').click()]);
+    expect(parseModel(JSON.parse(await readFile(await again.path(), 'utf8'))).hash).toBe(lab.hash);
+    console.log(`repeated splits in the lab (Pima, 2 splits, wasm): ${await repeated.getByTestId('repeat-table').innerText()}`);
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      await repeated.screenshot({ path: resolve(screenshotDir, `lab-repeated-${width}.png`) });
+      expect(await sidewaysOverflow(page), `lab repeated splits at ${width}px scroll sideways`).toBeLessThanOrEqual(0);
+    }
     expect(browser.errors).toEqual([]);
   });
 });

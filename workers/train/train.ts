@@ -9,7 +9,7 @@ import { confusionMatrix, type ConfusionMatrix } from '../../src/core/metrics.ts
 import type { TernaryModel } from '../../src/core/model/format.ts';
 import { freeFeatureSweeps, type FreeFeatureSweep } from '../../src/core/model/monotone.ts';
 import { quantizeRecord, type PlainRecord } from '../../src/core/model/reference.ts';
-import { trainModel, type InputWeighting, type ModelMetrics, type ProgressEvent, type TrainResult } from '../../src/train/index.ts';
+import { trainModel, type InputWeighting, type ModelMetrics, type ProgressEvent, type TrainOptions, type TrainResult } from '../../src/train/index.ts';
 import { startBackend, type BackendChoice, type BackendPreference } from './backend.ts';
 import { inLineReason, trainBaselinesBeside, type BaselinesBeside, type BaselinesPlace } from './beside.ts';
 import { aboutInfo, type ModelAbout } from './about.ts';
@@ -111,10 +111,29 @@ export function backend(preference: BackendPreference = 'auto'): Promise<Backend
   return startBackend(preference);
 }
 
+/** What the float baselines read of the settings (beside.ts sends them to their own worker). */
+function baselineSettings(settings: LabSettings) {
+  return { hidden: settings.hidden, epochs: settings.epochs, batchSize: settings.batchSize, seed: settings.seed, inputBits: settings.inputBits };
+}
+
+/** The person's choices as `trainModel` options: one mapping for a training and for its repeated splits. */
+export function trainOptionsOf(request: TrainRequest, chosen: BackendChoice): TrainOptions {
+  const { settings, naming } = request;
+  return {
+    ...naming,
+    ...baselineSettings(settings),
+    ...(RUNS_OF_SEARCH[settings.search] ? { runs: RUNS_OF_SEARCH[settings.search] } : {}),
+    ...(settings.distill ? { distill: settings.distill } : {}),
+    ...(settings.inputWeights ? { inputWeights: settings.inputWeights } : {}),
+    ...(settings.ensemble && settings.ensemble > 1 ? { ensemble: settings.ensemble } : {}),
+    info: { dataset: request.name, label: request.label, missingAsZero: request.missingAsZero ?? [], trainedIn: `browser, tfjs ${chosen.name}`, ...aboutInfo(request.about) },
+  };
+}
+
 export async function train(request: TrainRequest, onProgress?: (p: TrainProgress) => void): Promise<TrainOutcome> {
   const data = readDataset(request);
   const chosen = await startBackend(request.backend);
-  const { settings, naming } = request;
+  const { settings } = request;
   const t0 = performance.now();
   const lastReport: Partial<Record<TrainPhase, number>> = {};
   const report = (event: ProgressEvent) => {
@@ -122,8 +141,7 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
     lastReport[event.phase] = now;
     onProgress?.({ ...event, elapsedMs: now - t0, epochsSet: settings.epochs });
   };
-  // What the baselines read; the rest of the options name the model and choose the TernaryNet's settings.
-  const run = { hidden: settings.hidden, epochs: settings.epochs, batchSize: settings.batchSize, seed: settings.seed, inputBits: settings.inputBits };
+  const run = baselineSettings(settings);
   let inLine = inLineReason(settings.baselines);
   let beside: BaselinesBeside | undefined;
   if (!inLine) {
@@ -137,20 +155,7 @@ export async function train(request: TrainRequest, onProgress?: (p: TrainProgres
     const baselines = beside?.done;
     const baselinesHeldOut = baselines?.then((b) => b.heldOut);
     baselinesHeldOut?.catch(() => undefined); // trainModel awaits it; a failure before then is not unhandled
-    const result = await trainModel(
-      data,
-      {
-        ...naming,
-        ...run,
-        ...(RUNS_OF_SEARCH[settings.search] ? { runs: RUNS_OF_SEARCH[settings.search] } : {}),
-        ...(settings.distill ? { distill: settings.distill } : {}),
-        ...(settings.inputWeights ? { inputWeights: settings.inputWeights } : {}),
-        ...(settings.ensemble && settings.ensemble > 1 ? { ensemble: settings.ensemble } : {}),
-        info: { dataset: request.name, label: request.label, missingAsZero: request.missingAsZero ?? [], trainedIn: `browser, tfjs ${chosen.name}`, ...aboutInfo(request.about) },
-        onProgress: report,
-      },
-      baselinesHeldOut,
-    );
+    const result = await trainModel(data, { ...trainOptionsOf(request, chosen), onProgress: report }, baselinesHeldOut);
     const totalMs = performance.now() - t0;
     // In line, each phase runs from the end of the one before it; beside, the TernaryNet from the start and the baselines as their worker timed them.
     const ternaryFrom = inLine ? (lastReport.float ?? t0) : t0;

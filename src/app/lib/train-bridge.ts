@@ -7,9 +7,10 @@ import { proxy, transfer, type Remote } from 'comlink';
 import type { TrainWorkerApi } from '../../../workers/train.worker.ts';
 import type { BackendChoice, BackendName, BackendPreference } from '../../../workers/train/backend.ts';
 import type { LabSettings, ModelNaming, TrainOutcome, TrainPhase, TrainProgress, TrainRequest } from '../../../workers/train/train.ts';
+import type { RepeatOutcome, RepeatProgress, RepeatRequest } from '../../../workers/train/repeat.ts';
 import { WorkerBridge } from './worker-bridge.ts';
 
-export type { BackendChoice, BackendName, BackendPreference, LabSettings, ModelNaming, TrainOutcome, TrainPhase, TrainProgress, TrainRequest };
+export type { BackendChoice, BackendName, BackendPreference, LabSettings, ModelNaming, RepeatOutcome, RepeatProgress, RepeatRequest, TrainOutcome, TrainPhase, TrainProgress, TrainRequest };
 
 export class TrainBridge {
   readonly #bridge = new WorkerBridge<TrainWorkerApi>(() => new Worker(new URL('../../../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' }), 'training');
@@ -32,5 +33,11 @@ export class TrainBridge {
   train(request: TrainRequest, options: { signal?: AbortSignal; onProgress?: (p: TrainProgress) => void } = {}): Promise<TrainOutcome> {
     const progress = options.onProgress ? proxy(options.onProgress) : undefined;
     return this.#call(request.backend, options.signal, (api) => api.train(transfer(request, [request.bytes]), progress));
+  }
+
+  /** Trains the same request on more splits and summarizes them; nothing is kept. Abort to stop at once. */
+  repeat(request: RepeatRequest, options: { signal?: AbortSignal; onProgress?: (p: RepeatProgress) => void } = {}): Promise<RepeatOutcome> {
+    const progress = options.onProgress ? proxy(options.onProgress) : undefined;
+    return this.#call(request.backend, options.signal, (api) => api.repeat(transfer(request, [request.bytes]), progress));
   }
 }

@@ -9,13 +9,14 @@ import type { FeatureSpec, TernaryModel } from '../../../core/model/format.ts';
 import { saveFile } from '../../lib/download.ts';
 import { searchForRuns } from '../../../train/search.ts';
 import type { HeBridge } from '../../lib/he-bridge.ts';
-import type { BackendPreference, LabSettings, ModelNaming, TrainBridge } from '../../lib/train-bridge.ts';
+import type { BackendPreference, LabSettings, ModelNaming, TrainBridge, TrainRequest } from '../../lib/train-bridge.ts';
 import type { FeatureEdit } from '../../../../workers/train/dataset.ts';
 import type { ModelAbout } from '../../../../workers/train/train.ts';
 import type { ModelCatalog } from '../catalog.svelte.ts';
 import { LabData } from './data.svelte.ts';
 import { type KnownDataset, knownDataset } from './known-data.ts';
 import { EncryptionPreview, ModelPublisher } from './preview.svelte.ts';
+import { RepeatedSplits } from './repeat.svelte.ts';
 import { TrainingRun } from './run.svelte.ts';
 
 /**
@@ -47,6 +48,8 @@ export function modelFileText(model: TernaryModel): string {
 export class TrainingLab {
   readonly data = new LabData();
   readonly run: TrainingRun;
+  /** The shown model's request trained again on more splits, on request. */
+  readonly repeated: RepeatedSplits;
   readonly preview: EncryptionPreview;
   readonly publisher = new ModelPublisher();
   settings = $state<LabSettings>({ ...LAB_DEFAULTS });
@@ -63,6 +66,7 @@ export class TrainingLab {
 
   constructor(trainBridge: TrainBridge, heBridge: HeBridge, catalog: ModelCatalog) {
     this.run = new TrainingRun(trainBridge);
+    this.repeated = new RepeatedSplits(trainBridge);
     this.preview = new EncryptionPreview(heBridge);
     this.#catalog = catalog;
   }
@@ -122,7 +126,7 @@ export class TrainingLab {
     if (!file || this.data.problem) return;
     this.preview.clear();
     this.publisher.clear();
-    const outcome = await this.run.start({
+    const request: TrainRequest = {
       name: file.name,
       bytes: this.data.bytesForWorker(),
       label: this.data.label,
@@ -134,12 +138,15 @@ export class TrainingLab {
       about: $state.snapshot(this.about) as ModelAbout,
       settings: $state.snapshot(this.settings) as LabSettings,
       backend: this.backendPreference,
-    });
+    };
+    this.repeated.remember(request);
+    const outcome = await this.run.start(request);
     if (outcome) await this.preview.compile(outcome.model);
   }
 
   cancel(): void {
     this.run.cancel();
+    this.repeated.cancel();
   }
 
   /** Publishes the model; once the service serves it, the patient and clinic screens offer it. */
