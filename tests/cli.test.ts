@@ -3,7 +3,7 @@
  * one-line errors and non-zero exits for bad input.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -301,6 +301,11 @@ describe('bad input', () => {
     const text = await readFile(csv, 'utf8');
     await writeFile(copy, text);
     await expectOneLineError(['train', copy, '--out', copy], /--out .*copy\.csv is the data file being read; the model needs a file of its own/);
+    await expect(readFile(copy, 'utf8')).resolves.toBe(text);
+    // Nor through a link to it.
+    const link = join(dir, 'link.csv');
+    await symlink(copy, link);
+    await expectOneLineError(['train', copy, '--out', link], /--out .*link\.csv is the data file being read/);
     await expect(readFile(copy, 'utf8')).resolves.toBe(text);
   });
 

@@ -51,7 +51,7 @@ Compiles the model's encryption plan: parameters, key and ciphertext sizes, oper
     help: `usage: cipherclinic eval <model.json> <data.csv> [options]
 Scores a model on a CSV file through the plaintext reference (what the service computes).
 On the data the model was split from (the rows' SHA-256 it records), only its held-out rows
-are scored; the file's columns other than the model's features and label are not read.
+are scored; only the model's feature and label columns are read as numbers (an id column may hold text).
   --encrypted             also score every record under real encryption (SEAL) and compare
   --layout batch|single   the encrypted layout (default batch)
   --label NAME            the 0/1 label column (default: the one the model was trained with)

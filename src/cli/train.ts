@@ -4,6 +4,7 @@
  * 1..N) and the mean ± sd (worst split) of each metric printed; the model written is the one
  * trained on the --seed split, as without it. --label, given, overrides the spec's label.
  */
+import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, idFromFileName, inferFeatureSpecs, labelFromName, parseDatasetSpec, selectFeatures, type DatasetSpec } from '../core/data/index.ts';
@@ -71,9 +72,16 @@ function checkBothClasses(y: readonly number[], label: string, source: string): 
   if (ones === 0 || ones === y.length) throw new CliError(`${source} label column ${JSON.stringify(label)}: every row is ${ones === 0 ? 0 : 1}; training needs rows of both classes`);
 }
 
+/** Whether two paths name one file: the same path, or (through a link) the same file on disk. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  if (resolve(a) === resolve(b)) return true;
+  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
 export async function trainCommand(dataPath: string, options: TrainCliOptions): Promise<void> {
   for (const input of [dataPath, options.spec]) {
-    if (input !== undefined && resolve(input) === resolve(options.out)) throw new CliError(`--out ${options.out} is the ${input === dataPath ? 'data file' : 'spec'} being read; the model needs a file of its own`);
+    if (input !== undefined && (await sameFile(input, options.out))) throw new CliError(`--out ${options.out} is the ${input === dataPath ? 'data file' : 'spec'} being read; the model needs a file of its own`);
   }
   await checkWritable(options.out);
   await cpuBackendQuietly();
@@ -81,7 +89,7 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
   const label = options.label ?? spec?.label ?? 'label';
   // A spec names the columns to read; without one every column is a feature (or the label).
   const csv = await readCsvFile(dataPath, spec ? [...spec.features.map((f) => f.name), label] : undefined).catch((e: unknown) => {
-    if (spec || !(e instanceof DataError) || !e.detail.endsWith('is not a number')) throw e;
+    if (spec || !(e instanceof DataError) || !e.detail.endsWith('is not a number') || e.column === label) throw e;
     throw new DataError(e.source, e.row, e.column, `${e.detail}; without --spec every column but the label is a feature (a spec, --spec, names the columns to train on)`);
   });
   const names = spec ? spec.features.map((f) => f.name) : csv.columns.filter((c) => c !== label);

@@ -42,7 +42,10 @@ export class RepeatedSplits {
 
   /** Remembers what the next shown model is trained from (its bytes copied: the original moves to the worker), and forgets any earlier result. */
   remember(request: TrainRequest | undefined): void {
-    this.cancel();
+    // Forget the running controller before aborting, so its rejection cannot mark the new model's splits cancelled.
+    const running = this.#controller;
+    this.#controller = undefined;
+    running?.abort();
     this.#request = request && { ...request, bytes: request.bytes.slice(0) };
     this.#phase = 'idle';
     this.#progress = undefined;
