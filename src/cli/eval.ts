@@ -29,10 +29,10 @@ export interface EvalOptions {
  * from before models recorded that, as many rows as its split. That data's other rows trained
  * the model, so scoring them inflates the result. Undefined for any other data.
  */
-function heldOutRowsOf(model: TernaryModel, data: LabeledData): number[] | undefined {
+function heldOutRowsOf(model: TernaryModel, data: LabeledData, splitFrom: boolean): number[] | undefined {
   const { testRows } = provenanceOf(model);
   const rows = data.y.length;
-  if (!isSplitFrom(model, data) || testRows.length === 0 || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < rows)) return undefined;
+  if (!splitFrom || testRows.length === 0 || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < rows)) return undefined;
   return testRows;
 }
 
@@ -55,14 +55,15 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
   const label = options.label ?? provenance.label;
   // Only the model's features and the label are read: other columns (an id, a note) may hold anything.
   const all = selectFeatures(await readCsvFile(dataPath, [...model.features.map((f) => f.name), label]), { features: model.features, label, missingAsZero: provenance.missingAsZero });
-  const heldOut = heldOutRowsOf(model, all);
+  // One digest of the rows: whether they are the model's own decides the held-out rows and the note.
+  const splitFrom = isSplitFrom(model, all);
+  const heldOut = heldOutRowsOf(model, all, splitFrom);
   const scored = heldOut && !options.allRows ? heldOut : all.y.map((_, r) => r);
   const labels = scored.map((r) => all.y[r]!);
   const records = scored.map((r) => quantizeRecord(model, all.X[r]!));
   const reference = records.map((q) => referenceScore(model, q));
   const probabilities = (scores: number[]) => scores.map((y) => decodeProbability(model.output, y));
   const plaintext = scoreClassifier(labels, probabilities(reference));
-  const trainedOn = provenance.data;
   const report: {
     records: number;
     split?: { heldOut: number; of: number; scored: 'held-out' | 'all' };
@@ -74,7 +75,7 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
     records: records.length,
     ...(heldOut ? { split: { heldOut: heldOut.length, of: all.y.length, scored: options.allRows ? 'all' : 'held-out' } } : {}),
     // Whether these are the rows the model was split from, by the hash it records (older files record none).
-    ...(trainedOn ? { trainingData: { ...trainedOn, matches: isSplitFrom(model, all) } } : {}),
+    ...(provenance.data ? { trainingData: { ...provenance.data, matches: splitFrom } } : {}),
     plaintext,
     monotone: monotoneSummary(proof),
   };
@@ -103,7 +104,8 @@ export async function evalCommand(modelPath: string, dataPath: string, options: 
   const split = report.split;
   if (split?.scored === 'held-out') console.log(`held-out rows only: ${dataPath} has the ${split.of} rows the model was split from; the ${split.of - split.heldOut} that trained it are left out (training.testRows; --all-rows scores every row)`);
   if (split?.scored === 'all') console.log(`note: ${split.of - split.heldOut} of these ${split.of} rows trained the model, so this score is inflated; without --all-rows, eval scores its ${split.heldOut} held-out rows only`);
-  if (report.trainingData && !report.trainingData.matches && trainedOn) {
+  const trainedOn = report.trainingData;
+  if (trainedOn && !trainedOn.matches) {
     console.log(`note: these are not the ${trainedOn.rows} rows the model was split from (training.data, SHA-256 ${trainedOn.sha256.slice(0, 12)}…); if they hold rows it trained on (the same file reordered, or part of it), this score is inflated`);
   }
   const oneClass = new Set(labels).size === 1 ? model.classes[labels[0]!] : undefined;

@@ -87,12 +87,13 @@ export async function trainCommand(dataPath: string, options: TrainCliOptions): 
   await cpuBackendQuietly();
   const spec = options.spec ? await readSpec(options.spec) : undefined;
   const label = options.label ?? spec?.label ?? 'label';
+  const specNames = spec?.features.map((f) => f.name);
   // A spec names the columns to read; without one every column is a feature (or the label).
-  const csv = await readCsvFile(dataPath, spec ? [...spec.features.map((f) => f.name), label] : undefined).catch((e: unknown) => {
+  const csv = await readCsvFile(dataPath, specNames && [...specNames, label]).catch((e: unknown) => {
     if (spec || !(e instanceof DataError) || !e.detail.endsWith('is not a number') || e.column === label) throw e;
     throw new DataError(e.source, e.row, e.column, `${e.detail}; without --spec every column but the label is a feature (a spec, --spec, names the columns to train on)`);
   });
-  const names = spec ? spec.features.map((f) => f.name) : csv.columns.filter((c) => c !== label);
+  const names = specNames ?? csv.columns.filter((c) => c !== label);
   checkLabel(csv.columns, names, label, basename(dataPath), options);
   const featureSpecs = spec?.features ?? inferFeatureSpecs(csv, names);
   const data = selectFeatures(csv, { features: names, label, missingAsZero: spec?.missingAsZero });

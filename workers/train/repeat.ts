@@ -5,7 +5,7 @@
  * --repeats N` runs), and returns every split's scores, their summary and the targets. Nothing
  * trained here is kept: it measures the procedure, not the model.
  */
-import { betterFloat, repeatedEvaluation, targets, targetsSentence, type RepeatedEvaluation, type TargetCheck } from '../../src/train/repeated.ts';
+import { betterFloat, repeatedEvaluation, targets, targetsSentence, type RepeatedEvaluation } from '../../src/train/repeated.ts';
 import { startBackend, type BackendChoice } from './backend.ts';
 import { readDataset } from './dataset.ts';
 import { trainOptionsOf, type TrainPhase, type TrainRequest } from './train.ts';
@@ -30,7 +30,7 @@ export interface RepeatOutcome {
   evaluation: RepeatedEvaluation;
   /** The better float baseline, as the targets compare against it. */
   better: 'logistic' | 'float';
-  targets: Record<string, TargetCheck>;
+  targets: ReturnType<typeof targets>;
   /** The targets in the CLI's words. */
   sentence: string;
   totalMs: number;

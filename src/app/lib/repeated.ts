@@ -3,33 +3,28 @@
  * its balanced accuracy on each split, and the axis of the strip chart. Pure, so it is tested
  * without a browser.
  */
+import { MODEL_KINDS, MODEL_LOOK, type ModelKind } from './model-words.ts';
 import type { RepeatOutcome } from './train-bridge.ts';
 
 /** The lab offers up to ten splits: the protocol, and ten Framingham trainings are already minutes. */
 export const MAX_REPEATS_SHOWN = 10;
 
-type Kind = 'logistic' | 'float' | 'ternary';
-
-const NAMES: Record<Kind, { name: string; short: string; color: string }> = {
-  logistic: { name: 'Logistic regression', short: 'Logistic', color: '#8a949c' },
-  float: { name: 'Float MLP', short: 'Float MLP', color: '#b36b00' },
-  ternary: { name: 'TernaryNet (integers)', short: 'TernaryNet', color: '#0b5c55' },
-};
-
 export interface RepeatRow {
-  kind: Kind;
+  kind: ModelKind;
   name: string;
   short: string;
   color: string;
-  summary: RepeatOutcome['evaluation']['summary'][Kind];
+  summary: RepeatOutcome['evaluation']['summary'][ModelKind];
   /** Balanced accuracy on each split, in seed order. */
   values: number[];
 }
 
 export function repeatRows(outcome: RepeatOutcome): RepeatRow[] {
-  return (['logistic', 'float', 'ternary'] as const).map((kind) => ({
+  return MODEL_KINDS.map((kind) => ({
     kind,
-    ...NAMES[kind],
+    name: MODEL_LOOK[kind].name,
+    short: MODEL_LOOK[kind].short,
+    color: MODEL_LOOK[kind].color,
     summary: outcome.evaluation.summary[kind],
     values: outcome.evaluation.splits.map((s) => s.scores[kind].balancedAccuracy),
   }));
@@ -41,8 +36,7 @@ export function repeatRows(outcome: RepeatOutcome): RepeatRow[] {
  */
 export function stripScale(outcome: RepeatOutcome, left: number, right: number): { x: (v: number) => number; ticks: number[] } {
   const all = repeatRows(outcome).flatMap((r) => r.values);
-  const limit = outcome.targets.worstBalancedAccuracy?.limit;
-  const shown = limit === undefined ? all : [...all, limit];
+  const shown = [...all, outcome.targets.worstBalancedAccuracy.limit];
   const lo = Math.max(0, Math.floor(Math.min(...shown) * 20) / 20);
   const hi = Math.min(1, Math.max(lo + 0.05, Math.ceil(Math.max(...shown) * 20) / 20));
   const ticks: number[] = [];

@@ -3,7 +3,7 @@
  * training worker (workers/train/repeat.ts). Its result belongs to that request only: a new
  * training clears it, so no spread is ever shown beside a model it was not measured for.
  */
-import { CancelledError } from '../../lib/he-bridge.ts';
+import { CancelledError } from '../../lib/worker-bridge.ts';
 import { plainMessage } from '../../lib/plain-error.ts';
 import type { RepeatOutcome, RepeatProgress, TrainBridge, TrainRequest } from '../../lib/train-bridge.ts';
 
@@ -47,7 +47,12 @@ export class RepeatedSplits {
     this.#controller = undefined;
     running?.abort();
     this.#request = request && { ...request, bytes: request.bytes.slice(0) };
-    this.#phase = 'idle';
+    this.#show('idle');
+  }
+
+  /** A phase with nothing yet to show in it: no progress, result or error of an earlier run. */
+  #show(phase: RepeatPhase): void {
+    this.#phase = phase;
     this.#progress = undefined;
     this.#outcome = undefined;
     this.#error = '';
@@ -59,10 +64,7 @@ export class RepeatedSplits {
     this.cancel();
     const controller = new AbortController();
     this.#controller = controller;
-    this.#phase = 'running';
-    this.#progress = undefined;
-    this.#outcome = undefined;
-    this.#error = '';
+    this.#show('running');
     try {
       const { progressChannel: _channel, ...plain } = request;
       const outcome = await this.#bridge.repeat(
