@@ -235,7 +235,7 @@ describe('bad input', () => {
   it('names a missing column', async () => {
     const f = join(dir, 'nocol.csv');
     await writeFile(f, 'pregnancies,glucose,label\n1,2,0\n');
-    await expectOneLineError(['eval', resolve(repoRoot, 'models/pima-diabetes.json'), f], /nocol\.csv,? column "blood_pressure": is missing/);
+    await expectOneLineError(['eval', resolve(repoRoot, 'models/pima-diabetes.json'), f], /nocol\.csv,? column "bmi": is missing/);
   });
 
   it('names the row and column of a non-numeric cell', async () => {

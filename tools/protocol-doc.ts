@@ -160,8 +160,8 @@ export const EXAMPLES: readonly Example[] = [
   {
     id: 'pima-diabetes',
     layout: 'batch',
-    cells: ['6', '148', '72', '35', '0', '33.6', '0.627', '50'],
-    what: 'the first row of the Pima data set; its insulin is 0, which that data set writes for "not measured"',
+    cells: ['8', '125', '0', '0.232', '54'],
+    what: 'the tenth row of the Pima data set (the columns the model reads); its BMI is 0, which that data set writes for "not measured"',
   },
   {
     id: 'framingham-chd',
