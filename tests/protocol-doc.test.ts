@@ -9,6 +9,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLES, PROTOCOL_DOC, protocolRegions, readRegions, servedDefaults, workedExample } from '../tools/protocol-doc.ts';
+import { leanRegions, readLeanRecord } from '../tools/lean-doc.ts';
 import { ERROR_STATUS } from '../src/core/protocol/errors.ts';
 import { IndependentClient } from './support/independent-client.ts';
 import { modelsDir, startTestServer } from './support/server-harness.ts';
@@ -24,12 +25,21 @@ function section(number: string): string {
 }
 
 describe('docs/protocol.md', () => {
-  it('has every generated region as the served cards and constants make it (run npm run docs:protocol)', async () => {
-    const expected = protocolRegions(await servedDefaults());
+  it('has every generated region as the served cards, constants and the lean bench record of today\'s plans make it (run npm run docs:protocol)', async () => {
+    const expected = protocolRegions(await servedDefaults(), await readLeanRecord());
     const actual = readRegions(doc);
     expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
     for (const [name, text] of Object.entries(expected)) expect(actual[name], `region ${name} is out of date: run npm run docs:protocol`).toBe(text);
   }, 90_000);
+
+  it("refuses to write §9 from a lean bench record of other plans than today's (a retrained model needs bench/lean.ts again)", async () => {
+    const record = await readLeanRecord();
+    const today = new Map(record.models.map((m) => [m.model, m.planHash] as const));
+    expect(() => leanRegions(record, today)).not.toThrow();
+    const retrained = new Map(today).set('pima-diabetes', '0'.repeat(64));
+    expect(() => leanRegions(record, retrained)).toThrow(/pima-diabetes measured on another plan\): run nice -n 10 npx tsx bench\/lean\.ts/);
+    expect(() => leanRegions(record, new Map(today).set('new-model', '1'.repeat(64)))).toThrow(/new-model missing/);
+  });
 
   it('lists every error code with its HTTP status in §6, and no other', () => {
     const rows = [...section('6').matchAll(/^\| (\d{3}) \| `([a-z_]+)` \|/gm)].map(([, status, code]) => [code!, Number(status)] as const);

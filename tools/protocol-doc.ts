@@ -3,7 +3,8 @@
  * drift from it: the default models (models/*.json) are parsed with parseModel, both plans are
  * compiled with compilePlan (real SEAL, as the server's workers do) and the cards are built with
  * makeModelCard, exactly as src/server/registry.ts builds them. Limits come from the constants
- * and the server's configuration defaults.
+ * and the server's configuration defaults; §9's figures come from the lean bench's record
+ * (tools/lean-doc.ts).
  *
  * The page marks each generated part with `<!-- generated:NAME -->` … `<!-- /generated:NAME -->`.
  * `npm run docs:protocol` rewrites them in place; `npm run docs:protocol -- --check` only says
@@ -24,6 +25,7 @@ import { MESSAGE_LIMITS } from '../src/core/protocol/bounds.ts';
 import { MAX_CIPHERTEXTS } from '../src/core/protocol/constants.ts';
 import { configFromEnv } from '../src/server/config.ts';
 import { modelsDir, repoRoot } from '../src/cli/paths.ts';
+import { type LeanRecord, leanRegions, readLeanRecord } from './lean-doc.ts';
 
 export const PROTOCOL_DOC = resolve(repoRoot, 'docs/protocol.md');
 
@@ -306,7 +308,8 @@ function limitsRegion(): string {
 }
 
 /** Every generated part of the page, by region name. */
-export function protocolRegions(all: readonly ServedDefault[]): Record<string, string> {
+export function protocolRegions(all: readonly ServedDefault[], lean: LeanRecord): Record<string, string> {
+  const singlePlans = new Map(all.flatMap(({ model, card }) => (card.plans.single ? [[model.id, card.plans.single.hash] as const] : [])));
   return {
     limits: limitsRegion(),
     card: cardRegion(all),
@@ -315,6 +318,7 @@ export function protocolRegions(all: readonly ServedDefault[]): Record<string, s
     'missing-as-zero': missingRegion(all),
     examples: examplesRegion(all),
     'model-file': modelFileRegion(),
+    ...leanRegions(lean, singlePlans),
   };
 }
 
@@ -347,7 +351,7 @@ export function fillRegions(doc: string, regions: Record<string, string>): strin
 export async function updateProtocolDoc(options: { check?: boolean; path?: string } = {}): Promise<{ changed: boolean }> {
   const path = options.path ?? PROTOCOL_DOC;
   const doc = await readFile(path, 'utf8');
-  const next = fillRegions(doc, protocolRegions(await servedDefaults()));
+  const next = fillRegions(doc, protocolRegions(await servedDefaults(), await readLeanRecord()));
   const changed = next !== doc;
   if (changed && !options.check) await writeFile(path, next);
   return { changed };
