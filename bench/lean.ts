@@ -31,6 +31,7 @@ import { sparseResultBytes, unpackSparseResult } from '../src/core/he/sparse-res
 import { noiseAtPositions, secretKeyCoefficients } from '../src/core/he/sparse-result-noise.ts';
 import { keyBytesOf, type EncryptedResult } from '../src/core/he/types.ts';
 import { oldPlan } from './lean/old-plan.ts';
+import type { PlanRow, Steps } from './lean-record.ts';
 
 const MODELS = new URL('../models/', import.meta.url);
 const TARGET = { upBytes: 65_536, downBytes: 32_768, keyBytes: 2_097_152, evalMs: 60 };
@@ -49,25 +50,6 @@ function proofRecords(model: TernaryModel, regions: number): QuantizedRecord[][]
   return [Array.from({ length: regions }, (_, r) => extremes[r % extremes.length]!), random.slice(0, regions), random.slice(regions)];
 }
 
-interface PlanRow {
-  plan: 'before' | 'after';
-  parameters: string;
-  regions: number;
-  upBytes: number;
-  downBytes: number;
-  keyBytes: number;
-  evalMs: number;
-  /** Median time of each part of an evaluation, ms. */
-  evalParts: Record<string, number>;
-  /** Smallest noise budget of the circuit's result, before any flood (SEAL's invariant budget). */
-  marginBeforeFloodBits: number;
-  /** Flood bits the plan adds, or those a 2^-40 flood would need (before: c0 sent whole). */
-  floodBits: number;
-  /** Smallest budget left at the output positions after flooding and packing; null: the flood does not fit. */
-  marginAfterFloodBits: number | null;
-  exact: boolean;
-  meetsTargets: { up: boolean; down: boolean; keys: boolean; evalMs: boolean };
-}
 
 function judge(row: Omit<PlanRow, 'meetsTargets'>): PlanRow {
   return { ...row, meetsTargets: { up: row.upBytes <= TARGET.upBytes, down: row.downBytes <= TARGET.downBytes, keys: row.keyBytes <= TARGET.keyBytes, evalMs: row.evalMs <= TARGET.evalMs } };
@@ -111,19 +93,6 @@ function measureBefore(seal: Seal, model: TernaryModel): PlanRow {
   });
 }
 
-/** What each step of the new plan bought, in bytes, on the same model. */
-interface Steps {
-  /** The seeded input in SEAL's words, uncompressed (what zstd saves). */
-  upUncompressed: number;
-  /** The flooded result as SEAL's bytes at the data level (two primes). */
-  downSealWords: number;
-  /** c0 packed at every coefficient instead of the output positions only. */
-  downEveryPosition: number;
-  noiseBoundBits: number;
-  weightL1: string;
-  /** Theoretical statistical distance of a result from one that depends on the outputs alone: log2(k·b / 2^f). */
-  distanceLog2: number;
-}
 
 async function measureAfter(seal: Seal, model: TernaryModel, plan: HePlan): Promise<{ row: PlanRow; steps: Steps }> {
   const circuit = plan.circuit as QuadraticCircuit;

@@ -8,40 +8,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { repoRoot } from '../src/cli/paths.ts';
+import type { LeanModelRecord, LeanRecord } from '../bench/lean-record.ts';
+
+export type { LeanRecord };
 
 export const LEAN_RECORD = resolve(repoRoot, 'bench/lean-results.json');
-
-/** One plan's measurement, as bench/lean.ts writes it. */
-interface LeanPlan {
-  parameters: string;
-  regions: number;
-  upBytes: number;
-  downBytes: number;
-  keyBytes: number;
-  evalMs: number;
-  evalParts: Record<string, number>;
-  marginBeforeFloodBits: number;
-  floodBits: number;
-  marginAfterFloodBits: number | null;
-  exact: boolean;
-}
-
-interface LeanModel {
-  model: string;
-  planHash: string;
-  circuit: { regionLength: number; regions: number; floodBits: number; result: { k0: number; k1: number } };
-  before: LeanPlan;
-  after: LeanPlan;
-  steps: { upUncompressed: number; downSealWords: number; downEveryPosition: number; weightL1: string; distanceLog2: number };
-  refused: { parameters: string; reason: string }[];
-}
-
-export interface LeanRecord {
-  machine: { cpu?: string; cores: number; loadAverageAtStart: number; loadAverageAtEnd: number };
-  date: string;
-  repeats: number;
-  models: LeanModel[];
-}
 
 export async function readLeanRecord(path = LEAN_RECORD): Promise<LeanRecord> {
   return JSON.parse(await readFile(path, 'utf8')) as LeanRecord;
@@ -76,7 +47,7 @@ export function leanRegions(record: LeanRecord, singlePlanHash: ReadonlyMap<stri
   const { machine } = record;
   const after = models.map((m) => m.after);
   const before = models.map((m) => m.before);
-  const row = (m: LeanModel, name: 'before' | 'after') => {
+  const row = (m: LeanModelRecord, name: 'before' | 'after') => {
     const p = m[name];
     return `| \`${m.model}\` | ${name} | ${p.parameters} | ${p.regions} | ${bytes(p.upBytes)} | ${bytes(p.downBytes)} | ${bytes(p.keyBytes)} | ${p.evalMs.toFixed(1)} | ${bits(p.marginBeforeFloodBits)} | ${p.floodBits} | ${p.marginAfterFloodBits === null ? 'does not fit' : bits(p.marginAfterFloodBits)} | ${p.exact ? 'yes' : 'no'} |`;
   };

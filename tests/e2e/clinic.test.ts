@@ -209,7 +209,7 @@ describe('clinic', () => {
     await refusal.waitFor();
     const text = await refusal.innerText();
     expect(text).toContain('it has no glucose, bmi column');
-    expect(text).toContain('it has 1 of the 8 columns the model reads, and the model needs at least 4');
+    expect(text).toContain('it has 1 of the 5 columns the model reads, and the model needs at least 4');
     await expect(page.getByTestId('valid-count').innerText()).resolves.toBe('0');
     const report = await page.getByTestId('validation').innerText();
     expect(report).not.toContain('filled with typical values');
