@@ -24,7 +24,7 @@ describe('the data sets the lab knows', () => {
     }
   });
 
-  it("carry Framingham's nine declared directions with their reasons and sources, and Pima's sum of two runs and unmeasured zeros", () => {
+  it("carry Framingham's nine declared directions with their reasons and sources, and Pima's five features, four directions, sum of two runs and unmeasured zeros", () => {
     const framingham = knownDataset('framingham_chd.csv', 'label')!;
     expect(framingham.features.filter((f) => f.monotone).map((f) => f.name)).toEqual(['age', 'cigs_per_day', 'prevalent_hypertension', 'diabetes', 'total_cholesterol', 'systolic_bp', 'bmi', 'heart_rate', 'glucose']);
     // Neither the education nor the current-smoker column is one of its features (the spec says why).
@@ -32,7 +32,10 @@ describe('the data sets the lab knows', () => {
     expect(framingham.features.every((f) => !f.monotone || (f.monotone.reason.length > 20 && (f.monotone.source ?? '').length > 20))).toBe(true);
     const pima = knownDataset('pima_indians_diabetes.csv', 'label')!;
     expect(pima.ensemble).toBe(2);
-    expect(pima.missingAsZero).toContain('glucose');
+    expect(pima.missingAsZero).toEqual(['glucose', 'bmi']);
+    // Five of the file's eight columns: blood pressure, skin fold and insulin are left out (the spec says why).
+    expect(pima.features.map((f) => f.name)).toEqual(['pregnancies', 'glucose', 'bmi', 'diabetes_pedigree_function', 'age']);
+    expect(pima.features.filter((f) => f.monotone).map((f) => f.name)).toEqual(['glucose', 'bmi', 'diabetes_pedigree_function', 'age']);
   });
 
   it('train Framingham at 5 bits, and only the file with its label column', () => {
