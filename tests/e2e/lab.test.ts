@@ -316,7 +316,7 @@ describe('training lab, without WebGPU', () => {
     );
     expect(lab.training?.batchSize).toBe(fromCli.training?.batchSize);
     expect(lab.features).toEqual(fromCli.features);
-    expect(lab.features.filter((f) => f.monotone).map((f) => f.name)).toEqual(['glucose', 'bmi', 'age']);
+    expect(lab.features.filter((f) => f.monotone).map((f) => f.name)).toEqual(['glucose', 'bmi', 'diabetes_pedigree_function', 'age']);
     expect(lab.training?.missingAsZero).toEqual(fromCli.training?.missingAsZero);
     expect(lab.training?.ensemble).toHaveLength(2);
     expect(lab.training?.testRows).toEqual(fromCli.training?.testRows);
