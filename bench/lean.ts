@@ -13,7 +13,8 @@
  * report; degree 8192 compiled on its own).
  *
  * Run: nice -n 10 npx tsx bench/lean.ts   (LEAN_MODELS=pima-diabetes,... to restrict; then
- * nothing is written). Writes bench/lean-results.json; docs/protocol.md §9 summarizes it.
+ * nothing is written). Writes bench/lean-results.json (shape: lean-record.ts), from which
+ * `npm run docs:protocol` writes docs/protocol.md §9 (tools/lean-doc.ts).
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';

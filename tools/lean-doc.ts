@@ -107,6 +107,7 @@ export function leanRegions(record: LeanRecord, singlePlanHash: ReadonlyMap<stri
 
   const flood = models.flatMap((m) => m.refused.filter((r) => r.reason.startsWith('the flood does not fit')).map((r) => numbersIn(r.reason, /(\d+) bits of flooding .* need about (\d+) bits .* which leaves (\d+)$/, m.model)));
   const wide = models.flatMap((m) => m.refused.filter((r) => r.parameters.startsWith('BFV n=8192')).map((r) => numbersIn(r.reason, /upload (\d+) B > \d+ B; download (\d+) B > \d+ B$/, m.model)));
+  if (flood.length !== models.length || wide.length !== models.length) throw new Error('bench/lean-results.json: every model needs its degree-2048 and degree-8192 refusals for docs/protocol.md §9');
   const refused = [
     '**Refused.** Degree 2048 (54 bits of modulus at 128-bit security) cannot hold the flood: the',
     `compiler refuses it for every default model ("the flood does not fit": f = ${range(flood.map((n) => n[0]!))} bits need about`,
@@ -114,6 +115,5 @@ export function leanRegions(record: LeanRecord, singlePlanHash: ReadonlyMap<stri
     `compiler proves it exact, but its input is ${range(wide.map((n) => n[0]!), bytes)} B (two 60-bit primes, over 64 KiB) and its`,
     `result ${range(wide.map((n) => n[1]!), bytes)} B (over 32 KiB): refused on size.`,
   ].join('\n');
-  if (flood.length !== models.length || wide.length !== models.length) throw new Error('bench/lean-results.json: every model needs its degree-2048 and degree-8192 refusals for docs/protocol.md §9');
   return { 'lean-table': table, 'lean-steps': steps, 'lean-privacy': privacy, 'lean-model-privacy': modelPrivacy, 'lean-refused': refused };
 }
