@@ -51,7 +51,6 @@ function proofRecords(model: TernaryModel, regions: number): QuantizedRecord[][]
   return [Array.from({ length: regions }, (_, r) => extremes[r % extremes.length]!), random.slice(0, regions), random.slice(regions)];
 }
 
-
 function judge(row: Omit<PlanRow, 'meetsTargets'>): PlanRow {
   return { ...row, meetsTargets: { up: row.upBytes <= TARGET.upBytes, down: row.downBytes <= TARGET.downBytes, keys: row.keyBytes <= TARGET.keyBytes, evalMs: row.evalMs <= TARGET.evalMs } };
 }
@@ -93,7 +92,6 @@ function measureBefore(seal: Seal, model: TernaryModel): PlanRow {
     evalMs: median(times), evalParts: {}, marginBeforeFloodBits: margin, floodBits, marginAfterFloodBits: floodBits + 2 > old.lastPrimeBits ? null : old.lastPrimeBits - floodBits - 2, exact,
   });
 }
-
 
 async function measureAfter(seal: Seal, model: TernaryModel, plan: HePlan): Promise<{ row: PlanRow; steps: Steps }> {
   const circuit = plan.circuit as QuadraticCircuit;

@@ -18,14 +18,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { modelsDir, sharedDataDir } from '../src/cli/paths.ts';
-import { parseCsv } from '../src/core/data/csv.ts';
-import { selectFeatures } from '../src/core/data/select.ts';
 import { parseDatasetSpec } from '../src/core/data/spec.ts';
 import { balancedAccuracy } from '../src/core/metrics.ts';
-import { trainFromSpec } from '../src/train/defaults.ts';
+import { datasetFromSpec, trainFromSpec } from '../src/train/defaults.ts';
 import { predictReference } from '../src/train/predict.ts';
-import { prepareData } from '../src/train/prepare.ts';
-import { MODEL_KINDS } from '../src/train/repeated.ts';
+import { innerSplitRows } from '../src/train/prepare.ts';
+import { MODEL_KINDS, type ModelKind } from '../src/train/repeated.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { seeds: { type: 'string' }, out: { type: 'string' } } });
 const id = positionals[0] ?? 'liver-patient';
@@ -48,35 +46,34 @@ function bestThreshold(labels: readonly number[], probabilities: readonly number
 await tf.setBackend('cpu');
 const spec = parseDatasetSpec(JSON.parse(await readFile(resolve(modelsDir, 'specs', `${id}.json`), 'utf8')));
 const csv = await readFile(resolve(sharedDataDir(), spec.data), 'utf8');
-const { X, y } = selectFeatures(parseCsv(csv, spec.data), { features: spec.features, label: spec.label, missingAsZero: spec.missingAsZero });
+const { X, y } = datasetFromSpec(spec, csv);
 
-type Row = { seed: number; own: Record<string, number>; hindsight: Record<string, number>; ternary: { training: number; validation: number; midway: number } };
+/** The TernaryNet's thresholds chosen without held-out rows, as the table names them. */
+const RULES = { training: 'the best for its training rows', validation: 'the best for its validation rows', midway: 'midway between the first and 0.5' } as const;
+type Row = { seed: number; own: Record<ModelKind, number>; hindsight: Record<ModelKind, number>; ternary: Record<keyof typeof RULES, number> };
 const rows: Row[] = [];
 for (const seed of seeds) {
   const result = await trainFromSpec(spec, csv, { seed });
   const { labels, probabilities } = result.heldOut;
-  // The same inner split the procedure validated on (prepareData is deterministic for a seed).
-  const prepared = prepareData(X, y, { seed, bits: result.model.input.bits });
-  const validationRows = prepared.validationRows;
-  prepared.dispose();
+  // The validation rows the procedure chose its runs on.
+  const validationRows = innerSplitRows(y, result.split.train, seed).test;
   const thresholdOn = (rowIds: readonly number[]) => bestThreshold(rowIds.map((r) => y[r]!), predictReference(result.model, rowIds.map((r) => X[r]!)));
   const onTraining = thresholdOn(result.split.train);
   const ternaryAt = (t: number) => balancedAccuracy(labels, probabilities.ternary, t);
   const row: Row = {
     seed,
-    own: Object.fromEntries(MODEL_KINDS.map((k) => [k, balancedAccuracy(labels, probabilities[k])])),
-    hindsight: Object.fromEntries(MODEL_KINDS.map((k) => [k, balancedAccuracy(labels, probabilities[k], bestThreshold(labels, probabilities[k]))])),
+    own: Object.fromEntries(MODEL_KINDS.map((k) => [k, balancedAccuracy(labels, probabilities[k])])) as Row['own'],
+    hindsight: Object.fromEntries(MODEL_KINDS.map((k) => [k, balancedAccuracy(labels, probabilities[k], bestThreshold(labels, probabilities[k]))])) as Row['hindsight'],
     ternary: { training: ternaryAt(onTraining), validation: ternaryAt(thresholdOn(validationRows)), midway: ternaryAt((onTraining + 0.5) / 2) },
   };
   rows.push(row);
   const pct = (v: number) => (100 * v).toFixed(1);
-  process.stderr.write(`${id} seed ${seed}: ${MODEL_KINDS.map((k) => `${k} ${pct(row.own[k]!)} (hindsight ${pct(row.hindsight[k]!)})`).join(', ')}; TernaryNet at training ${pct(row.ternary.training)}, validation ${pct(row.ternary.validation)}, midway ${pct(row.ternary.midway)}\n`);
+  process.stderr.write(`${id} seed ${seed}: ${MODEL_KINDS.map((k) => `${k} ${pct(row.own[k])} (hindsight ${pct(row.hindsight[k])})`).join(', ')}; TernaryNet at training ${pct(row.ternary.training)}, validation ${pct(row.ternary.validation)}, midway ${pct(row.ternary.midway)}\n`);
   await writeFile(out, JSON.stringify({ id, seeds: rows.map((r) => r.seed), splits: rows }, null, 2) + '\n');
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const cell = (xs: number[]) => `${(100 * mean(xs)).toFixed(1)} (${(100 * Math.min(...xs)).toFixed(1)})`;
 console.log(`${id}, ${rows.length} splits: balanced accuracy % mean (worst split)`);
-for (const k of MODEL_KINDS) console.log(`${k.padEnd(9)} own threshold ${cell(rows.map((r) => r.own[k]!))}; hindsight ${cell(rows.map((r) => r.hindsight[k]!))}`);
-const rules = { training: 'the best for its training rows', validation: 'the best for its validation rows', midway: 'midway between the first and 0.5' } as const;
-for (const [rule, name] of Object.entries(rules)) console.log(`TernaryNet at ${name}: ${cell(rows.map((r) => r.ternary[rule as keyof typeof rules]))}`);
+for (const k of MODEL_KINDS) console.log(`${k.padEnd(9)} own threshold ${cell(rows.map((r) => r.own[k]))}; hindsight ${cell(rows.map((r) => r.hindsight[k]))}`);
+for (const rule of Object.keys(RULES) as (keyof typeof RULES)[]) console.log(`TernaryNet at ${RULES[rule]}: ${cell(rows.map((r) => r.ternary[rule]))}`);

@@ -18,7 +18,7 @@ import { stratifiedSplit } from './split.ts';
 export const DEFAULT_MODEL_IDS = ['breast-cancer', 'pima-diabetes', 'framingham-chd', 'liver-patient'] as const;
 
 /** Reads a spec's CSV text into features and labels (zeros read as missing where the spec says). */
-function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTable; X: PlainRecord[]; y: number[] } {
+export function datasetFromSpec(spec: DatasetSpec, csvText: string): { table: NumericTable; X: PlainRecord[]; y: number[] } {
   const table = parseCsv(csvText, spec.data);
   const { X, y } = selectFeatures(table, { features: spec.features, label: spec.label, missingAsZero: spec.missingAsZero });
   return { table, X, y };

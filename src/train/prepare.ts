@@ -62,10 +62,15 @@ function innerSeed(seed: number, k: number): number {
   return k === 0 ? subSeed(seed, 5) : subSeed(subSeed(seed, 5), k);
 }
 
+/** Inner split k of a split's training rows into fitting and validation rows (stratified, deterministic for the seed). */
+export function innerSplitRows(y: readonly number[], trainRows: readonly number[], seed: number, k = 0): Split {
+  return stratifiedSubsplit(y, trainRows, { seed: innerSeed(seed, k), testFraction: VALIDATION_FRACTION });
+}
+
 /** With `weights`, the quantization's steps are shrunk per feature (input-weights.ts); the same split, standardization and float rows either way. */
 export function prepareData(X: readonly PlainRecord[], y: readonly number[], options: { seed: number; bits: number; weights?: readonly number[] }): PreparedData {
   const split = stratifiedSplit(y, { seed: options.seed });
-  const innerRows = (k: number) => stratifiedSubsplit(y, split.train, { seed: innerSeed(options.seed, k), testFraction: VALIDATION_FRACTION });
+  const innerRows = (k: number) => innerSplitRows(y, split.train, options.seed, k);
   const inner = innerRows(0);
   // Input statistics use every training row (fit and validation alike), never a held-out one.
   const plain = fitInputQuantization(X, split.train, { bits: options.bits });
